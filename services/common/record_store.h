@@ -1,0 +1,106 @@
+#pragma once
+// How every service keeps records in Redis, as one shared mechanism:
+//  - a record is a hash {d: serialized proto, v: version, o: ordinal};
+//  - a business operation is one atomic Commit (a Lua script) that checks
+//    versions and the idempotency record, then writes records, index entries,
+//    outbox events and the idempotency record together — or nothing;
+//  - lists walk a sorted-set index by ordinal, O(page), with optional
+//    membership and range filters on other indexes, in one round trip.
+// Keys follow <svc>:{t:<tenant>}:..., so one Commit stays in one cluster slot.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/optional.h"
+#include "services/common/redis.h"
+
+namespace certpath {
+
+struct Record {
+  std::string data;
+  int64_t version = 0;  // 0 = absent
+  int64_t ordinal = 0;
+  bool found() const { return version > 0; }
+};
+
+// Score/ordinal placeholder: the ordinal the commit allocates.
+inline constexpr int64_t kNewOrdinal = -1;
+
+class Batch {
+ public:
+  // Replays the first response when `key` holds the same fingerprint; a
+  // different fingerprint is INVALID_ARGUMENT (request_id reused).
+  void Idempotency(std::string key, std::string fingerprint, int64_t ttl_seconds);
+  // version: exact match; 0 = must not exist; -1 = must exist. `what` names it in errors.
+  void ExpectVersion(std::string key, int64_t version, std::string what);
+  // INCR counter_key, format as prefix + %04d, and append that string as
+  // protobuf field `field_number` (wire type 2) to the values marked append.
+  void AllocateReference(std::string counter_key, std::string prefix, int field_number);
+  void AllocateOrdinal(std::string counter_key);
+  void Put(std::string key, int64_t version, std::string data, int64_t ordinal,
+           bool append_reference = false);
+  void ZAdd(std::string key, int64_t score, std::string member);
+  void ZRem(std::string key, std::string member);
+  void Response(std::string data, bool append_reference = false);
+
+ private:
+  friend class RecordStore;
+  size_t KeyIndex(std::string key);
+  std::vector<std::string> keys_;
+  std::vector<std::string> args_;
+  std::vector<std::string> what_;  // per key, for error messages
+};
+
+struct CommitResult {
+  bool replayed = false;
+  std::string response;
+  std::string reference;  // allocated reference, if any
+  int64_t ordinal = 0;    // allocated ordinal, if any
+};
+
+struct ListQuery {
+  std::string index;                 // walked by ordinal
+  std::vector<std::string> members;  // ...keeping only members of all these
+  std::string range_index;           // optional: keep when its score is within range
+  std::string range_min = "-inf", range_max = "+inf";
+  std::string record_prefix;         // record key = prefix + member
+  int64_t after = 0;                 // exclusive ordinal cursor
+  int limit = 50;
+  int scan_budget = 1000;            // most index entries examined per call
+};
+
+struct ListPage {
+  std::vector<Record> records;
+  int64_t last = 0;   // cursor for the next page
+  bool more = false;  // whether a next page may hold anything
+};
+
+class RecordStore {
+ public:
+  explicit RecordStore(RedisPool& redis);
+
+  absl::Status LoadScripts();
+  // One round trip.
+  absl::StatusOr<Record> Read(const std::string& key);
+  // Several records in one round trip.
+  absl::StatusOr<std::vector<Record>> ReadMany(const std::vector<std::string>& keys);
+  // The stored response for `idem_key` when its fingerprint matches; nullopt
+  // when there is none; INVALID_ARGUMENT when it holds another request.
+  // Read together with `key` in one round trip.
+  absl::StatusOr<std::pair<Record, absl::optional<std::string>>> ReadWithIdempotency(
+      const std::string& key, const std::string& idem_key, const std::string& fingerprint);
+  // ABORTED (ETAG_MISMATCH) on a version conflict, NOT_FOUND / ALREADY_EXISTS
+  // on existence checks, INVALID_ARGUMENT on a reused request_id.
+  absl::StatusOr<CommitResult> Commit(const Batch& batch);
+  absl::StatusOr<ListPage> List(const ListQuery& query);
+
+  RedisPool& redis() { return redis_; }
+
+ private:
+  RedisPool& redis_;
+};
+
+}  // namespace certpath

@@ -1,0 +1,49 @@
+#pragma once
+// Input checks shared by every service: text (UTF-8, length), resource names,
+// request ids, calendar dates. Each adds to a FieldViolations instead of failing
+// fast, so one reply lists every problem.
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/types/optional.h"
+#include "google/protobuf/message.h"
+#include "google/type/date.pb.h"
+#include "services/common/status.h"
+
+namespace certpath {
+
+bool IsValidUtf8(absl::string_view s);
+// Unicode code points in valid UTF-8.
+size_t CodePoints(absl::string_view s);
+
+// Valid UTF-8, no control characters except \n and \t when `multiline`, at most
+// `max_chars` code points; non-empty when `required`.
+void CheckText(FieldViolations& v, absl::string_view field, absl::string_view value, size_t max_chars,
+               bool required = false, bool multiline = false);
+
+// Ids the server assigns and clients send back: [a-z0-9][a-z0-9-]{0,62}.
+bool IsValidId(absl::string_view id);
+
+// Splits "tenants/t1/engagements/e1" against {"tenants","engagements"} into
+// {"t1","e1"}; INVALID_ARGUMENT on `field` when it does not match.
+absl::StatusOr<std::vector<std::string>> ParseName(absl::string_view field, absl::string_view name,
+                                                   const std::vector<absl::string_view>& kinds);
+
+// A request_id is a UUID (8-4-4-4-12 hex). Empty is allowed (no idempotency).
+void CheckRequestId(FieldViolations& v, absl::string_view value);
+
+absl::optional<absl::CivilDay> ToCivilDay(const google::type::Date& d);
+google::type::Date ToDate(absl::CivilDay day);
+// When `required`, an unset date (0/0/0) is a violation; a set one must be a real day.
+void CheckDate(FieldViolations& v, absl::string_view field, const google::type::Date& d,
+               bool required);
+
+// SHA-256 of the message type and its deterministic serialization: what
+// "the same request" means for idempotency.
+std::string Fingerprint(const google::protobuf::Message& m);
+
+}  // namespace certpath

@@ -1,0 +1,139 @@
+#pragma once
+// The engagements service's Redis keys and atomic steps. Every write is one
+// RecordStore::Commit: the record, its index entries, its outbox event and
+// its idempotency record together.
+//
+// Keys (tenant hash tag keeps a tenant in one cluster slot):
+//   eng:{t:T}:client:<id>                 client record
+//   eng:{t:T}:engagement:<id>             engagement record (aggregate root)
+//   eng:{t:T}:finding:<eid>:<id>          finding record
+//   eng:{t:T}:inquiry:<eid>:<id>          inquiry record
+//   eng:{t:T}:event:<id>                  outbox event record
+//   eng:{t:T}:idx:clients                 zset ordinal → client id
+//   eng:{t:T}:idx:all|phase:N|state:N|client:C|consultant:S|partner:O
+//                                         zset ordinal → engagement id
+//   eng:{t:T}:idx:active_end              zset yyyymmdd support end → active engagement id
+//   eng:{t:T}:idx:findings:<eid>[:open]   zset ordinal → finding id
+//   eng:{t:T}:idx:open_findings:<grade>   zset ordinal → <eid>/<fid> (metrics)
+//   eng:{t:T}:idx:inquiries:<eid>         zset ordinal → inquiry id
+//   eng:{t:T}:outbox                      zset unix ms → pending event id
+//   eng:{t:T}:ord, eng:{t:T}:ref:<year>   counters
+//   eng:{t:T}:idem:<request_id>           idempotency record (TTL)
+//   eng:tenants                           set of tenants (for metrics only)
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/types/optional.h"
+#include "certpath/common/v1/common.pb.h"
+#include "certpath/engagements/v1/engagements.pb.h"
+#include "services/common/record_store.h"
+
+namespace certpath::engagements {
+
+namespace v1 = certpath::engagements::v1;
+
+template <typename T>
+struct Stored {
+  T value;  // with etag filled from the version
+  int64_t version = 0;
+  int64_t ordinal = 0;
+};
+
+// The idempotency part of a write: empty key = none.
+struct Idem {
+  std::string key;
+  std::string fingerprint;
+};
+
+struct EngagementFilter {
+  v1::Phase phase = v1::PHASE_UNSPECIFIED;
+  v1::EngagementState state = v1::ENGAGEMENT_STATE_UNSPECIFIED;
+  std::string consultant, client_id, partner;
+};
+
+struct TenantStats {
+  std::vector<int64_t> by_phase;  // index = Phase value
+  std::vector<int64_t> by_state;  // index = EngagementState value (EXPIRED derived)
+  int64_t ending_30 = 0, ending_60 = 0, ending_90 = 0;
+  std::vector<int64_t> open_findings_by_grade;  // index = FindingGrade value
+  int64_t outbox_backlog = 0;
+  int64_t outbox_oldest_ms = 0;  // 0 = empty
+};
+
+class EngagementStore {
+ public:
+  EngagementStore(RecordStore& records, int64_t idempotency_ttl_seconds)
+      : records_(records), idem_ttl_(idempotency_ttl_seconds) {}
+
+  absl::Status RegisterTenant(const std::string& tenant);
+  absl::StatusOr<std::vector<std::string>> Tenants();
+
+  // ---- clients
+  absl::StatusOr<absl::optional<Stored<v1::Client>>> GetClient(const std::string& tenant,
+                                                               const std::string& id);
+  absl::StatusOr<v1::Client> CreateClient(const std::string& tenant, const std::string& id,
+                                          v1::Client client, const Idem& idem);
+  absl::StatusOr<v1::Client> SaveClient(const std::string& tenant, const std::string& id,
+                                        v1::Client client, const Stored<v1::Client>& before);
+  absl::StatusOr<ListPage> ListClients(const std::string& tenant, int64_t after, int limit);
+
+  // ---- engagements
+  absl::StatusOr<absl::optional<Stored<v1::Engagement>>> GetEngagement(const std::string& tenant,
+                                                                       const std::string& id);
+  // The engagement plus the stored response of `idem` if it was already applied.
+  struct ForUpdate {
+    absl::optional<Stored<v1::Engagement>> engagement;
+    absl::optional<std::string> replay;
+  };
+  absl::StatusOr<ForUpdate> GetEngagementForUpdate(const std::string& tenant, const std::string& id,
+                                                   const Idem& idem);
+  // Allocates the reference number (整理番号) and ordinal in the same step.
+  absl::StatusOr<v1::Engagement> CreateEngagement(const std::string& tenant, const std::string& id,
+                                                  v1::Engagement e, const Idem& idem,
+                                                  absl::CivilDay today);
+  // Compare-and-set on the version read; moves index entries; writes `event`
+  // to the outbox when given; stores `response` for `idem`.
+  absl::Status SaveEngagement(const std::string& tenant, const std::string& id,
+                              const Stored<v1::Engagement>& before, const v1::Engagement& after,
+                              const certpath::common::v1::OutboxEvent* event, const Idem& idem,
+                              const std::string& response);
+  absl::StatusOr<ListPage> ListEngagements(const std::string& tenant, const EngagementFilter& f,
+                                           int64_t after, int limit, absl::CivilDay today);
+  static absl::StatusOr<Stored<v1::Engagement>> DecodeEngagement(const Record& r);
+
+  // ---- findings (the engagement's counters change in the same step)
+  absl::StatusOr<absl::optional<Stored<v1::Finding>>> GetFinding(const std::string& tenant,
+                                                                 const std::string& eid,
+                                                                 const std::string& id);
+  absl::Status SaveFinding(const std::string& tenant, const std::string& eid, const std::string& id,
+                           const Stored<v1::Engagement>& eng_before, const v1::Engagement& eng_after,
+                           const Stored<v1::Finding>* before, const v1::Finding& after,
+                           const Idem& idem, const std::string& response);
+  absl::StatusOr<ListPage> ListFindings(const std::string& tenant, const std::string& eid,
+                                        bool open_only, int64_t after, int limit);
+
+  // ---- inquiries (checked against the engagement's version read)
+  absl::StatusOr<absl::optional<Stored<v1::Inquiry>>> GetInquiry(const std::string& tenant,
+                                                                 const std::string& eid,
+                                                                 const std::string& id);
+  absl::Status SaveInquiry(const std::string& tenant, const std::string& eid, const std::string& id,
+                           const Stored<v1::Engagement>& eng, const Stored<v1::Inquiry>* before,
+                           const v1::Inquiry& after, const Idem& idem,
+                           const std::string& response);
+  absl::StatusOr<ListPage> ListInquiries(const std::string& tenant, const std::string& eid,
+                                         int64_t after, int limit);
+
+  absl::StatusOr<TenantStats> Stats(const std::string& tenant, absl::CivilDay today);
+
+  // Key of an idempotency record.
+  static std::string IdemKey(const std::string& tenant, const std::string& request_id);
+
+ private:
+  RecordStore& records_;
+  int64_t idem_ttl_;
+};
+
+}  // namespace certpath::engagements
