@@ -3,6 +3,8 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 
+#include <csignal>
+
 #include "absl/strings/str_cat.h"
 #include "services/common/crypto.h"
 #include "services/common/status.h"
@@ -54,7 +56,12 @@ RedisScript::RedisScript(std::string src) : source(std::move(src)), sha1(Sha1Hex
 
 void RedisPool::ContextDeleter::operator()(redisContext* c) const { redisFree(c); }
 
-RedisPool::RedisPool(RedisOptions options) : options_(std::move(options)) {}
+RedisPool::RedisPool(RedisOptions options) : options_(std::move(options)) {
+  // hiredis writes with write(2): a Redis that died must be an error on the
+  // context, not a SIGPIPE that kills the process.
+  static const bool ignored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+  (void)ignored;
+}
 
 RedisPool::~RedisPool() = default;
 

@@ -79,11 +79,11 @@ struct App::Impl {
         server->SetServing(ok);
         was_ok = ok;
       }
-      if (ok && clock->Now() >= next_metrics) {
+      if (ok && absl::Now() >= next_metrics) {  // scheduling uses real time
         if (auto s = business.Refresh(); !s.ok()) {
           log::Warn("metrics refresh failed", {{"error", s.message()}});
         }
-        next_metrics = clock->Now() + options.metrics_interval;
+        next_metrics = absl::Now() + options.metrics_interval;
       }
       lock.lock();
       cv.wait_for(lock, absl::ToChronoMilliseconds(options.guard_interval),

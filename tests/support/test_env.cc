@@ -1,0 +1,110 @@
+#include "tests/support/test_env.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+namespace certpath::testing {
+
+Principal MakePrincipal(Principal::Role role, std::string subject, std::string organization,
+                        std::string tenant) {
+  Principal p;
+  p.set_role(role);
+  p.set_subject(std::move(subject));
+  p.set_organization(std::move(organization));
+  p.set_tenant(std::move(tenant));
+  return p;
+}
+
+std::string SignedToken(const Principal& p, absl::Time now, absl::Duration ttl) {
+  return PrincipalSigner(kTestSigningKey).Sign(p, now, ttl);
+}
+
+absl::Time DefaultNow() {
+  return absl::FromCivil(absl::CivilSecond(2026, 11, 26, 10, 0, 0), TokyoZone());
+}
+
+ServiceEnv::ServiceEnv(RedisServer& redis, bool throwaway, bool with_metrics)
+    : clock(DefaultNow()), redis_(redis), throwaway_(throwaway), with_metrics_(with_metrics) {
+  Start();
+}
+
+ServiceEnv::~ServiceEnv() { Stop(); }
+
+void ServiceEnv::Start() {
+  engagements::AppOptions o;
+  // Restarts reuse the port so the channel reconnects to the new server.
+  o.server.listen = absl::StrCat("127.0.0.1:", fixed_port_);
+  o.server.workers = 4;
+  o.redis.unix_socket = redis_.socket();
+  o.redis.pool_size = 6;
+  o.redis.timeout = absl::Seconds(2);
+  o.signing_key = kTestSigningKey;
+  o.redis_throwaway = throwaway_;
+  o.guard_interval = absl::Milliseconds(100);
+  o.metrics_interval = absl::Milliseconds(100);
+  o.clock = &clock;
+  // The /metrics listener costs ~2 s to stop (civetweb's poll loop): only where needed.
+  o.metrics_listen = with_metrics_ ? "127.0.0.1:0" : "";
+  auto app = engagements::App::Start(o);
+  if (!app.ok()) throw std::runtime_error(std::string(app.status().message()));
+  app_ = *std::move(app);
+  fixed_port_ = app_->port();
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", fixed_port_),
+                                     grpc::InsecureChannelCredentials());
+  stub = v1::EngagementService::NewStub(channel);
+  health = grpc::health::v1::Health::NewStub(channel);
+  WaitHealth(true);
+}
+
+void ServiceEnv::Stop() {
+  if (app_) app_->Shutdown(absl::Seconds(2));
+  app_.reset();
+}
+
+bool ServiceEnv::WaitHealth(bool serving, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    grpc::Status s = health->Check(&ctx, req, &resp);
+    bool is_serving = s.ok() && resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+    if (is_serving == serving) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::string ServiceEnv::ScrapeMetrics() { return HttpGet(metrics_port(), "/metrics"); }
+
+std::string HttpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  if (::write(fd, req.data(), req.size()) < 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string out;
+  char buf[8192];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+}  // namespace certpath::testing

@@ -1,0 +1,197 @@
+// services/common: crypto, principal tokens, page tokens, validation, status.
+
+#include <gtest/gtest.h>
+
+#include "services/common/crypto.h"
+#include "services/common/grpc_util.h"
+#include "services/common/page_token.h"
+#include "services/common/principal.h"
+#include "services/common/status.h"
+#include "services/common/validate.h"
+
+namespace certpath {
+namespace {
+
+const std::string kKey(40, 'k');
+const absl::Time kNow = absl::FromUnixSeconds(1'790'000'000);
+
+TEST(Base64Url, RoundTripsEveryLength) {
+  std::string data;
+  for (int n = 0; n < 40; ++n) {
+    auto decoded = Base64UrlDecode(Base64UrlEncode(data));
+    ASSERT_TRUE(decoded.has_value()) << n;
+    EXPECT_EQ(*decoded, data);
+    data.push_back(static_cast<char>(n * 37));
+  }
+}
+
+TEST(Base64Url, RejectsBadInput) {
+  EXPECT_FALSE(Base64UrlDecode("a").has_value());
+  EXPECT_FALSE(Base64UrlDecode("ab+c").has_value());
+  EXPECT_FALSE(Base64UrlDecode("ab=c").has_value());
+  EXPECT_FALSE(Base64UrlDecode("AB").has_value());  // non-canonical trailing bits
+}
+
+TEST(Hmac, KnownVector) {
+  // RFC 4231 test case 2.
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+Principal Admin() {
+  Principal p;
+  p.set_tenant("t1");
+  p.set_subject("alice@office");
+  p.set_role(Principal::ROLE_OFFICE_ADMIN);
+  return p;
+}
+
+TEST(PrincipalToken, SignsAndVerifies) {
+  PrincipalSigner signer(kKey);
+  std::string token = signer.Sign(Admin(), kNow, absl::Minutes(5));
+  auto p = signer.Verify(token, kNow + absl::Minutes(4));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->tenant(), "t1");
+  EXPECT_EQ(p->subject(), "alice@office");
+  EXPECT_EQ(p->role(), Principal::ROLE_OFFICE_ADMIN);
+}
+
+TEST(PrincipalToken, RefusesExpiredForgedAndMalformed) {
+  PrincipalSigner signer(kKey);
+  std::string token = signer.Sign(Admin(), kNow, absl::Minutes(5));
+  EXPECT_EQ(signer.Verify(token, kNow + absl::Minutes(5)).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(PrincipalSigner(std::string(40, 'x')).Verify(token, kNow).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  // Change the role inside the payload, keep the signature.
+  Principal client = Admin();
+  client.set_role(Principal::ROLE_CLIENT);
+  std::string other = signer.Sign(client, kNow, absl::Minutes(5));
+  std::string spliced = other.substr(0, other.rfind('.')) + token.substr(token.rfind('.'));
+  EXPECT_FALSE(signer.Verify(spliced, kNow).ok());
+  for (const char* bad : {"", "v1.", "v1..", "v2.abc.def", "garbage"}) {
+    EXPECT_FALSE(signer.Verify(bad, kNow).ok()) << bad;
+  }
+}
+
+TEST(PrincipalToken, ShortKeysAreRefused) {
+  EXPECT_FALSE(LoadSigningKey("short", "").ok());
+  EXPECT_TRUE(LoadSigningKey(kKey, "").ok());
+}
+
+TEST(PageToken, RoundTripsAndDetectsTampering) {
+  PageTokenCodec codec(kKey);
+  uint64_t fp = QueryFingerprint({"engagements", "tenants/t1", "phase=2"});
+  std::string token = codec.Encode(12345, fp);
+  auto after = codec.Decode(token, fp);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, 12345);
+  // Another query's token is refused.
+  EXPECT_EQ(codec.Decode(token, QueryFingerprint({"engagements", "tenants/t1", "phase=3"}))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  // Flip each character: never accepted.
+  for (size_t i = 0; i < token.size(); ++i) {
+    std::string t = token;
+    t[i] = t[i] == 'A' ? 'B' : 'A';
+    auto r = codec.Decode(t, fp);
+    EXPECT_FALSE(r.ok() && *r != 12345) << i;
+    if (!r.ok()) {
+      EXPECT_EQ(ViolatedFields(r.status()), std::vector<std::string>{"page_token"});
+    }
+  }
+  EXPECT_FALSE(PageTokenCodec(std::string(40, 'z')).Decode(token, fp).ok());
+}
+
+TEST(PageSize, DefaultsClampsAndRejectsNegative) {
+  EXPECT_EQ(*ResolvePageSize(0, 50, 500), 50);
+  EXPECT_EQ(*ResolvePageSize(7, 50, 500), 7);
+  EXPECT_EQ(*ResolvePageSize(100000, 50, 500), 500);
+  EXPECT_EQ(ResolvePageSize(-1, 50, 500).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Utf8, ValidatesAndCounts) {
+  EXPECT_TRUE(IsValidUtf8("株式会社デモ"));
+  EXPECT_EQ(CodePoints("株式会社デモ"), 6u);
+  EXPECT_TRUE(IsValidUtf8("𠮷野家"));  // 4-byte sequence
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xe6\xa0"));          // truncated
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+}
+
+TEST(CheckText, ReportsEveryProblemByField) {
+  FieldViolations v;
+  CheckText(v, "a", "", 10, /*required=*/true);
+  CheckText(v, "b", "\xff", 10);
+  CheckText(v, "c", "あいうえおかきくけこさ", 10);
+  CheckText(v, "d", "line\nbreak", 10);
+  CheckText(v, "e", "line\nbreak", 10, false, /*multiline=*/true);
+  CheckText(v, "f", "あいうえおかきくけこ", 10);
+  absl::Status s = v.ToStatus();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ViolatedFields(s), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(ErrorReason(s), "INVALID_ARGUMENT");
+}
+
+TEST(Names, ParsesAndRejects) {
+  auto ids = ParseName("name", "tenants/t1/engagements/e-1", {"tenants", "engagements"});
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ((*ids)[1], "e-1");
+  for (const char* bad : {"", "tenants/t1", "tenants/t1/engagements/", "tenants/T1/engagements/e",
+                          "tenants/t1/clients/e", "tenants/t1/engagements/e/x",
+                          "tenants/t1/engagements/-e"}) {
+    EXPECT_FALSE(ParseName("name", bad, {"tenants", "engagements"}).ok()) << bad;
+  }
+}
+
+TEST(RequestId, MustBeUuid) {
+  FieldViolations ok;
+  CheckRequestId(ok, "");
+  CheckRequestId(ok, "123e4567-e89b-12d3-a456-426614174000");
+  EXPECT_TRUE(ok.empty());
+  FieldViolations bad;
+  CheckRequestId(bad, "123e4567e89b12d3a456426614174000");
+  EXPECT_FALSE(bad.empty());
+}
+
+TEST(Dates, RejectImpossibleDays) {
+  google::type::Date d;
+  d.set_year(2027);
+  d.set_month(2);
+  d.set_day(29);
+  EXPECT_FALSE(ToCivilDay(d).has_value());
+  d.set_year(2028);
+  EXPECT_TRUE(ToCivilDay(d).has_value());
+  FieldViolations v;
+  CheckDate(v, "x", google::type::Date(), /*required=*/true);
+  EXPECT_FALSE(v.empty());
+}
+
+TEST(GrpcStatus, CarriesErrorInfoAndBadRequest) {
+  absl::Status s = InvalidArgument("engagement.client", "required");
+  grpc::Status g = ToGrpcStatus(s);
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  absl::Status back = FromGrpcStatus(g);
+  EXPECT_EQ(ErrorReason(back), "INVALID_ARGUMENT");
+  EXPECT_EQ(ViolatedFields(back), std::vector<std::string>{"engagement.client"});
+  // A plain status still gets an ErrorInfo; internal details are not leaked.
+  grpc::Status internal = ToGrpcStatus(absl::InternalError("redis key eng:{t:x} broke"));
+  EXPECT_EQ(internal.error_message(), "internal error");
+  EXPECT_EQ(ErrorReason(FromGrpcStatus(internal)), "INTERNAL");
+}
+
+TEST(Fingerprint, DependsOnTypeAndContent) {
+  Principal a = Admin();
+  Principal b = Admin();
+  EXPECT_EQ(Fingerprint(a), Fingerprint(b));
+  b.set_subject("bob");
+  EXPECT_NE(Fingerprint(a), Fingerprint(b));
+  certpath::common::v1::PageCursor c;
+  EXPECT_NE(Fingerprint(c), Fingerprint(Principal()));
+}
+
+}  // namespace
+}  // namespace certpath
