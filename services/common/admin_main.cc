@@ -29,8 +29,8 @@ int Usage() {
 
 int Token(const certpath::Config& config) {
   using certpath::Principal;
-  auto key = certpath::LoadSigningKey(config.Get("signing-key", ""),
-                                      config.Get("signing-key-file", ""));
+  auto key =
+      certpath::LoadSigningKey(config.Get("signing-key", ""), config.Get("signing-key-file", ""));
   if (!key.ok()) {
     std::fprintf(stderr, "certpath-admin: %s\n", std::string(key.status().message()).c_str());
     return 1;

@@ -29,7 +29,8 @@ absl::StatusOr<Config> Config::FromArgs(int argc, char** argv) {
 
 std::string Config::Get(absl::string_view name, absl::string_view fallback) const {
   if (auto it = flags_.find(name); it != flags_.end()) return it->second;
-  std::string env = "CERTPATH_" + absl::AsciiStrToUpper(absl::StrReplaceAll(std::string(name), {{"-", "_"}}));
+  std::string env =
+      "CERTPATH_" + absl::AsciiStrToUpper(absl::StrReplaceAll(std::string(name), {{"-", "_"}}));
   if (const char* v = std::getenv(env.c_str()); v != nullptr) return v;
   return std::string(fallback);
 }

@@ -25,7 +25,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     has_info = has_info || url == kErrorInfoUrl;
   });
   if (!has_info) {
-    absl::Status with_info = Error(status.code(), GrpcCodeName(static_cast<int>(status.code())), "");
+    absl::Status with_info =
+        Error(status.code(), GrpcCodeName(static_cast<int>(status.code())), "");
     auto* any = rpc.add_details();
     any->set_type_url(kErrorInfoUrl);
     any->set_value(std::string(*with_info.GetPayload(kErrorInfoUrl)));

@@ -75,9 +75,10 @@ void Write(Level level, absl::string_view msg, std::initializer_list<Field> fiel
   {
     std::lock_guard<std::mutex> lock(mu);
     if (level < min_level) return;
-    line = absl::StrFormat(R"({"time":"%s","level":"%s","service":"%s","msg":"%s")",
-                           absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-                           LevelName(level), JsonEscape(service_name), JsonEscape(msg));
+    line =
+        absl::StrFormat(R"({"time":"%s","level":"%s","service":"%s","msg":"%s")",
+                        absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
+                        LevelName(level), JsonEscape(service_name), JsonEscape(msg));
   }
   for (const auto& [k, v] : fields) {
     absl::StrAppend(&line, ",\"", JsonEscape(k), "\":\"", JsonEscape(v), "\"");

@@ -7,11 +7,23 @@
 namespace certpath {
 
 const char* GrpcCodeName(int code) {
-  static constexpr const char* kNames[] = {
-      "OK",      "CANCELLED",         "UNKNOWN",           "INVALID_ARGUMENT",  "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS",  "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED", "OUT_OF_RANGE",      "UNIMPLEMENTED",     "INTERNAL",          "UNAVAILABLE",
-      "DATA_LOSS", "UNAUTHENTICATED"};
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
   return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
 }
 
@@ -66,7 +78,8 @@ class MetricsInterceptorFactory final
     // "/certpath.engagements.v1.EngagementService/GetEngagement"
     std::string full = info->method() ? info->method() : "";
     auto slash = full.rfind('/');
-    std::string service = slash == std::string::npos || slash == 0 ? "unknown" : full.substr(1, slash - 1);
+    std::string service =
+        slash == std::string::npos || slash == 0 ? "unknown" : full.substr(1, slash - 1);
     std::string method = slash == std::string::npos ? full : full.substr(slash + 1);
     return new MetricsInterceptor(std::move(service), std::move(method), handled_, handling_);
   }

@@ -12,7 +12,8 @@ namespace {
 constexpr size_t kMacBytes = 16;  // truncated HMAC-SHA-256: 128-bit forgery resistance
 }
 
-PageTokenCodec::PageTokenCodec(absl::string_view key) : key_(HmacSha256(key, "certpath/page-token")) {}
+PageTokenCodec::PageTokenCodec(absl::string_view key)
+    : key_(HmacSha256(key, "certpath/page-token")) {}
 
 std::string PageTokenCodec::Encode(int64_t after, uint64_t query_fingerprint) const {
   certpath::common::v1::PageCursor cursor;

@@ -144,9 +144,7 @@ Record ToRecord(const RedisReply& d, const RedisReply& v, const RedisReply& o) {
   return rec;
 }
 
-absl::Status ReplyError(const RedisReply& r) {
-  return absl::InternalError("redis: " + r.str);
-}
+absl::Status ReplyError(const RedisReply& r) { return absl::InternalError("redis: " + r.str); }
 
 }  // namespace
 
@@ -161,8 +159,8 @@ size_t Batch::KeyIndex(std::string key) {
 
 void Batch::Idempotency(std::string key, std::string fingerprint, int64_t ttl_seconds) {
   size_t k = KeyIndex(std::move(key));
-  args_.insert(args_.end(), {"IDEM", std::to_string(k), std::move(fingerprint),
-                             std::to_string(ttl_seconds)});
+  args_.insert(args_.end(),
+               {"IDEM", std::to_string(k), std::move(fingerprint), std::to_string(ttl_seconds)});
 }
 
 void Batch::ExpectVersion(std::string key, int64_t version, std::string what) {
@@ -294,8 +292,9 @@ absl::StatusOr<ListPage> RecordStore::List(const ListQuery& q) {
   if (has_range) keys.push_back(q.range_index);
   std::string after = std::to_string(q.after), limit = std::to_string(q.limit),
               budget = std::to_string(q.scan_budget), nmember = std::to_string(q.members.size());
-  RedisPool::Args args = {after, limit, budget, q.record_prefix, nmember,
-                          has_range ? "1" : "0", q.range_min, q.range_max};
+  RedisPool::Args args = {after,           limit,      budget,
+                          q.record_prefix, nmember,    has_range ? "1" : "0",
+                          q.range_min,     q.range_max};
   auto r = redis_.Eval(ListScript(), keys, args);
   if (!r.ok()) return r.status();
   if (r->is_error() || r->elements.size() < 2) return ReplyError(*r);

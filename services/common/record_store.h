@@ -66,10 +66,10 @@ struct ListQuery {
   std::vector<std::string> members;  // ...keeping only members of all these
   std::string range_index;           // optional: keep when its score is within range
   std::string range_min = "-inf", range_max = "+inf";
-  std::string record_prefix;         // record key = prefix + member
-  int64_t after = 0;                 // exclusive ordinal cursor
+  std::string record_prefix;  // record key = prefix + member
+  int64_t after = 0;          // exclusive ordinal cursor
   int limit = 50;
-  int scan_budget = 1000;            // most index entries examined per call
+  int scan_budget = 1000;  // most index entries examined per call
 };
 
 struct ListPage {

@@ -82,9 +82,8 @@ absl::StatusOr<RedisPool::ContextPtr> RedisPool::Connect() {
 absl::StatusOr<RedisPool::ContextPtr> RedisPool::Acquire() {
   {
     std::unique_lock<std::mutex> lock(mu_);
-    bool ready = cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.timeout), [&] {
-      return !idle_.empty() || open_ < options_.pool_size;
-    });
+    bool ready = cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.timeout),
+                              [&] { return !idle_.empty() || open_ < options_.pool_size; });
     if (!ready) return Unavailable("redis pool exhausted");
     if (!idle_.empty()) {
       ContextPtr ctx = std::move(idle_.back());

@@ -70,8 +70,8 @@ grpc::ServerUnaryReactor* Dispatcher::Run(grpc::CallbackServerContext* ctx, Hand
     reactor->Finish(ToGrpcStatus(principal.status()));
     return reactor;
   }
-  bool queued = executor_.Submit(
-      [reactor, handler = std::move(handler), p = *std::move(principal)]() {
+  bool queued =
+      executor_.Submit([reactor, handler = std::move(handler), p = *std::move(principal)]() {
         reactor->Finish(ToGrpcStatus(handler(p)));
       });
   if (!queued) {

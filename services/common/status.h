@@ -4,9 +4,9 @@
 // Payloads are keyed by their Any type URL, so the edge packs them as they are.
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 

@@ -63,8 +63,8 @@ size_t CodePoints(absl::string_view s) {
   return count;
 }
 
-void CheckText(FieldViolations& v, absl::string_view field, absl::string_view value, size_t max_chars,
-               bool required, bool multiline) {
+void CheckText(FieldViolations& v, absl::string_view field, absl::string_view value,
+               size_t max_chars, bool required, bool multiline) {
   std::string f(field);
   if (value.empty()) {
     if (required) v.Add(f, "required");

@@ -4,8 +4,8 @@
 // fast, so one reply lists every problem.
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
@@ -22,8 +22,8 @@ size_t CodePoints(absl::string_view s);
 
 // Valid UTF-8, no control characters except \n and \t when `multiline`, at most
 // `max_chars` code points; non-empty when `required`.
-void CheckText(FieldViolations& v, absl::string_view field, absl::string_view value, size_t max_chars,
-               bool required = false, bool multiline = false);
+void CheckText(FieldViolations& v, absl::string_view field, absl::string_view value,
+               size_t max_chars, bool required = false, bool multiline = false);
 
 // Ids the server assigns and clients send back: [a-z0-9][a-z0-9-]{0,62}.
 bool IsValidId(absl::string_view id);

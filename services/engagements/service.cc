@@ -19,8 +19,8 @@ using google::protobuf::util::TimeUtil;
 constexpr int kDefaultPage = 50;
 constexpr int kMaxPage = 500;
 constexpr int kMaxAttempts = 3;
-constexpr size_t kShortText = 200;   // names, titles
-constexpr size_t kLongText = 4000;   // descriptions, advice, notes
+constexpr size_t kShortText = 200;    // names, titles
+constexpr size_t kLongText = 4000;    // descriptions, advice, notes
 constexpr size_t kMaxListItems = 50;  // departments, contacts, consultants, partners
 
 google::protobuf::Timestamp Ts(absl::Time t) {
@@ -52,10 +52,18 @@ void CheckClientFields(FieldViolations& v, const v1::Client& c) {
 }
 
 // The fields of an engagement a caller may set, by update_mask path.
-constexpr const char* kEngagementPaths[] = {
-    "department", "contact", "standard", "certification_body", "management_representative",
-    "secretariat", "lead_consultant", "consultants", "partner_organizations", "contract_date",
-    "support_start", "advisory_retainer_end"};
+constexpr const char* kEngagementPaths[] = {"department",
+                                            "contact",
+                                            "standard",
+                                            "certification_body",
+                                            "management_representative",
+                                            "secretariat",
+                                            "lead_consultant",
+                                            "consultants",
+                                            "partner_organizations",
+                                            "contract_date",
+                                            "support_start",
+                                            "advisory_retainer_end"};
 
 void CheckEngagementField(FieldViolations& v, const v1::Engagement& e, const std::string& path) {
   std::string f = "engagement." + path;
@@ -186,8 +194,8 @@ void EngagementService::Present(v1::Engagement& e) const {
 }
 
 absl::StatusOr<Stored<v1::Engagement>> EngagementService::Load(const Principal& p,
-                                                              const EngagementRef& ref,
-                                                              int action) {
+                                                               const EngagementRef& ref,
+                                                               int action) {
   auto got = store_.GetEngagement(ref.tenant, ref.id);
   if (!got.ok()) return got.status();
   if (!got->has_value()) return NotFound("engagement");
@@ -201,8 +209,7 @@ absl::Status EngagementService::MutateEngagement(const Principal& p, const std::
                                                  const std::string& request_id,
                                                  const google::protobuf::Message& request,
                                                  int action, const Change& change,
-                                                 google::protobuf::Message* out,
-                                                 const Save& save) {
+                                                 google::protobuf::Message* out, const Save& save) {
   if (auto s = CheckWritable(p); !s.ok()) return s;
   auto ref = ParseEngagement(p, "name", name);
   if (!ref.ok()) return ref.status();
@@ -264,7 +271,8 @@ absl::Status EngagementService::CreateClient(const Principal& p, const v1::Creat
   absl::Time now = clock_.Now();
   *c.mutable_create_time() = Ts(now);
   *c.mutable_update_time() = Ts(now);
-  auto created = store_.CreateClient(p.tenant(), id, c, MakeIdem(p.tenant(), req.request_id(), req));
+  auto created =
+      store_.CreateClient(p.tenant(), id, c, MakeIdem(p.tenant(), req.request_id(), req));
   if (!created.ok()) return created.status();
   *out = *std::move(created);
   return absl::OkStatus();
@@ -367,8 +375,8 @@ absl::Status EngagementService::CreateEngagement(const Principal& p,
   for (const char* path : kEngagementPaths) CopyEngagementField(in, e, path);
   absl::Time now = clock_.Now();
   d::InitializeEngagement(e, now);
-  auto created = store_.CreateEngagement(p.tenant(), id, e, MakeIdem(p.tenant(), req.request_id(), req),
-                                         TokyoDay(now));
+  auto created = store_.CreateEngagement(
+      p.tenant(), id, e, MakeIdem(p.tenant(), req.request_id(), req), TokyoDay(now));
   if (!created.ok()) return created.status();
   *out = *std::move(created);
   Present(*out);
@@ -470,7 +478,8 @@ absl::Status EngagementService::UpdateEngagement(const Principal& p,
           CopyEngagementField(in, e, path);
         }
         if (auto start = ToCivilDay(e.support_start())) {
-          *e.mutable_support_end() = ToDate(d::SupportEnd(*start, ToCivilDay(e.registration_date())));
+          *e.mutable_support_end() =
+              ToDate(d::SupportEnd(*start, ToCivilDay(e.registration_date())));
         }
         *e.mutable_update_time() = Ts(clock_.Now());
         auto* resp = static_cast<v1::Engagement*>(msg);
@@ -585,8 +594,8 @@ absl::Status EngagementService::RecordAuditResult(const Principal& p,
           google::protobuf::Message* msg) {
         absl::Time now = clock_.Now();
         auto date = *ToCivilDay(req.audit_date());
-        if (auto s = d::RecordAuditResult(e, p, req.stage(), req.outcome(), date, req.note(), now,
-                                          emit);
+        if (auto s =
+                d::RecordAuditResult(e, p, req.stage(), req.outcome(), date, req.note(), now, emit);
             !s.ok()) {
           return s;
         }
@@ -608,8 +617,9 @@ absl::Status EngagementService::RecordAuditResult(const Principal& p,
       out);
 }
 
-absl::Status EngagementService::RecordManagementReview(
-    const Principal& p, const v1::RecordManagementReviewRequest& req, v1::Engagement* out) {
+absl::Status EngagementService::RecordManagementReview(const Principal& p,
+                                                       const v1::RecordManagementReviewRequest& req,
+                                                       v1::Engagement* out) {
   FieldViolations v;
   CheckDate(v, "review_date", req.review_date(), true);
   CheckText(v, "instructions", req.instructions(), kLongText, false, true);
@@ -620,9 +630,9 @@ absl::Status EngagementService::RecordManagementReview(
       [&](v1::Engagement& e, const std::string& etag, OutboxEvent*, bool*,
           google::protobuf::Message* msg) {
         absl::Time now = clock_.Now();
-        if (auto s = d::RecordManagementReview(e, p, *ToCivilDay(req.review_date()),
-                                               req.top_management_approved(), req.instructions(),
-                                               now);
+        if (auto s =
+                d::RecordManagementReview(e, p, *ToCivilDay(req.review_date()),
+                                          req.top_management_approved(), req.instructions(), now);
             !s.ok()) {
           return s;
         }
@@ -694,15 +704,22 @@ absl::Status EngagementService::CreateFinding(const Principal& p,
 absl::Status EngagementService::UpdateFinding(const Principal& p,
                                               const v1::UpdateFindingRequest& req,
                                               v1::Finding* out) {
-  auto ids = ParseName("finding.name", req.finding().name(),
-                       {"tenants", "engagements", "findings"});
+  auto ids =
+      ParseName("finding.name", req.finding().name(), {"tenants", "engagements", "findings"});
   if (!ids.ok()) return ids.status();
-  static constexpr const char* kPaths[] = {"source", "grade", "clause", "description", "advice",
-                                           "corrective_action", "corrective_action_due", "state"};
+  static constexpr const char* kPaths[] = {"source",
+                                           "grade",
+                                           "clause",
+                                           "description",
+                                           "advice",
+                                           "corrective_action",
+                                           "corrective_action_due",
+                                           "state"};
   FieldViolations v;
   if (req.update_mask().paths().empty()) v.Add("update_mask", "required");
   for (const auto& path : req.update_mask().paths()) {
-    if (std::none_of(std::begin(kPaths), std::end(kPaths), [&](const char* k) { return path == k; })) {
+    if (std::none_of(std::begin(kPaths), std::end(kPaths),
+                     [&](const char* k) { return path == k; })) {
       v.Add("update_mask", "cannot update " + path);
     }
   }
@@ -727,8 +744,9 @@ absl::Status EngagementService::UpdateFinding(const Principal& p,
           out->GetReflection()->ClearField(out, field);
           if (req.finding().GetReflection()->HasField(req.finding(), field)) {
             if (field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE) {
-              out->GetReflection()->MutableMessage(out, field)->CopyFrom(
-                  req.finding().GetReflection()->GetMessage(req.finding(), field));
+              out->GetReflection()
+                  ->MutableMessage(out, field)
+                  ->CopyFrom(req.finding().GetReflection()->GetMessage(req.finding(), field));
             } else if (field->type() == google::protobuf::FieldDescriptor::TYPE_ENUM) {
               out->GetReflection()->SetEnumValue(
                   out, field, req.finding().GetReflection()->GetEnumValue(req.finding(), field));
@@ -754,8 +772,7 @@ absl::Status EngagementService::UpdateFinding(const Principal& p,
       });
 }
 
-absl::Status EngagementService::ListFindings(const Principal& p,
-                                             const v1::ListFindingsRequest& req,
+absl::Status EngagementService::ListFindings(const Principal& p, const v1::ListFindingsRequest& req,
                                              v1::ListFindingsResponse* out) {
   auto ref = ParseEngagement(p, "parent", req.parent());
   if (!ref.ok()) return ref.status();

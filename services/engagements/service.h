@@ -38,11 +38,13 @@ class EngagementService {
   EngagementService(EngagementStore& store, const Clock& clock, const PageTokenCodec& tokens,
                     const WriteGate& gate, prometheus::Registry& registry);
 
-  absl::Status CreateClient(const Principal& p, const v1::CreateClientRequest& req, v1::Client* out);
+  absl::Status CreateClient(const Principal& p, const v1::CreateClientRequest& req,
+                            v1::Client* out);
   absl::Status GetClient(const Principal& p, const v1::GetClientRequest& req, v1::Client* out);
   absl::Status ListClients(const Principal& p, const v1::ListClientsRequest& req,
                            v1::ListClientsResponse* out);
-  absl::Status UpdateClient(const Principal& p, const v1::UpdateClientRequest& req, v1::Client* out);
+  absl::Status UpdateClient(const Principal& p, const v1::UpdateClientRequest& req,
+                            v1::Client* out);
 
   absl::Status CreateEngagement(const Principal& p, const v1::CreateEngagementRequest& req,
                                 v1::Engagement* out);

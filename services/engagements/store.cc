@@ -195,8 +195,8 @@ absl::StatusOr<v1::Engagement> EngagementStore::CreateEngagement(const std::stri
   b.ExpectVersion(ClientKey(tenant, client_id), -1, "client");
   b.ExpectVersion(EngagementKey(tenant, id), 0, "engagement");
   b.AllocateOrdinal(OrdKey(tenant));
-  b.AllocateReference(absl::StrCat(P(tenant), "ref:", today.year()), absl::StrCat(today.year(), "-"),
-                      kReferenceField);
+  b.AllocateReference(absl::StrCat(P(tenant), "ref:", today.year()),
+                      absl::StrCat(today.year(), "-"), kReferenceField);
   b.Put(EngagementKey(tenant, id), 1, Bytes(e), kNewOrdinal, /*append_reference=*/true);
   MoveIndexes(b, tenant, id, nullptr, e, kNewOrdinal);
   b.Response(e.SerializeAsString(), /*append_reference=*/true);
@@ -221,8 +221,8 @@ absl::Status EngagementStore::SaveEngagement(const std::string& tenant, const st
     std::string key = absl::StrCat(P(tenant), "event:", event->id());
     b.ExpectVersion(key, 0, "event");
     b.Put(key, 1, event->SerializeAsString(), 0);
-    b.ZAdd(P(tenant) + "outbox", event->create_time().seconds() * 1000 +
-                                     event->create_time().nanos() / 1000000,
+    b.ZAdd(P(tenant) + "outbox",
+           event->create_time().seconds() * 1000 + event->create_time().nanos() / 1000000,
            event->id());
   }
   b.Response(response);
@@ -243,7 +243,8 @@ absl::StatusOr<ListPage> EngagementStore::ListEngagements(const std::string& ten
   ListQuery q;
   // ACTIVE and EXPIRED are both stored ACTIVE; the support end tells them apart.
   if (f.state == v1::ENGAGEMENT_STATE_ACTIVE || f.state == v1::ENGAGEMENT_STATE_EXPIRED) {
-    idx.push_back(Idx(tenant, absl::StrCat("state:", static_cast<int>(v1::ENGAGEMENT_STATE_ACTIVE))));
+    idx.push_back(
+        Idx(tenant, absl::StrCat("state:", static_cast<int>(v1::ENGAGEMENT_STATE_ACTIVE))));
     q.range_index = Idx(tenant, "active_end");
     if (f.state == v1::ENGAGEMENT_STATE_ACTIVE) {
       q.range_min = std::to_string(DayScore(today));

@@ -109,9 +109,9 @@ class EngagementStore {
                                                                  const std::string& eid,
                                                                  const std::string& id);
   absl::Status SaveFinding(const std::string& tenant, const std::string& eid, const std::string& id,
-                           const Stored<v1::Engagement>& eng_before, const v1::Engagement& eng_after,
-                           const Stored<v1::Finding>* before, const v1::Finding& after,
-                           const Idem& idem, const std::string& response);
+                           const Stored<v1::Engagement>& eng_before,
+                           const v1::Engagement& eng_after, const Stored<v1::Finding>* before,
+                           const v1::Finding& after, const Idem& idem, const std::string& response);
   absl::StatusOr<ListPage> ListFindings(const std::string& tenant, const std::string& eid,
                                         bool open_only, int64_t after, int limit);
 
@@ -121,8 +121,7 @@ class EngagementStore {
                                                                  const std::string& id);
   absl::Status SaveInquiry(const std::string& tenant, const std::string& eid, const std::string& id,
                            const Stored<v1::Engagement>& eng, const Stored<v1::Inquiry>* before,
-                           const v1::Inquiry& after, const Idem& idem,
-                           const std::string& response);
+                           const v1::Inquiry& after, const Idem& idem, const std::string& response);
   absl::StatusOr<ListPage> ListInquiries(const std::string& tenant, const std::string& eid,
                                          int64_t after, int limit);
 

@@ -80,7 +80,8 @@ std::map<std::string, Rpc> Rpcs() {
   r["UpdateTask"] = [](ServiceEnv& env, const Caller& c, const Objects& o) {
     v1::UpdateTaskRequest req;
     bool client = c.p.role() == Principal::ROLE_CLIENT;
-    req.set_name(o.engagement.name() + (client ? "/tasks/prep-c-review-offer" : "/tasks/prep-o-quote"));
+    req.set_name(o.engagement.name() +
+                 (client ? "/tasks/prep-c-review-offer" : "/tasks/prep-o-quote"));
     req.set_status(v1::TASK_STATUS_DONE);
     return Do(env, c, &Stub::UpdateTask, req);
   };
@@ -166,14 +167,14 @@ TEST(AccessMatrix, EveryRpcEveryPrincipal) {
   // Columns: admin consultant partner-of-it other-partner its-client other-client
   //          other-tenant no-token forged-token
   const std::map<std::string, std::string> want = {
-      {"GetClient", "AANNANNUU"},           {"UpdateClient", "AANNDNNUU"},
-      {"GetEngagement", "AAANANNUU"},       {"UpdateEngagement", "AADNDNNUU"},
-      {"AdvancePhase", "AADNDNNUU"},        {"TerminateEngagement", "ADDNDNNUU"},
-      {"ListTasks", "AAANANNUU"},           {"UpdateTask", "AAANANNUU"},
-      {"RecordAuditResult", "AADNDNNUU"},   {"RecordManagementReview", "AADNDNNUU"},
-      {"RecordRegistration", "AADNDNNUU"},  {"CreateFinding", "AAANANNUU"},
-      {"UpdateFinding", "AAANANNUU"},       {"ListFindings", "AAANANNUU"},
-      {"CreateInquiry", "AAANANNUU"},       {"AnswerInquiry", "AAANDNNUU"},
+      {"GetClient", "AANNANNUU"},          {"UpdateClient", "AANNDNNUU"},
+      {"GetEngagement", "AAANANNUU"},      {"UpdateEngagement", "AADNDNNUU"},
+      {"AdvancePhase", "AADNDNNUU"},       {"TerminateEngagement", "ADDNDNNUU"},
+      {"ListTasks", "AAANANNUU"},          {"UpdateTask", "AAANANNUU"},
+      {"RecordAuditResult", "AADNDNNUU"},  {"RecordManagementReview", "AADNDNNUU"},
+      {"RecordRegistration", "AADNDNNUU"}, {"CreateFinding", "AAANANNUU"},
+      {"UpdateFinding", "AAANANNUU"},      {"ListFindings", "AAANANNUU"},
+      {"CreateInquiry", "AAANANNUU"},      {"AnswerInquiry", "AAANDNNUU"},
       {"ListInquiries", "AAANANNUU"},
   };
   auto rpcs = Rpcs();

@@ -61,7 +61,8 @@ TEST(Durability, FixedRedisBecomesServing) {
   RedisOptions ro;
   ro.unix_socket = redis.socket();
   RedisPool pool(ro);
-  for (auto kv : {std::pair{"appendonly", "yes"}, {"appendfsync", "always"},
+  for (auto kv : {std::pair{"appendonly", "yes"},
+                  {"appendfsync", "always"},
                   {"maxmemory-policy", "noeviction"}}) {
     ASSERT_TRUE(pool.Command({"CONFIG", "SET", kv.first, kv.second}).ok());
   }

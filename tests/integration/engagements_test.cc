@@ -24,7 +24,8 @@ class EngagementsTestBase : public ::testing::Test {
   ServiceEnv env;
 
   Principal ClientOf(const v1::Client& c) {
-    return MakePrincipal(Principal::ROLE_CLIENT, "yamada", c.name().substr(c.name().rfind('/') + 1));
+    return MakePrincipal(Principal::ROLE_CLIENT, "yamada",
+                         c.name().substr(c.name().rfind('/') + 1));
   }
   int64_t RedisInt(std::vector<std::string> args) {
     RedisOptions o;
@@ -187,7 +188,8 @@ TEST_F(EngagementsTest, BadInputGetsFieldViolationsAndWritesNothing) {
        "engagement.contact"},
       {"no start", [](auto& r) { r.mutable_engagement()->clear_support_start(); },
        "engagement.support_start"},
-      {"impossible date", [](auto& r) { *r.mutable_engagement()->mutable_support_start() = Day(2027, 2, 29); },
+      {"impossible date",
+       [](auto& r) { *r.mutable_engagement()->mutable_support_start() = Day(2027, 2, 29); },
        "engagement.support_start"},
       {"bad partner", [](auto& r) { r.mutable_engagement()->add_partner_organizations("Bad Org"); },
        "engagement.partner_organizations[0]"},
@@ -213,12 +215,14 @@ TEST_F(EngagementsTest, BadInputGetsFieldViolationsAndWritesNothing) {
   }
   // A client of another tenant does not exist; a missing client neither.
   v1::Engagement out;
-  EXPECT_EQ(env.Call(&Stub::CreateEngagement, kAdmin, EngagementRequest("tenants/t2/clients/abc"), &out)
-                .code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(env.Call(&Stub::CreateEngagement, kAdmin, EngagementRequest("tenants/t1/clients/nope"), &out)
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      env.Call(&Stub::CreateEngagement, kAdmin, EngagementRequest("tenants/t2/clients/abc"), &out)
+          .code(),
+      absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      env.Call(&Stub::CreateEngagement, kAdmin, EngagementRequest("tenants/t1/clients/nope"), &out)
+          .code(),
+      absl::StatusCode::kNotFound);
   EXPECT_EQ(CountEngagements(), 0);
   EXPECT_EQ(RedisInt({"EXISTS", "eng:{t:t1}:ref:2026"}), 0);  // no number consumed
 }
@@ -440,7 +444,8 @@ TEST_F(EngagementsTest, PaginatesOverThousandsWithSignedTokens) {
   v1::Client c2 = MakeClient(env, "B社");
   const int kTotal = 1050;
   for (int i = 0; i < kTotal; ++i) {
-    MakeEngagement(env, i % 3 == 0 ? c2.name() : c1.name(), i % 5 == 0 ? std::vector<std::string>{"p1"} : std::vector<std::string>{});
+    MakeEngagement(env, i % 3 == 0 ? c2.name() : c1.name(),
+                   i % 5 == 0 ? std::vector<std::string>{"p1"} : std::vector<std::string>{});
   }
   v1::ListEngagementsRequest req;
   req.set_parent("tenants/t1");
@@ -535,7 +540,8 @@ TEST_F(EngagementsTest, TokensAreRequiredAndVerified) {
   v1::Engagement out;
   EXPECT_EQ(env.Call(&Stub::GetEngagement, kAdmin, req, &out, "").code(),
             absl::StatusCode::kUnauthenticated);
-  std::string forged = PrincipalSigner(std::string(48, 'f')).Sign(kAdmin, env.clock.Now(), absl::Hours(1));
+  std::string forged =
+      PrincipalSigner(std::string(48, 'f')).Sign(kAdmin, env.clock.Now(), absl::Hours(1));
   EXPECT_EQ(env.Call(&Stub::GetEngagement, kAdmin, req, &out, forged.c_str()).code(),
             absl::StatusCode::kUnauthenticated);
   std::string expired = SignedToken(kAdmin, env.clock.Now() - absl::Hours(2), absl::Hours(1));

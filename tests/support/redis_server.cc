@@ -40,9 +40,21 @@ void RedisServer::Start() {
   ::unlink(socket_.c_str());
   pid_ = fork();
   if (pid_ == 0) {
-    std::vector<std::string> args = {CERTPATH_REDIS_SERVER, "--port", "0", "--unixsocket", socket_,
-                                     "--unixsocketperm", "700", "--dir", dir_, "--save", "",
-                                     "--daemonize", "no", "--loglevel", "warning"};
+    std::vector<std::string> args = {CERTPATH_REDIS_SERVER,
+                                     "--port",
+                                     "0",
+                                     "--unixsocket",
+                                     socket_,
+                                     "--unixsocketperm",
+                                     "700",
+                                     "--dir",
+                                     dir_,
+                                     "--save",
+                                     "",
+                                     "--daemonize",
+                                     "no",
+                                     "--loglevel",
+                                     "warning"};
     if (durable_) {
       for (const char* a : {"--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy",
                             "noeviction", "--no-appendfsync-on-rewrite", "no"}) {

@@ -25,8 +25,7 @@ inline constexpr char kTestSigningKey[] = "test-signing-key-0123456789abcdef-012
 
 Principal MakePrincipal(Principal::Role role, std::string subject, std::string organization = "",
                         std::string tenant = "t1");
-std::string SignedToken(const Principal& p, absl::Time now,
-                        absl::Duration ttl = absl::Hours(1));
+std::string SignedToken(const Principal& p, absl::Time now, absl::Duration ttl = absl::Hours(1));
 
 // 2026-11-26 10:00 Asia/Tokyo.
 absl::Time DefaultNow();

@@ -140,9 +140,9 @@ TEST(Names, ParsesAndRejects) {
   auto ids = ParseName("name", "tenants/t1/engagements/e-1", {"tenants", "engagements"});
   ASSERT_TRUE(ids.ok());
   EXPECT_EQ((*ids)[1], "e-1");
-  for (const char* bad : {"", "tenants/t1", "tenants/t1/engagements/", "tenants/T1/engagements/e",
-                          "tenants/t1/clients/e", "tenants/t1/engagements/e/x",
-                          "tenants/t1/engagements/-e"}) {
+  for (const char* bad :
+       {"", "tenants/t1", "tenants/t1/engagements/", "tenants/T1/engagements/e",
+        "tenants/t1/clients/e", "tenants/t1/engagements/e/x", "tenants/t1/engagements/-e"}) {
     EXPECT_FALSE(ParseName("name", bad, {"tenants", "engagements"}).ok()) << bad;
   }
 }

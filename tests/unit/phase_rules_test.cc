@@ -117,15 +117,17 @@ void WalkTo(v1::Engagement& e, v1::Phase target) {
     FinishPhaseTasks(e);
     if (e.phase() == v1::PHASE_STAGE1_AUDIT) {
       bool passed = false;
-      ASSERT_TRUE(RecordAuditResult(e, kConsultant, v1::AUDIT_STAGE_1, v1::AUDIT_OUTCOME_MAY_PROCEED,
-                                    absl::CivilDay(2026, 11, 20), "", kNow, &passed)
+      ASSERT_TRUE(RecordAuditResult(e, kConsultant, v1::AUDIT_STAGE_1,
+                                    v1::AUDIT_OUTCOME_MAY_PROCEED, absl::CivilDay(2026, 11, 20), "",
+                                    kNow, &passed)
                       .ok());
       EXPECT_TRUE(passed);
     }
     if (e.phase() == v1::PHASE_STAGE2_AUDIT) {
       bool passed = true;
-      ASSERT_TRUE(RecordAuditResult(e, kConsultant, v1::AUDIT_STAGE_2, v1::AUDIT_OUTCOME_RECOMMENDED,
-                                    absl::CivilDay(2026, 11, 25), "", kNow, &passed)
+      ASSERT_TRUE(RecordAuditResult(e, kConsultant, v1::AUDIT_STAGE_2,
+                                    v1::AUDIT_OUTCOME_RECOMMENDED, absl::CivilDay(2026, 11, 25), "",
+                                    kNow, &passed)
                       .ok());
       EXPECT_FALSE(passed);
     }
@@ -193,7 +195,8 @@ TEST(Gates, StageTwoNeedsAResultAndCertificationNeedsRegistrationAndNoMajor) {
   major.set_state(v1::FINDING_STATE_OPEN);
   ApplyFindingChange(e, nullptr, major);
   EXPECT_EQ(e.open_major_findings(), 1);
-  absl::Status s = RecordRegistration(e, kConsultant, absl::CivilDay(2026, 11, 25), "IS 123", "", kNow);
+  absl::Status s =
+      RecordRegistration(e, kConsultant, absl::CivilDay(2026, 11, 25), "IS 123", "", kNow);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("major"), absl::string_view::npos);
   EXPECT_EQ(e.registration_date().year(), 0);  // nothing changed
@@ -202,7 +205,8 @@ TEST(Gates, StageTwoNeedsAResultAndCertificationNeedsRegistrationAndNoMajor) {
   ApplyFindingChange(e, &major, closed);
   EXPECT_EQ(e.open_major_findings(), 0);
   EXPECT_EQ(e.open_findings(), 0);
-  ASSERT_TRUE(RecordRegistration(e, kConsultant, absl::CivilDay(2026, 11, 25), "IS 123", "", kNow).ok());
+  ASSERT_TRUE(
+      RecordRegistration(e, kConsultant, absl::CivilDay(2026, 11, 25), "IS 123", "", kNow).ok());
   EXPECT_EQ(e.phase(), v1::PHASE_CERTIFICATION);
   EXPECT_EQ(e.state(), v1::ENGAGEMENT_STATE_CERTIFIED);
   EXPECT_EQ(ToCivilDay(e.support_end()), absl::CivilDay(2026, 11, 25));  // support ends
@@ -225,9 +229,10 @@ TEST(Tasks, EachSideCompletesOnlyItsOwn) {
   EXPECT_EQ(t->title_ja(), "認証機関の決定");
   EXPECT_EQ(t->note(), "JQA");
   // A later phase's task waits for its phase.
-  EXPECT_EQ(ErrorReason(UpdateTask(e, kConsultant, "cons-o-visit-1", v1::TASK_STATUS_DONE, "", kNow)
-                            .status()),
-            "PHASE_NOT_REACHED");
+  EXPECT_EQ(
+      ErrorReason(
+          UpdateTask(e, kConsultant, "cons-o-visit-1", v1::TASK_STATUS_DONE, "", kNow).status()),
+      "PHASE_NOT_REACHED");
 }
 
 TEST(Terminate, EndsAnActiveEngagementOnce) {

@@ -17,13 +17,13 @@ struct Case {
 
 TEST(AddMonthsClamped, Table) {
   const Case cases[] = {
-      {absl::CivilDay(2026, 1, 31), 18, absl::CivilDay(2027, 7, 31)},   // domain.md example
-      {absl::CivilDay(2026, 8, 31), 18, absl::CivilDay(2028, 2, 29)},   // leap February
-      {absl::CivilDay(2025, 8, 31), 18, absl::CivilDay(2027, 2, 28)},   // common February
+      {absl::CivilDay(2026, 1, 31), 18, absl::CivilDay(2027, 7, 31)},  // domain.md example
+      {absl::CivilDay(2026, 8, 31), 18, absl::CivilDay(2028, 2, 29)},  // leap February
+      {absl::CivilDay(2025, 8, 31), 18, absl::CivilDay(2027, 2, 28)},  // common February
       {absl::CivilDay(2026, 4, 15), 18, absl::CivilDay(2027, 10, 15)},
       {absl::CivilDay(2026, 5, 31), 18, absl::CivilDay(2027, 11, 30)},  // 30-day month
       {absl::CivilDay(2027, 8, 29), 18, absl::CivilDay(2029, 2, 28)},
-      {absl::CivilDay(2026, 12, 1), 18, absl::CivilDay(2028, 6, 1)},    // year wrap
+      {absl::CivilDay(2026, 12, 1), 18, absl::CivilDay(2028, 6, 1)},  // year wrap
       {absl::CivilDay(2028, 2, 29), 12, absl::CivilDay(2029, 2, 28)},
       {absl::CivilDay(2026, 1, 31), 1, absl::CivilDay(2026, 2, 28)},
       {absl::CivilDay(2026, 3, 31), 0, absl::CivilDay(2026, 3, 31)},

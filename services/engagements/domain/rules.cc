@@ -31,7 +31,8 @@ std::string PhaseName(v1::Phase p) {
 
 bool HasOutcome(const v1::Engagement& e, v1::AuditStage stage, v1::AuditOutcome outcome) {
   return std::any_of(e.audit_results().begin(), e.audit_results().end(), [&](const auto& r) {
-    return r.stage() == stage && (outcome == v1::AUDIT_OUTCOME_UNSPECIFIED || r.outcome() == outcome);
+    return r.stage() == stage &&
+           (outcome == v1::AUDIT_OUTCOME_UNSPECIFIED || r.outcome() == outcome);
   });
 }
 
@@ -165,8 +166,8 @@ std::vector<std::string> GateBlockers(const v1::Engagement& e) {
   return blockers;
 }
 
-absl::Status AdvancePhase(v1::Engagement& e, const Principal& by, const std::string& override_reason,
-                          absl::Time now) {
+absl::Status AdvancePhase(v1::Engagement& e, const Principal& by,
+                          const std::string& override_reason, absl::Time now) {
   if (auto s = RequireActive(e, now); !s.ok()) return s;
   if (e.phase() == v1::PHASE_CERTIFICATION) {
     return FailedPrecondition("FINAL_PHASE", "certification is the last phase");
@@ -244,10 +245,10 @@ absl::Status RecordAuditResult(v1::Engagement& e, const Principal& by, v1::Audit
   *stage1_passed = false;
   FieldViolations v;
   bool stage1 = stage == v1::AUDIT_STAGE_1;
-  bool outcome_fits = stage1 ? (outcome == v1::AUDIT_OUTCOME_MAY_PROCEED ||
-                                outcome == v1::AUDIT_OUTCOME_NOT_READY)
-                             : (outcome == v1::AUDIT_OUTCOME_RECOMMENDED ||
-                                outcome == v1::AUDIT_OUTCOME_NOT_RECOMMENDED);
+  bool outcome_fits =
+      stage1 ? (outcome == v1::AUDIT_OUTCOME_MAY_PROCEED || outcome == v1::AUDIT_OUTCOME_NOT_READY)
+             : (outcome == v1::AUDIT_OUTCOME_RECOMMENDED ||
+                outcome == v1::AUDIT_OUTCOME_NOT_RECOMMENDED);
   if (!outcome_fits) v.Add("outcome", "not an outcome of this audit stage");
   if (audit_date > TokyoDay(now)) v.Add("audit_date", "is in the future");
   if (auto start = ToCivilDay(e.support_start()); start && audit_date < *start) {
@@ -307,8 +308,8 @@ absl::Status RecordRegistration(v1::Engagement& e, const Principal& by, absl::Ci
                               "the engagement is " + v1::EngagementState_Name(e.state()));
   }
   if (e.phase() != v1::PHASE_OPERATION_3) {
-    return FailedPrecondition("WRONG_PHASE", "registration is recorded in " +
-                                                 PhaseName(v1::PHASE_OPERATION_3));
+    return FailedPrecondition("WRONG_PHASE",
+                              "registration is recorded in " + PhaseName(v1::PHASE_OPERATION_3));
   }
   v1::Engagement next = e;
   *next.mutable_registration_date() = ToDate(date);

@@ -40,8 +40,8 @@ std::vector<std::string> GateBlockers(const v1::Engagement& e);
 
 // Moves to the next phase. An OFFICE_ADMIN may pass `override_reason` to
 // advance although the gate does not hold; the override is recorded.
-absl::Status AdvancePhase(v1::Engagement& e, const Principal& by, const std::string& override_reason,
-                          absl::Time now);
+absl::Status AdvancePhase(v1::Engagement& e, const Principal& by,
+                          const std::string& override_reason, absl::Time now);
 
 // Sets a task's status. Client tasks only by the client, office tasks only by the office.
 absl::StatusOr<v1::Task> UpdateTask(v1::Engagement& e, const Principal& by,
@@ -59,8 +59,7 @@ absl::Status RecordAuditResult(v1::Engagement& e, const Principal& by, v1::Audit
                                const std::string& note, absl::Time now, bool* stage1_passed);
 
 absl::Status RecordManagementReview(v1::Engagement& e, const Principal& by, absl::CivilDay date,
-                                    bool approved, const std::string& instructions,
-                                    absl::Time now);
+                                    bool approved, const std::string& instructions, absl::Time now);
 
 // Registration certificate received: operation 3 → certification, certified,
 // support ends at the registration date (if earlier than start + 18 months).
