@@ -18,6 +18,11 @@ class PageTokenCodec {
   std::string Encode(int64_t after, uint64_t query_fingerprint) const;
   // INVALID_ARGUMENT (field page_token) when forged, malformed or for another query.
   absl::StatusOr<int64_t> Decode(absl::string_view token, uint64_t query_fingerprint) const;
+  // As Decode, but an empty token is the start of the list (cursor 0).
+  absl::StatusOr<int64_t> DecodeOrStart(absl::string_view token, uint64_t query_fingerprint) const {
+    if (token.empty()) return 0;
+    return Decode(token, query_fingerprint);
+  }
 
  private:
   std::string key_;

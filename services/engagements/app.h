@@ -1,32 +1,18 @@
 #pragma once
-// Wires one engagements server: Redis pool → store → service → gRPC server,
-// metrics, and a guard that keeps health and the write gate in step with the
-// durability of Redis. main.cc and the integration tests both start this.
+// Wires one engagements server on a ServiceHost: store → service → gRPC,
+// business gauges. main.cc and the integration tests both start this.
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "services/common/config.h"
-#include "services/common/redis.h"
-#include "services/common/server.h"
+#include "services/common/service_host.h"
 
 namespace certpath::engagements {
 
 struct AppOptions {
-  ServerOptions server;
-  RedisOptions redis;
-  std::string signing_key;
-  std::string metrics_listen = "127.0.0.1:0";  // empty = no /metrics listener
-  // A throwaway Redis (tests) may be non-durable without refusing writes.
-  bool redis_throwaway = false;
-  absl::Duration guard_interval = absl::Seconds(2);
-  absl::Duration metrics_interval = absl::Seconds(10);
+  HostOptions host;
   int64_t idempotency_ttl_seconds = 7 * 24 * 3600;
-  const Clock* clock = nullptr;  // null = system clock
 
   static absl::StatusOr<AppOptions> FromConfig(const Config& config);
 };

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
                                     {"metrics_port", absl::StrCat((*app)->metrics_port())}});
   int sig = certpath::WaitForTerminationSignal();
   certpath::log::Info("stopping", {{"signal", absl::StrCat(sig)}});
-  (*app)->Shutdown(options->server.drain);
+  (*app)->Shutdown(options->host.server.drain);
   certpath::log::Info("stopped");
   return 0;
 }

@@ -174,6 +174,13 @@ absl::StatusOr<EngagementService::EngagementRef> EngagementService::ParseEngagem
   return EngagementRef{(*ids)[0], (*ids)[1]};
 }
 
+absl::Status EngagementService::CheckTenantParent(const Principal& p,
+                                                  const std::string& parent) const {
+  auto ids = ParseName("parent", parent, {"tenants"});
+  if (!ids.ok()) return ids.status();
+  return (*ids)[0] == p.tenant() ? absl::OkStatus() : NotFound("tenant");
+}
+
 absl::Status EngagementService::CheckWritable(const Principal& p) {
   if (!gate_.open()) return Unavailable("storage is not durable or not reachable; writes refused");
   std::lock_guard<std::mutex> lock(tenants_mu_);
@@ -253,9 +260,7 @@ absl::Status EngagementService::MutateEngagement(const Principal& p, const std::
 
 absl::Status EngagementService::CreateClient(const Principal& p, const v1::CreateClientRequest& req,
                                              v1::Client* out) {
-  auto parent = ParseName("parent", req.parent(), {"tenants"});
-  if (!parent.ok()) return parent.status();
-  if ((*parent)[0] != p.tenant()) return NotFound("tenant");
+  if (auto s = CheckTenantParent(p, req.parent()); !s.ok()) return s;
   if (!d::IsOfficeStaff(p)) return PermissionDenied("only office staff create clients");
   FieldViolations v;
   CheckClientFields(v, req.client());
@@ -292,20 +297,14 @@ absl::Status EngagementService::GetClient(const Principal& p, const v1::GetClien
 
 absl::Status EngagementService::ListClients(const Principal& p, const v1::ListClientsRequest& req,
                                             v1::ListClientsResponse* out) {
-  auto parent = ParseName("parent", req.parent(), {"tenants"});
-  if (!parent.ok()) return parent.status();
-  if ((*parent)[0] != p.tenant()) return NotFound("tenant");
+  if (auto s = CheckTenantParent(p, req.parent()); !s.ok()) return s;
   if (!d::IsOfficeStaff(p)) return PermissionDenied("only office staff list clients");
   auto size = ResolvePageSize(req.page_size(), kDefaultPage, kMaxPage);
   if (!size.ok()) return size.status();
   uint64_t fp = QueryFingerprint({"clients", req.parent()});
-  int64_t after = 0;
-  if (!req.page_token().empty()) {
-    auto a = tokens_.Decode(req.page_token(), fp);
-    if (!a.ok()) return a.status();
-    after = *a;
-  }
-  auto page = store_.ListClients(p.tenant(), after, *size);
+  auto after = tokens_.DecodeOrStart(req.page_token(), fp);
+  if (!after.ok()) return after.status();
+  auto page = store_.ListClients(p.tenant(), *after, *size);
   if (!page.ok()) return page.status();
   return FillPage<v1::ListClientsResponse, v1::Client>(
       *page, tokens_, fp, out, &v1::ListClientsResponse::add_clients, DecodeInto<v1::Client>);
@@ -352,9 +351,7 @@ absl::Status EngagementService::UpdateClient(const Principal& p, const v1::Updat
 absl::Status EngagementService::CreateEngagement(const Principal& p,
                                                  const v1::CreateEngagementRequest& req,
                                                  v1::Engagement* out) {
-  auto parent = ParseName("parent", req.parent(), {"tenants"});
-  if (!parent.ok()) return parent.status();
-  if ((*parent)[0] != p.tenant()) return NotFound("tenant");
+  if (auto s = CheckTenantParent(p, req.parent()); !s.ok()) return s;
   if (!d::IsOfficeStaff(p)) return PermissionDenied("only office staff create engagements");
   const v1::Engagement& in = req.engagement();
   FieldViolations v;
@@ -398,9 +395,7 @@ absl::Status EngagementService::GetEngagement(const Principal& p,
 absl::Status EngagementService::ListEngagements(const Principal& p,
                                                 const v1::ListEngagementsRequest& req,
                                                 v1::ListEngagementsResponse* out) {
-  auto parent = ParseName("parent", req.parent(), {"tenants"});
-  if (!parent.ok()) return parent.status();
-  if ((*parent)[0] != p.tenant()) return NotFound("tenant");
+  if (auto s = CheckTenantParent(p, req.parent()); !s.ok()) return s;
   FieldViolations v;
   if (!v1::Phase_IsValid(req.phase())) v.Add("phase", "unknown phase");
   if (!v1::EngagementState_IsValid(req.state())) v.Add("state", "unknown state");
@@ -434,13 +429,9 @@ absl::Status EngagementService::ListEngagements(const Principal& p,
   }
   uint64_t fp = QueryFingerprint({"engagements", req.parent(), std::to_string(f.phase),
                                   std::to_string(f.state), f.consultant, f.client_id, f.partner});
-  int64_t after = 0;
-  if (!req.page_token().empty()) {
-    auto a = tokens_.Decode(req.page_token(), fp);
-    if (!a.ok()) return a.status();
-    after = *a;
-  }
-  auto page = store_.ListEngagements(p.tenant(), f, after, *size, TokyoDay(clock_.Now()));
+  auto after = tokens_.DecodeOrStart(req.page_token(), fp);
+  if (!after.ok()) return after.status();
+  auto page = store_.ListEngagements(p.tenant(), f, *after, *size, TokyoDay(clock_.Now()));
   if (!page.ok()) return page.status();
   return FillPage<v1::ListEngagementsResponse, v1::Engagement>(
       *page, tokens_, fp, out, &v1::ListEngagementsResponse::add_engagements,
@@ -779,15 +770,11 @@ absl::Status EngagementService::ListFindings(const Principal& p, const v1::ListF
   auto size = ResolvePageSize(req.page_size(), kDefaultPage, kMaxPage);
   if (!size.ok()) return size.status();
   uint64_t fp = QueryFingerprint({"findings", req.parent(), req.open_only() ? "open" : "all"});
-  int64_t after = 0;
-  if (!req.page_token().empty()) {
-    auto a = tokens_.Decode(req.page_token(), fp);
-    if (!a.ok()) return a.status();
-    after = *a;
-  }
+  auto after = tokens_.DecodeOrStart(req.page_token(), fp);
+  if (!after.ok()) return after.status();
   auto e = Load(p, *ref, static_cast<int>(d::Action::kRead));
   if (!e.ok()) return e.status();
-  auto page = store_.ListFindings(ref->tenant, ref->id, req.open_only(), after, *size);
+  auto page = store_.ListFindings(ref->tenant, ref->id, req.open_only(), *after, *size);
   if (!page.ok()) return page.status();
   return FillPage<v1::ListFindingsResponse, v1::Finding>(
       *page, tokens_, fp, out, &v1::ListFindingsResponse::add_findings, DecodeInto<v1::Finding>);
@@ -868,15 +855,11 @@ absl::Status EngagementService::ListInquiries(const Principal& p,
   auto size = ResolvePageSize(req.page_size(), kDefaultPage, kMaxPage);
   if (!size.ok()) return size.status();
   uint64_t fp = QueryFingerprint({"inquiries", req.parent()});
-  int64_t after = 0;
-  if (!req.page_token().empty()) {
-    auto a = tokens_.Decode(req.page_token(), fp);
-    if (!a.ok()) return a.status();
-    after = *a;
-  }
+  auto after = tokens_.DecodeOrStart(req.page_token(), fp);
+  if (!after.ok()) return after.status();
   auto e = Load(p, *ref, static_cast<int>(d::Action::kRead));
   if (!e.ok()) return e.status();
-  auto page = store_.ListInquiries(ref->tenant, ref->id, after, *size);
+  auto page = store_.ListInquiries(ref->tenant, ref->id, *after, *size);
   if (!page.ok()) return page.status();
   return FillPage<v1::ListInquiriesResponse, v1::Inquiry>(
       *page, tokens_, fp, out, &v1::ListInquiriesResponse::add_inquiries, DecodeInto<v1::Inquiry>);

@@ -17,21 +17,10 @@
 #include "services/common/clock.h"
 #include "services/common/page_token.h"
 #include "services/common/principal.h"
+#include "services/common/service_host.h"
 #include "services/engagements/store.h"
 
 namespace certpath::engagements {
-
-// Writes are refused (UNAVAILABLE) while the Redis behind the service is not
-// durable or not reachable; reads go on.
-class WriteGate {
- public:
-  void Open() { open_.store(true); }
-  void Close() { open_.store(false); }
-  bool open() const { return open_.load(); }
-
- private:
-  std::atomic<bool> open_{false};
-};
 
 class EngagementService {
  public:
@@ -91,6 +80,8 @@ class EngagementService {
   absl::StatusOr<EngagementRef> ParseEngagement(const Principal& p, absl::string_view field,
                                                 const std::string& name) const;
   absl::Status CheckWritable(const Principal& p);
+  // "tenants/{t}" naming the principal's own tenant; another tenant is NOT_FOUND.
+  absl::Status CheckTenantParent(const Principal& p, const std::string& parent) const;
   // Reads, authorizes and returns the engagement as the principal may see it.
   absl::StatusOr<Stored<v1::Engagement>> Load(const Principal& p, const EngagementRef& ref,
                                               int action);

@@ -32,19 +32,6 @@ std::string Shell(const std::string& cmd) {
   return std::string(absl::StripTrailingAsciiWhitespace(out));
 }
 
-int FreePort() {
-  // Bind port 0 through a throwaway gRPC-less socket to find a free port.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 TEST(EngagementsBinary, ServesCallsAndStopsCleanly) {
   RedisServer redis;
   std::string key_file = redis.dir() + "/signing.key";

@@ -13,11 +13,12 @@ using Stub = v1::EngagementService::Stub;
 
 TEST(Durability, WeakRedisMeansNotServingAndNoWrites) {
   RedisServer redis(/*durable=*/false);
-  engagements::AppOptions o;
+  engagements::AppOptions a;
+  HostOptions& o = a.host;
   o.redis.unix_socket = redis.socket();
   o.signing_key = kTestSigningKey;
   o.guard_interval = absl::Milliseconds(50);
-  auto app = engagements::App::Start(o);
+  auto app = engagements::App::Start(a);
   ASSERT_TRUE(app.ok());
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string((*app)->port()),
                                      grpc::InsecureChannelCredentials());
@@ -50,11 +51,12 @@ TEST(Durability, ThrowawayRedisIsAcceptedWhenSaidSo) {
 
 TEST(Durability, FixedRedisBecomesServing) {
   RedisServer redis(/*durable=*/false);
-  engagements::AppOptions o;
+  engagements::AppOptions a;
+  HostOptions& o = a.host;
   o.redis.unix_socket = redis.socket();
   o.signing_key = kTestSigningKey;
   o.guard_interval = absl::Milliseconds(50);
-  auto app = engagements::App::Start(o);
+  auto app = engagements::App::Start(a);
   ASSERT_TRUE(app.ok());
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_FALSE((*app)->writable());

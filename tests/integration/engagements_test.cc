@@ -579,7 +579,7 @@ TEST(ServiceLayer, RejectsNonUtf8Text) {
   engagements::EngagementStore store(records, 3600);
   FakeClock clock(DefaultNow());
   PageTokenCodec tokens(kTestSigningKey);
-  engagements::WriteGate gate;
+  WriteGate gate;
   gate.Open();
   prometheus::Registry registry;
   engagements::EngagementService svc(store, clock, tokens, gate, registry);

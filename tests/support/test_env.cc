@@ -38,7 +38,8 @@ ServiceEnv::ServiceEnv(RedisServer& redis, bool throwaway, bool with_metrics)
 ServiceEnv::~ServiceEnv() { Stop(); }
 
 void ServiceEnv::Start() {
-  engagements::AppOptions o;
+  engagements::AppOptions a;
+  HostOptions& o = a.host;
   // Restarts reuse the port so the channel reconnects to the new server.
   o.server.listen = absl::StrCat("127.0.0.1:", fixed_port_);
   o.server.workers = 4;
@@ -52,7 +53,7 @@ void ServiceEnv::Start() {
   o.clock = &clock;
   // The /metrics listener costs ~2 s to stop (civetweb's poll loop): only where needed.
   o.metrics_listen = with_metrics_ ? "127.0.0.1:0" : "";
-  auto app = engagements::App::Start(o);
+  auto app = engagements::App::Start(a);
   if (!app.ok()) throw std::runtime_error(std::string(app.status().message()));
   app_ = *std::move(app);
   fixed_port_ = app_->port();
@@ -84,6 +85,18 @@ bool ServiceEnv::WaitHealth(bool serving, absl::Duration timeout) {
 }
 
 std::string ServiceEnv::ScrapeMetrics() { return HttpGet(metrics_port(), "/metrics"); }
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
 
 std::string HttpGet(int port, const std::string& path) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

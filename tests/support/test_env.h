@@ -78,6 +78,9 @@ class ServiceEnv {
   int fixed_port_ = 0;
 };
 
+// A TCP port on 127.0.0.1 that was free a moment ago (for child processes).
+int FreePort();
+
 // Reads http://127.0.0.1:port/path (tiny blocking client for /metrics).
 std::string HttpGet(int port, const std::string& path);
 

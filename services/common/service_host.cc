@@ -1,0 +1,115 @@
+#include "services/common/service_host.h"
+
+#include "absl/strings/str_join.h"
+#include "services/common/log.h"
+
+namespace certpath {
+
+absl::StatusOr<HostOptions> HostOptions::FromConfig(const Config& c,
+                                                    const std::string& default_listen,
+                                                    const std::string& default_metrics) {
+  HostOptions o;
+  o.server.listen = c.Get("listen", default_listen);
+  o.metrics_listen = c.Get("metrics-listen", default_metrics);
+  o.redis.unix_socket = c.Get("redis-socket", "");
+  o.redis.host = c.Get("redis-host", "127.0.0.1");
+  auto port = c.GetInt("redis-port", 6379);
+  auto workers = c.GetInt("workers", 8);
+  auto drain = c.GetInt("drain-seconds", 10);
+  auto metrics_every = c.GetInt("metrics-interval-seconds", 10);
+  for (const auto* s : {&port, &workers, &drain, &metrics_every}) {
+    if (!s->ok()) return s->status();
+  }
+  if (*workers < 1 || *workers > 256) return absl::InvalidArgumentError("workers: 1..256");
+  o.redis.port = static_cast<int>(*port);
+  o.server.workers = static_cast<int>(*workers);
+  // Each worker may hold one Redis context; two spare for the guard and relays.
+  o.redis.pool_size = o.server.workers + 2;
+  o.server.drain = absl::Seconds(*drain);
+  o.metrics_interval = absl::Seconds(*metrics_every);
+  o.redis_throwaway = c.GetBool("redis-throwaway", false);
+  auto key = LoadSigningKey(c.Get("signing-key", ""), c.Get("signing-key-file", ""));
+  if (!key.ok()) return key.status();
+  o.signing_key = *key;
+  return o;
+}
+
+ServiceHost::ServiceHost(const HostOptions& o)
+    : options_(o),
+      clock_(o.clock ? o.clock : &system_clock_),
+      redis_(o.redis),
+      records_(redis_),
+      signer_(o.signing_key),
+      tokens_(o.signing_key),
+      executor_(o.server.workers, o.server.max_queue),
+      dispatcher_(executor_, signer_, *clock_) {
+  redis_.set_round_trip_observer([](void* c) { static_cast<prometheus::Counter*>(c)->Increment(); },
+                                 &metrics_.redis_round_trips());
+}
+
+ServiceHost::~ServiceHost() { Shutdown(absl::ZeroDuration()); }
+
+absl::Status ServiceHost::Start(const std::vector<grpc::Service*>& services) {
+  if (!options_.metrics_listen.empty()) {
+    if (auto s = metrics_.Serve(options_.metrics_listen); !s.ok()) return s;
+  }
+  auto server = Server::Start(options_.server, services, metrics_);
+  if (!server.ok()) return server.status();
+  server_ = *std::move(server);
+  server_->SetServing(false);  // until the guard has seen a durable Redis
+  guard_ = std::thread([this] { Guard(); });
+  return absl::OkStatus();
+}
+
+bool ServiceHost::stopping() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stopping_;
+}
+
+void ServiceHost::Guard() {
+  bool was_ok = false;
+  absl::Time next_periodic = absl::InfinitePast();  // real time: scheduling, not business
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    auto weak = CheckDurability(redis_);
+    bool ok = weak.ok() && (weak->empty() || options_.redis_throwaway);
+    if (ok && !was_ok) ok = records_.LoadScripts().ok();
+    if (ok != was_ok) {
+      if (ok) {
+        log::Info("redis ready; serving");
+      } else if (!weak.ok()) {
+        log::Warn("redis unreachable; NOT_SERVING, writes refused",
+                  {{"error", weak.status().message()}});
+      } else {
+        log::Warn("redis is not durable; NOT_SERVING, writes refused",
+                  {{"weak", absl::StrJoin(*weak, ", ")}});
+      }
+      ok ? gate_.Open() : gate_.Close();
+      server_->SetServing(ok);
+      was_ok = ok;
+    }
+    if (ok && absl::Now() >= next_periodic) {
+      for (auto& fn : periodic_) {
+        if (auto s = fn(); !s.ok()) log::Warn("periodic task failed", {{"error", s.message()}});
+      }
+      next_periodic = absl::Now() + options_.metrics_interval;
+    }
+    lock.lock();
+    cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.guard_interval),
+                 [&] { return stopping_; });
+  }
+}
+
+void ServiceHost::Shutdown(absl::Duration drain) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (guard_.joinable()) guard_.join();
+  if (server_) server_->Shutdown(drain);
+}
+
+}  // namespace certpath
