@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include <cstdlib>
+#include <string>
 
 namespace certpath {
 
@@ -101,6 +102,14 @@ std::string RandomHex(int bytes) {
   std::string buf(static_cast<size_t>(bytes), '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(buf.data()), bytes) != 1) std::abort();
   return HexEncode(buf);
+}
+
+std::string RandomUuid() {
+  std::string h = RandomHex(16);
+  h[12] = '4';                                                  // version 4
+  h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3];  // RFC 4122 variant
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
 }
 
 }  // namespace certpath

@@ -72,7 +72,7 @@ while i <= #ARGV do
 end
 if idem_key then
   redis.call('HSET', idem_key, 'f', idem_fp, 'r', resp)
-  redis.call('EXPIRE', idem_key, idem_ttl)
+  if tonumber(idem_ttl) > 0 then redis.call('EXPIRE', idem_key, idem_ttl) end
 end
 return {'OK', resp, seqval, ord}
 )lua");
@@ -248,6 +248,18 @@ absl::StatusOr<std::pair<Record, absl::optional<std::string>>> RecordStore::Read
     }
   }
   return out;
+}
+
+absl::StatusOr<absl::optional<std::string>> RecordStore::ReadIdempotency(
+    const std::string& idem_key, const std::string& fingerprint) {
+  auto r = redis_.Command({"HMGET", idem_key, "f", "r"});
+  if (!r.ok()) return r.status();
+  if (r->is_error() || r->elements.size() != 2) return ReplyError(*r);
+  if (r->elements[0].is_nil()) return absl::optional<std::string>();
+  if (r->elements[0].str != fingerprint) {
+    return InvalidArgument("request_id", "was used before for a different request");
+  }
+  return absl::optional<std::string>(r->elements[1].str);
 }
 
 absl::StatusOr<CommitResult> RecordStore::Commit(const Batch& batch) {

@@ -32,7 +32,8 @@ inline constexpr int64_t kNewOrdinal = -1;
 class Batch {
  public:
   // Replays the first response when `key` holds the same fingerprint; a
-  // different fingerprint is INVALID_ARGUMENT (request_id reused).
+  // different fingerprint is INVALID_ARGUMENT (request_id reused). A ttl of 0
+  // keeps the record for good (exactly-once effects such as billing events).
   void Idempotency(std::string key, std::string fingerprint, int64_t ttl_seconds);
   // version: exact match; 0 = must not exist; -1 = must exist. `what` names it in errors.
   void ExpectVersion(std::string key, int64_t version, std::string what);
@@ -92,6 +93,10 @@ class RecordStore {
   // Read together with `key` in one round trip.
   absl::StatusOr<std::pair<Record, absl::optional<std::string>>> ReadWithIdempotency(
       const std::string& key, const std::string& idem_key, const std::string& fingerprint);
+  // The stored response of `idem_key` (nullopt: none; INVALID_ARGUMENT: the
+  // request_id was used for another request).
+  absl::StatusOr<absl::optional<std::string>> ReadIdempotency(const std::string& idem_key,
+                                                              const std::string& fingerprint);
   // ABORTED (ETAG_MISMATCH) on a version conflict, NOT_FOUND / ALREADY_EXISTS
   // on existence checks, INVALID_ARGUMENT on a reused request_id.
   absl::StatusOr<CommitResult> Commit(const Batch& batch);

@@ -2,6 +2,7 @@
 
 #include "services/engagements/business_metrics.h"
 #include "services/engagements/grpc_service.h"
+#include "services/engagements/relay.h"
 
 namespace certpath::engagements {
 
@@ -13,6 +14,7 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
   auto ttl = c.GetInt("idempotency-ttl-seconds", o.idempotency_ttl_seconds);
   if (!ttl.ok()) return ttl.status();
   o.idempotency_ttl_seconds = *ttl;
+  o.billing_target = c.Get("billing-target", "");
   return o;
 }
 
@@ -24,6 +26,14 @@ struct App::Impl {
         grpc_service(service, host.dispatcher()),
         business(host.metrics().registry(), store, host.clock()) {
     host.AddPeriodic([this] { return business.Refresh(); });
+    if (!o.billing_target.empty()) {
+      RelayOptions ro;
+      ro.billing_target = o.billing_target;
+      ro.poll_interval = o.relay_poll_interval;
+      relay = std::make_unique<OutboxRelay>(store, host.signer(), host.clock(), ro,
+                                            host.metrics().registry());
+      service.set_event_hook([this] { relay->Notify(); });
+    }
   }
 
   ServiceHost host;
@@ -31,6 +41,7 @@ struct App::Impl {
   EngagementService service;
   GrpcEngagementService grpc_service;
   BusinessMetrics business;
+  std::unique_ptr<OutboxRelay> relay;
 };
 
 App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -38,6 +49,7 @@ App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
   auto impl = std::make_unique<Impl>(options);
   if (auto s = impl->host.Start({&impl->grpc_service}); !s.ok()) return s;
+  if (impl->relay) impl->relay->Start();
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 
@@ -46,6 +58,9 @@ App::~App() { Shutdown(absl::ZeroDuration()); }
 int App::port() const { return impl_->host.port(); }
 int App::metrics_port() const { return impl_->host.metrics_port(); }
 bool App::writable() const { return impl_->host.writable(); }
-void App::Shutdown(absl::Duration drain) { impl_->host.Shutdown(drain); }
+void App::Shutdown(absl::Duration drain) {
+  if (impl_->relay) impl_->relay->Stop();
+  impl_->host.Shutdown(drain);
+}
 
 }  // namespace certpath::engagements

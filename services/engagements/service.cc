@@ -246,7 +246,10 @@ absl::Status EngagementService::MutateEngagement(const Principal& p, const std::
                       : store_.SaveEngagement(ref->tenant, ref->id, before, after,
                                               emit ? &event : nullptr, idem, response);
     if (saved.ok()) {
-      if (emit) stage1_events_.Increment();
+      if (emit) {
+        stage1_events_.Increment();
+        if (on_event_) on_event_();
+      }
       return absl::OkStatus();
     }
     // A concurrent change: try again on fresh data unless the caller pinned an etag.
@@ -596,7 +599,7 @@ absl::Status EngagementService::RecordAuditResult(const Principal& p,
           payload.set_reference_number(e.reference_number());
           payload.set_client(e.client());
           *payload.mutable_audit_date() = req.audit_date();
-          event->set_id(RandomHex(16));
+          event->set_id(RandomUuid());
           event->set_type("certpath.engagements.v1.Stage1Passed");
           event->set_tenant(p.tenant());
           event->set_subject(e.name());

@@ -27,6 +27,9 @@ class EngagementService {
   EngagementService(EngagementStore& store, const Clock& clock, const PageTokenCodec& tokens,
                     const WriteGate& gate, prometheus::Registry& registry);
 
+  // Called after an outbox event was committed (wakes the relay).
+  void set_event_hook(std::function<void()> hook) { on_event_ = std::move(hook); }
+
   absl::Status CreateClient(const Principal& p, const v1::CreateClientRequest& req,
                             v1::Client* out);
   absl::Status GetClient(const Principal& p, const v1::GetClientRequest& req, v1::Client* out);
@@ -113,6 +116,7 @@ class EngagementService {
   const WriteGate& gate_;
   prometheus::Family<prometheus::Counter>& transitions_;
   prometheus::Counter& stage1_events_;
+  std::function<void()> on_event_;
   std::mutex tenants_mu_;
   std::set<std::string> known_tenants_;
 };

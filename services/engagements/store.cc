@@ -355,6 +355,36 @@ absl::StatusOr<ListPage> EngagementStore::ListInquiries(const std::string& tenan
   return records_.List(q);
 }
 
+// ------------------------------------------------------------------ outbox
+
+absl::StatusOr<std::vector<EngagementStore::PendingEvent>> EngagementStore::PendingEvents(
+    const std::string& tenant, int limit) {
+  auto ids =
+      records_.redis().Command({"ZRANGE", P(tenant) + "outbox", "0", std::to_string(limit - 1)});
+  if (!ids.ok()) return ids.status();
+  std::vector<std::string> keys;
+  for (const auto& e : ids->elements) keys.push_back(absl::StrCat(P(tenant), "event:", e.str));
+  std::vector<PendingEvent> out;
+  if (keys.empty()) return out;
+  auto recs = records_.ReadMany(keys);
+  if (!recs.ok()) return recs.status();
+  for (size_t i = 0; i < recs->size(); ++i) {
+    PendingEvent p;
+    p.id = ids->elements[i].str;
+    if (!(*recs)[i].found() || !p.event.ParseFromString((*recs)[i].data)) continue;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+absl::Status EngagementStore::MarkEvent(const std::string& tenant, const std::string& id,
+                                        bool delivered, int64_t now_ms) {
+  Batch b;
+  b.ZRem(P(tenant) + "outbox", id);
+  b.ZAdd(P(tenant) + (delivered ? "outbox_delivered" : "outbox_dead"), now_ms, id);
+  return records_.Commit(b).status();
+}
+
 // ------------------------------------------------------------------ metrics
 
 absl::StatusOr<TenantStats> EngagementStore::Stats(const std::string& tenant,

@@ -125,6 +125,16 @@ class EngagementStore {
   absl::StatusOr<ListPage> ListInquiries(const std::string& tenant, const std::string& eid,
                                          int64_t after, int limit);
 
+  // ---- outbox (oldest first)
+  struct PendingEvent {
+    std::string id;
+    certpath::common::v1::OutboxEvent event;
+  };
+  absl::StatusOr<std::vector<PendingEvent>> PendingEvents(const std::string& tenant, int limit);
+  // Delivered (acknowledged) or dead (refused for good): out of the outbox in one step.
+  absl::Status MarkEvent(const std::string& tenant, const std::string& id, bool delivered,
+                         int64_t now_ms);
+
   absl::StatusOr<TenantStats> Stats(const std::string& tenant, absl::CivilDay today);
 
   // Key of an idempotency record.

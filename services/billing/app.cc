@@ -1,0 +1,133 @@
+#include "services/billing/app.h"
+
+#include <grpcpp/grpcpp.h>
+#include <prometheus/gauge.h>
+
+#include "certpath/engagements/v1/engagements.grpc.pb.h"
+#include "services/billing/grpc_service.h"
+#include "services/common/grpc_util.h"
+#include "services/common/status.h"
+
+namespace certpath::billing {
+namespace {
+
+// Asks the engagements service, as the caller, whether it sees the engagement.
+class GrpcEngagementVisibility final : public EngagementVisibility {
+ public:
+  GrpcEngagementVisibility(const std::string& target, const PrincipalSigner& signer,
+                           const Clock& clock)
+      : stub_(engagements::v1::EngagementService::NewStub(
+            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))),
+        signer_(signer),
+        clock_(clock) {}
+
+  absl::Status CheckVisible(const Principal& p, const std::string& engagement) override {
+    engagements::v1::GetEngagementRequest req;
+    req.set_name(engagement);
+    absl::Status last;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      ctx.AddMetadata(kPrincipalMetadataKey, signer_.Sign(p, clock_.Now(), absl::Minutes(1)));
+      engagements::v1::Engagement e;
+      last = FromGrpcStatus(stub_->GetEngagement(&ctx, req, &e));
+      if (last.ok()) return last;
+      if (last.code() == absl::StatusCode::kNotFound ||
+          last.code() == absl::StatusCode::kInvalidArgument ||
+          last.code() == absl::StatusCode::kPermissionDenied) {
+        return NotFound("engagement");
+      }
+      if (last.code() != absl::StatusCode::kUnavailable) break;
+      absl::SleepFor(absl::Milliseconds(50 << attempt));
+    }
+    return Unavailable("engagements service: " + std::string(last.message()));
+  }
+
+ private:
+  std::unique_ptr<engagements::v1::EngagementService::Stub> stub_;
+  const PrincipalSigner& signer_;
+  const Clock& clock_;
+};
+
+prometheus::Gauge& Gauge(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+}
+
+}  // namespace
+
+absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
+  AppOptions o;
+  auto host = HostOptions::FromConfig(c, "127.0.0.1:7104", "127.0.0.1:9104");
+  if (!host.ok()) return host.status();
+  o.host = *std::move(host);
+  o.engagements_target = c.Get("engagements-target", "127.0.0.1:7101");
+  return o;
+}
+
+struct App::Impl {
+  explicit Impl(const AppOptions& o)
+      : host(o.host),
+        store(host.records()),
+        visibility(o.engagements_target.empty()
+                       ? nullptr
+                       : std::make_unique<GrpcEngagementVisibility>(o.engagements_target,
+                                                                    host.signer(), host.clock())),
+        service(store, host.clock(), host.tokens(), host.gate(), visibility.get(),
+                host.metrics().registry()),
+        grpc_service(service, host.dispatcher()),
+        outstanding(Gauge(host.metrics().registry(), "certpath_invoices_outstanding_yen",
+                          "Unpaid balance of issued invoices")),
+        overdue_count(Gauge(host.metrics().registry(), "certpath_invoices_overdue",
+                            "Issued invoices with a balance past their due date")),
+        overdue_yen(Gauge(host.metrics().registry(), "certpath_invoices_overdue_yen",
+                          "Unpaid yen past the due date")),
+        needs_quote(Gauge(host.metrics().registry(), "certpath_billing_events_needing_quote",
+                          "Stage-1 events waiting for an accepted quote")) {
+    host.AddPeriodic([this] { return Refresh(); });
+  }
+
+  absl::Status Refresh() {
+    auto tenants = store.Tenants();
+    if (!tenants.ok()) return tenants.status();
+    TenantBillingStats sum;
+    absl::CivilDay today = TokyoDay(host.clock().Now());
+    for (const auto& t : *tenants) {
+      auto s = store.Stats(t, today);
+      if (!s.ok()) return s.status();
+      sum.outstanding_jpy += s->outstanding_jpy;
+      sum.overdue_count += s->overdue_count;
+      sum.overdue_jpy += s->overdue_jpy;
+      sum.needs_quote += s->needs_quote;
+    }
+    outstanding.Set(static_cast<double>(sum.outstanding_jpy));
+    overdue_count.Set(static_cast<double>(sum.overdue_count));
+    overdue_yen.Set(static_cast<double>(sum.overdue_jpy));
+    needs_quote.Set(static_cast<double>(sum.needs_quote));
+    return absl::OkStatus();
+  }
+
+  ServiceHost host;
+  BillingStore store;
+  std::unique_ptr<EngagementVisibility> visibility;
+  BillingService service;
+  GrpcBillingService grpc_service;
+  prometheus::Gauge& outstanding;
+  prometheus::Gauge& overdue_count;
+  prometheus::Gauge& overdue_yen;
+  prometheus::Gauge& needs_quote;
+};
+
+App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  if (auto s = impl->host.Start({&impl->grpc_service}); !s.ok()) return s;
+  return std::unique_ptr<App>(new App(std::move(impl)));
+}
+
+App::~App() { Shutdown(absl::ZeroDuration()); }
+int App::port() const { return impl_->host.port(); }
+int App::metrics_port() const { return impl_->host.metrics_port(); }
+void App::Shutdown(absl::Duration drain) { impl_->host.Shutdown(drain); }
+
+}  // namespace certpath::billing

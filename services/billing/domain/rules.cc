@@ -1,0 +1,189 @@
+#include "services/billing/domain/rules.h"
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/common/clock.h"
+#include "services/common/validate.h"
+
+namespace certpath::billing::domain {
+namespace {
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+std::vector<v1::Line*> Pointers(google::protobuf::RepeatedPtrField<v1::Line>* lines) {
+  std::vector<v1::Line*> out;
+  for (auto& l : *lines) out.push_back(&l);
+  return out;
+}
+
+}  // namespace
+
+void CheckLines(FieldViolations& v, const std::string& field,
+                const google::protobuf::RepeatedPtrField<v1::Line>& lines, bool required) {
+  if (lines.empty() && required) v.Add(field, "at least one line is required");
+  if (lines.size() > 100) v.Add(field, "at most 100 lines");
+  for (int i = 0; i < lines.size(); ++i) {
+    const v1::Line& l = lines[i];
+    std::string f = absl::StrCat(field, "[", i, "]");
+    if (!v1::LineKind_IsValid(l.kind()) || l.kind() == v1::LINE_KIND_UNSPECIFIED) {
+      v.Add(f + ".kind", "required");
+    }
+    CheckText(v, f + ".description", l.description(), 200, /*required=*/true);
+    CheckText(v, f + ".unit", l.unit(), 10);
+    if (l.quantity() < 1 || l.quantity() > kMaxQuantity) {
+      v.Add(f + ".quantity", absl::StrCat("must be 1..", kMaxQuantity));
+    }
+    if (l.unit_price_jpy() < 0 || l.unit_price_jpy() > kMaxUnitPriceJpy) {
+      v.Add(f + ".unit_price_jpy", absl::StrCat("must be 0..", kMaxUnitPriceJpy, " yen"));
+    }
+  }
+}
+
+void CheckSettings(FieldViolations& v, const v1::BillingSettings& s) {
+  CheckText(v, "settings.issuer_name", s.issuer_name(), 200);
+  CheckText(v, "settings.issuer_address", s.issuer_address(), 400);
+  if (!s.registration_number().empty() && !IsRegistrationNumber(s.registration_number())) {
+    v.Add("settings.registration_number", "must be T followed by 13 digits");
+  }
+  if (s.tax_rate_percent() != 10 && s.tax_rate_percent() != 8 && s.tax_rate_percent() != 0) {
+    v.Add("settings.tax_rate_percent", "must be 10, 8 or 0");
+  }
+  if (!v1::RoundingMode_IsValid(s.rounding()) || s.rounding() == v1::ROUNDING_MODE_UNSPECIFIED) {
+    v.Add("settings.rounding", "must be DOWN, UP or HALF_UP");
+  }
+  if (!v1::PaymentTerms_IsValid(s.payment_terms()) ||
+      s.payment_terms() == v1::PAYMENT_TERMS_UNSPECIFIED) {
+    v.Add("settings.payment_terms", "must be END_OF_NEXT_MONTH or NET_DAYS");
+  }
+  if (s.payment_days() < 0 || s.payment_days() > 365) {
+    v.Add("settings.payment_days", "must be 0..365");
+  }
+  const v1::PriceList& p = s.prices();
+  for (auto [name, value] : {std::pair{"day_rate_jpy", p.day_rate_jpy()},
+                             {"half_day_rate_jpy", p.half_day_rate_jpy()},
+                             {"advisory_retainer_annual_jpy", p.advisory_retainer_annual_jpy()},
+                             {"manual_review_min_jpy", p.manual_review_min_jpy()},
+                             {"manual_review_max_jpy", p.manual_review_max_jpy()}}) {
+    if (value < 0 || value > kMaxUnitPriceJpy) {
+      v.Add(absl::StrCat("settings.prices.", name), "must be 0..100,000,000 yen");
+    }
+  }
+  if (p.manual_review_min_jpy() > p.manual_review_max_jpy()) {
+    v.Add("settings.prices.manual_review_min_jpy", "above the maximum");
+  }
+}
+
+v1::QuoteState EffectiveQuoteState(const v1::Quote& q, absl::CivilDay today) {
+  auto until = ToCivilDay(q.valid_until());
+  if (q.state() == v1::QUOTE_STATE_SENT && until && today > *until) return v1::QUOTE_STATE_EXPIRED;
+  return q.state();
+}
+
+absl::Status MoveQuote(v1::Quote& q, v1::QuoteState to, absl::CivilDay today) {
+  v1::QuoteState from = EffectiveQuoteState(q, today);
+  bool ok = (to == v1::QUOTE_STATE_SENT && from == v1::QUOTE_STATE_DRAFT) ||
+            ((to == v1::QUOTE_STATE_ACCEPTED || to == v1::QUOTE_STATE_REJECTED) &&
+             (from == v1::QUOTE_STATE_DRAFT || from == v1::QUOTE_STATE_SENT));
+  if (!ok) {
+    return FailedPrecondition("QUOTE_STATE", "a " + v1::QuoteState_Name(from) +
+                                                 " quote cannot become " + v1::QuoteState_Name(to));
+  }
+  q.set_state(to);
+  return absl::OkStatus();
+}
+
+std::vector<v1::Line> ConsultingFeeLines(const v1::Quote& q) {
+  std::vector<v1::Line> out;
+  for (const auto& l : q.lines()) {
+    if (l.kind() == v1::LINE_KIND_CONSULTING_FEE) out.push_back(l);
+  }
+  return out;
+}
+
+v1::Invoice DraftInvoice(const std::string& name, const std::string& engagement,
+                         const std::string& recipient, const std::vector<v1::Line>& lines,
+                         const v1::BillingSettings& settings,
+                         const std::vector<std::string>& billing_events, absl::Time now) {
+  v1::Invoice inv;
+  inv.set_name(name);
+  inv.set_state(v1::INVOICE_STATE_DRAFT);
+  inv.set_engagement(engagement);
+  inv.set_recipient_name(recipient);
+  for (const auto& l : lines) *inv.add_lines() = l;
+  *inv.mutable_totals() = ComputeTotals(Pointers(inv.mutable_lines()), settings);
+  inv.set_balance_jpy(inv.totals().amount_due_jpy());
+  for (const auto& e : billing_events) inv.add_billing_events(e);
+  *inv.mutable_create_time() = Ts(now);
+  *inv.mutable_update_time() = Ts(now);
+  return inv;
+}
+
+absl::Status Issue(v1::Invoice& inv, absl::CivilDay issue_date, const v1::BillingSettings& settings,
+                   absl::Time now) {
+  if (inv.state() != v1::INVOICE_STATE_DRAFT) {
+    return FailedPrecondition("INVOICE_STATE", "only a draft invoice is issued");
+  }
+  if (settings.issuer_name().empty() || !IsRegistrationNumber(settings.registration_number())) {
+    return FailedPrecondition("ISSUER_INCOMPLETE",
+                              "set the issuer name and registration number (T + 13 digits) in the "
+                              "billing settings before issuing a qualified invoice");
+  }
+  // Recompute with the settings in force on the issue date.
+  *inv.mutable_totals() = ComputeTotals(Pointers(inv.mutable_lines()), settings);
+  inv.set_state(v1::INVOICE_STATE_ISSUED);
+  *inv.mutable_issue_date() = ToDate(issue_date);
+  *inv.mutable_due_date() = ToDate(DueDate(issue_date, settings));
+  inv.set_issuer_name(settings.issuer_name());
+  inv.set_issuer_address(settings.issuer_address());
+  inv.set_registration_number(settings.registration_number());
+  inv.set_balance_jpy(inv.totals().amount_due_jpy() - inv.paid_jpy());
+  *inv.mutable_update_time() = Ts(now);
+  return absl::OkStatus();
+}
+
+absl::Status Void(v1::Invoice& inv, const std::string& reason, absl::Time now) {
+  if (inv.state() != v1::INVOICE_STATE_ISSUED && inv.state() != v1::INVOICE_STATE_DRAFT) {
+    return FailedPrecondition(
+        "INVOICE_STATE", "a " + v1::InvoiceState_Name(inv.state()) + " invoice cannot be voided");
+  }
+  if (inv.paid_jpy() > 0) {
+    return FailedPrecondition("INVOICE_PAID", "payments were recorded; refund them first");
+  }
+  inv.set_state(v1::INVOICE_STATE_VOID);
+  inv.set_void_reason(reason);
+  inv.set_balance_jpy(0);
+  *inv.mutable_update_time() = Ts(now);
+  return absl::OkStatus();
+}
+
+absl::Status RecordPayment(v1::Invoice& inv, int64_t amount, absl::CivilDay paid_date,
+                           const std::string& by, absl::Time now) {
+  if (inv.state() != v1::INVOICE_STATE_ISSUED) {
+    return FailedPrecondition("INVOICE_STATE", "payments are recorded on issued invoices");
+  }
+  if (amount <= 0) return InvalidArgument("amount_jpy", "must be positive");
+  if (amount > inv.balance_jpy()) {
+    return InvalidArgument("amount_jpy",
+                           absl::StrCat("above the balance of ", inv.balance_jpy(), " yen"));
+  }
+  if (paid_date > TokyoDay(now)) return InvalidArgument("paid_date", "is in the future");
+  v1::Payment* p = inv.add_payments();
+  p->set_amount_jpy(amount);
+  *p->mutable_paid_date() = ToDate(paid_date);
+  p->set_recorded_by(by);
+  *p->mutable_record_time() = Ts(now);
+  inv.set_paid_jpy(inv.paid_jpy() + amount);
+  inv.set_balance_jpy(inv.balance_jpy() - amount);
+  if (inv.balance_jpy() == 0) inv.set_state(v1::INVOICE_STATE_PAID);
+  *inv.mutable_update_time() = Ts(now);
+  return absl::OkStatus();
+}
+
+bool IsOverdue(const v1::Invoice& inv, absl::CivilDay today) {
+  auto due = ToCivilDay(inv.due_date());
+  return inv.state() == v1::INVOICE_STATE_ISSUED && inv.balance_jpy() > 0 && due && today > *due;
+}
+
+}  // namespace certpath::billing::domain

@@ -1,0 +1,44 @@
+#pragma once
+// Quotes, invoices and payments: the states they move through and what each
+// step requires. Pure functions over the billing resources; no I/O.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "services/billing/domain/money.h"
+#include "services/common/status.h"
+
+namespace certpath::billing::domain {
+
+// Lines as a caller sends them: kind, description, quantity 1..1000, unit
+// price 0..100,000,000 yen; at least one when `required`.
+void CheckLines(FieldViolations& v, const std::string& field,
+                const google::protobuf::RepeatedPtrField<v1::Line>& lines, bool required);
+void CheckSettings(FieldViolations& v, const v1::BillingSettings& s);
+
+// SENT past valid_until reads as EXPIRED.
+v1::QuoteState EffectiveQuoteState(const v1::Quote& q, absl::CivilDay today);
+// draft → sent; draft|sent → accepted|rejected. Recomputes nothing else.
+absl::Status MoveQuote(v1::Quote& q, v1::QuoteState to, absl::CivilDay today);
+// The lines the stage-1 trigger invoices: the accepted quote's consulting fee.
+std::vector<v1::Line> ConsultingFeeLines(const v1::Quote& q);
+
+v1::Invoice DraftInvoice(const std::string& name, const std::string& engagement,
+                         const std::string& recipient, const std::vector<v1::Line>& lines,
+                         const v1::BillingSettings& settings,
+                         const std::vector<std::string>& billing_events, absl::Time now);
+// Draft → issued on `issue_date`: the issuer's name and registration number
+// are fixed on it (the caller allocates the number in the same atomic step).
+absl::Status Issue(v1::Invoice& inv, absl::CivilDay issue_date, const v1::BillingSettings& settings,
+                   absl::Time now);
+// Issued (nothing paid) → void, with a reason. Paid invoices are not voided.
+absl::Status Void(v1::Invoice& inv, const std::string& reason, absl::Time now);
+// A payment of 1..balance yen; the full balance → paid.
+absl::Status RecordPayment(v1::Invoice& inv, int64_t amount_jpy, absl::CivilDay paid_date,
+                           const std::string& by, absl::Time now);
+bool IsOverdue(const v1::Invoice& inv, absl::CivilDay today);
+
+}  // namespace certpath::billing::domain

@@ -1,0 +1,188 @@
+// Qualified-invoice arithmetic: rounding once per rate, withholding, numbers, dates.
+
+#include <gtest/gtest.h>
+
+#include "services/billing/domain/rules.h"
+#include "services/common/clock.h"
+#include "services/common/validate.h"
+
+namespace certpath::billing::domain {
+namespace {
+
+TEST(DivideRounded, ModesAtTheBoundaries) {
+  struct Case {
+    int64_t n, d;
+    v1::RoundingMode mode;
+    int64_t want;
+  };
+  const Case cases[] = {
+      {1049, 10, v1::ROUNDING_MODE_DOWN, 104},     {1049, 10, v1::ROUNDING_MODE_UP, 105},
+      {1049, 10, v1::ROUNDING_MODE_HALF_UP, 105},  {1044, 10, v1::ROUNDING_MODE_HALF_UP, 104},
+      {1045, 10, v1::ROUNDING_MODE_HALF_UP, 105},  {1040, 10, v1::ROUNDING_MODE_UP, 104},
+      {0, 100, v1::ROUNDING_MODE_UP, 0},           {99, 100, v1::ROUNDING_MODE_DOWN, 0},
+      {99, 100, v1::ROUNDING_MODE_UNSPECIFIED, 0}, {50, 100, v1::ROUNDING_MODE_HALF_UP, 1},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(DivideRounded(c.n, c.d, c.mode), c.want) << c.n << "/" << c.d << " " << c.mode;
+  }
+}
+
+TEST(Withholding, TenPointTwoOneThenTwentyPointFourTwoAboveAMillion) {
+  struct Case {
+    int64_t base, want;
+  };
+  const Case cases[] = {
+      {0, 0},
+      {50'000, 5'105},  // 50,000 × 10.21%
+      {30'000, 3'063},
+      {99, 10},              // 10.1079 → 10 (fractions dropped)
+      {1'000'000, 102'100},  // the step itself is still 10.21%
+      {1'000'001, 102'100},  // 102,100 + 0.2042 → 102,100
+      {1'000'005, 102'101},  // 102,100 + 1.021
+      {1'500'000, 204'200},  // 102,100 + 500,000 × 20.42%
+      {3'000'000, 510'500},
+  };
+  for (const auto& c : cases) EXPECT_EQ(Withholding(c.base), c.want) << c.base;
+}
+
+v1::Line L(int64_t qty, int64_t price, v1::LineKind kind = v1::LINE_KIND_GUIDANCE) {
+  v1::Line l;
+  l.set_kind(kind);
+  l.set_description("指導料");
+  l.set_quantity(qty);
+  l.set_unit_price_jpy(price);
+  return l;
+}
+
+TEST(ComputeTotals, TaxIsRoundedOncePerRateNotPerLine) {
+  v1::BillingSettings s = DefaultSettings();
+  // Three lines of 1,005 yen: per-line tax 100.5 → 100 each (300 in all);
+  // once over 3,015 yen: 301.5 → 301.
+  std::vector<v1::Line> lines = {L(1, 1005), L(1, 1005), L(1, 1005)};
+  std::vector<v1::Line*> ptrs;
+  for (auto& l : lines) ptrs.push_back(&l);
+  v1::Totals t = ComputeTotals(ptrs, s);
+  EXPECT_EQ(t.subtotal_jpy(), 3015);
+  EXPECT_EQ(t.tax_jpy(), 301);
+  ASSERT_EQ(t.by_rate_size(), 1);
+  EXPECT_EQ(t.by_rate(0).rate_percent(), 10);
+  EXPECT_EQ(t.total_jpy(), 3316);
+  EXPECT_EQ(t.withholding_jpy(), 0);
+  EXPECT_EQ(t.amount_due_jpy(), 3316);
+  EXPECT_EQ(lines[0].amount_jpy(), 1005);
+  s.set_rounding(v1::ROUNDING_MODE_UP);
+  EXPECT_EQ(ComputeTotals(ptrs, s).tax_jpy(), 302);
+}
+
+TEST(ComputeTotals, SoleProprietorWithholdsOnTheTaxExclusiveAmount) {
+  v1::BillingSettings s = DefaultSettings();
+  s.set_withholding(true);
+  std::vector<v1::Line> lines = {L(1, 1'200'000, v1::LINE_KIND_CONSULTING_FEE)};
+  v1::Totals t = ComputeTotals({&lines[0]}, s);
+  EXPECT_EQ(t.tax_jpy(), 120'000);
+  EXPECT_EQ(t.total_jpy(), 1'320'000);
+  EXPECT_EQ(t.withholding_jpy(), 102'100 + 40'840);  // 200,000 × 20.42%
+  EXPECT_EQ(t.amount_due_jpy(), 1'320'000 - 142'940);
+}
+
+TEST(RegistrationNumber, TPlusThirteenDigits) {
+  EXPECT_TRUE(IsRegistrationNumber("T1234567890123"));
+  for (const char* bad : {"", "T123", "1234567890123", "T12345678901234", "t1234567890123",
+                          "T123456789012X", "Ｔ1234567890123"}) {
+    EXPECT_FALSE(IsRegistrationNumber(bad)) << bad;
+  }
+}
+
+TEST(DueDate, EndOfNextMonthOrNetDays) {
+  v1::BillingSettings s = DefaultSettings();
+  EXPECT_EQ(DueDate(absl::CivilDay(2026, 1, 31), s), absl::CivilDay(2026, 2, 28));
+  EXPECT_EQ(DueDate(absl::CivilDay(2027, 1, 5), s), absl::CivilDay(2027, 2, 28));
+  EXPECT_EQ(DueDate(absl::CivilDay(2027, 12, 10), s), absl::CivilDay(2028, 1, 31));
+  EXPECT_EQ(DueDate(absl::CivilDay(2028, 1, 10), s), absl::CivilDay(2028, 2, 29));
+  s.set_payment_terms(v1::PAYMENT_TERMS_NET_DAYS);
+  s.set_payment_days(30);
+  EXPECT_EQ(DueDate(absl::CivilDay(2026, 11, 26), s), absl::CivilDay(2026, 12, 26));
+}
+
+const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 11, 26, 10, 0, 0), TokyoZone());
+
+v1::BillingSettings Issuer() {
+  v1::BillingSettings s = DefaultSettings();
+  s.set_issuer_name("本間マネジメントオフィス");
+  s.set_registration_number("T1234567890123");
+  return s;
+}
+
+TEST(Invoices, IssueVoidAndPay) {
+  v1::Invoice inv = DraftInvoice("tenants/t/invoices/i", "tenants/t/engagements/e", "株式会社デモ",
+                                 {L(1, 50'000)}, DefaultSettings(), {}, kNow);
+  EXPECT_EQ(inv.state(), v1::INVOICE_STATE_DRAFT);
+  EXPECT_EQ(ErrorReason(Issue(inv, absl::CivilDay(2026, 11, 26), DefaultSettings(), kNow)),
+            "ISSUER_INCOMPLETE");
+  ASSERT_TRUE(Issue(inv, absl::CivilDay(2026, 11, 26), Issuer(), kNow).ok());
+  EXPECT_EQ(inv.registration_number(), "T1234567890123");
+  EXPECT_EQ(ToCivilDay(inv.due_date()), absl::CivilDay(2026, 12, 31));
+  EXPECT_EQ(inv.balance_jpy(), 55'000);
+  EXPECT_FALSE(Issue(inv, absl::CivilDay(2026, 11, 26), Issuer(), kNow).ok());  // issuing twice
+  EXPECT_EQ(RecordPayment(inv, 55'001, absl::CivilDay(2026, 11, 26), "a", kNow).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RecordPayment(inv, 0, absl::CivilDay(2026, 11, 26), "a", kNow).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(RecordPayment(inv, 5'000, absl::CivilDay(2026, 11, 26), "a", kNow).ok());
+  EXPECT_EQ(inv.state(), v1::INVOICE_STATE_ISSUED);
+  EXPECT_EQ(ErrorReason(Void(inv, "間違い", kNow)), "INVOICE_PAID");
+  ASSERT_TRUE(RecordPayment(inv, 50'000, absl::CivilDay(2026, 11, 26), "a", kNow).ok());
+  EXPECT_EQ(inv.state(), v1::INVOICE_STATE_PAID);
+  EXPECT_EQ(inv.balance_jpy(), 0);
+  EXPECT_FALSE(Void(inv, "x", kNow).ok());
+  EXPECT_FALSE(IsOverdue(inv, absl::CivilDay(2027, 6, 1)));
+}
+
+TEST(Invoices, OverdueIsIssuedUnpaidPastDue) {
+  v1::Invoice inv = DraftInvoice("n", "e", "r", {L(1, 1000)}, Issuer(), {}, kNow);
+  ASSERT_TRUE(Issue(inv, absl::CivilDay(2026, 11, 26), Issuer(), kNow).ok());
+  EXPECT_FALSE(IsOverdue(inv, absl::CivilDay(2026, 12, 31)));
+  EXPECT_TRUE(IsOverdue(inv, absl::CivilDay(2027, 1, 1)));
+}
+
+TEST(Quotes, MoveThroughTheirStates) {
+  v1::Quote q;
+  q.set_state(v1::QUOTE_STATE_DRAFT);
+  *q.mutable_valid_until() = ToDate(absl::CivilDay(2026, 12, 31));
+  absl::CivilDay today(2026, 11, 26);
+  EXPECT_TRUE(MoveQuote(q, v1::QUOTE_STATE_SENT, today).ok());
+  EXPECT_FALSE(MoveQuote(q, v1::QUOTE_STATE_SENT, today).ok());
+  EXPECT_EQ(EffectiveQuoteState(q, absl::CivilDay(2027, 1, 1)), v1::QUOTE_STATE_EXPIRED);
+  EXPECT_FALSE(MoveQuote(q, v1::QUOTE_STATE_ACCEPTED, absl::CivilDay(2027, 1, 1)).ok());
+  EXPECT_TRUE(MoveQuote(q, v1::QUOTE_STATE_ACCEPTED, today).ok());
+  EXPECT_FALSE(MoveQuote(q, v1::QUOTE_STATE_REJECTED, today).ok());
+}
+
+TEST(Lines, BadAmountsAreNamed) {
+  google::protobuf::RepeatedPtrField<v1::Line> lines;
+  *lines.Add() = L(0, 50'000);
+  *lines.Add() = L(1, -1);
+  *lines.Add() = L(1, 100'000'001);
+  v1::Line no_kind = L(1, 1);
+  no_kind.clear_kind();
+  *lines.Add() = no_kind;
+  FieldViolations v;
+  CheckLines(v, "lines", lines, true);
+  EXPECT_EQ(ViolatedFields(v.ToStatus()),
+            (std::vector<std::string>{"lines[0].quantity", "lines[1].unit_price_jpy",
+                                      "lines[2].unit_price_jpy", "lines[3].kind"}));
+  FieldViolations empty;
+  CheckLines(empty, "lines", {}, true);
+  EXPECT_FALSE(empty.empty());
+}
+
+TEST(Settings, RegistrationNumberValidated) {
+  v1::BillingSettings s = DefaultSettings();
+  s.set_registration_number("T123");
+  FieldViolations v;
+  CheckSettings(v, s);
+  EXPECT_EQ(ViolatedFields(v.ToStatus()), std::vector<std::string>{"settings.registration_number"});
+}
+
+}  // namespace
+}  // namespace certpath::billing::domain
