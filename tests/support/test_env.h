@@ -81,6 +81,17 @@ class ServiceEnv {
 // A TCP port on 127.0.0.1 that was free a moment ago (for child processes).
 int FreePort();
 
+// Calls `method` on any stub with `p`'s token; the answer as an absl::Status.
+template <typename Stub, typename Req, typename Resp>
+absl::Status CallAs(Stub& stub,
+                    grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+                    const Principal& p, const Req& req, Resp* resp, absl::Time now = absl::Now()) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  ctx.AddMetadata(kPrincipalMetadataKey, SignedToken(p, now));
+  return FromGrpcStatus((stub.*method)(&ctx, req, resp));
+}
+
 // Reads http://127.0.0.1:port/path (tiny blocking client for /metrics).
 std::string HttpGet(int port, const std::string& path);
 

@@ -1,0 +1,458 @@
+// The billing service with the engagements service, both in process over real
+// gRPC on one real redis-server: the stage-1 trigger end to end, quotes,
+// invoices, payments, export, access.
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "absl/strings/match.h"
+#include "certpath/billing/v1/billing.grpc.pb.h"
+#include "services/billing/app.h"
+#include "services/common/status.h"
+#include "tests/integration/fixtures.h"
+
+namespace certpath::testing {
+namespace {
+
+namespace bv1 = certpath::billing::v1;
+using BStub = bv1::BillingService::Stub;
+using EStub = v1::EngagementService::Stub;
+
+class BillingTest : public ::testing::Test {
+ protected:
+  BillingTest() : clock(DefaultNow()) {
+    int billing_port = FreePort();
+    engagements::AppOptions eo;
+    Configure(eo.host);
+    eo.billing_target = "127.0.0.1:" + std::to_string(billing_port);
+    eo.relay_poll_interval = absl::Milliseconds(100);
+    auto e = engagements::App::Start(eo);
+    if (!e.ok()) throw std::runtime_error(std::string(e.status().message()));
+    eng_app = *std::move(e);
+    billing::AppOptions bo;
+    Configure(bo.host);
+    bo.host.server.listen = "127.0.0.1:" + std::to_string(billing_port);
+    bo.engagements_target = "127.0.0.1:" + std::to_string(eng_app->port());
+    auto b = billing::App::Start(bo);
+    if (!b.ok()) throw std::runtime_error(std::string(b.status().message()));
+    bill_app = *std::move(b);
+    eng = v1::EngagementService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(eng_app->port()), grpc::InsecureChannelCredentials()));
+    bill = bv1::BillingService::NewStub(
+        grpc::CreateChannel(eo.billing_target, grpc::InsecureChannelCredentials()));
+    absl::SleepFor(absl::Milliseconds(300));  // guards see a durable Redis
+  }
+  ~BillingTest() override {
+    bill_app->Shutdown(absl::Seconds(1));
+    eng_app->Shutdown(absl::Seconds(1));
+  }
+  void Configure(HostOptions& o) {
+    o.redis.unix_socket = redis.socket();
+    o.signing_key = kTestSigningKey;
+    o.metrics_listen = "";
+    o.server.workers = 4;
+    o.guard_interval = absl::Milliseconds(50);
+    o.metrics_interval = absl::Milliseconds(100);
+    o.clock = &clock;
+  }
+  template <typename Stub, typename Req, typename Resp>
+  absl::Status Call(std::unique_ptr<Stub>& stub,
+                    grpc::Status (Stub::*m)(grpc::ClientContext*, const Req&, Resp*),
+                    const Principal& p, const Req& req, Resp* resp) {
+    return CallAs(*stub, m, p, req, resp, clock.Now());
+  }
+
+  void SetUpIssuer(bool withholding) {
+    bv1::UpdateBillingSettingsRequest req;
+    auto* s = req.mutable_settings();
+    s->set_name("tenants/t1/billingSettings");
+    s->set_issuer_name("本間マネジメントオフィス");
+    s->set_registration_number("T1234567890123");
+    s->set_withholding(withholding);
+    s->set_issue_stage1_invoices(true);
+    for (const char* p :
+         {"issuer_name", "registration_number", "withholding", "issue_stage1_invoices"}) {
+      req.mutable_update_mask()->add_paths(p);
+    }
+    bv1::BillingSettings out;
+    ASSERT_TRUE(Call(bill, &BStub::UpdateBillingSettings, kAdmin, req, &out).ok());
+  }
+
+  bv1::Quote AcceptedQuote(const std::string& engagement, int64_t fee) {
+    bv1::CreateQuoteRequest req;
+    req.set_parent("tenants/t1");
+    auto* q = req.mutable_quote();
+    q->set_engagement(engagement);
+    q->set_recipient_name("株式会社デモ");
+    *q->mutable_valid_until() = Day(2026, 12, 31);
+    auto* l = q->add_lines();
+    l->set_kind(bv1::LINE_KIND_CONSULTING_FEE);
+    l->set_description("ISMS構築支援 コンサルタント費用");
+    l->set_quantity(1);
+    l->set_unit("式");
+    l->set_unit_price_jpy(fee);
+    auto* o = q->add_lines();
+    o->set_kind(bv1::LINE_KIND_GUIDANCE);
+    o->set_description("内部監査員教育（1日）");
+    o->set_quantity(1);
+    o->set_unit("日");
+    o->set_unit_price_jpy(50'000);
+    bv1::Quote quote;
+    EXPECT_TRUE(Call(bill, &BStub::CreateQuote, kConsultant, req, &quote).ok());
+    bv1::QuoteActionRequest act;
+    act.set_name(quote.name());
+    EXPECT_TRUE(Call(bill, &BStub::SendQuote, kConsultant, act, &quote).ok());
+    EXPECT_TRUE(Call(bill, &BStub::AcceptQuote, kConsultant, act, &quote).ok());
+    return quote;
+  }
+
+  // Walks the engagement to stage 1 (admin overrides), then records "may proceed".
+  void PassStage1(const std::string& engagement) {
+    for (int i = 0; i < 3; ++i) {
+      v1::AdvancePhaseRequest adv;
+      adv.set_name(engagement);
+      adv.set_override_reason("テスト");
+      v1::Engagement e;
+      ASSERT_TRUE(Call(eng, &EStub::AdvancePhase, kAdmin, adv, &e).ok());
+    }
+    v1::RecordAuditResultRequest audit;
+    audit.set_name(engagement);
+    audit.set_stage(v1::AUDIT_STAGE_1);
+    audit.set_outcome(v1::AUDIT_OUTCOME_MAY_PROCEED);
+    *audit.mutable_audit_date() = Day(2026, 11, 20);
+    v1::Engagement e;
+    ASSERT_TRUE(Call(eng, &EStub::RecordAuditResult, kConsultant, audit, &e).ok());
+  }
+
+  std::vector<bv1::Invoice> Invoices(const std::string& engagement = "") {
+    bv1::ListInvoicesRequest req;
+    req.set_parent("tenants/t1");
+    req.set_engagement(engagement);
+    req.set_page_size(500);
+    bv1::ListInvoicesResponse resp;
+    EXPECT_TRUE(Call(bill, &BStub::ListInvoices, kAdmin, req, &resp).ok());
+    return {resp.invoices().begin(), resp.invoices().end()};
+  }
+  std::vector<bv1::Invoice> WaitInvoices(const std::string& engagement, size_t n) {
+    std::vector<bv1::Invoice> got;
+    for (int i = 0; i < 100 && got.size() < n; ++i) {
+      got = Invoices(engagement);
+      if (got.size() < n) absl::SleepFor(absl::Milliseconds(50));
+    }
+    return got;
+  }
+
+  v1::Engagement NewEngagement() {
+    v1::CreateClientRequest req;
+    req.set_parent("tenants/t1");
+    req.mutable_client()->set_display_name("株式会社デモ");
+    v1::Client c;
+    EXPECT_TRUE(Call(eng, &EStub::CreateClient, kAdmin, req, &c).ok());
+    v1::Engagement e;
+    EXPECT_TRUE(
+        Call(eng, &EStub::CreateEngagement, kAdmin, EngagementRequest(c.name(), {"p1"}), &e).ok());
+    return e;
+  }
+
+  RedisServer redis;
+  FakeClock clock;
+  std::unique_ptr<engagements::App> eng_app;
+  std::unique_ptr<billing::App> bill_app;
+  std::unique_ptr<EStub> eng;
+  std::unique_ptr<BStub> bill;
+};
+
+TEST_F(BillingTest, Stage1PassedBecomesOneQualifiedInvoice) {
+  SetUpIssuer(/*withholding=*/true);
+  v1::Client c = [&] {
+    v1::CreateClientRequest req;
+    req.set_parent("tenants/t1");
+    req.mutable_client()->set_display_name("株式会社デモ");
+    v1::Client out;
+    EXPECT_TRUE(Call(eng, &EStub::CreateClient, kAdmin, req, &out).ok());
+    return out;
+  }();
+  v1::Engagement e;
+  ASSERT_TRUE(
+      Call(eng, &EStub::CreateEngagement, kAdmin, EngagementRequest(c.name(), {"p1"}), &e).ok());
+  AcceptedQuote(e.name(), 1'200'000);
+  PassStage1(e.name());
+  auto invoices = WaitInvoices(e.name(), 1);
+  ASSERT_EQ(invoices.size(), 1u);
+  const bv1::Invoice& inv = invoices[0];
+  EXPECT_EQ(inv.state(), bv1::INVOICE_STATE_ISSUED);
+  EXPECT_EQ(inv.number(), "INV-0001");
+  EXPECT_EQ(inv.recipient_name(), "株式会社デモ");
+  EXPECT_EQ(inv.registration_number(), "T1234567890123");
+  ASSERT_EQ(inv.lines_size(), 1);  // the consulting fee only, not the option
+  EXPECT_EQ(inv.totals().subtotal_jpy(), 1'200'000);
+  EXPECT_EQ(inv.totals().tax_jpy(), 120'000);
+  EXPECT_EQ(inv.totals().withholding_jpy(), 142'940);
+  EXPECT_EQ(inv.totals().amount_due_jpy(), 1'177'060);
+  EXPECT_EQ(inv.due_date().month(), 12);
+  EXPECT_EQ(inv.due_date().day(), 31);
+  // The outbox drained, and nothing more arrives.
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(Invoices(e.name()).size(), 1u);
+  bv1::ListBillingEventsRequest evs;
+  evs.set_parent("tenants/t1");
+  bv1::ListBillingEventsResponse events;
+  ASSERT_TRUE(Call(bill, &BStub::ListBillingEvents, kAdmin, evs, &events).ok());
+  ASSERT_EQ(events.billing_events_size(), 1);
+  EXPECT_EQ(events.billing_events(0).state(), bv1::BILLING_EVENT_STATE_INVOICED);
+  EXPECT_EQ(events.billing_events(0).invoice(), inv.name());
+
+  // Access: the client company and the engagement's partner see it; others do not.
+  std::string cid = c.name().substr(c.name().rfind('/') + 1);
+  bv1::GetInvoiceRequest get;
+  get.set_name(inv.name());
+  bv1::Invoice seen;
+  EXPECT_TRUE(
+      Call(bill, &BStub::GetInvoice, MakePrincipal(Principal::ROLE_CLIENT, "y", cid), get, &seen)
+          .ok());
+  EXPECT_TRUE(
+      Call(bill, &BStub::GetInvoice, MakePrincipal(Principal::ROLE_PARTNER, "p", "p1"), get, &seen)
+          .ok());
+  EXPECT_EQ(
+      Call(bill, &BStub::GetInvoice, MakePrincipal(Principal::ROLE_PARTNER, "p", "p2"), get, &seen)
+          .code(),
+      absl::StatusCode::kNotFound);
+  EXPECT_EQ(Call(bill, &BStub::GetInvoice, MakePrincipal(Principal::ROLE_CLIENT, "z", "other"), get,
+                 &seen)
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Call(bill, &BStub::GetInvoice,
+                 MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "e", "", "t2"), get, &seen)
+                .code(),
+            absl::StatusCode::kNotFound);
+  bv1::VoidInvoiceRequest vr;
+  vr.set_name(inv.name());
+  vr.set_reason("x");
+  EXPECT_EQ(Call(bill, &BStub::VoidInvoice, kConsultant, vr, &seen).code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(BillingTest, WithoutAnAcceptedQuoteTheEventWaitsThenIsInvoicedOnAcceptance) {
+  SetUpIssuer(false);
+  v1::Engagement e = NewEngagement();
+  PassStage1(e.name());
+  bv1::ListBillingEventsRequest evs;
+  evs.set_parent("tenants/t1");
+  evs.set_needs_quote_only(true);
+  bv1::ListBillingEventsResponse waiting;
+  for (int i = 0; i < 100 && waiting.billing_events_size() == 0; ++i) {
+    waiting.Clear();
+    ASSERT_TRUE(Call(bill, &BStub::ListBillingEvents, kAdmin, evs, &waiting).ok());
+    if (waiting.billing_events_size() == 0) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(waiting.billing_events_size(), 1);
+  EXPECT_EQ(waiting.billing_events(0).state(), bv1::BILLING_EVENT_STATE_NEEDS_QUOTE);
+  EXPECT_TRUE(Invoices(e.name()).empty());
+  AcceptedQuote(e.name(), 800'000);
+  auto invoices = Invoices(e.name());
+  ASSERT_EQ(invoices.size(), 1u);  // in the same step as the acceptance
+  EXPECT_EQ(invoices[0].number(), "INV-0001");
+  EXPECT_EQ(invoices[0].totals().total_jpy(), 880'000);
+  EXPECT_EQ(invoices[0].totals().withholding_jpy(), 0);
+  waiting.Clear();
+  ASSERT_TRUE(Call(bill, &BStub::ListBillingEvents, kAdmin, evs, &waiting).ok());
+  EXPECT_EQ(waiting.billing_events_size(), 0);
+  // A second acceptance for the same engagement is refused.
+  bv1::CreateQuoteRequest again;
+  again.set_parent("tenants/t1");
+  again.mutable_quote()->set_engagement(e.name());
+  again.mutable_quote()->set_recipient_name("株式会社デモ");
+  *again.mutable_quote()->mutable_valid_until() = Day(2026, 12, 31);
+  auto* l = again.mutable_quote()->add_lines();
+  l->set_kind(bv1::LINE_KIND_CONSULTING_FEE);
+  l->set_description("追加");
+  l->set_quantity(1);
+  l->set_unit_price_jpy(1);
+  bv1::Quote q2;
+  ASSERT_TRUE(Call(bill, &BStub::CreateQuote, kAdmin, again, &q2).ok());
+  bv1::QuoteActionRequest act;
+  act.set_name(q2.name());
+  EXPECT_EQ(ErrorReason(Call(bill, &BStub::AcceptQuote, kAdmin, act, &q2)),
+            "QUOTE_ALREADY_ACCEPTED");
+}
+
+TEST_F(BillingTest, RecordBillingEventIsIdempotentAndValidated) {
+  SetUpIssuer(false);
+  v1::Engagement e = NewEngagement();
+  bv1::RecordBillingEventRequest req;
+  req.set_parent("tenants/t1");
+  req.set_request_id("7a1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  auto* be = req.mutable_billing_event();
+  be->set_kind(bv1::BILLING_EVENT_KIND_OPTION_DELIVERED);
+  be->set_engagement(e.name());
+  be->set_recipient_name("株式会社デモ");
+  *be->mutable_occurred_date() = Day(2026, 11, 25);
+  auto* l = be->add_lines();
+  l->set_kind(bv1::LINE_KIND_GUIDANCE);
+  l->set_description("内部監査へのオブザーブ（半日）");
+  l->set_quantity(1);
+  l->set_unit("半日");
+  l->set_unit_price_jpy(30'000);
+  bv1::BillingEvent first, again;
+  ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kConsultant, req, &first).ok());
+  ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kConsultant, req, &again).ok());
+  EXPECT_EQ(first.invoice(), again.invoice());
+  EXPECT_EQ(Invoices(e.name()).size(), 1u);
+  EXPECT_EQ(Invoices(e.name())[0].state(), bv1::INVOICE_STATE_DRAFT);  // options: drafts
+
+  bv1::RecordBillingEventRequest other = req;
+  other.mutable_billing_event()->mutable_lines(0)->set_unit_price_jpy(50'000);
+  EXPECT_EQ(ViolatedFields(Call(bill, &BStub::RecordBillingEvent, kConsultant, other, &again)),
+            std::vector<std::string>{"request_id"});
+  struct Case {
+    const char* what;
+    std::function<void(bv1::RecordBillingEventRequest&)> edit;
+    const char* field;
+  };
+  const Case cases[] = {
+      {"negative price",
+       [](auto& r) { r.mutable_billing_event()->mutable_lines(0)->set_unit_price_jpy(-5); },
+       "billing_event.lines[0].unit_price_jpy"},
+      {"absurd quantity",
+       [](auto& r) { r.mutable_billing_event()->mutable_lines(0)->set_quantity(1'000'000); },
+       "billing_event.lines[0].quantity"},
+      {"no lines", [](auto& r) { r.mutable_billing_event()->clear_lines(); },
+       "billing_event.lines"},
+      {"no request id", [](auto& r) { r.clear_request_id(); }, "request_id"},
+      {"no kind", [](auto& r) { r.mutable_billing_event()->clear_kind(); }, "billing_event.kind"},
+  };
+  for (const auto& c : cases) {
+    bv1::RecordBillingEventRequest bad = req;
+    bad.set_request_id("8b1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+    c.edit(bad);
+    auto fields = ViolatedFields(Call(bill, &BStub::RecordBillingEvent, kConsultant, bad, &again));
+    EXPECT_TRUE(std::find(fields.begin(), fields.end(), c.field) != fields.end()) << c.what;
+  }
+  bv1::RecordBillingEventRequest foreign = req;
+  foreign.set_request_id("9c1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  foreign.mutable_billing_event()->set_engagement("tenants/t2/engagements/x");
+  EXPECT_EQ(Call(bill, &BStub::RecordBillingEvent, kConsultant, foreign, &again).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Call(bill, &BStub::RecordBillingEvent,
+                 MakePrincipal(Principal::ROLE_PARTNER, "p", "p1"), req, &again)
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Invoices().size(), 1u);  // nothing else written
+}
+
+TEST_F(BillingTest, InvoicesAreNumberedIssuedPaidVoidedAndExported) {
+  bv1::UpdateBillingSettingsRequest bad;
+  bad.mutable_settings()->set_name("tenants/t1/billingSettings");
+  bad.mutable_settings()->set_registration_number("T12345");
+  bad.mutable_update_mask()->add_paths("registration_number");
+  bv1::BillingSettings settings;
+  EXPECT_EQ(ViolatedFields(Call(bill, &BStub::UpdateBillingSettings, kAdmin, bad, &settings)),
+            std::vector<std::string>{"settings.registration_number"});
+  EXPECT_EQ(Call(bill, &BStub::UpdateBillingSettings, kConsultant, bad, &settings).code(),
+            absl::StatusCode::kPermissionDenied);
+  v1::Engagement e = NewEngagement();
+  // Drafts from two option events; issuing before the issuer is set is refused.
+  std::vector<std::string> drafts;
+  for (int i = 0; i < 3; ++i) {
+    bv1::RecordBillingEventRequest req;
+    req.set_parent("tenants/t1");
+    req.set_request_id(absl::StrCat("0000000", i, "-7b4d-4e8a-9c61-0a2b3c4d5e6f"));
+    auto* be = req.mutable_billing_event();
+    be->set_kind(bv1::BILLING_EVENT_KIND_POST_CONTRACT_DOCUMENT_REVIEW);
+    be->set_engagement(e.name());
+    be->set_recipient_name("株式会社デモ");
+    *be->mutable_occurred_date() = Day(2026, 11, 25);
+    auto* l = be->add_lines();
+    l->set_kind(bv1::LINE_KIND_DOCUMENT_REVIEW);
+    l->set_description("マニュアル改訂に伴う文書審査");
+    l->set_quantity(1);
+    l->set_unit_price_jpy(40'000);
+    bv1::BillingEvent out;
+    ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kAdmin, req, &out).ok());
+    drafts.push_back(out.invoice());
+  }
+  bv1::IssueInvoiceRequest issue;
+  issue.set_name(drafts[0]);
+  bv1::Invoice inv;
+  EXPECT_EQ(ErrorReason(Call(bill, &BStub::IssueInvoice, kAdmin, issue, &inv)),
+            "ISSUER_INCOMPLETE");
+  SetUpIssuer(false);
+  for (int i = 0; i < 3; ++i) {
+    issue.set_name(drafts[i]);
+    ASSERT_TRUE(Call(bill, &BStub::IssueInvoice, kAdmin, issue, &inv).ok());
+    EXPECT_EQ(inv.number(), absl::StrCat("INV-000", i + 1));
+    EXPECT_EQ(inv.totals().total_jpy(), 44'000);
+  }
+  EXPECT_EQ(ErrorReason(Call(bill, &BStub::IssueInvoice, kAdmin, issue, &inv)), "INVOICE_STATE");
+  // Payments: above the balance refused; partial; full → paid; a paid invoice is not voided.
+  bv1::RecordPaymentRequest pay;
+  pay.set_name(drafts[0]);
+  *pay.mutable_paid_date() = Day(2026, 11, 26);
+  pay.set_amount_jpy(44'001);
+  EXPECT_EQ(Call(bill, &BStub::RecordPayment, kAdmin, pay, &inv).code(),
+            absl::StatusCode::kInvalidArgument);
+  pay.set_amount_jpy(4'000);
+  ASSERT_TRUE(Call(bill, &BStub::RecordPayment, kAdmin, pay, &inv).ok());
+  EXPECT_EQ(inv.balance_jpy(), 40'000);
+  pay.set_amount_jpy(40'000);
+  pay.set_request_id("a1b2c3d4-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  ASSERT_TRUE(Call(bill, &BStub::RecordPayment, kAdmin, pay, &inv).ok());
+  ASSERT_TRUE(Call(bill, &BStub::RecordPayment, kAdmin, pay, &inv).ok());  // retry: replayed
+  EXPECT_EQ(inv.state(), bv1::INVOICE_STATE_PAID);
+  EXPECT_EQ(inv.payments_size(), 2);
+  bv1::VoidInvoiceRequest vr;
+  vr.set_name(drafts[0]);
+  vr.set_reason("誤請求");
+  EXPECT_EQ(ErrorReason(Call(bill, &BStub::VoidInvoice, kAdmin, vr, &inv)), "INVOICE_STATE");
+  // Void an issued invoice with a replacement; the number is not reused.
+  vr.set_name(drafts[1]);
+  vr.set_create_replacement(true);
+  ASSERT_TRUE(Call(bill, &BStub::VoidInvoice, kAdmin, vr, &inv).ok());
+  EXPECT_EQ(inv.state(), bv1::INVOICE_STATE_VOID);
+  EXPECT_EQ(inv.number(), "INV-0002");
+  std::string replacement;
+  for (const auto& i : Invoices()) {
+    if (i.replaces() == drafts[1]) replacement = i.name();
+  }
+  ASSERT_FALSE(replacement.empty());
+  issue.set_name(replacement);
+  ASSERT_TRUE(Call(bill, &BStub::IssueInvoice, kAdmin, issue, &inv).ok());
+  EXPECT_EQ(inv.number(), "INV-0004");
+  // Overdue once the clock passes the due date.
+  clock.Set(absl::FromCivil(absl::CivilSecond(2027, 1, 5, 9, 0, 0), TokyoZone()));
+  bv1::ListInvoicesRequest lr;
+  lr.set_parent("tenants/t1");
+  lr.set_overdue_only(true);
+  bv1::ListInvoicesResponse overdue;
+  ASSERT_TRUE(Call(bill, &BStub::ListInvoices, kAdmin, lr, &overdue).ok());
+  std::set<std::string> late;
+  for (const auto& i : overdue.invoices()) {
+    late.insert(i.number());
+    EXPECT_TRUE(i.overdue());
+  }
+  EXPECT_EQ(late, (std::set<std::string>{"INV-0003", "INV-0004"}));
+  // Export: the issued and paid invoices, freee 取引 columns, UTF-8.
+  bv1::ExportInvoicesRequest ex;
+  ex.set_parent("tenants/t1");
+  *ex.mutable_from() = Day(2026, 11, 1);
+  *ex.mutable_to() = Day(2026, 11, 30);
+  bv1::ExportInvoicesResponse csv;
+  ASSERT_TRUE(Call(bill, &BStub::ExportInvoices, kAdmin, ex, &csv).ok());
+  EXPECT_EQ(csv.invoice_count(), 3);  // INV-0001 (paid), 0003, 0004; 0002 is void
+  EXPECT_TRUE(absl::StartsWith(
+      csv.content(),
+      "収支区分,管理番号,発生日,決済期日,取引先,勘定科目,税区分,金額,税額,備考\r\n"));
+  EXPECT_TRUE(
+      absl::StrContains(csv.content(),
+                        "収入,INV-0001,2026/11/26,2026/12/"
+                        "31,株式会社デモ,売上高,課税売上10%,44000,4000,請求書 INV-0001\r\n"))
+      << csv.content();
+  EXPECT_FALSE(absl::StrContains(csv.content(), "INV-0002"));
+  *ex.mutable_to() = Day(2026, 10, 1);
+  EXPECT_EQ(Call(bill, &BStub::ExportInvoices, kAdmin, ex, &csv).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace certpath::testing
