@@ -9,7 +9,7 @@ PACKAGES=(
   libabsl-dev libhiredis-dev prometheus-cpp-dev libssl-dev
   libgtest-dev libgmock-dev
   golang-github-gogo-googleapis-dev
-  redis-server
+  redis-server prometheus
   clang-format
 )
 

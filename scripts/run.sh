@@ -10,9 +10,11 @@ STATE="${CERTPATH_STATE_DIR:-$ROOT/.run}"
 TENANT="${CERTPATH_DEMO_TENANT:-demo}"
 ENGAGEMENTS_ADDR="${CERTPATH_ENGAGEMENTS_ADDR:-127.0.0.1:7101}"
 ENGAGEMENTS_METRICS="${CERTPATH_ENGAGEMENTS_METRICS:-127.0.0.1:9101}"
+BILLING_ADDR="${CERTPATH_BILLING_ADDR:-127.0.0.1:7104}"
+BILLING_METRICS="${CERTPATH_BILLING_METRICS:-127.0.0.1:9104}"
 
 "$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build.sh" certpath-engagements certpath-admin certpath-demo
+"$ROOT/scripts/build.sh" certpath-engagements certpath-billing certpath-admin certpath-demo
 
 mkdir -p "$STATE/redis" "$STATE/log"
 chmod 700 "$STATE"
@@ -39,18 +41,25 @@ pids+=($!)
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || { echo "redis-server did not start; see $STATE/log/redis.log" >&2; exit 1; }
 
+"$BUILD/services/billing/certpath-billing" \
+  --listen="$BILLING_ADDR" --metrics-listen="$BILLING_METRICS" \
+  --redis-socket="$SOCK" --signing-key-file="$KEY_FILE" --engagements-target="$ENGAGEMENTS_ADDR" \
+  >> "$STATE/log/billing.log" 2>&1 &
+pids+=($!)
 "$BUILD/services/engagements/certpath-engagements" \
   --listen="$ENGAGEMENTS_ADDR" --metrics-listen="$ENGAGEMENTS_METRICS" \
-  --redis-socket="$SOCK" --signing-key-file="$KEY_FILE" \
+  --redis-socket="$SOCK" --signing-key-file="$KEY_FILE" --billing-target="$BILLING_ADDR" \
   >> "$STATE/log/engagements.log" 2>&1 &
 pids+=($!)
-"$BUILD/services/engagements/certpath-demo" wait --target="$ENGAGEMENTS_ADDR" --timeout-seconds=30
+for target in "$ENGAGEMENTS_ADDR" "$BILLING_ADDR"; do
+  "$BUILD/services/engagements/certpath-demo" wait --target="$target" --timeout-seconds=30
+done
 
 ADMIN="$BUILD/services/common/certpath-admin"
 token() { "$ADMIN" token --signing-key-file="$KEY_FILE" --tenant="$TENANT" --ttl-minutes=720 "$@"; }
 ADMIN_TOKEN=$(token --role=office_admin --subject=admin@demo)
 SEED=$("$BUILD/services/engagements/certpath-demo" seed --target="$ENGAGEMENTS_ADDR" \
-         --token="$ADMIN_TOKEN" --tenant="$TENANT")
+         --token="$ADMIN_TOKEN" --tenant="$TENANT" --billing-target="$BILLING_ADDR")
 CLIENT=$(sed -n 's/^client=//p' <<<"$SEED")
 ENGAGEMENT=$(sed -n 's/^engagement=//p' <<<"$SEED")
 CONSULTANT_TOKEN=$(token --role=consultant --subject=consultant@demo)
@@ -62,11 +71,14 @@ cat <<MSG
 certpath is running (tenant "$TENANT").
   engagements gRPC   $ENGAGEMENTS_ADDR   (grpc.health.v1, reflection)
   engagements /metrics http://$ENGAGEMENTS_METRICS/metrics
+  billing gRPC       $BILLING_ADDR   (certpath.billing.v1.BillingService)
+  billing /metrics   http://$BILLING_METRICS/metrics
   redis              $SOCK (appendonly, appendfsync always)
   logs               $STATE/log/
 
 demo client        $CLIENT
 demo engagement    $ENGAGEMENT ($(sed -n 's/^reference_number=//p' <<<"$SEED"))
+demo quote         $(sed -n 's/^quote=//p' <<<"$SEED") (accepted: passing stage 1 issues the fee invoice)
 
 Tokens (metadata "x-certpath-principal", valid 12 h):
   office admin  $ADMIN_TOKEN
@@ -77,6 +89,8 @@ Tokens (metadata "x-certpath-principal", valid 12 h):
 Try (grpcurl):
   grpcurl -plaintext -H "x-certpath-principal: \$TOKEN" -d '{"name":"$ENGAGEMENT"}' \\
     $ENGAGEMENTS_ADDR certpath.engagements.v1.EngagementService/GetEngagement
+  grpcurl -plaintext -H "x-certpath-principal: \$TOKEN" -d '{"parent":"tenants/$TENANT"}' \\
+    $BILLING_ADDR certpath.billing.v1.BillingService/ListInvoices
 More tokens: $ADMIN token --signing-key-file=$KEY_FILE --tenant=$TENANT --role=consultant --subject=you@demo
 
 Ctrl-C stops everything.

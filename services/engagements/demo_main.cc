@@ -2,8 +2,10 @@
 //   certpath-demo wait --target=127.0.0.1:7101 [--timeout-seconds=30]
 //       waits until grpc.health.v1 answers SERVING.
 //   certpath-demo seed --target=... --token=TOKEN [--tenant=demo]
-//       creates the demo client and engagement (idempotent: fixed request ids)
-//       and prints their resource names.
+//       [--billing-target=...]
+//       creates the demo client and engagement (idempotent: fixed request ids),
+//       and with a billing target the issuer settings and an accepted quote;
+//       prints the resource names.
 
 #include <grpcpp/grpcpp.h>
 
@@ -11,6 +13,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "certpath/billing/v1/billing.grpc.pb.h"
 #include "certpath/engagements/v1/engagements.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/common/config.h"
@@ -42,24 +45,74 @@ int Wait(const certpath::Config& config) {
   return 1;
 }
 
-template <typename Req, typename Resp>
-bool Call(grpc::Status (v1::EngagementService::Stub::*method)(grpc::ClientContext*, const Req&,
-                                                              Resp*),
-          v1::EngagementService::Stub& stub, const std::string& token, const Req& req, Resp* resp) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  ctx.AddMetadata(certpath::kPrincipalMetadataKey, token);
-  grpc::Status s = (stub.*method)(&ctx, req, resp);
-  if (!s.ok()) std::fprintf(stderr, "certpath-demo: %s\n", s.error_message().c_str());
-  return s.ok();
-}
-
 google::type::Date Day(int y, int m, int d) {
   google::type::Date out;
   out.set_year(y);
   out.set_month(m);
   out.set_day(d);
   return out;
+}
+
+template <typename Stub, typename Req, typename Resp>
+grpc::Status Try(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*), Stub& stub,
+                 const std::string& token, const Req& req, Resp* resp) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ctx.AddMetadata(certpath::kPrincipalMetadataKey, token);
+  return (stub.*method)(&ctx, req, resp);
+}
+
+template <typename Stub, typename Req, typename Resp>
+bool Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*), Stub& stub,
+          const std::string& token, const Req& req, Resp* resp) {
+  grpc::Status s = Try(method, stub, token, req, resp);
+  if (!s.ok()) std::fprintf(stderr, "certpath-demo: %s\n", s.error_message().c_str());
+  return s.ok();
+}
+
+namespace bv1 = certpath::billing::v1;
+
+// Demo issuer settings and an accepted quote, so stage 1 bills at once.
+bool SeedBilling(const std::string& target, const std::string& token, const std::string& tenant,
+                 const std::string& engagement) {
+  auto stub =
+      bv1::BillingService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  bv1::UpdateBillingSettingsRequest sreq;
+  sreq.mutable_settings()->set_name("tenants/" + tenant + "/billingSettings");
+  sreq.mutable_settings()->set_issuer_name("本間マネジメントオフィス（デモ）");
+  sreq.mutable_settings()->set_registration_number("T1234567890123");
+  sreq.mutable_settings()->set_withholding(true);
+  sreq.mutable_settings()->set_issue_stage1_invoices(true);
+  for (const char* p :
+       {"issuer_name", "registration_number", "withholding", "issue_stage1_invoices"}) {
+    sreq.mutable_update_mask()->add_paths(p);
+  }
+  bv1::BillingSettings settings;
+  if (!Call(&bv1::BillingService::Stub::UpdateBillingSettings, *stub, token, sreq, &settings)) {
+    return false;
+  }
+  bv1::CreateQuoteRequest qreq;
+  qreq.set_parent("tenants/" + tenant);
+  qreq.set_request_id("00000000-0000-4000-8000-00000000a001");
+  auto* q = qreq.mutable_quote();
+  q->set_engagement(engagement);
+  q->set_recipient_name("株式会社デモ");
+  *q->mutable_valid_until() = Day(2027, 3, 31);
+  auto* l = q->add_lines();
+  l->set_kind(bv1::LINE_KIND_CONSULTING_FEE);
+  l->set_description("ISMS構築支援 コンサルタント費用");
+  l->set_quantity(1);
+  l->set_unit("式");
+  l->set_unit_price_jpy(1'200'000);
+  bv1::Quote quote;
+  if (!Call(&bv1::BillingService::Stub::CreateQuote, *stub, token, qreq, &quote)) return false;
+  bv1::QuoteActionRequest act;
+  act.set_name(quote.name());
+  grpc::Status s = Try(&bv1::BillingService::Stub::AcceptQuote, *stub, token, act, &quote);
+  // Accepted by an earlier run: fine.
+  if (!s.ok() && s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) return false;
+  std::printf("quote=%s\n", quote.name().c_str());
+  return true;
 }
 
 int Seed(const certpath::Config& config) {
@@ -99,6 +152,8 @@ int Seed(const certpath::Config& config) {
   }
   std::printf("client=%s\nengagement=%s\nreference_number=%s\n", client.name().c_str(),
               engagement.name().c_str(), engagement.reference_number().c_str());
+  std::string billing = config.Get("billing-target", "");
+  if (!billing.empty() && !SeedBilling(billing, token, tenant, engagement.name())) return 1;
   return 0;
 }
 

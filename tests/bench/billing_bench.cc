@@ -1,0 +1,225 @@
+// Billing benchmark. In one run, on a durable redis-server with the real
+// binaries (billing, and engagements relaying to it):
+//  1. baseline: grpc.health.v1 Health/Check on the billing server;
+//  2. RecordBillingEvent → invoice (one event, one draft invoice per call);
+//  3. trigger latency: stage 1 recorded on engagements → invoice visible on
+//     billing, p50/p99, while RecordBillingEvent load runs alongside.
+// Not a test: it never fails on time.
+//
+//   ./build/tests/bench_billing [--seconds=3] [--threads=16] [--triggers=200]
+
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "certpath/billing/v1/billing.grpc.pb.h"
+#include "services/common/config.h"
+#include "services/common/crypto.h"
+#include "tests/bench/bench_util.h"
+#include "tests/support/process.h"
+
+namespace certpath::testing {
+namespace {
+
+using namespace bench;  // NOLINT: the bench helpers
+namespace bv1 = certpath::billing::v1;
+using BStub = bv1::BillingService::Stub;
+using EStub = v1::EngagementService::Stub;
+
+google::type::Date Day(int y, int m, int d) {
+  google::type::Date out;
+  out.set_year(y);
+  out.set_month(m);
+  out.set_day(d);
+  return out;
+}
+
+int Main(int argc, char** argv) {
+  auto config = Config::FromArgs(argc, argv);
+  if (!config.ok()) return 2;
+  const double seconds = static_cast<double>(config->GetInt("seconds", 3).value_or(3));
+  const int threads = static_cast<int>(config->GetInt("threads", 16).value_or(16));
+  const int triggers = static_cast<int>(config->GetInt("triggers", 200).value_or(200));
+
+  RedisServer redis;
+  std::string key_file = redis.dir() + "/signing.key";
+  std::ofstream(key_file) << kTestSigningKey << "\n";
+  std::string b = absl::StrCat("127.0.0.1:", FreePort()),
+              e = absl::StrCat("127.0.0.1:", FreePort());
+  int bmetrics = FreePort();
+  auto args = [&](const std::string& listen, int metrics) {
+    return std::vector<std::string>{
+        "--listen=" + listen, absl::StrCat("--metrics-listen=127.0.0.1:", metrics),
+        "--redis-socket=" + redis.socket(), "--signing-key-file=" + key_file,
+        "--metrics-interval-seconds=3600"};
+  };
+  auto bargs = args(b, bmetrics);
+  bargs.push_back("--engagements-target=" + e);
+  auto eargs = args(e, FreePort());
+  eargs.push_back("--billing-target=" + b);
+  Process billing(BinaryPath("services/billing/certpath-billing"), bargs, "/dev/null");
+  Process engagements(BinaryPath("services/engagements/certpath-engagements"), eargs, "/dev/null");
+  billing.Start();
+  engagements.Start();
+  auto bchan = grpc::CreateChannel(b, grpc::InsecureChannelCredentials());
+  auto bstub = bv1::BillingService::NewStub(bchan);
+  auto estub =
+      v1::EngagementService::NewStub(grpc::CreateChannel(e, grpc::InsecureChannelCredentials()));
+  auto health = grpc::health::v1::Health::NewStub(bchan);
+  const Principal admin = MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "bench");
+  auto serving = [&](const std::string& target) {
+    auto h = grpc::health::v1::Health::NewStub(
+        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+    for (int i = 0; i < 300; ++i) {
+      grpc::ClientContext ctx;
+      grpc::health::v1::HealthCheckRequest req;
+      grpc::health::v1::HealthCheckResponse resp;
+      if (h->Check(&ctx, req, &resp).ok() &&
+          resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  if (!serving(b) || !serving(e)) {
+    std::fprintf(stderr, "services did not start\n");
+    return 1;
+  }
+  bv1::UpdateBillingSettingsRequest sreq;
+  sreq.mutable_settings()->set_name("tenants/t1/billingSettings");
+  sreq.mutable_settings()->set_issuer_name("本間マネジメントオフィス");
+  sreq.mutable_settings()->set_registration_number("T1234567890123");
+  sreq.mutable_settings()->set_issue_stage1_invoices(true);
+  for (const char* p : {"issuer_name", "registration_number", "issue_stage1_invoices"}) {
+    sreq.mutable_update_mask()->add_paths(p);
+  }
+  bv1::BillingSettings settings;
+  if (!CallAs(*bstub, &BStub::UpdateBillingSettings, admin, sreq, &settings).ok()) return 1;
+
+  auto health_op = [&](int, int64_t) {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    return health->Check(&ctx, req, &resp).ok();
+  };
+  auto event_op = [&](int, int64_t) {
+    bv1::RecordBillingEventRequest req;
+    req.set_parent("tenants/t1");
+    req.set_request_id(RandomUuid());
+    auto* be = req.mutable_billing_event();
+    be->set_kind(bv1::BILLING_EVENT_KIND_OPTION_DELIVERED);
+    be->set_engagement("tenants/t1/engagements/bench");
+    be->set_recipient_name("株式会社ベンチ");
+    *be->mutable_occurred_date() = Day(2026, 11, 25);
+    auto* l = be->add_lines();
+    l->set_kind(bv1::LINE_KIND_GUIDANCE);
+    l->set_description("内部監査員教育（1日）");
+    l->set_quantity(1);
+    l->set_unit_price_jpy(50'000);
+    bv1::BillingEvent out;
+    return CallAs(*bstub, &BStub::RecordBillingEvent, admin, req, &out).ok();
+  };
+
+  std::printf("certpath billing benchmark: %d client threads, %.0f s per figure\n", threads,
+              seconds);
+  std::printf("(2-core machine: client, services and Redis share the cores; compare ratios)\n\n");
+  Result base = Measure(threads, seconds, health_op);
+  Print("Health/Check (baseline)", base, base, -1);
+  double before = ScrapeCounter(bmetrics, "certpath_redis_round_trips_total");
+  Result ev = Measure(threads, seconds, event_op);
+  double after = ScrapeCounter(bmetrics, "certpath_redis_round_trips_total");
+  Print("RecordBillingEvent → invoice", ev, base,
+        (after - before) / std::max<int64_t>(1, ev.calls));
+
+  // Trigger latency: engagements at stage 1 with accepted quotes.
+  v1::CreateClientRequest creq;
+  creq.set_parent("tenants/t1");
+  creq.mutable_client()->set_display_name("株式会社ベンチ");
+  v1::Client client;
+  if (!CallAs(*estub, &EStub::CreateClient, admin, creq, &client).ok()) return 1;
+  std::vector<std::string> names;
+  for (int i = 0; i < triggers; ++i) {
+    v1::CreateEngagementRequest req;
+    req.set_parent("tenants/t1");
+    req.mutable_engagement()->set_client(client.name());
+    req.mutable_engagement()->set_standard("ISO_IEC_27001_2022");
+    *req.mutable_engagement()->mutable_support_start() = Day(2026, 4, 1);
+    v1::Engagement eng;
+    if (!CallAs(*estub, &EStub::CreateEngagement, admin, req, &eng).ok()) return 1;
+    for (int k = 0; k < 3; ++k) {
+      v1::AdvancePhaseRequest adv;
+      adv.set_name(eng.name());
+      adv.set_override_reason("bench");
+      if (!CallAs(*estub, &EStub::AdvancePhase, admin, adv, &eng).ok()) return 1;
+    }
+    bv1::CreateQuoteRequest q;
+    q.set_parent("tenants/t1");
+    q.mutable_quote()->set_engagement(eng.name());
+    q.mutable_quote()->set_recipient_name("株式会社ベンチ");
+    *q.mutable_quote()->mutable_valid_until() = Day(2026, 12, 31);
+    auto* l = q.mutable_quote()->add_lines();
+    l->set_kind(bv1::LINE_KIND_CONSULTING_FEE);
+    l->set_description("構築支援");
+    l->set_quantity(1);
+    l->set_unit_price_jpy(600'000);
+    bv1::Quote quote;
+    if (!CallAs(*bstub, &BStub::CreateQuote, admin, q, &quote).ok()) return 1;
+    bv1::QuoteActionRequest act;
+    act.set_name(quote.name());
+    if (!CallAs(*bstub, &BStub::AcceptQuote, admin, act, &quote).ok()) return 1;
+    names.push_back(eng.name());
+  }
+  // Background load: a quarter of the threads keep recording billing events.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> load;
+  for (int t = 0; t < std::max(1, threads / 4); ++t) {
+    load.emplace_back([&] {
+      while (!stop.load()) event_op(0, 0);
+    });
+  }
+  std::vector<double> lat;
+  for (const auto& name : names) {
+    v1::RecordAuditResultRequest audit;
+    audit.set_name(name);
+    audit.set_stage(v1::AUDIT_STAGE_1);
+    audit.set_outcome(v1::AUDIT_OUTCOME_MAY_PROCEED);
+    *audit.mutable_audit_date() = Day(2026, 11, 20);
+    v1::Engagement out;
+    auto t0 = std::chrono::steady_clock::now();
+    if (!CallAs(*estub, &EStub::RecordAuditResult, admin, audit, &out).ok()) continue;
+    bv1::ListInvoicesRequest lr;
+    lr.set_parent("tenants/t1");
+    lr.set_engagement(name);
+    for (int i = 0; i < 5000; ++i) {
+      bv1::ListInvoicesResponse resp;
+      if (CallAs(*bstub, &BStub::ListInvoices, admin, lr, &resp).ok() && resp.invoices_size() > 0) {
+        lat.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
+        break;
+      }
+    }
+  }
+  stop = true;
+  for (auto& t : load) t.join();
+  std::sort(lat.begin(), lat.end());
+  if (!lat.empty()) {
+    std::printf(
+        "%-34s %zu triggers  p50 %7.3f ms  p99 %7.3f ms  max %7.3f ms (with %d load threads)\n",
+        "stage 1 recorded → invoice visible", lat.size(), lat[lat.size() / 2],
+        lat[std::min(lat.size() - 1, lat.size() * 99 / 100)], lat.back(), std::max(1, threads / 4));
+  }
+  std::printf("%-34s %ld KiB\n", "billing RSS", RssKiB(billing.pid()));
+  Result base2 = Measure(threads, seconds, health_op);
+  Print("Health/Check (baseline, again)", base2, base, -1);
+  billing.Signal(SIGTERM);
+  engagements.Signal(SIGTERM);
+  return 0;
+}
+
+}  // namespace
+}  // namespace certpath::testing
+
+int main(int argc, char** argv) { return certpath::testing::Main(argc, argv); }
