@@ -12,30 +12,23 @@ class GrpcBillingService final : public v1::BillingService::CallbackService {
   GrpcBillingService(BillingService& svc, Dispatcher& dispatcher)
       : svc_(svc), dispatcher_(dispatcher) {}
 
-#define CERTPATH_RPC(Method, Req, Resp)                                                     \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Req* req,    \
-                                   v1::Resp* resp) override {                               \
-    return dispatcher_.Run(                                                                 \
-        ctx, [this, req, resp](const Principal& p) { return svc_.Method(p, *req, resp); }); \
-  }
-  CERTPATH_RPC(GetBillingSettings, GetBillingSettingsRequest, BillingSettings)
-  CERTPATH_RPC(UpdateBillingSettings, UpdateBillingSettingsRequest, BillingSettings)
-  CERTPATH_RPC(CreateQuote, CreateQuoteRequest, Quote)
-  CERTPATH_RPC(GetQuote, GetQuoteRequest, Quote)
-  CERTPATH_RPC(ListQuotes, ListQuotesRequest, ListQuotesResponse)
-  CERTPATH_RPC(UpdateQuote, UpdateQuoteRequest, Quote)
-  CERTPATH_RPC(SendQuote, QuoteActionRequest, Quote)
-  CERTPATH_RPC(AcceptQuote, QuoteActionRequest, Quote)
-  CERTPATH_RPC(RejectQuote, QuoteActionRequest, Quote)
-  CERTPATH_RPC(RecordBillingEvent, RecordBillingEventRequest, BillingEvent)
-  CERTPATH_RPC(ListBillingEvents, ListBillingEventsRequest, ListBillingEventsResponse)
-  CERTPATH_RPC(GetInvoice, GetInvoiceRequest, Invoice)
-  CERTPATH_RPC(ListInvoices, ListInvoicesRequest, ListInvoicesResponse)
-  CERTPATH_RPC(IssueInvoice, IssueInvoiceRequest, Invoice)
-  CERTPATH_RPC(VoidInvoice, VoidInvoiceRequest, Invoice)
-  CERTPATH_RPC(RecordPayment, RecordPaymentRequest, Invoice)
-  CERTPATH_RPC(ExportInvoices, ExportInvoicesRequest, ExportInvoicesResponse)
-#undef CERTPATH_RPC
+  CERTPATH_UNARY_RPC(GetBillingSettings, v1::GetBillingSettingsRequest, v1::BillingSettings)
+  CERTPATH_UNARY_RPC(UpdateBillingSettings, v1::UpdateBillingSettingsRequest, v1::BillingSettings)
+  CERTPATH_UNARY_RPC(CreateQuote, v1::CreateQuoteRequest, v1::Quote)
+  CERTPATH_UNARY_RPC(GetQuote, v1::GetQuoteRequest, v1::Quote)
+  CERTPATH_UNARY_RPC(ListQuotes, v1::ListQuotesRequest, v1::ListQuotesResponse)
+  CERTPATH_UNARY_RPC(UpdateQuote, v1::UpdateQuoteRequest, v1::Quote)
+  CERTPATH_UNARY_RPC(SendQuote, v1::QuoteActionRequest, v1::Quote)
+  CERTPATH_UNARY_RPC(AcceptQuote, v1::QuoteActionRequest, v1::Quote)
+  CERTPATH_UNARY_RPC(RejectQuote, v1::QuoteActionRequest, v1::Quote)
+  CERTPATH_UNARY_RPC(RecordBillingEvent, v1::RecordBillingEventRequest, v1::BillingEvent)
+  CERTPATH_UNARY_RPC(ListBillingEvents, v1::ListBillingEventsRequest, v1::ListBillingEventsResponse)
+  CERTPATH_UNARY_RPC(GetInvoice, v1::GetInvoiceRequest, v1::Invoice)
+  CERTPATH_UNARY_RPC(ListInvoices, v1::ListInvoicesRequest, v1::ListInvoicesResponse)
+  CERTPATH_UNARY_RPC(IssueInvoice, v1::IssueInvoiceRequest, v1::Invoice)
+  CERTPATH_UNARY_RPC(VoidInvoice, v1::VoidInvoiceRequest, v1::Invoice)
+  CERTPATH_UNARY_RPC(RecordPayment, v1::RecordPaymentRequest, v1::Invoice)
+  CERTPATH_UNARY_RPC(ExportInvoices, v1::ExportInvoicesRequest, v1::ExportInvoicesResponse)
 
  private:
   BillingService& svc_;

@@ -5,35 +5,10 @@
 //   --engagements-target=127.0.0.1:7101      (partner/client visibility)
 //   --redis-throwaway --workers=8 --drain-seconds=10 --metrics-interval-seconds=10
 
-#include <cstdio>
-
-#include "absl/strings/str_cat.h"
 #include "services/billing/app.h"
-#include "services/common/log.h"
+#include "services/common/service_main.h"
 
 int main(int argc, char** argv) {
-  certpath::BlockTerminationSignals();  // before any thread starts
-  certpath::log::SetService("billing");
-  auto config = certpath::Config::FromArgs(argc, argv);
-  if (!config.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str());
-    return 2;
-  }
-  auto options = certpath::billing::AppOptions::FromConfig(*config);
-  if (!options.ok()) {
-    certpath::log::Error("bad configuration", {{"error", options.status().message()}});
-    return 2;
-  }
-  auto app = certpath::billing::App::Start(*options);
-  if (!app.ok()) {
-    certpath::log::Error("cannot start", {{"error", app.status().message()}});
-    return 1;
-  }
-  certpath::log::Info("listening", {{"grpc_port", absl::StrCat((*app)->port())},
-                                    {"metrics_port", absl::StrCat((*app)->metrics_port())}});
-  int sig = certpath::WaitForTerminationSignal();
-  certpath::log::Info("stopping", {{"signal", absl::StrCat(sig)}});
-  (*app)->Shutdown(options->host.server.drain);
-  certpath::log::Info("stopped");
-  return 0;
+  using namespace certpath::billing;  // NOLINT
+  return certpath::RunService<App, AppOptions>("billing", argc, argv);
 }

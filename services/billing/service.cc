@@ -60,7 +60,7 @@ BillingService::BillingService(BillingStore& store, const Clock& clock,
     : store_(store),
       clock_(clock),
       tokens_(tokens),
-      gate_(gate),
+      writable_(gate, [this](const std::string& t) { return store_.RegisterTenant(t); }),
       visibility_(visibility),
       events_total_(prometheus::BuildCounter()
                         .Name("certpath_billing_events_total")
@@ -94,12 +94,7 @@ absl::Status BillingService::CheckParent(const Principal& p, const std::string& 
 }
 
 absl::Status BillingService::CheckWritable(const Principal& p) {
-  if (!gate_.open()) return Unavailable("storage is not durable or not reachable; writes refused");
-  std::lock_guard<std::mutex> lock(tenants_mu_);
-  if (known_tenants_.count(p.tenant())) return absl::OkStatus();
-  if (auto s = store_.RegisterTenant(p.tenant()); !s.ok()) return s;
-  known_tenants_.insert(p.tenant());
-  return absl::OkStatus();
+  return writable_.Check(p.tenant());
 }
 
 absl::Status BillingService::CheckSees(const Principal& p, const std::string& engagement) {

@@ -90,13 +90,11 @@ class BillingService {
   BillingStore& store_;
   const Clock& clock_;
   const PageTokenCodec& tokens_;
-  const WriteGate& gate_;
+  WritableTenants writable_;
   EngagementVisibility* visibility_;
   prometheus::Family<prometheus::Counter>& events_total_;
   prometheus::Counter& invoices_issued_;
   prometheus::Counter& invoices_issued_yen_;
-  std::mutex tenants_mu_;
-  std::set<std::string> known_tenants_;
 };
 
 }  // namespace certpath::billing

@@ -72,4 +72,14 @@ class Dispatcher {
   const Clock& clock_;
 };
 
+// One unary RPC of a generated CallbackService, run through `dispatcher_`
+// into `svc_.Method(principal, request, response)`. For use inside the class.
+#define CERTPATH_UNARY_RPC(Method, Req, Resp)                                                    \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp) \
+      override {                                                                                 \
+    return dispatcher_.Run(ctx, [this, req, resp](const ::certpath::Principal& p) {              \
+      return svc_.Method(p, *req, resp);                                                         \
+    });                                                                                          \
+  }
+
 }  // namespace certpath

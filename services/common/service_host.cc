@@ -2,8 +2,20 @@
 
 #include "absl/strings/str_join.h"
 #include "services/common/log.h"
+#include "services/common/status.h"
 
 namespace certpath {
+
+absl::Status WritableTenants::Check(const std::string& tenant) {
+  if (!gate_.open()) {
+    return Unavailable("storage is not durable or not reachable; writes refused");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (known_.count(tenant)) return absl::OkStatus();
+  if (auto s = register_(tenant); !s.ok()) return s;
+  known_.insert(tenant);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<HostOptions> HostOptions::FromConfig(const Config& c,
                                                     const std::string& default_listen,

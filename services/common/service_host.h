@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +38,23 @@ class WriteGate {
 
  private:
   std::atomic<bool> open_{false};
+};
+
+// Checks a write may go ahead (the gate is open) and remembers each tenant
+// the first time it writes, in the service's tenant set (for metrics).
+class WritableTenants {
+ public:
+  using Register = std::function<absl::Status(const std::string& tenant)>;
+  WritableTenants(const WriteGate& gate, Register register_tenant)
+      : gate_(gate), register_(std::move(register_tenant)) {}
+  // UNAVAILABLE while the gate is closed.
+  absl::Status Check(const std::string& tenant);
+
+ private:
+  const WriteGate& gate_;
+  Register register_;
+  std::mutex mu_;
+  std::set<std::string> known_;
 };
 
 struct HostOptions {

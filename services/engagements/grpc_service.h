@@ -13,34 +13,27 @@ class GrpcEngagementService final : public v1::EngagementService::CallbackServic
   GrpcEngagementService(EngagementService& svc, Dispatcher& dispatcher)
       : svc_(svc), dispatcher_(dispatcher) {}
 
-#define CERTPATH_RPC(Method, Req, Resp)                                                     \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Req* req,    \
-                                   v1::Resp* resp) override {                               \
-    return dispatcher_.Run(                                                                 \
-        ctx, [this, req, resp](const Principal& p) { return svc_.Method(p, *req, resp); }); \
-  }
-  CERTPATH_RPC(CreateClient, CreateClientRequest, Client)
-  CERTPATH_RPC(GetClient, GetClientRequest, Client)
-  CERTPATH_RPC(ListClients, ListClientsRequest, ListClientsResponse)
-  CERTPATH_RPC(UpdateClient, UpdateClientRequest, Client)
-  CERTPATH_RPC(CreateEngagement, CreateEngagementRequest, Engagement)
-  CERTPATH_RPC(GetEngagement, GetEngagementRequest, Engagement)
-  CERTPATH_RPC(ListEngagements, ListEngagementsRequest, ListEngagementsResponse)
-  CERTPATH_RPC(UpdateEngagement, UpdateEngagementRequest, Engagement)
-  CERTPATH_RPC(AdvancePhase, AdvancePhaseRequest, Engagement)
-  CERTPATH_RPC(TerminateEngagement, TerminateEngagementRequest, Engagement)
-  CERTPATH_RPC(ListTasks, ListTasksRequest, ListTasksResponse)
-  CERTPATH_RPC(UpdateTask, UpdateTaskRequest, Task)
-  CERTPATH_RPC(RecordAuditResult, RecordAuditResultRequest, Engagement)
-  CERTPATH_RPC(RecordManagementReview, RecordManagementReviewRequest, Engagement)
-  CERTPATH_RPC(RecordRegistration, RecordRegistrationRequest, Engagement)
-  CERTPATH_RPC(CreateFinding, CreateFindingRequest, Finding)
-  CERTPATH_RPC(UpdateFinding, UpdateFindingRequest, Finding)
-  CERTPATH_RPC(ListFindings, ListFindingsRequest, ListFindingsResponse)
-  CERTPATH_RPC(CreateInquiry, CreateInquiryRequest, Inquiry)
-  CERTPATH_RPC(AnswerInquiry, AnswerInquiryRequest, Inquiry)
-  CERTPATH_RPC(ListInquiries, ListInquiriesRequest, ListInquiriesResponse)
-#undef CERTPATH_RPC
+  CERTPATH_UNARY_RPC(CreateClient, v1::CreateClientRequest, v1::Client)
+  CERTPATH_UNARY_RPC(GetClient, v1::GetClientRequest, v1::Client)
+  CERTPATH_UNARY_RPC(ListClients, v1::ListClientsRequest, v1::ListClientsResponse)
+  CERTPATH_UNARY_RPC(UpdateClient, v1::UpdateClientRequest, v1::Client)
+  CERTPATH_UNARY_RPC(CreateEngagement, v1::CreateEngagementRequest, v1::Engagement)
+  CERTPATH_UNARY_RPC(GetEngagement, v1::GetEngagementRequest, v1::Engagement)
+  CERTPATH_UNARY_RPC(ListEngagements, v1::ListEngagementsRequest, v1::ListEngagementsResponse)
+  CERTPATH_UNARY_RPC(UpdateEngagement, v1::UpdateEngagementRequest, v1::Engagement)
+  CERTPATH_UNARY_RPC(AdvancePhase, v1::AdvancePhaseRequest, v1::Engagement)
+  CERTPATH_UNARY_RPC(TerminateEngagement, v1::TerminateEngagementRequest, v1::Engagement)
+  CERTPATH_UNARY_RPC(ListTasks, v1::ListTasksRequest, v1::ListTasksResponse)
+  CERTPATH_UNARY_RPC(UpdateTask, v1::UpdateTaskRequest, v1::Task)
+  CERTPATH_UNARY_RPC(RecordAuditResult, v1::RecordAuditResultRequest, v1::Engagement)
+  CERTPATH_UNARY_RPC(RecordManagementReview, v1::RecordManagementReviewRequest, v1::Engagement)
+  CERTPATH_UNARY_RPC(RecordRegistration, v1::RecordRegistrationRequest, v1::Engagement)
+  CERTPATH_UNARY_RPC(CreateFinding, v1::CreateFindingRequest, v1::Finding)
+  CERTPATH_UNARY_RPC(UpdateFinding, v1::UpdateFindingRequest, v1::Finding)
+  CERTPATH_UNARY_RPC(ListFindings, v1::ListFindingsRequest, v1::ListFindingsResponse)
+  CERTPATH_UNARY_RPC(CreateInquiry, v1::CreateInquiryRequest, v1::Inquiry)
+  CERTPATH_UNARY_RPC(AnswerInquiry, v1::AnswerInquiryRequest, v1::Inquiry)
+  CERTPATH_UNARY_RPC(ListInquiries, v1::ListInquiriesRequest, v1::ListInquiriesResponse)
 
  private:
   EngagementService& svc_;

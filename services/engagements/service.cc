@@ -155,7 +155,7 @@ EngagementService::EngagementService(EngagementStore& store, const Clock& clock,
     : store_(store),
       clock_(clock),
       tokens_(tokens),
-      gate_(gate),
+      writable_(gate, [this](const std::string& t) { return store_.RegisterTenant(t); }),
       transitions_(prometheus::BuildCounter()
                        .Name("certpath_engagement_phase_transitions_total")
                        .Help("Phase transitions, by the phase entered")
@@ -182,12 +182,7 @@ absl::Status EngagementService::CheckTenantParent(const Principal& p,
 }
 
 absl::Status EngagementService::CheckWritable(const Principal& p) {
-  if (!gate_.open()) return Unavailable("storage is not durable or not reachable; writes refused");
-  std::lock_guard<std::mutex> lock(tenants_mu_);
-  if (known_tenants_.count(p.tenant())) return absl::OkStatus();
-  if (auto s = store_.RegisterTenant(p.tenant()); !s.ok()) return s;
-  known_tenants_.insert(p.tenant());
-  return absl::OkStatus();
+  return writable_.Check(p.tenant());
 }
 
 Idem EngagementService::MakeIdem(const std::string& tenant, const std::string& request_id,

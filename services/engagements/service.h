@@ -113,12 +113,10 @@ class EngagementService {
   EngagementStore& store_;
   const Clock& clock_;
   const PageTokenCodec& tokens_;
-  const WriteGate& gate_;
+  WritableTenants writable_;
   prometheus::Family<prometheus::Counter>& transitions_;
   prometheus::Counter& stage1_events_;
   std::function<void()> on_event_;
-  std::mutex tenants_mu_;
-  std::set<std::string> known_tenants_;
 };
 
 }  // namespace certpath::engagements
