@@ -103,6 +103,12 @@ absl::Status BillingService::CheckSees(const Principal& p, const std::string& en
   return visibility_->CheckVisible(p, engagement);
 }
 
+absl::Status BillingService::CheckExists(const Principal& p, const std::string& engagement) {
+  // Internal producers (the relay) only send engagements they hold.
+  if (p.role() == Principal::ROLE_SERVICE || visibility_ == nullptr) return absl::OkStatus();
+  return visibility_->CheckVisible(p, engagement);
+}
+
 void BillingService::Present(v1::Quote& q) const {
   q.set_state(d::EffectiveQuoteState(q, TokyoDay(clock_.Now())));
 }
@@ -133,10 +139,10 @@ void BillingService::CountIssued(const v1::Invoice& inv) {
 absl::Status BillingService::GetBillingSettings(const Principal& p,
                                                 const v1::GetBillingSettingsRequest& req,
                                                 v1::BillingSettings* out) {
-  auto ids = ParseName("name", req.name(), {"tenants"});
-  std::string expected = absl::StrCat("tenants/", p.tenant(), "/billingSettings");
-  if (req.name() != expected) {
-    return ids.ok() || absl::StartsWith(req.name(), "tenants/")
+  if (req.name() != absl::StrCat("tenants/", p.tenant(), "/billingSettings")) {
+    // Another tenant's settings do not exist; anything else is not a name.
+    return absl::StartsWith(req.name(), "tenants/") &&
+                   absl::EndsWith(req.name(), "/billingSettings")
                ? NotFound("billing settings")
                : InvalidArgument("name", "must look like tenants/{tenant}/billingSettings");
   }
@@ -212,6 +218,7 @@ absl::Status BillingService::CreateQuote(const Principal& p, const v1::CreateQuo
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
   if ((*eng)[0] != p.tenant()) return NotFound("engagement");
+  if (auto s = CheckExists(p, in.engagement()); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   auto settings = store_.GetSettings(p.tenant());
   if (!settings.ok()) return settings.status();
@@ -447,6 +454,7 @@ absl::Status BillingService::RecordBillingEvent(const Principal& p,
   }
   if (auto s = v.ToStatus(); !s.ok()) return s;
   if ((*eng)[0] != p.tenant()) return NotFound("engagement");
+  if (auto s = CheckExists(p, in.engagement()); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   const std::string& tenant = p.tenant();
   const std::string& id = req.request_id();

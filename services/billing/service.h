@@ -73,6 +73,8 @@ class BillingService {
   absl::Status CheckWritable(const Principal& p);
   // Office staff see all; partners and clients only their engagements' records.
   absl::Status CheckSees(const Principal& p, const std::string& engagement);
+  // Office callers: the engagement must exist (asked of the engagements service).
+  absl::Status CheckExists(const Principal& p, const std::string& engagement);
   absl::StatusOr<Stored<v1::Quote>> LoadQuote(const Principal& p, const std::string& name,
                                               bool for_write);
   absl::StatusOr<Stored<v1::Invoice>> LoadInvoice(const Principal& p, const std::string& name);

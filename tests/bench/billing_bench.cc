@@ -98,6 +98,19 @@ int Main(int argc, char** argv) {
   bv1::BillingSettings settings;
   if (!CallAs(*bstub, &BStub::UpdateBillingSettings, admin, sreq, &settings).ok()) return 1;
 
+  v1::CreateClientRequest creq;
+  creq.set_parent("tenants/t1");
+  creq.mutable_client()->set_display_name("株式会社ベンチ");
+  v1::Client client;
+  if (!CallAs(*estub, &EStub::CreateClient, admin, creq, &client).ok()) return 1;
+  v1::CreateEngagementRequest first;
+  first.set_parent("tenants/t1");
+  first.mutable_engagement()->set_client(client.name());
+  first.mutable_engagement()->set_standard("ISO_IEC_27001_2022");
+  *first.mutable_engagement()->mutable_support_start() = Day(2026, 4, 1);
+  v1::Engagement option_engagement;
+  if (!CallAs(*estub, &EStub::CreateEngagement, admin, first, &option_engagement).ok()) return 1;
+
   auto health_op = [&](int, int64_t) {
     grpc::ClientContext ctx;
     grpc::health::v1::HealthCheckRequest req;
@@ -110,7 +123,7 @@ int Main(int argc, char** argv) {
     req.set_request_id(RandomUuid());
     auto* be = req.mutable_billing_event();
     be->set_kind(bv1::BILLING_EVENT_KIND_OPTION_DELIVERED);
-    be->set_engagement("tenants/t1/engagements/bench");
+    be->set_engagement(option_engagement.name());
     be->set_recipient_name("株式会社ベンチ");
     *be->mutable_occurred_date() = Day(2026, 11, 25);
     auto* l = be->add_lines();
@@ -134,11 +147,6 @@ int Main(int argc, char** argv) {
         (after - before) / std::max<int64_t>(1, ev.calls));
 
   // Trigger latency: engagements at stage 1 with accepted quotes.
-  v1::CreateClientRequest creq;
-  creq.set_parent("tenants/t1");
-  creq.mutable_client()->set_display_name("株式会社ベンチ");
-  v1::Client client;
-  if (!CallAs(*estub, &EStub::CreateClient, admin, creq, &client).ok()) return 1;
   std::vector<std::string> names;
   for (int i = 0; i < triggers; ++i) {
     v1::CreateEngagementRequest req;

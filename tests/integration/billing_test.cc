@@ -334,6 +334,11 @@ TEST_F(BillingTest, RecordBillingEventIsIdempotentAndValidated) {
   foreign.mutable_billing_event()->set_engagement("tenants/t2/engagements/x");
   EXPECT_EQ(Call(bill, &BStub::RecordBillingEvent, kConsultant, foreign, &again).code(),
             absl::StatusCode::kNotFound);
+  bv1::RecordBillingEventRequest unknown = req;
+  unknown.set_request_id("9d1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  unknown.mutable_billing_event()->set_engagement("tenants/t1/engagements/nope");
+  EXPECT_EQ(Call(bill, &BStub::RecordBillingEvent, kConsultant, unknown, &again).code(),
+            absl::StatusCode::kNotFound);
   EXPECT_EQ(Call(bill, &BStub::RecordBillingEvent,
                  MakePrincipal(Principal::ROLE_PARTNER, "p", "p1"), req, &again)
                 .code(),
