@@ -106,7 +106,17 @@ absl::Status BillingService::CheckSees(const Principal& p, const std::string& en
 absl::Status BillingService::CheckExists(const Principal& p, const std::string& engagement) {
   // Internal producers (the relay) only send engagements they hold.
   if (p.role() == Principal::ROLE_SERVICE || visibility_ == nullptr) return absl::OkStatus();
-  return visibility_->CheckVisible(p, engagement);
+  // Engagements are never deleted, so a name seen to exist stays valid: remember it
+  // (bounded) and skip the round trip to the engagements service next time.
+  {
+    std::lock_guard<std::mutex> lock(known_mu_);
+    if (known_engagements_.count(engagement)) return absl::OkStatus();
+  }
+  if (auto s = visibility_->CheckVisible(p, engagement); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(known_mu_);
+  if (known_engagements_.size() >= kMaxKnownEngagements) known_engagements_.clear();
+  known_engagements_.insert(engagement);
+  return absl::OkStatus();
 }
 
 void BillingService::Present(v1::Quote& q) const {
@@ -460,9 +470,7 @@ absl::Status BillingService::RecordBillingEvent(const Principal& p,
   const std::string& id = req.request_id();
   std::string fp = Fingerprint(req);
   for (int attempt = 1;; ++attempt) {
-    // A redelivery answers from the idempotency record, before any work.
-    auto replayed = Replayed(tenant, id, req, out);
-    if (!replayed.ok() || *replayed) return replayed.status();
+    // A redelivery is answered by the commit itself, from the idempotency record.
     auto settings = store_.GetSettings(tenant);
     if (!settings.ok()) return settings.status();
     BillingStore::Accepted accepted;

@@ -93,6 +93,9 @@ class BillingService {
   const Clock& clock_;
   const PageTokenCodec& tokens_;
   WritableTenants writable_;
+  static constexpr size_t kMaxKnownEngagements = 100000;
+  std::mutex known_mu_;
+  std::set<std::string> known_engagements_;
   EngagementVisibility* visibility_;
   prometheus::Family<prometheus::Counter>& events_total_;
   prometheus::Counter& invoices_issued_;
