@@ -9,6 +9,9 @@
 #include "absl/strings/match.h"
 #include "certpath/billing/v1/billing.grpc.pb.h"
 #include "services/billing/app.h"
+#include "services/billing/store.h"
+#include "services/common/record_store.h"
+#include "services/common/redis.h"
 #include "services/common/status.h"
 #include "tests/integration/fixtures.h"
 
@@ -437,6 +440,22 @@ TEST_F(BillingTest, InvoicesAreNumberedIssuedPaidVoidedAndExported) {
     EXPECT_TRUE(i.overdue());
   }
   EXPECT_EQ(late, (std::set<std::string>{"INV-0003", "INV-0004"}));
+  {  // The figures behind the outstanding / overdue gauges.
+    RedisOptions ro;
+    ro.unix_socket = redis.socket();
+    RedisPool pool(ro);
+    RecordStore records(pool);
+    billing::BillingStore store(records);
+    auto stats = store.Stats("t1", TokyoDay(clock.Now()));
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    EXPECT_EQ(stats->outstanding_jpy, 88'000);
+    EXPECT_EQ(stats->overdue_count, 2);
+    EXPECT_EQ(stats->overdue_jpy, 88'000);
+    EXPECT_EQ(stats->needs_quote, 0);
+    auto before_due = store.Stats("t1", absl::CivilDay(2026, 12, 1));
+    ASSERT_TRUE(before_due.ok());
+    EXPECT_EQ(before_due->overdue_count, 0);
+  }
   // Export: the issued and paid invoices, freee 取引 columns, UTF-8.
   bv1::ExportInvoicesRequest ex;
   ex.set_parent("tenants/t1");

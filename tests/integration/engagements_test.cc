@@ -225,6 +225,19 @@ TEST_F(EngagementsTest, BadInputGetsFieldViolationsAndWritesNothing) {
       absl::StatusCode::kNotFound);
   EXPECT_EQ(CountEngagements(), 0);
   EXPECT_EQ(RedisInt({"EXISTS", "eng:{t:t1}:ref:2026"}), 0);  // no number consumed
+  // Unknown enum values (proto3 keeps them) are refused by name.
+  v1::ListEngagementsRequest list;
+  list.set_parent("tenants/t1");
+  list.set_phase(static_cast<v1::Phase>(42));
+  v1::ListEngagementsResponse resp;
+  EXPECT_EQ(ViolatedFields(env.Call(&Stub::ListEngagements, kAdmin, list, &resp)),
+            std::vector<std::string>{"phase"});
+  v1::UpdateTaskRequest task;
+  task.set_name("tenants/t1/engagements/abc/tasks/prep-o-quote");
+  task.set_status(static_cast<v1::TaskStatus>(7));
+  v1::Task t;
+  EXPECT_EQ(ViolatedFields(env.Call(&Stub::UpdateTask, kAdmin, task, &t)),
+            std::vector<std::string>{"status"});
 }
 
 TEST_F(EngagementsTest, CreateIsIdempotentByRequestId) {
