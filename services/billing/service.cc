@@ -7,6 +7,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "services/billing/domain/rules.h"
 #include "services/common/crypto.h"
+#include "services/common/list_page.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
 
@@ -34,12 +35,6 @@ bool IsAdmin(const Principal& p) { return p.role() == Principal::ROLE_OFFICE_ADM
 
 std::string Eid(const std::string& engagement) {
   return engagement.substr(engagement.rfind('/') + 1);
-}
-
-template <typename T>
-absl::Status DecodeInto(const Record& r, T* out) {
-  if (!out->ParseFromString(r.data)) return absl::InternalError("corrupt record");
-  return absl::OkStatus();
 }
 
 // Writes the CSV field, quoted when it holds a comma, quote or line break.
@@ -303,14 +298,14 @@ absl::Status BillingService::ListQuotes(const Principal& p, const v1::ListQuotes
   if (!after.ok()) return after.status();
   auto page = store_.ListQuotes(p.tenant(), eid, *after, *size);
   if (!page.ok()) return page.status();
-  for (const Record& r : page->records) {
-    v1::Quote* q = out->add_quotes();
-    if (auto s = DecodeInto(r, q); !s.ok()) return s;
-    q->set_etag(std::to_string(r.version));
-    Present(*q);
-  }
-  if (page->more) out->set_next_page_token(tokens_.Encode(page->last, fp));
-  return absl::OkStatus();
+  return FillPage<v1::ListQuotesResponse, v1::Quote>(*page, tokens_, fp, out,
+                                                     &v1::ListQuotesResponse::add_quotes,
+                                                     [this](const Record& r, v1::Quote* q) {
+                                                       if (auto s = DecodeWithEtag(r, q); !s.ok())
+                                                         return s;
+                                                       Present(*q);
+                                                       return absl::OkStatus();
+                                                     });
 }
 
 absl::Status BillingService::UpdateQuote(const Principal& p, const v1::UpdateQuoteRequest& req,
@@ -539,11 +534,9 @@ absl::Status BillingService::ListBillingEvents(const Principal& p,
   if (!after.ok()) return after.status();
   auto page = store_.ListEvents(p.tenant(), req.needs_quote_only(), *after, *size);
   if (!page.ok()) return page.status();
-  for (const Record& r : page->records) {
-    if (auto s = DecodeInto(r, out->add_billing_events()); !s.ok()) return s;
-  }
-  if (page->more) out->set_next_page_token(tokens_.Encode(page->last, fp));
-  return absl::OkStatus();
+  return FillPage<v1::ListBillingEventsResponse, v1::BillingEvent>(
+      *page, tokens_, fp, out, &v1::ListBillingEventsResponse::add_billing_events,
+      DecodeRecord<v1::BillingEvent>);
 }
 
 // ------------------------------------------------------------------ invoices
@@ -591,14 +584,13 @@ absl::Status BillingService::ListInvoices(const Principal& p, const v1::ListInvo
   auto page = store_.ListInvoices(p.tenant(), req.state(), eid, req.overdue_only(),
                                   TokyoDay(clock_.Now()), *after, *size);
   if (!page.ok()) return page.status();
-  for (const Record& r : page->records) {
-    v1::Invoice* inv = out->add_invoices();
-    if (auto s = DecodeInto(r, inv); !s.ok()) return s;
-    inv->set_etag(std::to_string(r.version));
-    Present(*inv);
-  }
-  if (page->more) out->set_next_page_token(tokens_.Encode(page->last, fp));
-  return absl::OkStatus();
+  return FillPage<v1::ListInvoicesResponse, v1::Invoice>(
+      *page, tokens_, fp, out, &v1::ListInvoicesResponse::add_invoices,
+      [this](const Record& r, v1::Invoice* inv) {
+        if (auto s = DecodeWithEtag(r, inv); !s.ok()) return s;
+        Present(*inv);
+        return absl::OkStatus();
+      });
 }
 
 absl::Status BillingService::IssueInvoice(const Principal& p, const v1::IssueInvoiceRequest& req,

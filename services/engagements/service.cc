@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/common/crypto.h"
+#include "services/common/list_page.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
 #include "services/engagements/domain/rules.h"
@@ -127,24 +128,6 @@ void CheckFindingFields(FieldViolations& v, const v1::Finding& f, bool create) {
   CheckText(v, "finding.corrective_action", f.corrective_action(), kLongText, false, true);
   CheckDate(v, "finding.corrective_action_due", f.corrective_action_due(), false);
   if (!v1::FindingState_IsValid(f.state())) v.Add("finding.state", "unknown state");
-}
-
-template <typename Resp, typename Item>
-absl::Status FillPage(const ListPage& page, const PageTokenCodec& tokens, uint64_t fingerprint,
-                      Resp* out, Item* (Resp::*add)(),
-                      const std::function<absl::Status(const Record&, Item*)>& decode) {
-  for (const Record& r : page.records) {
-    if (auto s = decode(r, (out->*add)()); !s.ok()) return s;
-  }
-  if (page.more) out->set_next_page_token(tokens.Encode(page.last, fingerprint));
-  return absl::OkStatus();
-}
-
-template <typename T>
-absl::Status DecodeInto(const Record& r, T* out) {
-  if (!out->ParseFromString(r.data)) return absl::InternalError("corrupt record");
-  out->set_etag(std::to_string(r.version));
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -305,7 +288,7 @@ absl::Status EngagementService::ListClients(const Principal& p, const v1::ListCl
   auto page = store_.ListClients(p.tenant(), *after, *size);
   if (!page.ok()) return page.status();
   return FillPage<v1::ListClientsResponse, v1::Client>(
-      *page, tokens_, fp, out, &v1::ListClientsResponse::add_clients, DecodeInto<v1::Client>);
+      *page, tokens_, fp, out, &v1::ListClientsResponse::add_clients, DecodeWithEtag<v1::Client>);
 }
 
 absl::Status EngagementService::UpdateClient(const Principal& p, const v1::UpdateClientRequest& req,
@@ -434,7 +417,7 @@ absl::Status EngagementService::ListEngagements(const Principal& p,
   return FillPage<v1::ListEngagementsResponse, v1::Engagement>(
       *page, tokens_, fp, out, &v1::ListEngagementsResponse::add_engagements,
       [this](const Record& r, v1::Engagement* e) {
-        if (auto s = DecodeInto(r, e); !s.ok()) return s;
+        if (auto s = DecodeWithEtag(r, e); !s.ok()) return s;
         Present(*e);
         return absl::OkStatus();
       });
@@ -774,8 +757,9 @@ absl::Status EngagementService::ListFindings(const Principal& p, const v1::ListF
   if (!e.ok()) return e.status();
   auto page = store_.ListFindings(ref->tenant, ref->id, req.open_only(), *after, *size);
   if (!page.ok()) return page.status();
-  return FillPage<v1::ListFindingsResponse, v1::Finding>(
-      *page, tokens_, fp, out, &v1::ListFindingsResponse::add_findings, DecodeInto<v1::Finding>);
+  return FillPage<v1::ListFindingsResponse, v1::Finding>(*page, tokens_, fp, out,
+                                                         &v1::ListFindingsResponse::add_findings,
+                                                         DecodeWithEtag<v1::Finding>);
 }
 
 // ------------------------------------------------------------------ inquiries
@@ -859,8 +843,9 @@ absl::Status EngagementService::ListInquiries(const Principal& p,
   if (!e.ok()) return e.status();
   auto page = store_.ListInquiries(ref->tenant, ref->id, *after, *size);
   if (!page.ok()) return page.status();
-  return FillPage<v1::ListInquiriesResponse, v1::Inquiry>(
-      *page, tokens_, fp, out, &v1::ListInquiriesResponse::add_inquiries, DecodeInto<v1::Inquiry>);
+  return FillPage<v1::ListInquiriesResponse, v1::Inquiry>(*page, tokens_, fp, out,
+                                                          &v1::ListInquiriesResponse::add_inquiries,
+                                                          DecodeWithEtag<v1::Inquiry>);
 }
 
 }  // namespace certpath::engagements
