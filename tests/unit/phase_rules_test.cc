@@ -50,7 +50,10 @@ TEST(Catalog, ChecklistCoversThePhaseTable) {
   v1::Engagement e = NewEngagement();
   EXPECT_EQ(e.phase(), v1::PHASE_PREPARATION);
   EXPECT_EQ(e.state(), v1::ENGAGEMENT_STATE_ACTIVE);
-  EXPECT_EQ(e.task_states_size(), static_cast<int>(TaskTemplates().size()));
+  EXPECT_EQ(e.task_states_size(), 0);  // nothing done yet
+  std::vector<v1::Task> tasks = ListTasks(e, v1::PHASE_UNSPECIFIED);
+  ASSERT_EQ(tasks.size(), TaskTemplates().size());
+  for (const auto& t : tasks) EXPECT_EQ(t.status(), v1::TASK_STATUS_OPEN) << t.task_id();
   EXPECT_EQ(e.support_end().year(), 2027);
   EXPECT_EQ(e.support_end().month(), 10);
   std::set<v1::Phase> phases;

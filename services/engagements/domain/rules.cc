@@ -114,12 +114,9 @@ v1::EngagementState EffectiveState(const v1::Engagement& e, absl::CivilDay today
 void InitializeEngagement(v1::Engagement& e, absl::Time now) {
   e.set_phase(v1::PHASE_PREPARATION);
   e.set_state(v1::ENGAGEMENT_STATE_ACTIVE);
+  // Every task of the catalogue starts OPEN; only tasks that changed are stored
+  // (ListTasks fills in the rest), which keeps the record small.
   e.clear_task_states();
-  for (const auto& t : TaskTemplates()) {
-    v1::TaskState* s = e.add_task_states();
-    s->set_task_id(t.id);
-    s->set_status(v1::TASK_STATUS_OPEN);
-  }
   if (auto start = ToCivilDay(e.support_start())) {
     *e.mutable_support_end() = ToDate(SupportEnd(*start, absl::nullopt));
   }

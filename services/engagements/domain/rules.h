@@ -31,8 +31,8 @@ v1::EngagementState EffectiveState(const v1::Engagement& e, absl::CivilDay today
 
 // ------------------------------------------------------------ lifecycle
 
-// Fills the server-owned fields of a new engagement: phase, state, task
-// checklist (all OPEN), support end, times. The caller validated the input.
+// Fills the server-owned fields of a new engagement: phase, state, an empty
+// task_states (every task OPEN), support end, times. The caller validated the input.
 void InitializeEngagement(v1::Engagement& e, absl::Time now);
 
 // What keeps the engagement from leaving its current phase (empty = gate holds).
