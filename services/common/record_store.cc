@@ -104,8 +104,9 @@ while count < limit and scanned < budget do
   local chunk = math.min(limit - count, budget - scanned)
   if nmember > 0 or has_range then chunk = math.min(budget - scanned, math.max(chunk, 64)) end
   local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. last, '+inf', 'WITHSCORES', 'LIMIT', 0, chunk)
+  local consumed_all = true
   for j = 1, #ids, 2 do
-    if count == limit then break end
+    if count == limit then consumed_all = false break end
     scanned = scanned + 1
     last = ids[j + 1]
     if keep(ids[j]) then
@@ -116,7 +117,8 @@ while count < limit and scanned < budget do
       end
     end
   end
-  if #ids < chunk * 2 then exhausted = true break end
+  -- The index ended only if this chunk came back short and was read to its end.
+  if consumed_all and #ids < chunk * 2 then exhausted = true break end
 end
 local more = 0
 if not exhausted then
