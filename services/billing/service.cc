@@ -8,6 +8,7 @@
 #include "services/billing/domain/rules.h"
 #include "services/common/crypto.h"
 #include "services/common/list_page.h"
+#include "services/common/retry.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
 
@@ -19,7 +20,6 @@ using google::protobuf::util::TimeUtil;
 
 constexpr int kDefaultPage = 50;
 constexpr int kMaxPage = 500;
-constexpr int kMaxAttempts = 3;
 constexpr int kMaxExport = 5000;
 constexpr int64_t kIdemTtlSeconds = 7 * 24 * 3600;
 
@@ -358,7 +358,7 @@ absl::Status BillingService::UpdateQuote(const Principal& p, const v1::UpdateQuo
 absl::Status BillingService::QuoteAction(const Principal& p, const v1::QuoteActionRequest& req,
                                          v1::QuoteState to, v1::Quote* out) {
   if (auto s = CheckWritable(p); !s.ok()) return s;
-  for (int attempt = 1;; ++attempt) {
+  return RetryOnConflict(!req.etag().empty(), [&]() -> absl::Status {
     auto before = LoadQuote(p, req.name(), true);
     if (!before.ok()) return before.status();
     if (!req.etag().empty() && req.etag() != before->value.etag()) return EtagMismatch();
@@ -411,11 +411,8 @@ absl::Status BillingService::QuoteAction(const Principal& p, const v1::QuoteActi
       return FailedPrecondition("QUOTE_ALREADY_ACCEPTED",
                                 "the engagement already has an accepted quote");
     }
-    if (r.status().code() != absl::StatusCode::kAborted || !req.etag().empty() ||
-        attempt == kMaxAttempts) {
-      return r.status();
-    }
-  }
+    return r.status();
+  });
 }
 
 absl::Status BillingService::SendQuote(const Principal& p, const v1::QuoteActionRequest& req,
@@ -464,7 +461,7 @@ absl::Status BillingService::RecordBillingEvent(const Principal& p,
   const std::string& tenant = p.tenant();
   const std::string& id = req.request_id();
   std::string fp = Fingerprint(req);
-  for (int attempt = 1;; ++attempt) {
+  return RetryOnConflict(/*caller_pinned_etag=*/false, [&]() -> absl::Status {
     // A redelivery is answered by the commit itself, from the idempotency record.
     auto settings = store_.GetSettings(tenant);
     if (!settings.ok()) return settings.status();
@@ -516,10 +513,8 @@ absl::Status BillingService::RecordBillingEvent(const Principal& p,
       }
       return absl::OkStatus();
     }
-    if (r.status().code() != absl::StatusCode::kAborted || attempt == kMaxAttempts) {
-      return r.status();
-    }
-  }
+    return r.status();
+  });
 }
 
 absl::Status BillingService::ListBillingEvents(const Principal& p,
@@ -672,7 +667,7 @@ absl::Status BillingService::RecordPayment(const Principal& p, const v1::RecordP
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
-  for (int attempt = 1;; ++attempt) {
+  return RetryOnConflict(/*caller_pinned_etag=*/false, [&]() -> absl::Status {
     auto before = LoadInvoice(p, req.name());
     if (!before.ok()) return before.status();
     if (!IsOffice(p)) return PermissionDenied("only office staff record payments");
@@ -698,10 +693,8 @@ absl::Status BillingService::RecordPayment(const Principal& p, const v1::RecordP
       Present(*out);
       return absl::OkStatus();
     }
-    if (r.status().code() != absl::StatusCode::kAborted || attempt == kMaxAttempts) {
-      return r.status();
-    }
-  }
+    return r.status();
+  });
 }
 
 absl::Status BillingService::ExportInvoices(const Principal& p,

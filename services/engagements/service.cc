@@ -6,6 +6,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "services/common/crypto.h"
 #include "services/common/list_page.h"
+#include "services/common/retry.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
 #include "services/engagements/domain/rules.h"
@@ -19,7 +20,6 @@ using google::protobuf::util::TimeUtil;
 
 constexpr int kDefaultPage = 50;
 constexpr int kMaxPage = 500;
-constexpr int kMaxAttempts = 3;
 constexpr size_t kShortText = 200;    // names, titles
 constexpr size_t kLongText = 4000;    // descriptions, advice, notes
 constexpr size_t kMaxListItems = 50;  // departments, contacts, consultants, partners
@@ -199,7 +199,8 @@ absl::Status EngagementService::MutateEngagement(const Principal& p, const std::
   auto ref = ParseEngagement(p, "name", name);
   if (!ref.ok()) return ref.status();
   Idem idem = MakeIdem(ref->tenant, request_id, request);
-  for (int attempt = 1;; ++attempt) {
+  // A concurrent change: try again on fresh data unless the caller pinned an etag.
+  return RetryOnConflict(!etag.empty(), [&]() -> absl::Status {
     auto got = store_.GetEngagementForUpdate(ref->tenant, ref->id, idem);
     if (!got.ok()) return got.status();
     if (got->replay) {
@@ -230,11 +231,8 @@ absl::Status EngagementService::MutateEngagement(const Principal& p, const std::
       }
       return absl::OkStatus();
     }
-    // A concurrent change: try again on fresh data unless the caller pinned an etag.
-    if (saved.code() != absl::StatusCode::kAborted || !etag.empty() || attempt == kMaxAttempts) {
-      return saved;
-    }
-  }
+    return saved;
+  });
 }
 
 // ------------------------------------------------------------------ clients

@@ -6,6 +6,7 @@
 #include "services/common/grpc_util.h"
 #include "services/common/page_token.h"
 #include "services/common/principal.h"
+#include "services/common/retry.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
 
@@ -191,6 +192,30 @@ TEST(Fingerprint, DependsOnTypeAndContent) {
   EXPECT_NE(Fingerprint(a), Fingerprint(b));
   certpath::common::v1::PageCursor c;
   EXPECT_NE(Fingerprint(c), Fingerprint(Principal()));
+}
+
+TEST(RetryOnConflict, RetriesOnlyConcurrentChangesAndOnlyAFewTimes) {
+  int calls = 0;
+  auto flaky = [&] { return ++calls < 3 ? EtagMismatch() : absl::OkStatus(); };
+  EXPECT_TRUE(RetryOnConflict(false, flaky).ok());
+  EXPECT_EQ(calls, 3);
+  calls = 0;
+  EXPECT_EQ(RetryOnConflict(/*caller_pinned_etag=*/true, flaky).code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(calls, 1);
+  calls = 0;
+  auto always = [&] {
+    ++calls;
+    return EtagMismatch();
+  };
+  EXPECT_EQ(RetryOnConflict(false, always).code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(calls, kMaxConflictAttempts);
+  calls = 0;
+  auto other = [&] {
+    ++calls;
+    return absl::NotFoundError("x");
+  };
+  EXPECT_EQ(RetryOnConflict(false, other).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(calls, 1);
 }
 
 }  // namespace
