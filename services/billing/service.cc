@@ -256,6 +256,21 @@ absl::Status BillingService::CreateQuote(const Principal& p, const v1::CreateQuo
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> BillingService::ListScope(const Principal& p,
+                                                      const std::string& engagement) {
+  std::string eid;
+  if (!engagement.empty()) {
+    auto e = Parse(p, "engagement", engagement, "engagements");
+    if (!e.ok()) return e.status();
+    eid = e->id;
+  }
+  if (!IsOffice(p)) {
+    if (eid.empty()) return InvalidArgument("engagement", "required for partners and clients");
+    if (auto s = CheckSees(p, engagement); !s.ok()) return s;
+  }
+  return eid;
+}
+
 absl::StatusOr<Stored<v1::Quote>> BillingService::LoadQuote(const Principal& p,
                                                             const std::string& name,
                                                             bool for_write) {
@@ -281,16 +296,9 @@ absl::Status BillingService::GetQuote(const Principal& p, const v1::GetQuoteRequ
 absl::Status BillingService::ListQuotes(const Principal& p, const v1::ListQuotesRequest& req,
                                         v1::ListQuotesResponse* out) {
   if (auto s = CheckParent(p, req.parent()); !s.ok()) return s;
-  std::string eid;
-  if (!req.engagement().empty()) {
-    auto e = Parse(p, "engagement", req.engagement(), "engagements");
-    if (!e.ok()) return e.status();
-    eid = e->id;
-  }
-  if (!IsOffice(p)) {
-    if (eid.empty()) return InvalidArgument("engagement", "required for partners and clients");
-    if (auto s = CheckSees(p, req.engagement()); !s.ok()) return s;
-  }
+  auto scope = ListScope(p, req.engagement());
+  if (!scope.ok()) return scope.status();
+  const std::string& eid = *scope;
   auto size = ResolvePageSize(req.page_size(), kDefaultPage, kMaxPage);
   if (!size.ok()) return size.status();
   uint64_t fp = QueryFingerprint({"quotes", req.parent(), req.engagement()});
@@ -560,16 +568,9 @@ absl::Status BillingService::ListInvoices(const Principal& p, const v1::ListInvo
                                           v1::ListInvoicesResponse* out) {
   if (auto s = CheckParent(p, req.parent()); !s.ok()) return s;
   if (!v1::InvoiceState_IsValid(req.state())) return InvalidArgument("state", "unknown state");
-  std::string eid;
-  if (!req.engagement().empty()) {
-    auto e = Parse(p, "engagement", req.engagement(), "engagements");
-    if (!e.ok()) return e.status();
-    eid = e->id;
-  }
-  if (!IsOffice(p)) {
-    if (eid.empty()) return InvalidArgument("engagement", "required for partners and clients");
-    if (auto s = CheckSees(p, req.engagement()); !s.ok()) return s;
-  }
+  auto scope = ListScope(p, req.engagement());
+  if (!scope.ok()) return scope.status();
+  const std::string& eid = *scope;
   auto size = ResolvePageSize(req.page_size(), kDefaultPage, kMaxPage);
   if (!size.ok()) return size.status();
   uint64_t fp = QueryFingerprint({"invoices", req.parent(), std::to_string(req.state()), eid,

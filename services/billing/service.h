@@ -75,6 +75,9 @@ class BillingService {
   absl::Status CheckSees(const Principal& p, const std::string& engagement);
   // Office callers: the engagement must exist (asked of the engagements service).
   absl::Status CheckExists(const Principal& p, const std::string& engagement);
+  // The engagement a list is narrowed to ("" = the whole tenant, office staff
+  // only): partners and clients must name one they see.
+  absl::StatusOr<std::string> ListScope(const Principal& p, const std::string& engagement);
   absl::StatusOr<Stored<v1::Quote>> LoadQuote(const Principal& p, const std::string& name,
                                               bool for_write);
   absl::StatusOr<Stored<v1::Invoice>> LoadInvoice(const Principal& p, const std::string& name);

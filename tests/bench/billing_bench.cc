@@ -17,6 +17,7 @@
 #include "services/common/config.h"
 #include "services/common/crypto.h"
 #include "tests/bench/bench_util.h"
+#include "tests/support/billing_setup.h"
 #include "tests/support/process.h"
 
 namespace certpath::testing {
@@ -26,14 +27,6 @@ using namespace bench;  // NOLINT: the bench helpers
 namespace bv1 = certpath::billing::v1;
 using BStub = bv1::BillingService::Stub;
 using EStub = v1::EngagementService::Stub;
-
-google::type::Date Day(int y, int m, int d) {
-  google::type::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
 
 int Main(int argc, char** argv) {
   auto config = Config::FromArgs(argc, argv);
@@ -87,16 +80,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "services did not start\n");
     return 1;
   }
-  bv1::UpdateBillingSettingsRequest sreq;
-  sreq.mutable_settings()->set_name("tenants/t1/billingSettings");
-  sreq.mutable_settings()->set_issuer_name("本間マネジメントオフィス");
-  sreq.mutable_settings()->set_registration_number("T1234567890123");
-  sreq.mutable_settings()->set_issue_stage1_invoices(true);
-  for (const char* p : {"issuer_name", "registration_number", "issue_stage1_invoices"}) {
-    sreq.mutable_update_mask()->add_paths(p);
-  }
-  bv1::BillingSettings settings;
-  if (!CallAs(*bstub, &BStub::UpdateBillingSettings, admin, sreq, &settings).ok()) return 1;
+  if (!SetUpIssuer(*bstub, admin, /*withholding=*/false).ok()) return 1;
 
   v1::CreateClientRequest creq;
   creq.set_parent("tenants/t1");
@@ -149,35 +133,9 @@ int Main(int argc, char** argv) {
   // Trigger latency: engagements at stage 1 with accepted quotes.
   std::vector<std::string> names;
   for (int i = 0; i < triggers; ++i) {
-    v1::CreateEngagementRequest req;
-    req.set_parent("tenants/t1");
-    req.mutable_engagement()->set_client(client.name());
-    req.mutable_engagement()->set_standard("ISO_IEC_27001_2022");
-    *req.mutable_engagement()->mutable_support_start() = Day(2026, 4, 1);
-    v1::Engagement eng;
-    if (!CallAs(*estub, &EStub::CreateEngagement, admin, req, &eng).ok()) return 1;
-    for (int k = 0; k < 3; ++k) {
-      v1::AdvancePhaseRequest adv;
-      adv.set_name(eng.name());
-      adv.set_override_reason("bench");
-      if (!CallAs(*estub, &EStub::AdvancePhase, admin, adv, &eng).ok()) return 1;
-    }
-    bv1::CreateQuoteRequest q;
-    q.set_parent("tenants/t1");
-    q.mutable_quote()->set_engagement(eng.name());
-    q.mutable_quote()->set_recipient_name("株式会社ベンチ");
-    *q.mutable_quote()->mutable_valid_until() = Day(2026, 12, 31);
-    auto* l = q.mutable_quote()->add_lines();
-    l->set_kind(bv1::LINE_KIND_CONSULTING_FEE);
-    l->set_description("構築支援");
-    l->set_quantity(1);
-    l->set_unit_price_jpy(600'000);
-    bv1::Quote quote;
-    if (!CallAs(*bstub, &BStub::CreateQuote, admin, q, &quote).ok()) return 1;
-    bv1::QuoteActionRequest act;
-    act.set_name(quote.name());
-    if (!CallAs(*bstub, &BStub::AcceptQuote, admin, act, &quote).ok()) return 1;
-    names.push_back(eng.name());
+    auto name = Stage1ReadyEngagement(*estub, *bstub, admin, client.name(), 600'000);
+    if (!name.ok()) return 1;
+    names.push_back(*name);
   }
   // Background load: a quarter of the threads keep recording billing events.
   std::atomic<bool> stop{false};
@@ -189,11 +147,7 @@ int Main(int argc, char** argv) {
   }
   std::vector<double> lat;
   for (const auto& name : names) {
-    v1::RecordAuditResultRequest audit;
-    audit.set_name(name);
-    audit.set_stage(v1::AUDIT_STAGE_1);
-    audit.set_outcome(v1::AUDIT_OUTCOME_MAY_PROCEED);
-    *audit.mutable_audit_date() = Day(2026, 11, 20);
+    v1::RecordAuditResultRequest audit = Stage1Passed(name);
     v1::Engagement out;
     auto t0 = std::chrono::steady_clock::now();
     if (!CallAs(*estub, &EStub::RecordAuditResult, admin, audit, &out).ok()) continue;

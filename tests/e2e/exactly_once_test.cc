@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "certpath/billing/v1/billing.grpc.pb.h"
 #include "services/common/redis.h"
+#include "tests/support/billing_setup.h"
 #include "tests/support/process.h"
 #include "tests/support/test_env.h"
 
@@ -42,14 +43,6 @@ bool Serving(const std::string& target) {
 
 void WaitServing(const std::string& target) {
   for (int i = 0; i < 200 && !Serving(target); ++i) absl::SleepFor(absl::Milliseconds(50));
-}
-
-google::type::Date Day(int y, int m, int d) {
-  google::type::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
 }
 
 // Retries a call until it succeeds (same request, same request_id), for up to a minute.
@@ -102,16 +95,7 @@ TEST(ExactlyOnce, TwoHundredStage1PassesUnderSigkillGiveTwoHundredInvoices) {
   auto eng = estub(0);
 
   // Setup (no chaos yet): issuer, a client, 200 engagements at stage 1 with accepted quotes.
-  bv1::UpdateBillingSettingsRequest sreq;
-  sreq.mutable_settings()->set_name("tenants/t1/billingSettings");
-  sreq.mutable_settings()->set_issuer_name("本間マネジメントオフィス");
-  sreq.mutable_settings()->set_registration_number("T1234567890123");
-  sreq.mutable_settings()->set_issue_stage1_invoices(true);
-  for (const char* p : {"issuer_name", "registration_number", "issue_stage1_invoices"}) {
-    sreq.mutable_update_mask()->add_paths(p);
-  }
-  bv1::BillingSettings settings;
-  ASSERT_TRUE(CallAs(*bstub, &BStub::UpdateBillingSettings, kAdmin, sreq, &settings).ok());
+  ASSERT_TRUE(SetUpIssuer(*bstub, kAdmin, /*withholding=*/false).ok());
   v1::CreateClientRequest creq;
   creq.set_parent("tenants/t1");
   creq.mutable_client()->set_display_name("株式会社デモ");
@@ -119,35 +103,9 @@ TEST(ExactlyOnce, TwoHundredStage1PassesUnderSigkillGiveTwoHundredInvoices) {
   ASSERT_TRUE(CallAs(*eng, &EStub::CreateClient, kAdmin, creq, &client).ok());
   std::vector<std::string> names;
   for (int i = 0; i < kEngagements; ++i) {
-    v1::CreateEngagementRequest req;
-    req.set_parent("tenants/t1");
-    req.mutable_engagement()->set_client(client.name());
-    req.mutable_engagement()->set_standard("ISO_IEC_27001_2022");
-    *req.mutable_engagement()->mutable_support_start() = Day(2026, 4, 1);
-    v1::Engagement e;
-    ASSERT_TRUE(CallAs(*eng, &EStub::CreateEngagement, kAdmin, req, &e).ok());
-    names.push_back(e.name());
-    for (int k = 0; k < 3; ++k) {
-      v1::AdvancePhaseRequest adv;
-      adv.set_name(e.name());
-      adv.set_override_reason("setup");
-      ASSERT_TRUE(CallAs(*eng, &EStub::AdvancePhase, kAdmin, adv, &e).ok());
-    }
-    bv1::CreateQuoteRequest q;
-    q.set_parent("tenants/t1");
-    q.mutable_quote()->set_engagement(e.name());
-    q.mutable_quote()->set_recipient_name("株式会社デモ");
-    *q.mutable_quote()->mutable_valid_until() = Day(2026, 12, 31);
-    auto* l = q.mutable_quote()->add_lines();
-    l->set_kind(bv1::LINE_KIND_CONSULTING_FEE);
-    l->set_description("構築支援");
-    l->set_quantity(1);
-    l->set_unit_price_jpy(600'000);
-    bv1::Quote quote;
-    ASSERT_TRUE(CallAs(*bstub, &BStub::CreateQuote, kAdmin, q, &quote).ok());
-    bv1::QuoteActionRequest act;
-    act.set_name(quote.name());
-    ASSERT_TRUE(CallAs(*bstub, &BStub::AcceptQuote, kAdmin, act, &quote).ok());
+    auto name = Stage1ReadyEngagement(*eng, *bstub, kAdmin, client.name(), 600'000);
+    ASSERT_TRUE(name.ok()) << name.status();
+    names.push_back(*name);
   }
 
   // Chaos: kill billing, replica 1, replica 2 in turn at random moments.
@@ -170,11 +128,7 @@ TEST(ExactlyOnce, TwoHundredStage1PassesUnderSigkillGiveTwoHundredInvoices) {
 
   // Stage 1 passes, each retried (same request_id) on either replica until acknowledged.
   for (int i = 0; i < kEngagements; ++i) {
-    v1::RecordAuditResultRequest audit;
-    audit.set_name(names[i]);
-    audit.set_stage(v1::AUDIT_STAGE_1);
-    audit.set_outcome(v1::AUDIT_OUTCOME_MAY_PROCEED);
-    *audit.mutable_audit_date() = Day(2026, 11, 20);
+    v1::RecordAuditResultRequest audit = Stage1Passed(names[i]);
     audit.set_request_id(absl::StrFormat("00000000-0000-4000-8000-%012d", i));
     absl::Status s = Retry([&](int attempt) {
       auto stub = estub(i + attempt);

@@ -14,6 +14,7 @@
 #include "services/common/redis.h"
 #include "services/common/status.h"
 #include "tests/integration/fixtures.h"
+#include "tests/support/billing_setup.h"
 
 namespace certpath::testing {
 namespace {
@@ -67,19 +68,7 @@ class BillingTest : public ::testing::Test {
   }
 
   void SetUpIssuer(bool withholding) {
-    bv1::UpdateBillingSettingsRequest req;
-    auto* s = req.mutable_settings();
-    s->set_name("tenants/t1/billingSettings");
-    s->set_issuer_name("本間マネジメントオフィス");
-    s->set_registration_number("T1234567890123");
-    s->set_withholding(withholding);
-    s->set_issue_stage1_invoices(true);
-    for (const char* p :
-         {"issuer_name", "registration_number", "withholding", "issue_stage1_invoices"}) {
-      req.mutable_update_mask()->add_paths(p);
-    }
-    bv1::BillingSettings out;
-    ASSERT_TRUE(Call(bill, &BStub::UpdateBillingSettings, kAdmin, req, &out).ok());
+    ASSERT_TRUE(testing::SetUpIssuer(*bill, kAdmin, withholding).ok());
   }
 
   bv1::Quote AcceptedQuote(const std::string& engagement, int64_t fee) {
@@ -119,11 +108,7 @@ class BillingTest : public ::testing::Test {
       v1::Engagement e;
       ASSERT_TRUE(Call(eng, &EStub::AdvancePhase, kAdmin, adv, &e).ok());
     }
-    v1::RecordAuditResultRequest audit;
-    audit.set_name(engagement);
-    audit.set_stage(v1::AUDIT_STAGE_1);
-    audit.set_outcome(v1::AUDIT_OUTCOME_MAY_PROCEED);
-    *audit.mutable_audit_date() = Day(2026, 11, 20);
+    v1::RecordAuditResultRequest audit = Stage1Passed(engagement);
     v1::Engagement e;
     ASSERT_TRUE(Call(eng, &EStub::RecordAuditResult, kConsultant, audit, &e).ok());
   }

@@ -13,14 +13,6 @@ namespace certpath::testing {
 inline const Principal kAdmin = MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "admin@office");
 inline const Principal kConsultant = MakePrincipal(Principal::ROLE_CONSULTANT, "kenji@office");
 
-inline google::type::Date Day(int y, int m, int d) {
-  google::type::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
-
 inline v1::Client MakeClient(ServiceEnv& env, const std::string& name = "株式会社デモ") {
   v1::CreateClientRequest req;
   req.set_parent("tenants/t1");

@@ -27,6 +27,14 @@ Principal MakePrincipal(Principal::Role role, std::string subject, std::string o
                         std::string tenant = "t1");
 std::string SignedToken(const Principal& p, absl::Time now, absl::Duration ttl = absl::Hours(1));
 
+inline google::type::Date Day(int y, int m, int d) {
+  google::type::Date out;
+  out.set_year(y);
+  out.set_month(m);
+  out.set_day(d);
+  return out;
+}
+
 // 2026-11-26 10:00 Asia/Tokyo.
 absl::Time DefaultNow();
 
