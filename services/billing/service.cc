@@ -170,13 +170,7 @@ absl::Status BillingService::UpdateBillingSettings(const Principal& p,
       "issuer_name", "issuer_address", "registration_number", "tax_rate_percent",      "rounding",
       "withholding", "payment_terms",  "payment_days",        "issue_stage1_invoices", "prices"};
   FieldViolations v;
-  if (req.update_mask().paths().empty()) v.Add("update_mask", "required");
-  for (const auto& path : req.update_mask().paths()) {
-    if (std::none_of(std::begin(kPaths), std::end(kPaths),
-                     [&](const char* k) { return path == k; })) {
-      v.Add("update_mask", "cannot update " + path);
-    }
-  }
+  CheckUpdateMask(v, req.update_mask(), kPaths);
   if (auto s = v.ToStatus(); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   auto before = store_.GetSettings(p.tenant());
@@ -319,7 +313,7 @@ absl::Status BillingService::ListQuotes(const Principal& p, const v1::ListQuotes
 absl::Status BillingService::UpdateQuote(const Principal& p, const v1::UpdateQuoteRequest& req,
                                          v1::Quote* out) {
   FieldViolations v;
-  if (req.update_mask().paths().empty()) v.Add("update_mask", "required");
+  CheckUpdateMask(v, req.update_mask(), {"recipient_name", "lines", "valid_until"});
   for (const auto& path : req.update_mask().paths()) {
     if (path == "recipient_name") {
       CheckText(v, "quote.recipient_name", req.quote().recipient_name(), 200, true);
@@ -327,8 +321,6 @@ absl::Status BillingService::UpdateQuote(const Principal& p, const v1::UpdateQuo
       d::CheckLines(v, "quote.lines", req.quote().lines(), true);
     } else if (path == "valid_until") {
       CheckDate(v, "quote.valid_until", req.quote().valid_until(), true);
-    } else {
-      v.Add("update_mask", "cannot update " + path);
     }
   }
   if (auto s = v.ToStatus(); !s.ok()) return s;

@@ -159,6 +159,16 @@ void CheckDate(FieldViolations& v, absl::string_view field, const google::type::
   if (!ToCivilDay(d)) v.Add(std::string(field), "not a valid calendar date");
 }
 
+void CheckUpdateMask(FieldViolations& v, const google::protobuf::FieldMask& mask,
+                     absl::Span<const char* const> allowed) {
+  if (mask.paths().empty()) v.Add("update_mask", "required");
+  for (const auto& path : mask.paths()) {
+    bool known = false;
+    for (const char* a : allowed) known = known || path == a;
+    if (!known) v.Add("update_mask", "cannot update " + path);
+  }
+}
+
 std::string Fingerprint(const google::protobuf::Message& m) {
   std::string bytes = m.GetDescriptor()->full_name() + '\n';
   {

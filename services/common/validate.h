@@ -10,6 +10,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/types/optional.h"
+#include "absl/types/span.h"
+#include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/message.h"
 #include "google/type/date.pb.h"
 #include "services/common/status.h"
@@ -41,6 +43,10 @@ google::type::Date ToDate(absl::CivilDay day);
 // When `required`, an unset date (0/0/0) is a violation; a set one must be a real day.
 void CheckDate(FieldViolations& v, absl::string_view field, const google::type::Date& d,
                bool required);
+
+// An update_mask must name at least one path, each among `allowed`.
+void CheckUpdateMask(FieldViolations& v, const google::protobuf::FieldMask& mask,
+                     absl::Span<const char* const> allowed);
 
 // SHA-256 of the message type and its deterministic serialization: what
 // "the same request" means for idempotency.

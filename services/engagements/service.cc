@@ -296,12 +296,7 @@ absl::Status EngagementService::UpdateClient(const Principal& p, const v1::Updat
   if (!d::CanSeeClient(p, (*ids)[0], (*ids)[1])) return NotFound("client");
   if (!d::IsOfficeStaff(p)) return PermissionDenied("only office staff edit clients");
   FieldViolations v;
-  if (req.update_mask().paths().empty()) v.Add("update_mask", "required");
-  for (const auto& path : req.update_mask().paths()) {
-    if (path != "display_name" && path != "departments" && path != "contacts") {
-      v.Add("update_mask", "cannot update " + path);
-    }
-  }
+  CheckUpdateMask(v, req.update_mask(), {"display_name", "departments", "contacts"});
   CheckClientFields(v, req.client());
   if (auto s = v.ToStatus(); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
@@ -426,16 +421,9 @@ absl::Status EngagementService::UpdateEngagement(const Principal& p,
                                                  v1::Engagement* out) {
   const v1::Engagement& in = req.engagement();
   FieldViolations v;
-  if (req.update_mask().paths().empty()) v.Add("update_mask", "required");
-  for (const auto& path : req.update_mask().paths()) {
-    bool known = std::any_of(std::begin(kEngagementPaths), std::end(kEngagementPaths),
-                             [&](const char* k) { return path == k; });
-    if (!known) {
-      v.Add("update_mask", "cannot update " + path);
-    } else {
-      CheckEngagementField(v, in, path);
-    }
-  }
+  CheckUpdateMask(v, req.update_mask(), kEngagementPaths);
+  // Unknown paths validate nothing (CheckEngagementField matches known names only).
+  for (const auto& path : req.update_mask().paths()) CheckEngagementField(v, in, path);
   if (auto s = v.ToStatus(); !s.ok()) return s;
   return MutateEngagement(
       p, in.name(), in.etag(), "", req, static_cast<int>(d::Action::kManage),
@@ -686,13 +674,7 @@ absl::Status EngagementService::UpdateFinding(const Principal& p,
                                            "corrective_action_due",
                                            "state"};
   FieldViolations v;
-  if (req.update_mask().paths().empty()) v.Add("update_mask", "required");
-  for (const auto& path : req.update_mask().paths()) {
-    if (std::none_of(std::begin(kPaths), std::end(kPaths),
-                     [&](const char* k) { return path == k; })) {
-      v.Add("update_mask", "cannot update " + path);
-    }
-  }
+  CheckUpdateMask(v, req.update_mask(), kPaths);
   if (auto s = v.ToStatus(); !s.ok()) return s;
   std::string name = absl::StrCat("tenants/", (*ids)[0], "/engagements/", (*ids)[1]);
   Stored<v1::Finding> before;

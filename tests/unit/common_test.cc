@@ -194,6 +194,21 @@ TEST(Fingerprint, DependsOnTypeAndContent) {
   EXPECT_NE(Fingerprint(c), Fingerprint(Principal()));
 }
 
+TEST(UpdateMask, RequiredAndLimitedToUpdatablePaths) {
+  google::protobuf::FieldMask mask;
+  FieldViolations empty;
+  CheckUpdateMask(empty, mask, {"a", "b"});
+  EXPECT_EQ(ViolatedFields(empty.ToStatus()), std::vector<std::string>{"update_mask"});
+  mask.add_paths("b");
+  FieldViolations ok;
+  CheckUpdateMask(ok, mask, {"a", "b"});
+  EXPECT_TRUE(ok.empty());
+  mask.add_paths("etag");
+  FieldViolations bad;
+  CheckUpdateMask(bad, mask, {"a", "b"});
+  EXPECT_NE(bad.ToStatus().message().find("cannot update etag"), absl::string_view::npos);
+}
+
 TEST(RetryOnConflict, RetriesOnlyConcurrentChangesAndOnlyAFewTimes) {
   int calls = 0;
   auto flaky = [&] { return ++calls < 3 ? EtagMismatch() : absl::OkStatus(); };
