@@ -545,6 +545,39 @@ TEST_F(EngagementsTest, PaginatesOverThousandsWithSignedTokens) {
   EXPECT_EQ(expired.engagements_size(), 0);
 }
 
+TEST_F(EngagementsTest, StatsBehindTheGaugesCountPhasesStatesAndEndingSupport) {
+  v1::Client c = MakeClient(env);
+  // Today is 2026-11-26: support ends 12-10 (≤30 days), 2027-01-20 (≤60), 02-20 (≤90),
+  // 2027-10-01 (later) and 2026-11-01 (already: expired).
+  for (auto start :
+       {Day(2025, 6, 10), Day(2025, 7, 20), Day(2025, 8, 20), Day(2026, 4, 1), Day(2025, 5, 1)}) {
+    v1::CreateEngagementRequest req = EngagementRequest(c.name());
+    *req.mutable_engagement()->mutable_support_start() = start;
+    v1::Engagement e;
+    ASSERT_TRUE(env.Call(&Stub::CreateEngagement, kAdmin, req, &e).ok());
+  }
+  v1::Engagement last = MakeEngagement(env, c.name());
+  v1::TerminateEngagementRequest term;
+  term.set_name(last.name());
+  term.set_reason("解約");
+  ASSERT_TRUE(env.Call(&Stub::TerminateEngagement, kAdmin, term, &last).ok());
+  RedisOptions o;
+  o.unix_socket = redis.socket();
+  RedisPool pool(o);
+  RecordStore records(pool);
+  engagements::EngagementStore store(records, 3600);
+  auto s = store.Stats("t1", absl::CivilDay(2026, 11, 26));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->by_phase[v1::PHASE_PREPARATION], 6);
+  EXPECT_EQ(s->by_state[v1::ENGAGEMENT_STATE_ACTIVE], 4);
+  EXPECT_EQ(s->by_state[v1::ENGAGEMENT_STATE_EXPIRED], 1);
+  EXPECT_EQ(s->by_state[v1::ENGAGEMENT_STATE_TERMINATED], 1);
+  EXPECT_EQ(s->ending_30, 1);
+  EXPECT_EQ(s->ending_60, 2);
+  EXPECT_EQ(s->ending_90, 3);
+  EXPECT_EQ(s->outbox_backlog, 0);
+}
+
 TEST_F(EngagementsTest, TokensAreRequiredAndVerified) {
   v1::Client c = MakeClient(env);
   v1::Engagement e = MakeEngagement(env, c.name());
