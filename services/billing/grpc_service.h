@@ -28,6 +28,8 @@ class GrpcBillingService final : public v1::BillingService::CallbackService {
   CERTPATH_UNARY_RPC(IssueInvoice, v1::IssueInvoiceRequest, v1::Invoice)
   CERTPATH_UNARY_RPC(VoidInvoice, v1::VoidInvoiceRequest, v1::Invoice)
   CERTPATH_UNARY_RPC(RecordPayment, v1::RecordPaymentRequest, v1::Invoice)
+  CERTPATH_UNARY_RPC(ReversePayment, v1::ReversePaymentRequest, v1::Invoice)
+  CERTPATH_UNARY_RPC(RecordRefund, v1::RecordRefundRequest, v1::Invoice)
   CERTPATH_UNARY_RPC(ExportInvoices, v1::ExportInvoicesRequest, v1::ExportInvoicesResponse)
 
  private:

@@ -47,6 +47,18 @@ std::string Slashed(const google::type::Date& d) {
   return d.year() == 0 ? "" : absl::StrFormat("%04d/%02d/%02d", d.year(), d.month(), d.day());
 }
 
+// What happened to the money of an invoice, for the export's 備考: received,
+// reversed (recorded by mistake) and refunded yen; empty when nothing was paid.
+std::string PaymentSummary(const v1::Invoice& inv) {
+  int64_t received = 0, reversed = 0;
+  for (const auto& p : inv.payments()) (p.reversed() ? reversed : received) += p.amount_jpy();
+  if (received == 0 && reversed == 0) return "";
+  std::string out = absl::StrCat(" 入金 ", received, "円");
+  if (reversed > 0) absl::StrAppend(&out, " 入金取消 ", reversed, "円");
+  if (inv.refunded_jpy() > 0) absl::StrAppend(&out, " 返金 ", inv.refunded_jpy(), "円");
+  return out;
+}
+
 }  // namespace
 
 BillingService::BillingService(BillingStore& store, const Clock& clock,
@@ -122,12 +134,11 @@ void BillingService::Present(v1::Invoice& inv) const {
   inv.set_overdue(d::IsOverdue(inv, TokyoDay(clock_.Now())));
 }
 
-absl::StatusOr<bool> BillingService::Replayed(const std::string& tenant,
-                                              const std::string& request_id,
+absl::StatusOr<bool> BillingService::Replayed(const Principal& p, const std::string& request_id,
                                               const google::protobuf::Message& req,
                                               google::protobuf::Message* out) {
   if (request_id.empty()) return false;
-  auto r = store_.Replay(tenant, request_id, Fingerprint(req));
+  auto r = store_.Replay(p.tenant(), p, request_id, Fingerprint(req));
   if (!r.ok()) return r.status();
   if (!r->has_value()) return false;
   if (!out->ParseFromString(**r)) return absl::InternalError("corrupt replay");
@@ -238,7 +249,7 @@ absl::Status BillingService::CreateQuote(const Principal& p, const v1::CreateQuo
   q.set_etag("1");
   Batch b;
   if (!req.request_id().empty()) {
-    b.Idempotency(BillingStore::IdemKey(p.tenant(), req.request_id()), Fingerprint(req),
+    b.Idempotency(BillingStore::IdemKey(p.tenant(), p, req.request_id()), Fingerprint(req),
                   kIdemTtlSeconds);
   }
   store_.PutQuote(b, p.tenant(), id, nullptr, q);
@@ -483,7 +494,7 @@ absl::Status BillingService::RecordBillingEvent(const Principal& p,
       recipient = accepted.quote->value.recipient_name();
     }
     Batch b;
-    b.Idempotency(BillingStore::IdemKey(tenant, id), fp, /*ttl: keep for good=*/0);
+    b.Idempotency(BillingStore::IdemKey(tenant, p, id), fp, /*ttl: keep for good=*/0);
     if (stage1)
       b.ExpectVersion(absl::StrCat("bill:{t:", tenant, "}:accepted:", (*eng)[1]),
                       accepted.pointer_version, "accepted quote");
@@ -522,12 +533,15 @@ absl::Status BillingService::ListBillingEvents(const Principal& p,
                                                v1::ListBillingEventsResponse* out) {
   if (auto s = CheckParent(p, req.parent()); !s.ok()) return s;
   if (!IsOffice(p)) return PermissionDenied("only office staff list billing events");
+  auto scope = ListScope(p, req.engagement());
+  if (!scope.ok()) return scope.status();
   auto size = ResolvePageSize(req.page_size(), kDefaultPage, kMaxPage);
   if (!size.ok()) return size.status();
-  uint64_t fp = QueryFingerprint({"events", req.parent(), req.needs_quote_only() ? "nq" : ""});
+  uint64_t fp =
+      QueryFingerprint({"events", req.parent(), req.needs_quote_only() ? "nq" : "", *scope});
   auto after = tokens_.DecodeOrStart(req.page_token(), fp);
   if (!after.ok()) return after.status();
-  auto page = store_.ListEvents(p.tenant(), req.needs_quote_only(), *after, *size);
+  auto page = store_.ListEvents(p.tenant(), req.needs_quote_only(), *scope, *after, *size);
   if (!page.ok()) return page.status();
   return FillPage<v1::ListBillingEventsResponse, v1::BillingEvent>(
       *page, tokens_, fp, out, &v1::ListBillingEventsResponse::add_billing_events,
@@ -592,7 +606,7 @@ absl::Status BillingService::IssueInvoice(const Principal& p, const v1::IssueInv
   if (!before.ok()) return before.status();
   if (!IsAdmin(p)) return PermissionDenied("only an office admin issues invoices");
   // A retry of an issue that went through answers with the issued invoice.
-  auto replayed = Replayed(p.tenant(), req.request_id(), req, out);
+  auto replayed = Replayed(p, req.request_id(), req, out);
   if (!replayed.ok() || *replayed) return replayed.status();
   if (!req.etag().empty() && req.etag() != before->value.etag()) return EtagMismatch();
   auto settings = store_.GetSettings(p.tenant());
@@ -602,7 +616,7 @@ absl::Status BillingService::IssueInvoice(const Principal& p, const v1::IssueInv
   v1::Invoice inv = before->value;
   Batch b;
   if (!req.request_id().empty()) {
-    b.Idempotency(BillingStore::IdemKey(p.tenant(), req.request_id()), Fingerprint(req),
+    b.Idempotency(BillingStore::IdemKey(p.tenant(), p, req.request_id()), Fingerprint(req),
                   kIdemTtlSeconds);
   }
   if (auto s = d::Issue(inv, day, settings->value, now); !s.ok()) return s;
@@ -653,41 +667,85 @@ absl::Status BillingService::VoidInvoice(const Principal& p, const v1::VoidInvoi
   return absl::OkStatus();
 }
 
+absl::Status BillingService::InvoiceAction(const Principal& p, const std::string& name,
+                                           const std::string& request_id,
+                                           const google::protobuf::Message& req, bool admin_only,
+                                           const InvoiceChange& change, v1::Invoice* out) {
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  return RetryOnConflict(/*caller_pinned_etag=*/false, [&]() -> absl::Status {
+    auto before = LoadInvoice(p, name);
+    if (!before.ok()) return before.status();
+    if (!IsOffice(p)) return PermissionDenied("only office staff record payments");
+    if (admin_only && !IsAdmin(p)) {
+      return PermissionDenied("only an office admin corrects payments");
+    }
+    // A retry of an action that went through is answered from its record.
+    auto replayed = Replayed(p, request_id, req, out);
+    if (!replayed.ok() || *replayed) return replayed.status();
+    v1::Invoice inv = before->value;
+    if (auto s = change(inv, clock_.Now()); !s.ok()) return s;
+    Batch b;
+    if (!request_id.empty()) {
+      b.Idempotency(BillingStore::IdemKey(p.tenant(), p, request_id), Fingerprint(req),
+                    kIdemTtlSeconds);
+    }
+    store_.PutInvoice(b, p.tenant(), Eid(inv.name()), &*before, inv);
+    inv.set_etag(std::to_string(before->version + 1));
+    b.Response(inv.SerializeAsString());
+    auto r = store_.Commit(b);
+    if (!r.ok()) return r.status();
+    if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
+    Present(*out);
+    return absl::OkStatus();
+  });
+}
+
 absl::Status BillingService::RecordPayment(const Principal& p, const v1::RecordPaymentRequest& req,
                                            v1::Invoice* out) {
   FieldViolations v;
   CheckDate(v, "paid_date", req.paid_date(), true);
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
-  if (auto s = CheckWritable(p); !s.ok()) return s;
-  return RetryOnConflict(/*caller_pinned_etag=*/false, [&]() -> absl::Status {
-    auto before = LoadInvoice(p, req.name());
-    if (!before.ok()) return before.status();
-    if (!IsOffice(p)) return PermissionDenied("only office staff record payments");
-    Batch b;
-    if (!req.request_id().empty()) {
-      b.Idempotency(BillingStore::IdemKey(p.tenant(), req.request_id()), Fingerprint(req),
-                    kIdemTtlSeconds);
-    }
-    v1::Invoice inv = before->value;
-    absl::Time now = clock_.Now();
-    // A retried payment that already went through is answered from its record.
-    auto replayed = Replayed(p.tenant(), req.request_id(), req, out);
-    if (!replayed.ok() || *replayed) return replayed.status();
-    absl::Status applied =
-        d::RecordPayment(inv, req.amount_jpy(), *ToCivilDay(req.paid_date()), p.subject(), now);
-    if (!applied.ok()) return applied;
-    store_.PutInvoice(b, p.tenant(), Eid(inv.name()), &*before, inv);
-    inv.set_etag(std::to_string(before->version + 1));
-    b.Response(inv.SerializeAsString());
-    auto r = store_.Commit(b);
-    if (r.ok()) {
-      if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
-      Present(*out);
-      return absl::OkStatus();
-    }
-    return r.status();
-  });
+  return InvoiceAction(
+      p, req.name(), req.request_id(), req, /*admin_only=*/false,
+      [&](v1::Invoice& inv, absl::Time now) {
+        return d::RecordPayment(inv, req.amount_jpy(), *ToCivilDay(req.paid_date()), p.subject(),
+                                now);
+      },
+      out);
+}
+
+absl::Status BillingService::ReversePayment(const Principal& p,
+                                            const v1::ReversePaymentRequest& req,
+                                            v1::Invoice* out) {
+  FieldViolations v;
+  if (req.payment_id().empty()) v.Add("payment_id", "required");
+  CheckText(v, "payment_id", req.payment_id(), 16);
+  CheckText(v, "reason", req.reason(), 2000, true, true);
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  return InvoiceAction(
+      p, req.name(), req.request_id(), req, /*admin_only=*/true,
+      [&](v1::Invoice& inv, absl::Time now) {
+        return d::ReversePayment(inv, req.payment_id(), req.reason(), p.subject(), now);
+      },
+      out);
+}
+
+absl::Status BillingService::RecordRefund(const Principal& p, const v1::RecordRefundRequest& req,
+                                          v1::Invoice* out) {
+  FieldViolations v;
+  CheckDate(v, "refund_date", req.refund_date(), true);
+  CheckText(v, "reason", req.reason(), 2000, true, true);
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  return InvoiceAction(
+      p, req.name(), req.request_id(), req, /*admin_only=*/true,
+      [&](v1::Invoice& inv, absl::Time now) {
+        return d::RecordRefund(inv, req.amount_jpy(), *ToCivilDay(req.refund_date()), req.reason(),
+                               p.subject(), now);
+      },
+      out);
 }
 
 absl::Status BillingService::ExportInvoices(const Principal& p,
@@ -719,10 +777,18 @@ absl::Status BillingService::ExportInvoices(const Principal& p,
         absl::StrAppend(&note, " 源泉徴収税額 ", inv.totals().withholding_jpy(), "円 差引請求額 ",
                         inv.totals().amount_due_jpy(), "円");
       }
+      absl::StrAppend(&note, PaymentSummary(inv));
       absl::StrAppend(&csv, "収入,", Csv(inv.number()), ",", Slashed(inv.issue_date()), ",",
                       Slashed(inv.due_date()), ",", Csv(inv.recipient_name()), ",売上高,",
                       tax_class, ",", rate.taxable_jpy() + rate.tax_jpy(), ",", rate.tax_jpy(), ",",
                       Csv(note), "\r\n");
+    }
+    // Money paid back: one 支出 row per refund, on its date.
+    for (const auto& rf : inv.refunds()) {
+      absl::StrAppend(&csv, "支出,", Csv(absl::StrCat(inv.number(), "-R", rf.id())), ",",
+                      Slashed(rf.refund_date()), ",,", Csv(inv.recipient_name()), ",売上高,対象外,",
+                      rf.amount_jpy(), ",0,",
+                      Csv(absl::StrCat("返金 請求書 ", inv.number(), " ", rf.reason())), "\r\n");
     }
   }
   out->set_filename(absl::StrFormat("invoices-%04d%02d%02d-%04d%02d%02d-freee.csv", from.year(),

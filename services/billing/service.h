@@ -60,6 +60,10 @@ class BillingService {
   absl::Status VoidInvoice(const Principal& p, const v1::VoidInvoiceRequest& req, v1::Invoice* out);
   absl::Status RecordPayment(const Principal& p, const v1::RecordPaymentRequest& req,
                              v1::Invoice* out);
+  absl::Status ReversePayment(const Principal& p, const v1::ReversePaymentRequest& req,
+                              v1::Invoice* out);
+  absl::Status RecordRefund(const Principal& p, const v1::RecordRefundRequest& req,
+                            v1::Invoice* out);
   absl::Status ExportInvoices(const Principal& p, const v1::ExportInvoicesRequest& req,
                               v1::ExportInvoicesResponse* out);
 
@@ -83,12 +87,18 @@ class BillingService {
   absl::StatusOr<Stored<v1::Invoice>> LoadInvoice(const Principal& p, const std::string& name);
   absl::Status QuoteAction(const Principal& p, const v1::QuoteActionRequest& req, v1::QuoteState to,
                            v1::Quote* out);
+  // Read → authorize (office; `admin_only`) → replay → `change` → compare-and-set,
+  // retried on a concurrent change; idempotent by request_id.
+  using InvoiceChange = std::function<absl::Status(v1::Invoice& inv, absl::Time now)>;
+  absl::Status InvoiceAction(const Principal& p, const std::string& name,
+                             const std::string& request_id, const google::protobuf::Message& req,
+                             bool admin_only, const InvoiceChange& change, v1::Invoice* out);
   // Present: derived fields for the reader (quote EXPIRED, invoice overdue).
   void Present(v1::Quote& q) const;
   void Present(v1::Invoice& inv) const;
   void CountIssued(const v1::Invoice& inv);
   // True (and `out` filled) when `request_id` was already applied to this request.
-  absl::StatusOr<bool> Replayed(const std::string& tenant, const std::string& request_id,
+  absl::StatusOr<bool> Replayed(const Principal& p, const std::string& request_id,
                                 const google::protobuf::Message& req,
                                 google::protobuf::Message* out);
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/billing/domain/money.h"
+#include "services/common/idempotency.h"
 #include "services/common/validate.h"
 
 namespace certpath::billing {
@@ -45,8 +46,9 @@ bool Open(const v1::Invoice& inv) {
 
 int64_t DayScore(absl::CivilDay d) { return d.year() * 10000 + d.month() * 100 + d.day(); }
 
-std::string BillingStore::IdemKey(const std::string& tenant, const std::string& request_id) {
-  return Key(tenant, "idem", request_id);
+std::string BillingStore::IdemKey(const std::string& tenant, const Principal& p,
+                                  const std::string& request_id) {
+  return IdempotencyKey(P(tenant), p, request_id);
 }
 
 absl::Status BillingStore::RegisterTenant(const std::string& tenant) {
@@ -163,8 +165,11 @@ void BillingStore::PutEvent(Batch& b, const std::string& tenant, const std::stri
   if (!before) b.AllocateOrdinal(P(tenant) + "ord");
   int64_t ord = before ? before->ordinal : kNewOrdinal;
   b.Put(key, version + 1, Bytes(e), ord);
-  if (!before) b.ZAdd(Idx(tenant, "events"), ord, id);
   std::string eid = EngagementId(e.engagement());
+  if (!before) {
+    b.ZAdd(Idx(tenant, "events"), ord, id);
+    b.ZAdd(Idx(tenant, "events:eng:" + eid), ord, id);
+  }
   if (e.state() == v1::BILLING_EVENT_STATE_NEEDS_QUOTE) {
     b.ZAdd(Idx(tenant, "events:needs_quote"), ord, id);
     b.ZAdd(Idx(tenant, "events:needs_quote:" + eid), ord, id);
@@ -223,9 +228,14 @@ absl::StatusOr<ListPage> BillingStore::ListQuotes(const std::string& tenant, con
 }
 
 absl::StatusOr<ListPage> BillingStore::ListEvents(const std::string& tenant, bool needs_quote_only,
-                                                  int64_t after, int limit) {
+                                                  const std::string& eid, int64_t after,
+                                                  int limit) {
   ListQuery q;
-  q.index = Idx(tenant, needs_quote_only ? "events:needs_quote" : "events");
+  if (eid.empty()) {
+    q.index = Idx(tenant, needs_quote_only ? "events:needs_quote" : "events");
+  } else {
+    q.index = Idx(tenant, (needs_quote_only ? "events:needs_quote:" : "events:eng:") + eid);
+  }
   q.record_prefix = P(tenant) + "event:";
   q.after = after;
   q.limit = limit;

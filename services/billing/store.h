@@ -8,12 +8,12 @@
 //   bill:{t:T}:invoice:<id>                  invoices
 //   bill:{t:T}:invoice_seq                   invoice number counter (no gaps, no reuse)
 //   bill:{t:T}:idx:quotes[:eng:<eid>]        zset ordinal → quote id
-//   bill:{t:T}:idx:events[:needs_quote[:<eid>]]
+//   bill:{t:T}:idx:events[:needs_quote[:<eid>]|:eng:<eid>]
 //   bill:{t:T}:idx:invoices[:state:N|:eng:<eid>]
 //   bill:{t:T}:idx:invoices:issued           zset yyyymmdd issue date → id (export)
 //   bill:{t:T}:idx:invoices:open_due         zset yyyymmdd due date → id (issued, unpaid)
 //   bill:{t:T}:idx:invoices:open_balance     zset balance yen → id (issued, unpaid)
-//   bill:{t:T}:idem:<request_id>             idempotency record (events: kept for good)
+//   bill:{t:T}:idem:<principal>:<request_id> idempotency record, per principal (events: kept)
 //   bill:tenants                             set of tenants (metrics only)
 
 #include <string>
@@ -23,6 +23,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/types/optional.h"
 #include "certpath/billing/v1/billing.pb.h"
+#include "services/common/principal.h"
 #include "services/common/record_store.h"
 
 namespace certpath::billing {
@@ -47,7 +48,9 @@ class BillingStore {
  public:
   explicit BillingStore(RecordStore& records) : records_(records) {}
 
-  static std::string IdemKey(const std::string& tenant, const std::string& request_id);
+  // Scoped to the principal who made the request (services share one scope).
+  static std::string IdemKey(const std::string& tenant, const Principal& p,
+                             const std::string& request_id);
   absl::Status RegisterTenant(const std::string& tenant);
   absl::StatusOr<std::vector<std::string>> Tenants();
 
@@ -83,16 +86,17 @@ class BillingStore {
                   bool append_number = false);
   void AllocateInvoiceNumber(Batch& b, const std::string& tenant);
   absl::StatusOr<CommitResult> Commit(const Batch& b) { return records_.Commit(b); }
-  absl::StatusOr<absl::optional<std::string>> Replay(const std::string& tenant,
+  absl::StatusOr<absl::optional<std::string>> Replay(const std::string& tenant, const Principal& p,
                                                      const std::string& request_id,
                                                      const std::string& fingerprint) {
-    return records_.ReadIdempotency(IdemKey(tenant, request_id), fingerprint);
+    return records_.ReadIdempotency(IdemKey(tenant, p, request_id), fingerprint);
   }
 
   absl::StatusOr<ListPage> ListQuotes(const std::string& tenant, const std::string& eid,
                                       int64_t after, int limit);
+  // eid: one engagement's events ("" = all).
   absl::StatusOr<ListPage> ListEvents(const std::string& tenant, bool needs_quote_only,
-                                      int64_t after, int limit);
+                                      const std::string& eid, int64_t after, int limit);
   absl::StatusOr<ListPage> ListInvoices(const std::string& tenant, v1::InvoiceState state,
                                         const std::string& eid, bool overdue_only,
                                         absl::CivilDay today, int64_t after, int limit);

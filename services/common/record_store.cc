@@ -11,7 +11,7 @@ namespace {
 // every write. Ops: name, then arity arguments; key arguments are KEYS indexes.
 const RedisScript& CommitScript() {
   static const RedisScript kScript(R"lua(
-local arity = {IDEM=3, VER=2, SEQ=3, ORD=1, PUT=5, ZADD=3, ZREM=2, RESP=2}
+local arity = {IDEM=3, VER=2, EMPTY=1, SEQ=3, ORD=1, PUT=5, ZADD=3, ZREM=2, DEL=1, RESP=2}
 local function varint(n)
   local s = ''
   while n >= 128 do
@@ -42,6 +42,8 @@ while i <= #ARGV do
       if have == 0 then return {'MISSING', ARGV[i+1]} end
       return {'CONFLICT', ARGV[i+1]}
     end
+  elseif op == 'EMPTY' then
+    if redis.call('ZCARD', KEYS[tonumber(ARGV[i+1])]) > 0 then return {'NOT_EMPTY', ARGV[i+1]} end
   end
   i = i + 1 + arity[op]
 end
@@ -64,6 +66,8 @@ while i <= #ARGV do
     redis.call('ZADD', KEYS[tonumber(ARGV[i+1])], pick(ARGV[i+2]), ARGV[i+3])
   elseif op == 'ZREM' then
     redis.call('ZREM', KEYS[tonumber(ARGV[i+1])], ARGV[i+2])
+  elseif op == 'DEL' then
+    redis.call('DEL', KEYS[tonumber(ARGV[i+1])])
   elseif op == 'RESP' then
     resp = ARGV[i+1]
     if ARGV[i+2] == '1' then resp = resp .. seqfield end
@@ -201,6 +205,17 @@ void Batch::ZRem(std::string key, std::string member) {
   args_.insert(args_.end(), {"ZREM", std::to_string(k), std::move(member)});
 }
 
+void Batch::ExpectEmpty(std::string zset_key, std::string what) {
+  size_t k = KeyIndex(std::move(zset_key));
+  what_[k - 1] = std::move(what);
+  args_.insert(args_.end(), {"EMPTY", std::to_string(k)});
+}
+
+void Batch::Delete(std::string key) {
+  size_t k = KeyIndex(std::move(key));
+  args_.insert(args_.end(), {"DEL", std::to_string(k)});
+}
+
 void Batch::Response(std::string data, bool append_reference) {
   args_.insert(args_.end(), {"RESP", std::move(data), append_reference ? "1" : "0"});
 }
@@ -296,6 +311,7 @@ absl::StatusOr<CommitResult> RecordStore::Commit(const Batch& batch) {
     return Error(absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS", what + " already exists");
   }
   if (tag == "CONFLICT") return EtagMismatch();
+  if (tag == "NOT_EMPTY") return FailedPrecondition("HAS_DEPENDENTS", what);
   return absl::InternalError("commit: unexpected reply " + tag);
 }
 

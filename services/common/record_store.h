@@ -37,6 +37,10 @@ class Batch {
   void Idempotency(std::string key, std::string fingerprint, int64_t ttl_seconds);
   // version: exact match; 0 = must not exist; -1 = must exist. `what` names it in errors.
   void ExpectVersion(std::string key, int64_t version, std::string what);
+  // The sorted set must be empty, else FAILED_PRECONDITION (HAS_DEPENDENTS)
+  // with `what` as the message.
+  void ExpectEmpty(std::string zset_key, std::string what);
+  void Delete(std::string key);
   // INCR counter_key, format as prefix + %04d, and append that string as
   // protobuf field `field_number` (wire type 2) to the values marked append.
   void AllocateReference(std::string counter_key, std::string prefix, int field_number);

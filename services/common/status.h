@@ -45,6 +45,7 @@ class FieldViolations {
     items_.emplace_back(std::move(field), std::move(description));
   }
   bool empty() const { return items_.empty(); }
+  size_t size() const { return items_.size(); }
   // OkStatus when nothing was added.
   absl::Status ToStatus() const;
 

@@ -5,6 +5,8 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <google/protobuf/util/field_mask_util.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/common/crypto.h"
@@ -78,7 +80,9 @@ void CheckText(FieldViolations& v, absl::string_view field, absl::string_view va
       return;
     }
     bool allowed_control = multiline && (cp == '\n' || cp == '\t' || cp == '\r');
-    if ((cp < 0x20 || cp == 0x7F) && !allowed_control) {
+    // C0 controls, DEL and the C1 controls (U+0080–U+009F).
+    bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+    if (control && !allowed_control) {
       v.Add(f, "contains control characters");
       return;
     }
@@ -167,6 +171,34 @@ void CheckUpdateMask(FieldViolations& v, const google::protobuf::FieldMask& mask
     for (const char* a : allowed) known = known || path == a;
     if (!known) v.Add("update_mask", "cannot update " + path);
   }
+}
+
+void ApplyUpdateMask(FieldViolations& v, const google::protobuf::FieldMask& mask,
+                     absl::Span<const char* const> allowed, const google::protobuf::Message& from,
+                     google::protobuf::Message* to) {
+  using google::protobuf::util::FieldMaskUtil;
+  size_t before = v.size();
+  if (mask.paths().empty()) v.Add("update_mask", "required");
+  for (const auto& path : mask.paths()) {
+    bool known = false;
+    for (const char* a : allowed) known = known || path == a;
+    if (known) continue;
+    bool exists = from.GetDescriptor()->FindFieldByName(path) != nullptr;
+    v.Add("update_mask", exists ? "cannot update " + path + " (output only or not yours to set)"
+                                : "no field " + path);
+  }
+  if (v.size() != before) return;
+  FieldMaskUtil::MergeOptions options;
+  options.set_replace_message_fields(true);
+  options.set_replace_repeated_fields(true);
+  FieldMaskUtil::MergeMessageTo(from, mask, options, to);
+}
+
+bool MaskHas(const google::protobuf::FieldMask& mask, absl::string_view path) {
+  for (const auto& p : mask.paths()) {
+    if (p == path) return true;
+  }
+  return false;
 }
 
 std::string Fingerprint(const google::protobuf::Message& m) {

@@ -48,6 +48,18 @@ void CheckDate(FieldViolations& v, absl::string_view field, const google::type::
 void CheckUpdateMask(FieldViolations& v, const google::protobuf::FieldMask& mask,
                      absl::Span<const char* const> allowed);
 
+// AIP-134 update: checks the mask (every path a top-level field among
+// `allowed`; an output-only or unknown path is refused with its name), then
+// copies exactly the masked fields of `from` into `to` with protobuf's
+// FieldMaskUtil (a masked field unset in `from` is cleared; repeated and
+// message fields are replaced, not merged). Validate only the masked paths
+// afterwards: fields outside the mask are ignored. Copies nothing when the
+// mask is refused.
+void ApplyUpdateMask(FieldViolations& v, const google::protobuf::FieldMask& mask,
+                     absl::Span<const char* const> allowed, const google::protobuf::Message& from,
+                     google::protobuf::Message* to);
+bool MaskHas(const google::protobuf::FieldMask& mask, absl::string_view path);
+
 // SHA-256 of the message type and its deterministic serialization: what
 // "the same request" means for idempotency.
 std::string Fingerprint(const google::protobuf::Message& m);

@@ -108,6 +108,8 @@ bool SeedBilling(const std::string& target, const std::string& token, const std:
   if (!Call(&bv1::BillingService::Stub::CreateQuote, *stub, token, qreq, &quote)) return false;
   bv1::QuoteActionRequest act;
   act.set_name(quote.name());
+  // Sent to the client, then accepted (a client accepts only a quote it was sent).
+  Try(&bv1::BillingService::Stub::SendQuote, *stub, token, act, &quote);
   grpc::Status s = Try(&bv1::BillingService::Stub::AcceptQuote, *stub, token, act, &quote);
   // Accepted by an earlier run: fine.
   if (!s.ok() && s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) return false;

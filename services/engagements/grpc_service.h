@@ -17,6 +17,8 @@ class GrpcEngagementService final : public v1::EngagementService::CallbackServic
   CERTPATH_UNARY_RPC(GetClient, v1::GetClientRequest, v1::Client)
   CERTPATH_UNARY_RPC(ListClients, v1::ListClientsRequest, v1::ListClientsResponse)
   CERTPATH_UNARY_RPC(UpdateClient, v1::UpdateClientRequest, v1::Client)
+  CERTPATH_UNARY_RPC(DeleteClient, v1::DeleteClientRequest, v1::Client)
+  CERTPATH_UNARY_RPC(EraseClientPersonalData, v1::EraseClientPersonalDataRequest, v1::Client)
   CERTPATH_UNARY_RPC(CreateEngagement, v1::CreateEngagementRequest, v1::Engagement)
   CERTPATH_UNARY_RPC(GetEngagement, v1::GetEngagementRequest, v1::Engagement)
   CERTPATH_UNARY_RPC(ListEngagements, v1::ListEngagementsRequest, v1::ListEngagementsResponse)

@@ -28,14 +28,22 @@ google::protobuf::Timestamp Ts(absl::Time t) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 
-void CheckClientFields(FieldViolations& v, const v1::Client& c) {
-  CheckText(v, "client.display_name", c.display_name(), kShortText, /*required=*/true);
-  if (c.departments_size() > static_cast<int>(kMaxListItems)) {
-    v.Add("client.departments", "too many");
+// Checks the client fields named by `mask` (all of them when null).
+void CheckClientFields(FieldViolations& v, const v1::Client& c,
+                       const google::protobuf::FieldMask* mask = nullptr) {
+  auto masked = [&](const char* path) { return mask == nullptr || MaskHas(*mask, path); };
+  if (masked("display_name")) {
+    CheckText(v, "client.display_name", c.display_name(), kShortText, /*required=*/true);
   }
-  for (int i = 0; i < c.departments_size(); ++i) {
-    CheckText(v, absl::StrCat("client.departments[", i, "]"), c.departments(i), kShortText, true);
+  if (masked("departments")) {
+    if (c.departments_size() > static_cast<int>(kMaxListItems)) {
+      v.Add("client.departments", "too many");
+    }
+    for (int i = 0; i < c.departments_size(); ++i) {
+      CheckText(v, absl::StrCat("client.departments[", i, "]"), c.departments(i), kShortText, true);
+    }
   }
+  if (!masked("contacts")) return;
   if (c.contacts_size() > static_cast<int>(kMaxListItems)) v.Add("client.contacts", "too many");
   for (int i = 0; i < c.contacts_size(); ++i) {
     const auto& ct = c.contacts(i);
@@ -51,6 +59,9 @@ void CheckClientFields(FieldViolations& v, const v1::Client& c) {
     }
   }
 }
+
+constexpr char kErased[] = "（消去済み）";
+constexpr int kMaxEngagementsPerClient = 200;
 
 // The fields of an engagement a caller may set, by update_mask path.
 constexpr const char* kEngagementPaths[] = {"department",
@@ -126,6 +137,7 @@ void CheckFindingFields(FieldViolations& v, const v1::Finding& f, bool create) {
   CheckText(v, "finding.description", f.description(), kLongText, true, true);
   CheckText(v, "finding.advice", f.advice(), kLongText, false, true);
   CheckText(v, "finding.corrective_action", f.corrective_action(), kLongText, false, true);
+  CheckText(v, "finding.evidence", f.evidence(), kLongText, false, true);
   CheckDate(v, "finding.corrective_action_due", f.corrective_action_due(), false);
   if (!v1::FindingState_IsValid(f.state())) v.Add("finding.state", "unknown state");
 }
@@ -168,10 +180,11 @@ absl::Status EngagementService::CheckWritable(const Principal& p) {
   return writable_.Check(p.tenant());
 }
 
-Idem EngagementService::MakeIdem(const std::string& tenant, const std::string& request_id,
+Idem EngagementService::MakeIdem(const Principal& p, const std::string& tenant,
+                                 const std::string& request_id,
                                  const google::protobuf::Message& request) const {
   if (request_id.empty()) return {};
-  return Idem{EngagementStore::IdemKey(tenant, request_id), Fingerprint(request)};
+  return Idem{EngagementStore::IdemKey(tenant, p, request_id), Fingerprint(request)};
 }
 
 void EngagementService::Present(v1::Engagement& e) const {
@@ -198,20 +211,21 @@ absl::Status EngagementService::MutateEngagement(const Principal& p, const std::
   if (auto s = CheckWritable(p); !s.ok()) return s;
   auto ref = ParseEngagement(p, "name", name);
   if (!ref.ok()) return ref.status();
-  Idem idem = MakeIdem(ref->tenant, request_id, request);
+  Idem idem = MakeIdem(p, ref->tenant, request_id, request);
   // A concurrent change: try again on fresh data unless the caller pinned an etag.
   return RetryOnConflict(!etag.empty(), [&]() -> absl::Status {
     auto got = store_.GetEngagementForUpdate(ref->tenant, ref->id, idem);
     if (!got.ok()) return got.status();
-    if (got->replay) {
-      if (!out->ParseFromString(*got->replay)) return absl::InternalError("corrupt replay");
-      return absl::OkStatus();
-    }
     if (!got->engagement) return NotFound("engagement");
     const Stored<v1::Engagement>& before = *got->engagement;
+    // The same access check as a first call, before any stored response is answered.
     if (auto s = d::Authorize(p, ref->tenant, before.value, static_cast<d::Action>(action));
         !s.ok()) {
       return s;
+    }
+    if (got->replay) {
+      if (!out->ParseFromString(*got->replay)) return absl::InternalError("corrupt replay");
+      return absl::OkStatus();
     }
     if (!etag.empty() && etag != before.value.etag()) return EtagMismatch();
     v1::Engagement after = before.value;
@@ -256,21 +270,38 @@ absl::Status EngagementService::CreateClient(const Principal& p, const v1::Creat
   *c.mutable_create_time() = Ts(now);
   *c.mutable_update_time() = Ts(now);
   auto created =
-      store_.CreateClient(p.tenant(), id, c, MakeIdem(p.tenant(), req.request_id(), req));
+      store_.CreateClient(p.tenant(), id, c, MakeIdem(p, p.tenant(), req.request_id(), req));
   if (!created.ok()) return created.status();
   *out = *std::move(created);
   return absl::OkStatus();
 }
 
-absl::Status EngagementService::GetClient(const Principal& p, const v1::GetClientRequest& req,
-                                          v1::Client* out) {
-  auto ids = ParseName("name", req.name(), {"tenants", "clients"});
+absl::StatusOr<Stored<v1::Client>> EngagementService::LoadClient(const Principal& p,
+                                                                 absl::string_view field,
+                                                                 const std::string& name) {
+  auto ids = ParseName(field, name, {"tenants", "clients"});
   if (!ids.ok()) return ids.status();
-  if (!d::CanSeeClient(p, (*ids)[0], (*ids)[1])) return NotFound("client");
-  auto got = store_.GetClient((*ids)[0], (*ids)[1]);
+  const std::string &tenant = (*ids)[0], &id = (*ids)[1];
+  bool visible = d::CanSeeClient(p, tenant, id);
+  if (!visible && p.tenant() == tenant && p.role() == Principal::ROLE_PARTNER &&
+      !p.organization().empty()) {
+    // A partner sees the client of every engagement it is on.
+    auto works = store_.PartnerWorksForClient(tenant, p.organization(), id);
+    if (!works.ok()) return works.status();
+    visible = *works;
+  }
+  if (!visible) return NotFound("client");
+  auto got = store_.GetClient(tenant, id);
   if (!got.ok()) return got.status();
   if (!got->has_value()) return NotFound("client");
-  *out = (*got)->value;
+  return **std::move(got);
+}
+
+absl::Status EngagementService::GetClient(const Principal& p, const v1::GetClientRequest& req,
+                                          v1::Client* out) {
+  auto c = LoadClient(p, "name", req.name());
+  if (!c.ok()) return c.status();
+  *out = std::move(c->value);
   return absl::OkStatus();
 }
 
@@ -291,33 +322,129 @@ absl::Status EngagementService::ListClients(const Principal& p, const v1::ListCl
 
 absl::Status EngagementService::UpdateClient(const Principal& p, const v1::UpdateClientRequest& req,
                                              v1::Client* out) {
+  static constexpr const char* kPaths[] = {"display_name", "departments", "contacts"};
   auto ids = ParseName("client.name", req.client().name(), {"tenants", "clients"});
   if (!ids.ok()) return ids.status();
   if (!d::CanSeeClient(p, (*ids)[0], (*ids)[1])) return NotFound("client");
   if (!d::IsOfficeStaff(p)) return PermissionDenied("only office staff edit clients");
   FieldViolations v;
-  CheckUpdateMask(v, req.update_mask(), {"display_name", "departments", "contacts"});
-  CheckClientFields(v, req.client());
+  CheckUpdateMask(v, req.update_mask(), kPaths);
+  // AIP-134: only the masked fields are read, so only they are checked.
+  CheckClientFields(v, req.client(), &req.update_mask());
   if (auto s = v.ToStatus(); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
-  auto got = store_.GetClient((*ids)[0], (*ids)[1]);
-  if (!got.ok()) return got.status();
-  if (!got->has_value()) return NotFound("client");
-  const Stored<v1::Client>& before = **got;
-  if (!req.client().etag().empty() && req.client().etag() != before.value.etag()) {
-    return EtagMismatch();
+  const std::string& etag = req.client().etag();
+  return RetryOnConflict(!etag.empty(), [&]() -> absl::Status {
+    auto before = LoadClient(p, "client.name", req.client().name());
+    if (!before.ok()) return before.status();
+    if (!etag.empty() && etag != before->value.etag()) return EtagMismatch();
+    v1::Client c = before->value;
+    FieldViolations mv;
+    ApplyUpdateMask(mv, req.update_mask(), kPaths, req.client(), &c);
+    if (auto s = mv.ToStatus(); !s.ok()) return s;
+    *c.mutable_update_time() = Ts(clock_.Now());
+    auto saved = store_.SaveClient((*ids)[0], (*ids)[1], c, *before, Idem{}, {});
+    if (!saved.ok()) return saved.status();
+    *out = *std::move(saved);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status EngagementService::DeleteClient(const Principal& p, const v1::DeleteClientRequest& req,
+                                             v1::Client* out) {
+  auto ids = ParseName("name", req.name(), {"tenants", "clients"});
+  if (!ids.ok()) return ids.status();
+  if (!d::CanSeeClient(p, (*ids)[0], (*ids)[1])) return NotFound("client");
+  if (p.role() != Principal::ROLE_OFFICE_ADMIN) {
+    return PermissionDenied("only an office admin deletes clients");
   }
-  v1::Client c = before.value;
-  for (const auto& path : req.update_mask().paths()) {
-    if (path == "display_name") c.set_display_name(req.client().display_name());
-    if (path == "departments") *c.mutable_departments() = req.client().departments();
-    if (path == "contacts") *c.mutable_contacts() = req.client().contacts();
+  FieldViolations v;
+  CheckText(v, "reason", req.reason(), kLongText, true, true);
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  Idem idem = MakeIdem(p, (*ids)[0], req.request_id(), req);
+  // A retry of a delete that went through answers with its tombstone.
+  auto replay = store_.ReadReplay(idem);
+  if (!replay.ok()) return replay.status();
+  if (replay->has_value()) {
+    return out->ParseFromString(**replay) ? absl::OkStatus()
+                                          : absl::InternalError("corrupt replay");
   }
-  *c.mutable_update_time() = Ts(clock_.Now());
-  auto saved = store_.SaveClient((*ids)[0], (*ids)[1], c, before);
-  if (!saved.ok()) return saved.status();
-  *out = *std::move(saved);
+  auto before = LoadClient(p, "name", req.name());
+  if (!before.ok()) return before.status();
+  if (!req.etag().empty() && req.etag() != before->value.etag()) return EtagMismatch();
+  v1::Client tombstone;
+  tombstone.set_name(before->value.name());
+  tombstone.set_display_name(before->value.display_name());
+  *tombstone.mutable_create_time() = before->value.create_time();
+  tombstone.set_deleted_by(p.subject());
+  *tombstone.mutable_delete_time() = Ts(clock_.Now());
+  tombstone.set_delete_reason(req.reason());
+  auto deleted = store_.DeleteClient((*ids)[0], (*ids)[1], *before, tombstone, idem);
+  if (!deleted.ok()) {
+    if (ErrorReason(deleted.status()) == "HAS_DEPENDENTS") {
+      return FailedPrecondition("CLIENT_HAS_ENGAGEMENTS",
+                                "the client has engagements; only a client without engagements "
+                                "is deleted (erase its personal data instead)");
+    }
+    return deleted.status();
+  }
+  *out = *std::move(deleted);
   return absl::OkStatus();
+}
+
+absl::Status EngagementService::EraseClientPersonalData(
+    const Principal& p, const v1::EraseClientPersonalDataRequest& req, v1::Client* out) {
+  auto ids = ParseName("name", req.name(), {"tenants", "clients"});
+  if (!ids.ok()) return ids.status();
+  if (!d::CanSeeClient(p, (*ids)[0], (*ids)[1])) return NotFound("client");
+  if (p.role() != Principal::ROLE_OFFICE_ADMIN) {
+    return PermissionDenied("only an office admin erases personal data");
+  }
+  FieldViolations v;
+  CheckText(v, "reason", req.reason(), kLongText, true, true);
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  Idem idem = MakeIdem(p, (*ids)[0], req.request_id(), req);
+  return RetryOnConflict(false, [&]() -> absl::Status {
+    auto replay = store_.ReadReplay(idem);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) {
+      return out->ParseFromString(**replay) ? absl::OkStatus()
+                                            : absl::InternalError("corrupt replay");
+    }
+    auto before = LoadClient(p, "name", req.name());
+    if (!before.ok()) return before.status();
+    auto engagements = store_.EngagementsOfClient((*ids)[0], (*ids)[1], kMaxEngagementsPerClient);
+    if (!engagements.ok()) return engagements.status();
+    absl::Time now = clock_.Now();
+    v1::Client c = before->value;
+    for (auto& ct : *c.mutable_contacts()) {
+      ct.set_display_name(kErased);
+      ct.clear_email();
+    }
+    c.set_erased_by(p.subject());
+    *c.mutable_erase_time() = Ts(now);
+    c.set_erasure_reason(req.reason());
+    *c.mutable_update_time() = Ts(now);
+    std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>> changed;
+    for (auto& e : *engagements) {
+      v1::Engagement after = e.value;
+      for (std::string* person :
+           {after.mutable_contact(), after.mutable_management_representative(),
+            after.mutable_secretariat()}) {
+        if (!person->empty()) *person = kErased;
+      }
+      *after.mutable_update_time() = Ts(now);
+      changed.emplace_back(std::move(e), std::move(after));
+    }
+    auto saved = store_.SaveClient((*ids)[0], (*ids)[1], c, *before, idem, changed);
+    if (!saved.ok()) return saved.status();
+    *out = *std::move(saved);
+    return absl::OkStatus();
+  });
 }
 
 // ------------------------------------------------------------------ engagements
@@ -347,7 +474,7 @@ absl::Status EngagementService::CreateEngagement(const Principal& p,
   absl::Time now = clock_.Now();
   d::InitializeEngagement(e, now);
   auto created = store_.CreateEngagement(
-      p.tenant(), id, e, MakeIdem(p.tenant(), req.request_id(), req), TokyoDay(now));
+      p.tenant(), id, e, MakeIdem(p, p.tenant(), req.request_id(), req), TokyoDay(now));
   if (!created.ok()) return created.status();
   *out = *std::move(created);
   Present(*out);
@@ -639,15 +766,19 @@ absl::Status EngagementService::CreateFinding(const Principal& p,
       p, req.parent(), "", req.request_id(), req, static_cast<int>(d::Action::kWriteFinding),
       [&](v1::Engagement& e, const std::string&, OutboxEvent*, bool*,
           google::protobuf::Message*) -> absl::Status {
+        if (auto s = d::CheckFindingCreate(p, req.finding()); !s.ok()) return s;
         if (e.state() == v1::ENGAGEMENT_STATE_TERMINATED) {
           return FailedPrecondition("ENGAGEMENT_NOT_ACTIVE", "the engagement was terminated");
         }
         *out = req.finding();
         out->set_name(absl::StrCat(e.name(), "/findings/", id));
+        out->clear_closed_by();
+        out->clear_close_time();
         if (out->state() == v1::FINDING_STATE_UNSPECIFIED) out->set_state(v1::FINDING_STATE_OPEN);
         absl::Time now = clock_.Now();
         *out->mutable_create_time() = Ts(now);
         *out->mutable_update_time() = Ts(now);
+        d::RecordFindingClosure(nullptr, *out, p, now);
         out->set_etag("1");
         d::ApplyFindingChange(e, nullptr, *out);
         return absl::OkStatus();
@@ -672,16 +803,18 @@ absl::Status EngagementService::UpdateFinding(const Principal& p,
                                            "advice",
                                            "corrective_action",
                                            "corrective_action_due",
-                                           "state"};
-  FieldViolations v;
-  CheckUpdateMask(v, req.update_mask(), kPaths);
-  if (auto s = v.ToStatus(); !s.ok()) return s;
+                                           "state",
+                                           "evidence"};
   std::string name = absl::StrCat("tenants/", (*ids)[0], "/engagements/", (*ids)[1]);
   Stored<v1::Finding> before;
   return MutateEngagement(
       p, name, "", "", req, static_cast<int>(d::Action::kWriteFinding),
       [&](v1::Engagement& e, const std::string&, OutboxEvent*, bool*,
           google::protobuf::Message*) -> absl::Status {
+        FieldViolations v;
+        CheckUpdateMask(v, req.update_mask(), kPaths);
+        if (auto s = v.ToStatus(); !s.ok()) return s;
+        if (auto s = d::CheckFindingUpdate(p, req.update_mask()); !s.ok()) return s;
         auto got = store_.GetFinding((*ids)[0], (*ids)[1], (*ids)[2]);
         if (!got.ok()) return got.status();
         if (!got->has_value()) return NotFound("finding");
@@ -690,28 +823,14 @@ absl::Status EngagementService::UpdateFinding(const Principal& p,
           return EtagMismatch();
         }
         *out = before.value;
-        const auto* desc = v1::Finding::descriptor();
-        for (const auto& path : req.update_mask().paths()) {
-          const auto* field = desc->FindFieldByName(path);
-          out->GetReflection()->ClearField(out, field);
-          if (req.finding().GetReflection()->HasField(req.finding(), field)) {
-            if (field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE) {
-              out->GetReflection()
-                  ->MutableMessage(out, field)
-                  ->CopyFrom(req.finding().GetReflection()->GetMessage(req.finding(), field));
-            } else if (field->type() == google::protobuf::FieldDescriptor::TYPE_ENUM) {
-              out->GetReflection()->SetEnumValue(
-                  out, field, req.finding().GetReflection()->GetEnumValue(req.finding(), field));
-            } else {
-              out->GetReflection()->SetString(
-                  out, field, req.finding().GetReflection()->GetString(req.finding(), field));
-            }
-          }
-        }
+        ApplyUpdateMask(v, req.update_mask(), kPaths, req.finding(), out);
+        if (auto s = v.ToStatus(); !s.ok()) return s;
         FieldViolations fv;
         CheckFindingFields(fv, *out, /*create=*/false);
         if (auto s = fv.ToStatus(); !s.ok()) return s;
-        *out->mutable_update_time() = Ts(clock_.Now());
+        absl::Time now = clock_.Now();
+        *out->mutable_update_time() = Ts(now);
+        d::RecordFindingClosure(&before.value, *out, p, now);
         out->set_etag(std::to_string(before.version + 1));
         d::ApplyFindingChange(e, &before.value, *out);
         return absl::OkStatus();

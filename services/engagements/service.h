@@ -37,6 +37,11 @@ class EngagementService {
                            v1::ListClientsResponse* out);
   absl::Status UpdateClient(const Principal& p, const v1::UpdateClientRequest& req,
                             v1::Client* out);
+  absl::Status DeleteClient(const Principal& p, const v1::DeleteClientRequest& req,
+                            v1::Client* out);
+  absl::Status EraseClientPersonalData(const Principal& p,
+                                       const v1::EraseClientPersonalDataRequest& req,
+                                       v1::Client* out);
 
   absl::Status CreateEngagement(const Principal& p, const v1::CreateEngagementRequest& req,
                                 v1::Engagement* out);
@@ -83,6 +88,10 @@ class EngagementService {
   absl::StatusOr<EngagementRef> ParseEngagement(const Principal& p, absl::string_view field,
                                                 const std::string& name) const;
   absl::Status CheckWritable(const Principal& p);
+  // Reads the client named `name` if the principal may see it (partners: the
+  // client of an engagement they are on), else NOT_FOUND.
+  absl::StatusOr<Stored<v1::Client>> LoadClient(const Principal& p, absl::string_view field,
+                                                const std::string& name);
   // "tenants/{t}" naming the principal's own tenant; another tenant is NOT_FOUND.
   absl::Status CheckTenantParent(const Principal& p, const std::string& parent) const;
   // Reads, authorizes and returns the engagement as the principal may see it.
@@ -107,7 +116,7 @@ class EngagementService {
                                 const Change& change, google::protobuf::Message* out,
                                 const Save& save = nullptr);
 
-  Idem MakeIdem(const std::string& tenant, const std::string& request_id,
+  Idem MakeIdem(const Principal& p, const std::string& tenant, const std::string& request_id,
                 const google::protobuf::Message& request) const;
 
   EngagementStore& store_;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/idempotency.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
 
@@ -94,8 +95,9 @@ void MoveIndexes(Batch& b, const std::string& tenant, const std::string& id,
 
 }  // namespace
 
-std::string EngagementStore::IdemKey(const std::string& tenant, const std::string& request_id) {
-  return absl::StrCat(P(tenant), "idem:", request_id);
+std::string EngagementStore::IdemKey(const std::string& tenant, const Principal& p,
+                                     const std::string& request_id) {
+  return IdempotencyKey(P(tenant), p, request_id);
 }
 
 absl::Status EngagementStore::RegisterTenant(const std::string& tenant) {
@@ -136,17 +138,90 @@ absl::StatusOr<v1::Client> EngagementStore::CreateClient(const std::string& tena
   return out;
 }
 
-absl::StatusOr<v1::Client> EngagementStore::SaveClient(const std::string& tenant,
-                                                       const std::string& id, v1::Client client,
-                                                       const Stored<v1::Client>& before) {
+absl::StatusOr<v1::Client> EngagementStore::SaveClient(
+    const std::string& tenant, const std::string& id, v1::Client client,
+    const Stored<v1::Client>& before, const Idem& idem,
+    const std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>>& engagements) {
   int64_t version = before.version + 1;
   client.set_etag(std::to_string(version));
   Batch b;
+  AddIdem(b, idem, idem_ttl_);
   b.ExpectVersion(ClientKey(tenant, id), before.version, "client");
   b.Put(ClientKey(tenant, id), version, Bytes(client), before.ordinal);
+  for (const auto& [eb, ea] : engagements) {
+    std::string eid = ea.name().substr(ea.name().rfind('/') + 1);
+    b.ExpectVersion(EngagementKey(tenant, eid), eb.version, "engagement");
+    b.Put(EngagementKey(tenant, eid), eb.version + 1, Bytes(ea), eb.ordinal);
+  }
+  b.Response(client.SerializeAsString());
   auto r = records_.Commit(b);
   if (!r.ok()) return r.status();
-  return client;
+  v1::Client out;
+  if (!out.ParseFromString(r->response)) return absl::InternalError("corrupt response");
+  return out;
+}
+
+absl::StatusOr<v1::Client> EngagementStore::DeleteClient(const std::string& tenant,
+                                                         const std::string& id,
+                                                         const Stored<v1::Client>& before,
+                                                         v1::Client tombstone, const Idem& idem) {
+  tombstone.clear_etag();
+  Batch b;
+  AddIdem(b, idem, idem_ttl_);
+  b.ExpectVersion(ClientKey(tenant, id), before.version, "client");
+  // In the same step as the delete: a concurrent CreateEngagement either came
+  // first (the delete is refused) or finds the client gone (NOT_FOUND).
+  b.ExpectEmpty(Idx(tenant, "client:" + id), "the client has engagements; it cannot be deleted");
+  b.Delete(ClientKey(tenant, id));
+  b.ZRem(Idx(tenant, "clients"), id);
+  b.Put(absl::StrCat(P(tenant), "deleted_client:", id), 1, Bytes(tombstone), before.ordinal);
+  b.Response(tombstone.SerializeAsString());
+  auto r = records_.Commit(b);
+  if (!r.ok()) return r.status();
+  v1::Client out;
+  if (!out.ParseFromString(r->response)) return absl::InternalError("corrupt response");
+  return out;
+}
+
+absl::StatusOr<absl::optional<std::string>> EngagementStore::ReadReplay(const Idem& idem) {
+  if (idem.key.empty()) return absl::optional<std::string>();
+  return records_.ReadIdempotency(idem.key, idem.fingerprint);
+}
+
+absl::StatusOr<std::vector<Stored<v1::Engagement>>> EngagementStore::EngagementsOfClient(
+    const std::string& tenant, const std::string& client_id, int limit) {
+  ListQuery q;
+  q.index = Idx(tenant, "client:" + client_id);
+  q.record_prefix = P(tenant) + "engagement:";
+  q.limit = limit;
+  q.scan_budget = limit;
+  auto page = records_.List(q);
+  if (!page.ok()) return page.status();
+  if (page->more) {
+    return FailedPrecondition("TOO_MANY_ENGAGEMENTS",
+                              absl::StrCat("the client has more than ", limit, " engagements"));
+  }
+  std::vector<Stored<v1::Engagement>> out;
+  for (const auto& r : page->records) {
+    auto e = Decode<v1::Engagement>(r);
+    if (!e.ok()) return e.status();
+    out.push_back(*std::move(e));
+  }
+  return out;
+}
+
+absl::StatusOr<bool> EngagementStore::PartnerWorksForClient(const std::string& tenant,
+                                                            const std::string& partner,
+                                                            const std::string& client_id) {
+  ListQuery q;
+  q.index = Idx(tenant, "partner:" + partner);
+  q.members = {Idx(tenant, "client:" + client_id)};
+  q.record_prefix = P(tenant) + "engagement:";
+  q.limit = 1;
+  q.scan_budget = 10000;
+  auto page = records_.List(q);
+  if (!page.ok()) return page.status();
+  return !page->records.empty();
 }
 
 absl::StatusOr<ListPage> EngagementStore::ListClients(const std::string& tenant, int64_t after,

@@ -5,6 +5,7 @@
 //
 // Keys (tenant hash tag keeps a tenant in one cluster slot):
 //   eng:{t:T}:client:<id>                 client record
+//   eng:{t:T}:deleted_client:<id>         tombstone of a deleted client (who, when, why)
 //   eng:{t:T}:engagement:<id>             engagement record (aggregate root)
 //   eng:{t:T}:finding:<eid>:<id>          finding record
 //   eng:{t:T}:inquiry:<eid>:<id>          inquiry record
@@ -18,7 +19,7 @@
 //   eng:{t:T}:idx:inquiries:<eid>         zset ordinal → inquiry id
 //   eng:{t:T}:outbox                      zset unix ms → pending event id
 //   eng:{t:T}:ord, eng:{t:T}:ref:<year>   counters
-//   eng:{t:T}:idem:<request_id>           idempotency record (TTL)
+//   eng:{t:T}:idem:<principal>:<request_id> idempotency record (TTL), per principal
 //   eng:tenants                           set of tenants (for metrics only)
 
 #include <string>
@@ -29,6 +30,7 @@
 #include "absl/types/optional.h"
 #include "certpath/common/v1/common.pb.h"
 #include "certpath/engagements/v1/engagements.pb.h"
+#include "services/common/principal.h"
 #include "services/common/record_store.h"
 
 namespace certpath::engagements {
@@ -76,8 +78,25 @@ class EngagementStore {
                                                                const std::string& id);
   absl::StatusOr<v1::Client> CreateClient(const std::string& tenant, const std::string& id,
                                           v1::Client client, const Idem& idem);
-  absl::StatusOr<v1::Client> SaveClient(const std::string& tenant, const std::string& id,
-                                        v1::Client client, const Stored<v1::Client>& before);
+  // The client and (erasure) engagements changed with it, compare-and-set on
+  // every version read, in one step.
+  absl::StatusOr<v1::Client> SaveClient(
+      const std::string& tenant, const std::string& id, v1::Client client,
+      const Stored<v1::Client>& before, const Idem& idem,
+      const std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>>& engagements);
+  // Removes a client that has no engagement (checked in the same step) and
+  // keeps `tombstone` at eng:{t:T}:deleted_client:<id>.
+  absl::StatusOr<v1::Client> DeleteClient(const std::string& tenant, const std::string& id,
+                                          const Stored<v1::Client>& before, v1::Client tombstone,
+                                          const Idem& idem);
+  // The stored response of `idem`, if that request was applied.
+  absl::StatusOr<absl::optional<std::string>> ReadReplay(const Idem& idem);
+  // Every engagement of a client (FAILED_PRECONDITION when more than `limit`).
+  absl::StatusOr<std::vector<Stored<v1::Engagement>>> EngagementsOfClient(
+      const std::string& tenant, const std::string& client_id, int limit);
+  // Whether the partner organization is on any engagement of the client.
+  absl::StatusOr<bool> PartnerWorksForClient(const std::string& tenant, const std::string& partner,
+                                             const std::string& client_id);
   absl::StatusOr<ListPage> ListClients(const std::string& tenant, int64_t after, int limit);
 
   // ---- engagements
@@ -137,8 +156,9 @@ class EngagementStore {
 
   absl::StatusOr<TenantStats> Stats(const std::string& tenant, absl::CivilDay today);
 
-  // Key of an idempotency record.
-  static std::string IdemKey(const std::string& tenant, const std::string& request_id);
+  // Key of an idempotency record: scoped to the principal who made the request.
+  static std::string IdemKey(const std::string& tenant, const Principal& p,
+                             const std::string& request_id);
 
  private:
   RecordStore& records_;

@@ -6,6 +6,8 @@
 
 #include <map>
 
+#include "absl/strings/str_format.h"
+
 #include "services/common/status.h"
 #include "tests/integration/fixtures.h"
 
@@ -143,6 +145,49 @@ std::map<std::string, Rpc> Rpcs() {
     req.set_parent(o.engagement.name());
     return Do(env, c, &Stub::ListInquiries, req);
   };
+  r["UpdateFinding.corrective_action"] = [](ServiceEnv& env, const Caller& c, const Objects& o) {
+    v1::UpdateFindingRequest req;
+    req.mutable_finding()->set_name(o.finding.name());
+    req.mutable_finding()->set_corrective_action("手順を改訂");
+    req.mutable_finding()->set_evidence("改訂版手順書");
+    req.mutable_update_mask()->add_paths("corrective_action");
+    req.mutable_update_mask()->add_paths("evidence");
+    return Do(env, c, &Stub::UpdateFinding, req);
+  };
+  r["UpdateFinding.grade"] = [](ServiceEnv& env, const Caller& c, const Objects& o) {
+    v1::UpdateFindingRequest req;
+    req.mutable_finding()->set_name(o.finding.name());
+    req.mutable_finding()->set_grade(v1::FINDING_GRADE_OBSERVATION);
+    req.mutable_update_mask()->add_paths("grade");
+    return Do(env, c, &Stub::UpdateFinding, req);
+  };
+  r["UpdateFinding.close"] = [](ServiceEnv& env, const Caller& c, const Objects& o) {
+    v1::UpdateFindingRequest req;
+    req.mutable_finding()->set_name(o.finding.name());
+    req.mutable_finding()->set_state(v1::FINDING_STATE_CLOSED);
+    req.mutable_update_mask()->add_paths("state");
+    return Do(env, c, &Stub::UpdateFinding, req);
+  };
+  r["CreateFinding.stage2"] = [](ServiceEnv& env, const Caller& c, const Objects& o) {
+    v1::CreateFindingRequest req;
+    req.set_parent(o.engagement.name());
+    req.mutable_finding()->set_source(v1::FINDING_SOURCE_STAGE2);
+    req.mutable_finding()->set_grade(v1::FINDING_GRADE_MAJOR_NC);
+    req.mutable_finding()->set_description("リスク評価が未実施");
+    return Do(env, c, &Stub::CreateFinding, req);
+  };
+  r["DeleteClient"] = [](ServiceEnv& env, const Caller& c, const Objects& o) {
+    v1::DeleteClientRequest req;
+    req.set_name(o.client.name());
+    req.set_reason("誤って登録");
+    return Do(env, c, &Stub::DeleteClient, req);
+  };
+  r["EraseClientPersonalData"] = [](ServiceEnv& env, const Caller& c, const Objects& o) {
+    v1::EraseClientPersonalDataRequest req;
+    req.set_name(o.client.name());
+    req.set_reason("本人からの削除請求");
+    return Do(env, c, &Stub::EraseClientPersonalData, req);
+  };
   return r;
 }
 
@@ -167,14 +212,28 @@ TEST(AccessMatrix, EveryRpcEveryPrincipal) {
   // Columns: admin consultant partner-of-it other-partner its-client other-client
   //          other-tenant no-token forged-token
   const std::map<std::string, std::string> want = {
-      {"GetClient", "AANNANNUU"},          {"UpdateClient", "AANNDNNUU"},
-      {"GetEngagement", "AAANANNUU"},      {"UpdateEngagement", "AADNDNNUU"},
-      {"AdvancePhase", "AADNDNNUU"},       {"TerminateEngagement", "ADDNDNNUU"},
-      {"ListTasks", "AAANANNUU"},          {"UpdateTask", "AAANANNUU"},
-      {"RecordAuditResult", "AADNDNNUU"},  {"RecordManagementReview", "AADNDNNUU"},
-      {"RecordRegistration", "AADNDNNUU"}, {"CreateFinding", "AAANANNUU"},
-      {"UpdateFinding", "AAANANNUU"},      {"ListFindings", "AAANANNUU"},
-      {"CreateInquiry", "AAANANNUU"},      {"AnswerInquiry", "AAANDNNUU"},
+      {"GetClient", "AAANANNUU"},
+      {"UpdateClient", "AANNDNNUU"},
+      {"DeleteClient", "ADNNDNNUU"},
+      {"EraseClientPersonalData", "ADNNDNNUU"},
+      {"GetEngagement", "AAANANNUU"},
+      {"UpdateEngagement", "AADNDNNUU"},
+      {"AdvancePhase", "AADNDNNUU"},
+      {"TerminateEngagement", "ADDNDNNUU"},
+      {"ListTasks", "AAANANNUU"},
+      {"UpdateTask", "AAANANNUU"},
+      {"RecordAuditResult", "AADNDNNUU"},
+      {"RecordManagementReview", "AADNDNNUU"},
+      {"RecordRegistration", "AADNDNNUU"},
+      {"CreateFinding", "AAANANNUU"},
+      {"UpdateFinding", "AADNDNNUU"},
+      {"ListFindings", "AAANANNUU"},
+      {"UpdateFinding.corrective_action", "AAANANNUU"},
+      {"UpdateFinding.grade", "AADNDNNUU"},
+      {"UpdateFinding.close", "AADNDNNUU"},
+      {"CreateFinding.stage2", "AADNDNNUU"},
+      {"CreateInquiry", "AAANANNUU"},
+      {"AnswerInquiry", "AAANDNNUU"},
       {"ListInquiries", "AAANANNUU"},
   };
   auto rpcs = Rpcs();
@@ -218,6 +277,194 @@ TEST(AccessMatrix, EveryRpcEveryPrincipal) {
         EXPECT_EQ(Classify(s), expected[i]) << rpc_name << " by " << callers[i].name << ": " << s;
       }
     }
+  }
+}
+
+// Replay: the owner's request_id sent by everyone else. Each caller must get
+// exactly what a first call of theirs would get — never the owner's stored
+// response — so the columns read as the matrix above.
+struct ReplayCase {
+  const char* rpc;
+  const char* want;  // same columns as the matrix
+  bool client_owns;  // the engagement's client made the first call (else the admin)
+  v1::Phase phase;   // the engagement is advanced (by admin override) to this phase
+  bool bare_client;  // the client has no engagement (DeleteClient)
+  // Runs the RPC with request_id `rid`; the response's bytes go to *resp.
+  std::function<absl::Status(ServiceEnv&, const Caller&, const Objects&, const std::string& rid,
+                             std::string* resp)>
+      call;
+};
+
+template <typename Req, typename Resp>
+absl::Status DoBytes(ServiceEnv& env, const Caller& c, ServiceEnv::Method<Req, Resp> m,
+                     const Req& req, std::string* bytes) {
+  Resp resp;
+  absl::Status s = env.Call(m, c.p, req, &resp, c.raw_token);
+  *bytes = resp.SerializeAsString();
+  return s;
+}
+
+std::vector<ReplayCase> ReplayCases() {
+  std::vector<ReplayCase> r;
+  r.push_back({"CreateClient", "AADDDDNUU", false, v1::PHASE_PREPARATION, false,
+               [](ServiceEnv& env, const Caller& c, const Objects&, const std::string& rid,
+                  std::string* out) {
+                 v1::CreateClientRequest req;
+                 req.set_parent("tenants/t1");
+                 req.set_request_id(rid);
+                 req.mutable_client()->set_display_name("株式会社リプレイ");
+                 return DoBytes(env, c, &Stub::CreateClient, req, out);
+               }});
+  r.push_back({"CreateEngagement", "AADDDDNUU", false, v1::PHASE_PREPARATION, false,
+               [](ServiceEnv& env, const Caller& c, const Objects& o, const std::string& rid,
+                  std::string* out) {
+                 v1::CreateEngagementRequest req = EngagementRequest(o.client.name());
+                 req.set_request_id(rid);
+                 return DoBytes(env, c, &Stub::CreateEngagement, req, out);
+               }});
+  r.push_back({"AdvancePhase", "ADDNDNNUU", false, v1::PHASE_PREPARATION, false,
+               [](ServiceEnv& env, const Caller& c, const Objects& o, const std::string& rid,
+                  std::string* out) {
+                 v1::AdvancePhaseRequest req;
+                 req.set_name(o.engagement.name());
+                 req.set_override_reason("顧客都合により先行");
+                 req.set_request_id(rid);
+                 return DoBytes(env, c, &Stub::AdvancePhase, req, out);
+               }});
+  r.push_back({"TerminateEngagement", "ADDNDNNUU", false, v1::PHASE_PREPARATION, false,
+               [](ServiceEnv& env, const Caller& c, const Objects& o, const std::string& rid,
+                  std::string* out) {
+                 v1::TerminateEngagementRequest req;
+                 req.set_name(o.engagement.name());
+                 req.set_reason("解約");
+                 req.set_request_id(rid);
+                 return DoBytes(env, c, &Stub::TerminateEngagement, req, out);
+               }});
+  r.push_back({"RecordAuditResult", "AADNDNNUU", false, v1::PHASE_STAGE1_AUDIT, false,
+               [](ServiceEnv& env, const Caller& c, const Objects& o, const std::string& rid,
+                  std::string* out) {
+                 v1::RecordAuditResultRequest req;
+                 req.set_name(o.engagement.name());
+                 req.set_stage(v1::AUDIT_STAGE_1);
+                 req.set_outcome(v1::AUDIT_OUTCOME_NOT_READY);
+                 *req.mutable_audit_date() = Day(2026, 11, 1);
+                 req.set_request_id(rid);
+                 return DoBytes(env, c, &Stub::RecordAuditResult, req, out);
+               }});
+  r.push_back({"RecordManagementReview", "AADNDNNUU", false, v1::PHASE_OPERATION_1, false,
+               [](ServiceEnv& env, const Caller& c, const Objects& o, const std::string& rid,
+                  std::string* out) {
+                 v1::RecordManagementReviewRequest req;
+                 req.set_name(o.engagement.name());
+                 *req.mutable_review_date() = Day(2026, 11, 1);
+                 req.set_request_id(rid);
+                 return DoBytes(env, c, &Stub::RecordManagementReview, req, out);
+               }});
+  // The consultant's first call finds the engagement certified already (not a D).
+  r.push_back({"RecordRegistration", "AADNDNNUU", false, v1::PHASE_OPERATION_3, false,
+               [](ServiceEnv& env, const Caller& c, const Objects& o, const std::string& rid,
+                  std::string* out) {
+                 v1::RecordRegistrationRequest req;
+                 req.set_name(o.engagement.name());
+                 *req.mutable_registration_date() = Day(2026, 11, 1);
+                 req.set_override_reason("審査機関の確認済み");
+                 req.set_request_id(rid);
+                 return DoBytes(env, c, &Stub::RecordRegistration, req, out);
+               }});
+  r.push_back({"CreateFinding", "AAANANNUU", false, v1::PHASE_PREPARATION, false,
+               [](ServiceEnv& env, const Caller& c, const Objects& o, const std::string& rid,
+                  std::string* out) {
+                 v1::CreateFindingRequest req;
+                 req.set_parent(o.engagement.name());
+                 req.mutable_finding()->set_source(v1::FINDING_SOURCE_INTERNAL_AUDIT);
+                 req.mutable_finding()->set_grade(v1::FINDING_GRADE_MINOR_NC);
+                 req.mutable_finding()->set_description("記録の保管場所が不明確");
+                 req.set_request_id(rid);
+                 return DoBytes(env, c, &Stub::CreateFinding, req, out);
+               }});
+  r.push_back({"CreateInquiry", "AAANANNUU", true, v1::PHASE_PREPARATION, false,
+               [](ServiceEnv& env, const Caller& c, const Objects& o, const std::string& rid,
+                  std::string* out) {
+                 v1::CreateInquiryRequest req;
+                 req.set_parent(o.engagement.name());
+                 req.mutable_inquiry()->set_subject("文書管理について");
+                 req.mutable_inquiry()->set_body("社内の機密情報の取扱いについて");
+                 req.set_request_id(rid);
+                 return DoBytes(env, c, &Stub::CreateInquiry, req, out);
+               }});
+  r.push_back({"DeleteClient", "ADNNDNNUU", false, v1::PHASE_PREPARATION, true,
+               [](ServiceEnv& env, const Caller& c, const Objects& o, const std::string& rid,
+                  std::string* out) {
+                 v1::DeleteClientRequest req;
+                 req.set_name(o.client.name());
+                 req.set_reason("誤って登録");
+                 req.set_request_id(rid);
+                 return DoBytes(env, c, &Stub::DeleteClient, req, out);
+               }});
+  r.push_back({"EraseClientPersonalData", "ADNNDNNUU", false, v1::PHASE_PREPARATION, false,
+               [](ServiceEnv& env, const Caller& c, const Objects& o, const std::string& rid,
+                  std::string* out) {
+                 v1::EraseClientPersonalDataRequest req;
+                 req.set_name(o.client.name());
+                 req.set_reason("本人からの削除請求");
+                 req.set_request_id(rid);
+                 return DoBytes(env, c, &Stub::EraseClientPersonalData, req, out);
+               }});
+  return r;
+}
+
+TEST(AccessMatrix, AReplayedRequestIdGivesNobodyElseTheStoredResponse) {
+  RedisServer redis;
+  ServiceEnv env(redis);
+  static const std::string forged =
+      PrincipalSigner(std::string(48, 'f')).Sign(kAdmin, env.clock.Now(), absl::Hours(1));
+  int n = 0;
+  for (const ReplayCase& rc : ReplayCases()) {
+    Objects o;
+    o.client = MakeClient(env);
+    std::string cid = o.client.name().substr(o.client.name().rfind('/') + 1);
+    if (!rc.bare_client) o.engagement = MakeEngagement(env, o.client.name(), {"p1"});
+    for (int guard = 0; !rc.bare_client && o.engagement.phase() < rc.phase && guard < 8; ++guard) {
+      v1::AdvancePhaseRequest adv;
+      adv.set_name(o.engagement.name());
+      adv.set_override_reason("テストのため");
+      ASSERT_TRUE(env.Call(&Stub::AdvancePhase, kAdmin, adv, &o.engagement).ok());
+    }
+    const Caller callers[] = {
+        {"admin", kAdmin, nullptr},
+        {"consultant", kConsultant, nullptr},
+        {"partner of it", MakePrincipal(Principal::ROLE_PARTNER, "pat@p1", "p1"), nullptr},
+        {"other partner", MakePrincipal(Principal::ROLE_PARTNER, "pb@p2", "p2"), nullptr},
+        {"its client", MakePrincipal(Principal::ROLE_CLIENT, "yamada", cid), nullptr},
+        {"other client", MakePrincipal(Principal::ROLE_CLIENT, "suzuki", "otherco"), nullptr},
+        {"other tenant", MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "eve", "", "t2"), nullptr},
+        {"no token", kAdmin, ""},
+        {"forged token", kAdmin, forged.c_str()},
+    };
+    size_t owner = rc.client_owns ? 4 : 0;
+    std::string rid = absl::StrFormat("%08x-7b4d-4e8a-9c61-0a2b3c4d5e6f", ++n);
+    std::string first;
+    absl::Status s = rc.call(env, callers[owner], o, rid, &first);
+    ASSERT_TRUE(s.ok()) << rc.rpc << ": " << s;
+    // Strangers and the denied first, then the allowed (whose calls may change things).
+    for (int pass = 0; pass < 2; ++pass) {
+      for (size_t i = 0; i < std::size(callers); ++i) {
+        bool allowed = rc.want[i] == 'A';
+        if (i == owner || allowed != (pass == 1)) continue;
+        std::string resp;
+        absl::Status got = rc.call(env, callers[i], o, rid, &resp);
+        EXPECT_EQ(Classify(got), rc.want[i])
+            << rc.rpc << " replayed by " << callers[i].name << ": " << got;
+        if (got.ok()) {
+          EXPECT_NE(resp, first) << rc.rpc << ": " << callers[i].name
+                                 << " got the owner's stored response";
+        }
+      }
+    }
+    // The owner's own retry is still answered from the record.
+    std::string again;
+    ASSERT_TRUE(rc.call(env, callers[owner], o, rid, &again).ok()) << rc.rpc;
+    EXPECT_EQ(again, first) << rc.rpc << ": the owner's retry was not a replay";
   }
 }
 

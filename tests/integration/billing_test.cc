@@ -261,6 +261,7 @@ TEST_F(BillingTest, WithoutAnAcceptedQuoteTheEventWaitsThenIsInvoicedOnAcceptanc
   ASSERT_TRUE(Call(bill, &BStub::CreateQuote, kAdmin, again, &q2).ok());
   bv1::QuoteActionRequest act;
   act.set_name(q2.name());
+  ASSERT_TRUE(Call(bill, &BStub::SendQuote, kAdmin, act, &q2).ok());
   EXPECT_EQ(ErrorReason(Call(bill, &BStub::AcceptQuote, kAdmin, act, &q2)),
             "QUOTE_ALREADY_ACCEPTED");
 }
@@ -452,14 +453,142 @@ TEST_F(BillingTest, InvoicesAreNumberedIssuedPaidVoidedAndExported) {
   EXPECT_TRUE(absl::StartsWith(
       csv.content(),
       "収支区分,管理番号,発生日,決済期日,取引先,勘定科目,税区分,金額,税額,備考\r\n"));
-  EXPECT_TRUE(
-      absl::StrContains(csv.content(),
-                        "収入,INV-0001,2026/11/26,2026/12/"
-                        "31,株式会社デモ,売上高,課税売上10%,44000,4000,請求書 INV-0001\r\n"))
+  EXPECT_TRUE(absl::StrContains(
+      csv.content(),
+      "収入,INV-0001,2026/11/26,2026/12/"
+      "31,株式会社デモ,売上高,課税売上10%,44000,4000,請求書 INV-0001 入金 44000円\r\n"))
       << csv.content();
   EXPECT_FALSE(absl::StrContains(csv.content(), "INV-0002"));
   *ex.mutable_to() = Day(2026, 10, 1);
   EXPECT_EQ(Call(bill, &BStub::ExportInvoices, kAdmin, ex, &csv).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(BillingTest, WrongPaymentsAreReversedAndRefundsRecordedNeverDeleted) {
+  SetUpIssuer(false);
+  v1::Engagement e = NewEngagement();
+  bv1::RecordBillingEventRequest req;
+  req.set_parent("tenants/t1");
+  req.set_request_id("5a1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  auto* be = req.mutable_billing_event();
+  be->set_kind(bv1::BILLING_EVENT_KIND_POST_CONTRACT_DOCUMENT_REVIEW);
+  be->set_engagement(e.name());
+  be->set_recipient_name("株式会社デモ");
+  *be->mutable_occurred_date() = Day(2026, 11, 25);
+  auto* l = be->add_lines();
+  l->set_kind(bv1::LINE_KIND_DOCUMENT_REVIEW);
+  l->set_description("文書審査");
+  l->set_quantity(1);
+  l->set_unit_price_jpy(40'000);
+  bv1::BillingEvent ev;
+  ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kAdmin, req, &ev).ok());
+  bv1::IssueInvoiceRequest issue;
+  issue.set_name(ev.invoice());
+  bv1::Invoice inv;
+  ASSERT_TRUE(Call(bill, &BStub::IssueInvoice, kAdmin, issue, &inv).ok());
+  bv1::RecordPaymentRequest pay;
+  pay.set_name(inv.name());
+  pay.set_amount_jpy(44'000);
+  *pay.mutable_paid_date() = Day(2026, 11, 26);
+  ASSERT_TRUE(Call(bill, &BStub::RecordPayment, kConsultant, pay, &inv).ok());
+  ASSERT_EQ(inv.state(), bv1::INVOICE_STATE_PAID);
+
+  // The payment was another customer's: reversed (admin only), kept, marked.
+  bv1::ReversePaymentRequest rev;
+  rev.set_name(inv.name());
+  rev.set_payment_id(inv.payments(0).id());
+  rev.set_reason("他社の入金を誤って記録");
+  rev.set_request_id("6b1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  EXPECT_EQ(Call(bill, &BStub::ReversePayment, kConsultant, rev, &inv).code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(Call(bill, &BStub::ReversePayment, kAdmin, rev, &inv).ok());
+  EXPECT_EQ(inv.state(), bv1::INVOICE_STATE_ISSUED);
+  EXPECT_EQ(inv.balance_jpy(), 44'000);
+  ASSERT_EQ(inv.payments_size(), 1);
+  EXPECT_TRUE(inv.payments(0).reversed());
+  EXPECT_EQ(inv.payments(0).reversed_by(), kAdmin.subject());
+  bv1::Invoice again;
+  ASSERT_TRUE(Call(bill, &BStub::ReversePayment, kAdmin, rev, &again).ok());  // retry: replayed
+  EXPECT_EQ(again.etag(), inv.etag());
+  rev.clear_request_id();
+  EXPECT_EQ(ErrorReason(Call(bill, &BStub::ReversePayment, kAdmin, rev, &again)),
+            "PAYMENT_REVERSED");
+
+  // Paid for real, then paid back: the refund opens the way to voiding it.
+  ASSERT_TRUE(Call(bill, &BStub::RecordPayment, kAdmin, pay, &inv).ok());
+  bv1::VoidInvoiceRequest vr;
+  vr.set_name(inv.name());
+  vr.set_reason("誤請求");
+  EXPECT_EQ(ErrorReason(Call(bill, &BStub::VoidInvoice, kAdmin, vr, &inv)), "INVOICE_STATE");
+  bv1::RecordRefundRequest rf;
+  rf.set_name(inv.name());
+  rf.set_amount_jpy(44'001);
+  *rf.mutable_refund_date() = Day(2026, 11, 26);
+  rf.set_reason("誤請求のため返金");
+  rf.set_request_id("7c1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  EXPECT_EQ(Call(bill, &BStub::RecordRefund, kAdmin, rf, &inv).code(),
+            absl::StatusCode::kInvalidArgument);
+  rf.set_amount_jpy(44'000);
+  ASSERT_TRUE(Call(bill, &BStub::RecordRefund, kAdmin, rf, &inv).ok());
+  ASSERT_TRUE(Call(bill, &BStub::RecordRefund, kAdmin, rf, &inv).ok());  // retry: replayed
+  EXPECT_EQ(inv.refunds_size(), 1);
+  EXPECT_EQ(inv.refunded_jpy(), 44'000);
+  EXPECT_EQ(inv.paid_jpy(), 0);
+  EXPECT_EQ(inv.payments_size(), 2);
+
+  // The export shows what happened to the money.
+  bv1::ExportInvoicesRequest ex;
+  ex.set_parent("tenants/t1");
+  *ex.mutable_from() = Day(2026, 11, 1);
+  *ex.mutable_to() = Day(2026, 11, 30);
+  bv1::ExportInvoicesResponse csv;
+  ASSERT_TRUE(Call(bill, &BStub::ExportInvoices, kAdmin, ex, &csv).ok());
+  EXPECT_TRUE(absl::StrContains(csv.content(), "入金 44000円 入金取消 44000円 返金 44000円"))
+      << csv.content();
+  EXPECT_TRUE(absl::StrContains(
+      csv.content(), "支出," + inv.number() +
+                         "-R1,2026/11/26,,株式会社デモ,売上高,対象外,44000,0,返金 請求書 " +
+                         inv.number() + " 誤請求のため返金\r\n"))
+      << csv.content();
+  ASSERT_TRUE(Call(bill, &BStub::VoidInvoice, kAdmin, vr, &inv).ok());
+  EXPECT_EQ(inv.state(), bv1::INVOICE_STATE_VOID);
+}
+
+TEST_F(BillingTest, BillingEventsAreListedPerEngagement) {
+  v1::Engagement a = NewEngagement();
+  v1::Engagement b = NewEngagement();
+  for (int i = 0; i < 3; ++i) {
+    bv1::RecordBillingEventRequest req;
+    req.set_parent("tenants/t1");
+    req.set_request_id(absl::StrCat("0000000", i, "-1b4d-4e8a-9c61-0a2b3c4d5e6f"));
+    auto* be = req.mutable_billing_event();
+    be->set_kind(bv1::BILLING_EVENT_KIND_POST_CONTRACT_DOCUMENT_REVIEW);
+    be->set_engagement(i == 1 ? b.name() : a.name());
+    be->set_recipient_name("株式会社デモ");
+    *be->mutable_occurred_date() = Day(2026, 11, 25);
+    auto* l = be->add_lines();
+    l->set_kind(bv1::LINE_KIND_DOCUMENT_REVIEW);
+    l->set_description("文書審査");
+    l->set_quantity(1);
+    l->set_unit_price_jpy(30'000);
+    bv1::BillingEvent out;
+    ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kAdmin, req, &out).ok());
+  }
+  bv1::ListBillingEventsRequest list;
+  list.set_parent("tenants/t1");
+  list.set_engagement(a.name());
+  bv1::ListBillingEventsResponse resp;
+  ASSERT_TRUE(Call(bill, &BStub::ListBillingEvents, kAdmin, list, &resp).ok());
+  ASSERT_EQ(resp.billing_events_size(), 2);
+  for (const auto& ev : resp.billing_events()) EXPECT_EQ(ev.engagement(), a.name());
+  list.set_engagement(b.name());
+  ASSERT_TRUE(Call(bill, &BStub::ListBillingEvents, kAdmin, list, &resp).ok());
+  EXPECT_EQ(resp.billing_events_size(), 1);
+  list.set_engagement("tenants/t2/engagements/x");
+  EXPECT_EQ(Call(bill, &BStub::ListBillingEvents, kAdmin, list, &resp).code(),
+            absl::StatusCode::kNotFound);
+  list.set_engagement("nonsense");
+  EXPECT_EQ(Call(bill, &BStub::ListBillingEvents, kAdmin, list, &resp).code(),
             absl::StatusCode::kInvalidArgument);
 }
 

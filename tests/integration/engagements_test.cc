@@ -345,7 +345,10 @@ TEST_F(EngagementsMetricsTest, WholeLifecycleWritesStage1EventAtomically) {
   fr.mutable_finding()->set_clause("A.5.15");
   fr.mutable_finding()->set_description("アクセス制御方針が未承認");
   v1::Finding concern;
-  ASSERT_TRUE(env.Call(&Stub::CreateFinding, client, fr, &concern).ok());
+  // Stage-1 findings are the certification body's verdict: the office records them.
+  EXPECT_EQ(env.Call(&Stub::CreateFinding, client, fr, &concern).code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(env.Call(&Stub::CreateFinding, kConsultant, fr, &concern).ok());
   EXPECT_EQ(concern.state(), v1::FINDING_STATE_OPEN);
   EXPECT_EQ(Get(e.name()).open_findings(), 1);
   v1::RecordManagementReviewRequest mr;
@@ -379,16 +382,31 @@ TEST_F(EngagementsMetricsTest, WholeLifecycleWritesStage1EventAtomically) {
   reg.set_certificate_number("JQA-IM0001");
   EXPECT_EQ(ErrorReason(env.Call(&Stub::RecordRegistration, kConsultant, reg, &out)),
             "PHASE_GATE_NOT_MET");
+  // The client proposes its corrective action and evidence; closing is the office's act.
   v1::UpdateFindingRequest uf;
   uf.mutable_finding()->set_name(major.name());
-  uf.mutable_finding()->set_state(v1::FINDING_STATE_CLOSED);
   uf.mutable_finding()->set_corrective_action("リスク評価手順を改訂");
-  uf.mutable_update_mask()->add_paths("state");
+  uf.mutable_finding()->set_evidence("改訂版手順書 v2.0 と教育記録");
   uf.mutable_update_mask()->add_paths("corrective_action");
+  uf.mutable_update_mask()->add_paths("evidence");
+  v1::Finding proposed;
+  ASSERT_TRUE(env.Call(&Stub::UpdateFinding, client, uf, &proposed).ok());
+  EXPECT_EQ(proposed.state(), v1::FINDING_STATE_OPEN);
+  EXPECT_EQ(proposed.evidence(), "改訂版手順書 v2.0 と教育記録");
+  v1::UpdateFindingRequest close;
+  close.mutable_finding()->set_name(major.name());
+  close.mutable_finding()->set_state(v1::FINDING_STATE_CLOSED);
+  close.mutable_update_mask()->add_paths("state");
   v1::Finding closed;
-  ASSERT_TRUE(env.Call(&Stub::UpdateFinding, client, uf, &closed).ok());
+  EXPECT_EQ(env.Call(&Stub::UpdateFinding, client, close, &closed).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Get(e.name()).open_major_findings(), 1);
+  ASSERT_TRUE(env.Call(&Stub::UpdateFinding, kConsultant, close, &closed).ok());
   EXPECT_EQ(closed.state(), v1::FINDING_STATE_CLOSED);
-  EXPECT_EQ(closed.etag(), "2");
+  EXPECT_EQ(closed.closed_by(), kConsultant.subject());
+  EXPECT_TRUE(closed.has_close_time());
+  EXPECT_EQ(closed.corrective_action(), "リスク評価手順を改訂");
+  EXPECT_EQ(closed.etag(), "3");
   EXPECT_EQ(closed.description(), "アクセス制御方針が未承認");
   EXPECT_EQ(Get(e.name()).open_major_findings(), 0);
   v1::ListFindingsRequest lf;

@@ -54,6 +54,7 @@ absl::StatusOr<std::string> Stage1ReadyEngagement(EStub& engagements, BStub& bil
   if (auto s = CallAs(billing, &BStub::CreateQuote, admin, q, &quote); !s.ok()) return s;
   bv1::QuoteActionRequest act;
   act.set_name(quote.name());
+  if (auto s = CallAs(billing, &BStub::SendQuote, admin, act, &quote); !s.ok()) return s;
   if (auto s = CallAs(billing, &BStub::AcceptQuote, admin, act, &quote); !s.ok()) return s;
   return e.name();
 }

@@ -158,6 +158,61 @@ TEST(Quotes, MoveThroughTheirStates) {
   EXPECT_FALSE(MoveQuote(q, v1::QUOTE_STATE_REJECTED, today).ok());
 }
 
+TEST(Quotes, OnlyASentQuoteIsAccepted) {
+  v1::Quote q;
+  q.set_state(v1::QUOTE_STATE_DRAFT);
+  *q.mutable_valid_until() = ToDate(absl::CivilDay(2026, 12, 31));
+  absl::CivilDay today(2026, 11, 26);
+  absl::Status s = MoveQuote(q, v1::QUOTE_STATE_ACCEPTED, today);
+  EXPECT_EQ(ErrorReason(s), "QUOTE_STATE") << s;
+  EXPECT_EQ(q.state(), v1::QUOTE_STATE_DRAFT);
+  EXPECT_TRUE(MoveQuote(q, v1::QUOTE_STATE_REJECTED, today).ok());  // a draft is withdrawn
+}
+
+TEST(Payments, AReversedPaymentReopensTheInvoiceAndStaysRecorded) {
+  v1::Invoice inv = DraftInvoice("n", "e", "r", {L(1, 100000)}, Issuer(), {}, kNow);
+  ASSERT_TRUE(Issue(inv, absl::CivilDay(2026, 11, 26), Issuer(), kNow).ok());
+  int64_t due = inv.balance_jpy();
+  ASSERT_TRUE(RecordPayment(inv, due, absl::CivilDay(2026, 11, 26), "kenji", kNow).ok());
+  ASSERT_EQ(inv.state(), v1::INVOICE_STATE_PAID);
+  EXPECT_EQ(inv.payments(0).id(), "1");
+  EXPECT_EQ(ErrorReason(ReversePayment(inv, "2", "x", "admin", kNow)), "NOT_FOUND");
+  ASSERT_TRUE(ReversePayment(inv, "1", "別の取引先の入金を誤って記録", "admin", kNow).ok());
+  EXPECT_EQ(inv.state(), v1::INVOICE_STATE_ISSUED);
+  EXPECT_EQ(inv.paid_jpy(), 0);
+  EXPECT_EQ(inv.balance_jpy(), due);
+  ASSERT_EQ(inv.payments_size(), 1);  // never deleted
+  EXPECT_TRUE(inv.payments(0).reversed());
+  EXPECT_EQ(inv.payments(0).reversed_by(), "admin");
+  EXPECT_EQ(ErrorReason(ReversePayment(inv, "1", "again", "admin", kNow)), "PAYMENT_REVERSED");
+  // Nothing received any more: the invoice can be voided.
+  EXPECT_TRUE(Void(inv, "誤請求", kNow).ok());
+}
+
+TEST(Payments, ARefundIsBoundedByWhatWasReceived) {
+  v1::Invoice inv = DraftInvoice("n", "e", "r", {L(1, 100000)}, Issuer(), {}, kNow);
+  ASSERT_TRUE(Issue(inv, absl::CivilDay(2026, 11, 26), Issuer(), kNow).ok());
+  int64_t due = inv.balance_jpy();
+  ASSERT_TRUE(RecordPayment(inv, due, absl::CivilDay(2026, 11, 26), "kenji", kNow).ok());
+  EXPECT_EQ(ErrorReason(Void(inv, "誤請求", kNow)), "INVOICE_STATE");  // paid
+  absl::CivilDay day(2026, 11, 26);
+  EXPECT_FALSE(RecordRefund(inv, due + 1, day, "返金", "admin", kNow).ok());
+  EXPECT_FALSE(RecordRefund(inv, 0, day, "返金", "admin", kNow).ok());
+  EXPECT_FALSE(RecordRefund(inv, 1, absl::CivilDay(2027, 1, 1), "返金", "admin", kNow).ok());
+  ASSERT_TRUE(RecordRefund(inv, 1000, day, "一部返金", "admin", kNow).ok());
+  EXPECT_EQ(inv.state(), v1::INVOICE_STATE_ISSUED);
+  EXPECT_EQ(inv.paid_jpy(), due - 1000);
+  EXPECT_EQ(inv.refunded_jpy(), 1000);
+  EXPECT_EQ(inv.balance_jpy(), 1000);
+  // The payment was partly refunded: reversing it whole would pay back twice.
+  EXPECT_EQ(ErrorReason(ReversePayment(inv, "1", "x", "admin", kNow)), "REFUNDED");
+  ASSERT_TRUE(RecordRefund(inv, due - 1000, day, "全額返金", "admin", kNow).ok());
+  EXPECT_EQ(inv.paid_jpy(), 0);
+  EXPECT_EQ(inv.refunds_size(), 2);
+  EXPECT_EQ(inv.refunds(1).id(), "2");
+  EXPECT_TRUE(Void(inv, "誤請求", kNow).ok());
+}
+
 TEST(Lines, BadAmountsAreNamed) {
   google::protobuf::RepeatedPtrField<v1::Line> lines;
   *lines.Add() = L(0, 50'000);

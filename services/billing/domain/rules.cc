@@ -83,8 +83,10 @@ v1::QuoteState EffectiveQuoteState(const v1::Quote& q, absl::CivilDay today) {
 
 absl::Status MoveQuote(v1::Quote& q, v1::QuoteState to, absl::CivilDay today) {
   v1::QuoteState from = EffectiveQuoteState(q, today);
+  // A client accepts only a quote it was sent; a draft may be withdrawn (rejected).
   bool ok = (to == v1::QUOTE_STATE_SENT && from == v1::QUOTE_STATE_DRAFT) ||
-            ((to == v1::QUOTE_STATE_ACCEPTED || to == v1::QUOTE_STATE_REJECTED) &&
+            (to == v1::QUOTE_STATE_ACCEPTED && from == v1::QUOTE_STATE_SENT) ||
+            (to == v1::QUOTE_STATE_REJECTED &&
              (from == v1::QUOTE_STATE_DRAFT || from == v1::QUOTE_STATE_SENT));
   if (!ok) {
     return FailedPrecondition("QUOTE_STATE", "a " + v1::QuoteState_Name(from) +
@@ -149,7 +151,8 @@ absl::Status Void(v1::Invoice& inv, const std::string& reason, absl::Time now) {
         "INVOICE_STATE", "a " + v1::InvoiceState_Name(inv.state()) + " invoice cannot be voided");
   }
   if (inv.paid_jpy() > 0) {
-    return FailedPrecondition("INVOICE_PAID", "payments were recorded; refund them first");
+    return FailedPrecondition("INVOICE_PAID",
+                              "money was received; refund it (or reverse a wrong payment) first");
   }
   inv.set_state(v1::INVOICE_STATE_VOID);
   inv.set_void_reason(reason);
@@ -170,6 +173,7 @@ absl::Status RecordPayment(v1::Invoice& inv, int64_t amount, absl::CivilDay paid
   }
   if (paid_date > TokyoDay(now)) return InvalidArgument("paid_date", "is in the future");
   v1::Payment* p = inv.add_payments();
+  p->set_id(std::to_string(inv.payments_size()));
   p->set_amount_jpy(amount);
   *p->mutable_paid_date() = ToDate(paid_date);
   p->set_recorded_by(by);
@@ -178,6 +182,68 @@ absl::Status RecordPayment(v1::Invoice& inv, int64_t amount, absl::CivilDay paid
   inv.set_balance_jpy(inv.balance_jpy() - amount);
   if (inv.balance_jpy() == 0) inv.set_state(v1::INVOICE_STATE_PAID);
   *inv.mutable_update_time() = Ts(now);
+  return absl::OkStatus();
+}
+
+namespace {
+// Paid moved down by `amount`: the balance follows, a paid invoice is open again.
+void Reopen(v1::Invoice& inv, int64_t amount, absl::Time now) {
+  inv.set_paid_jpy(inv.paid_jpy() - amount);
+  inv.set_balance_jpy(inv.balance_jpy() + amount);
+  if (inv.state() == v1::INVOICE_STATE_PAID && inv.balance_jpy() > 0) {
+    inv.set_state(v1::INVOICE_STATE_ISSUED);
+  }
+  *inv.mutable_update_time() = Ts(now);
+}
+
+absl::Status RequireReceivable(const v1::Invoice& inv) {
+  if (inv.state() != v1::INVOICE_STATE_ISSUED && inv.state() != v1::INVOICE_STATE_PAID) {
+    return FailedPrecondition(
+        "INVOICE_STATE", "a " + v1::InvoiceState_Name(inv.state()) + " invoice has no payments");
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status ReversePayment(v1::Invoice& inv, const std::string& payment_id,
+                            const std::string& reason, const std::string& by, absl::Time now) {
+  if (auto s = RequireReceivable(inv); !s.ok()) return s;
+  v1::Payment* p = nullptr;
+  for (auto& candidate : *inv.mutable_payments()) {
+    if (candidate.id() == payment_id) p = &candidate;
+  }
+  if (p == nullptr) return NotFound("payment " + payment_id);
+  if (p->reversed()) return FailedPrecondition("PAYMENT_REVERSED", "the payment was reversed");
+  if (p->amount_jpy() > inv.paid_jpy()) {
+    return FailedPrecondition("REFUNDED",
+                              "part of this payment was refunded; the rest cannot be reversed");
+  }
+  p->set_reversed(true);
+  p->set_reversal_reason(reason);
+  p->set_reversed_by(by);
+  *p->mutable_reverse_time() = Ts(now);
+  Reopen(inv, p->amount_jpy(), now);
+  return absl::OkStatus();
+}
+
+absl::Status RecordRefund(v1::Invoice& inv, int64_t amount, absl::CivilDay refund_date,
+                          const std::string& reason, const std::string& by, absl::Time now) {
+  if (auto s = RequireReceivable(inv); !s.ok()) return s;
+  if (amount <= 0) return InvalidArgument("amount_jpy", "must be positive");
+  if (amount > inv.paid_jpy()) {
+    return InvalidArgument("amount_jpy",
+                           absl::StrCat("above the ", inv.paid_jpy(), " yen received"));
+  }
+  if (refund_date > TokyoDay(now)) return InvalidArgument("refund_date", "is in the future");
+  v1::Refund* r = inv.add_refunds();
+  r->set_id(std::to_string(inv.refunds_size()));
+  r->set_amount_jpy(amount);
+  *r->mutable_refund_date() = ToDate(refund_date);
+  r->set_reason(reason);
+  r->set_recorded_by(by);
+  *r->mutable_record_time() = Ts(now);
+  inv.set_refunded_jpy(inv.refunded_jpy() + amount);
+  Reopen(inv, amount, now);
   return absl::OkStatus();
 }
 

@@ -34,11 +34,19 @@ v1::Invoice DraftInvoice(const std::string& name, const std::string& engagement,
 // are fixed on it (the caller allocates the number in the same atomic step).
 absl::Status Issue(v1::Invoice& inv, absl::CivilDay issue_date, const v1::BillingSettings& settings,
                    absl::Time now);
-// Issued (nothing paid) → void, with a reason. Paid invoices are not voided.
+// Issued (nothing paid, or every payment reversed or refunded) → void, with a
+// reason.
 absl::Status Void(v1::Invoice& inv, const std::string& reason, absl::Time now);
 // A payment of 1..balance yen; the full balance → paid.
 absl::Status RecordPayment(v1::Invoice& inv, int64_t amount_jpy, absl::CivilDay paid_date,
                            const std::string& by, absl::Time now);
+// Marks payment `payment_id` reversed (recorded by mistake): paid goes down,
+// the balance up, a paid invoice reads issued again. Never deletes it.
+absl::Status ReversePayment(v1::Invoice& inv, const std::string& payment_id,
+                            const std::string& reason, const std::string& by, absl::Time now);
+// Money paid back: 1..paid yen; paid goes down, the balance up.
+absl::Status RecordRefund(v1::Invoice& inv, int64_t amount_jpy, absl::CivilDay refund_date,
+                          const std::string& reason, const std::string& by, absl::Time now);
 bool IsOverdue(const v1::Invoice& inv, absl::CivilDay today);
 
 }  // namespace certpath::billing::domain

@@ -215,7 +215,12 @@ absl::StatusOr<v1::Task> UpdateTask(v1::Engagement& e, const Principal& by,
                                 ? "this task belongs to the client company (貴社)"
                                 : "this task belongs to the office (当オフィス)");
   }
-  if (auto s = RequireActive(e, now); !s.ok()) return s;
+  // A certified engagement stays open for the certification phase's own
+  // closing tasks (登録証を受領, 支援契約の終了 …): its checklist can read complete.
+  bool closing = t->phase == v1::PHASE_CERTIFICATION && e.state() == v1::ENGAGEMENT_STATE_CERTIFIED;
+  if (!closing) {
+    if (auto s = RequireActive(e, now); !s.ok()) return s;
+  }
   if (t->phase > e.phase()) {
     return FailedPrecondition("PHASE_NOT_REACHED",
                               "the task belongs to " + PhaseName(t->phase) + ", not reached yet");
@@ -317,6 +322,19 @@ absl::Status RecordRegistration(v1::Engagement& e, const Principal& by, absl::Ci
   if (start) *e.mutable_support_end() = ToDate(SupportEnd(*start, date));
   RecordTransition(e, v1::PHASE_CERTIFICATION, by, blockers, override_reason, now);
   e.set_state(v1::ENGAGEMENT_STATE_CERTIFIED);
+  // Recording the registration is the receipt of the certificate: its task is done, recorded.
+  v1::TaskState* received = FindTaskState(e, kCertificateTask);
+  if (received == nullptr) {
+    received = e.add_task_states();
+    received->set_task_id(kCertificateTask);
+  }
+  received->set_status(v1::TASK_STATUS_DONE);
+  received->set_updated_by(by.subject());
+  received->set_note(certificate_number.empty()
+                         ? "登録の記録により完了 (recorded with the registration)"
+                         : "登録の記録により完了 (recorded with the registration): 登録番号 " +
+                               certificate_number);
+  *received->mutable_update_time() = ToTimestamp(now);
   Touch(e, now);
   return absl::OkStatus();
 }
@@ -331,6 +349,67 @@ absl::Status Terminate(v1::Engagement& e, const Principal& by, const std::string
   e.set_termination_reason(reason);
   Touch(e, now);
   return absl::OkStatus();
+}
+
+// ------------------------------------------------------------ finding policy
+
+namespace {
+bool OfficeSide(const Principal& p) {
+  return p.role() == Principal::ROLE_OFFICE_ADMIN || p.role() == Principal::ROLE_CONSULTANT ||
+         p.role() == Principal::ROLE_SERVICE;
+}
+}  // namespace
+
+const std::vector<FindingFieldRule>& FindingFieldRules() {
+  static const std::vector<FindingFieldRule> kRules = {
+      {"source", false},  {"grade", false},
+      {"clause", false},  {"description", false},
+      {"advice", false},  {"corrective_action_due", false},
+      {"state", false},   {"corrective_action", true},
+      {"evidence", true},
+  };
+  return kRules;
+}
+
+absl::Status CheckFindingCreate(const Principal& by, const v1::Finding& f) {
+  if (OfficeSide(by)) return absl::OkStatus();
+  if (f.source() != v1::FINDING_SOURCE_INTERNAL_AUDIT) {
+    return PermissionDenied(
+        "findings of the certification body's audits are its verdict: office staff record them; "
+        "the client and partners record internal-audit findings");
+  }
+  if (f.state() == v1::FINDING_STATE_CLOSED) {
+    return PermissionDenied("closing a finding is the office's act");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFindingUpdate(const Principal& by, const google::protobuf::FieldMask& mask) {
+  if (OfficeSide(by)) return absl::OkStatus();
+  for (const auto& path : mask.paths()) {
+    for (const auto& rule : FindingFieldRules()) {
+      if (rule.path == path && !rule.audited_side_may_write) {
+        return PermissionDenied(
+            path == "state" ? std::string("closing or reopening a finding is the office's act")
+                            : "finding." + path +
+                                  " is recorded by the office; the audited side proposes "
+                                  "corrective_action and evidence");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+void RecordFindingClosure(const v1::Finding* before, v1::Finding& after, const Principal& by,
+                          absl::Time now) {
+  bool was_closed = before != nullptr && before->state() == v1::FINDING_STATE_CLOSED;
+  if (after.state() == v1::FINDING_STATE_CLOSED && !was_closed) {
+    after.set_closed_by(by.subject());
+    *after.mutable_close_time() = ToTimestamp(now);
+  } else if (after.state() != v1::FINDING_STATE_CLOSED) {
+    after.clear_closed_by();
+    after.clear_close_time();
+  }
 }
 
 void ApplyFindingChange(v1::Engagement& e, const v1::Finding* before, const v1::Finding& after) {

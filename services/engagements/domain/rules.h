@@ -44,6 +44,7 @@ absl::Status AdvancePhase(v1::Engagement& e, const Principal& by,
                           const std::string& override_reason, absl::Time now);
 
 // Sets a task's status. Client tasks only by the client, office tasks only by the office.
+// Needs an active engagement, except the certification phase's tasks of a certified one.
 absl::StatusOr<v1::Task> UpdateTask(v1::Engagement& e, const Principal& by,
                                     const std::string& task_id, v1::TaskStatus status,
                                     const std::string& note, absl::Time now);
@@ -62,13 +63,37 @@ absl::Status RecordManagementReview(v1::Engagement& e, const Principal& by, absl
                                     bool approved, const std::string& instructions, absl::Time now);
 
 // Registration certificate received: operation 3 → certification, certified,
-// support ends at the registration date (if earlier than start + 18 months).
+// support ends at the registration date (if earlier than start + 18 months),
+// and the certificate task (kCertificateTask) is done. The certification
+// phase's tasks stay open to UpdateTask on the certified engagement.
 absl::Status RecordRegistration(v1::Engagement& e, const Principal& by, absl::CivilDay date,
                                 const std::string& certificate_number,
                                 const std::string& override_reason, absl::Time now);
 
 absl::Status Terminate(v1::Engagement& e, const Principal& by, const std::string& reason,
                        absl::Time now);
+
+// The task that recording the registration completes (登録証を受領).
+inline constexpr char kCertificateTask[] = "cert-c-certificate";
+
+// Who writes which part of a finding. The source and grade are the
+// certification body's verdict and the office records them (as it does the
+// clause, description, advice and due date); the audited side (the client, a
+// listed partner) proposes the corrective action and its evidence; closing or
+// reopening a finding is the office's act, recorded (closed_by, close_time).
+struct FindingFieldRule {
+  const char* path;
+  bool audited_side_may_write;
+};
+const std::vector<FindingFieldRule>& FindingFieldRules();
+// Office staff create any finding; the audited side only OPEN internal-audit
+// findings (its own internal audit). PERMISSION_DENIED otherwise.
+absl::Status CheckFindingCreate(const Principal& by, const v1::Finding& f);
+// PERMISSION_DENIED naming the first masked path the principal may not write.
+absl::Status CheckFindingUpdate(const Principal& by, const google::protobuf::FieldMask& mask);
+// Sets closed_by / close_time when the finding becomes CLOSED; clears them on reopening.
+void RecordFindingClosure(const v1::Finding* before, v1::Finding& after, const Principal& by,
+                          absl::Time now);
 
 // Keeps the engagement's open-finding counters in step with a finding change
 // (`before` null on create).
