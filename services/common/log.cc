@@ -39,6 +39,21 @@ void SetMinLevel(Level level) {
   min_level = level;
 }
 
+bool Enabled(Level level) {
+  std::lock_guard<std::mutex> lock(mu);
+  return level >= min_level;
+}
+
+bool ParseLevel(absl::string_view name, Level* level) {
+  for (Level l : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {
+    if (name == LevelName(l)) {
+      *level = l;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string JsonEscape(absl::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);

@@ -13,6 +13,9 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 
 void SetService(std::string service);
 void SetMinLevel(Level level);
+bool Enabled(Level level);
+// "debug", "info", "warn", "error"; false when unknown.
+bool ParseLevel(absl::string_view name, Level* level);
 
 using Field = std::pair<absl::string_view, absl::string_view>;
 void Write(Level level, absl::string_view msg, std::initializer_list<Field> fields = {});

@@ -5,7 +5,13 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
 
@@ -63,20 +69,113 @@ int WaitForTerminationSignal() {
   return sig;
 }
 
-grpc::ServerUnaryReactor* Dispatcher::Run(grpc::CallbackServerContext* ctx, Handler handler) {
+namespace {
+bool IsRead(absl::string_view method) {
+  return absl::StartsWith(method, "Get") || absl::StartsWith(method, "List");
+}
+
+std::string RequestIdOf(const google::protobuf::Message& m) {
+  const auto* f = m.GetDescriptor()->FindFieldByName("request_id");
+  if (f == nullptr || f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING ||
+      f->is_repeated()) {
+    return "";
+  }
+  std::string id = m.GetReflection()->GetString(m, f);
+  return id.size() <= 64 ? id : "";
+}
+
+bool IsHex(absl::string_view s) {
+  for (char c : s) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+}  // namespace
+
+std::string TraceIdFromContext(const grpc::ServerContextBase& ctx) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find("traceparent");
+  if (it != md.end()) {
+    // version "-" trace-id (32 hex) "-" parent-id "-" flags
+    absl::string_view v(it->second.data(), it->second.size());
+    if (v.size() >= 55 && v[2] == '-' && v[35] == '-' && IsHex(v.substr(3, 32))) {
+      return std::string(v.substr(3, 32));
+    }
+  }
+  it = md.find("x-request-id");
+  if (it != md.end() && it->second.size() <= 64) {
+    absl::string_view v(it->second.data(), it->second.size());
+    bool safe = std::all_of(v.begin(), v.end(), [](char c) {
+      return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    });
+    if (safe) return std::string(v);
+  }
+  return "";
+}
+
+void Dispatcher::LogCall(const char* method, const absl::Status& status, const Principal* p,
+                         const std::string& request_id, const std::string& trace_id,
+                         absl::Duration latency) {
+  log::Level level = log::Level::kInfo;
+  if (!status.ok()) {
+    bool server_fault = status.code() == absl::StatusCode::kInternal ||
+                        status.code() == absl::StatusCode::kUnknown ||
+                        status.code() == absl::StatusCode::kDataLoss;
+    level = server_fault ? log::Level::kError : log::Level::kWarn;
+  } else if (IsRead(method)) {
+    bool sampled = read_sample_every_ > 0 && reads_.fetch_add(1, std::memory_order_relaxed) %
+                                                     static_cast<uint64_t>(read_sample_every_) ==
+                                                 0;
+    level = sampled ? log::Level::kInfo : log::Level::kDebug;
+  }
+  if (!log::Enabled(level)) return;
+  std::string code = GrpcCodeName(static_cast<int>(status.code()));
+  std::string latency_ms = absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(latency));
+  std::string reason = ErrorReason(status);
+  log::Write(level, status.ok() ? "call" : "call failed",
+             {{"method", method},
+              {"code", code},
+              {"reason", reason},
+              {"tenant", p ? absl::string_view(p->tenant()) : absl::string_view()},
+              {"subject", p ? absl::string_view(p->subject()) : absl::string_view()},
+              {"request_id", request_id},
+              {"trace_id", trace_id},
+              {"latency_ms", latency_ms}});
+}
+
+grpc::ServerUnaryReactor* Dispatcher::Run(grpc::CallbackServerContext* ctx, const char* method,
+                                          const google::protobuf::Message& request,
+                                          Handler handler) {
+  absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  std::string trace_id = TraceIdFromContext(*ctx);
+  std::string request_id = RequestIdOf(request);
   auto principal = PrincipalFromContext(*ctx, signer_, clock_);
   if (!principal.ok()) {
+    LogCall(method, principal.status(), nullptr, request_id, trace_id, absl::Now() - start);
     reactor->Finish(ToGrpcStatus(principal.status()));
     return reactor;
   }
+  auto deadline = ctx->deadline();
   bool queued =
-      executor_.Submit([reactor, handler = std::move(handler), p = *std::move(principal)]() {
-        reactor->Finish(ToGrpcStatus(handler(p)));
+      executor_.Submit([this, ctx, reactor, method, start, deadline, trace_id = std::move(trace_id),
+                        request_id, handler = std::move(handler), p = *principal]() {
+        absl::Status status;
+        if (ctx->IsCancelled()) {
+          status = absl::CancelledError("the caller went away while the call was queued");
+        } else if (std::chrono::system_clock::now() >= deadline) {
+          status = absl::DeadlineExceededError("the deadline passed while the call was queued");
+        } else {
+          status = handler(p);
+        }
+        LogCall(method, status, &p, request_id, trace_id, absl::Now() - start);
+        reactor->Finish(ToGrpcStatus(status));
       });
   if (!queued) {
-    reactor->Finish(ToGrpcStatus(
-        Error(absl::StatusCode::kResourceExhausted, "OVERLOADED", "server busy; retry later")));
+    absl::Status busy =
+        Error(absl::StatusCode::kResourceExhausted, "OVERLOADED", "server busy; retry later");
+    LogCall(method, busy, &*principal, request_id, trace_id, absl::Now() - start);
+    reactor->Finish(ToGrpcStatus(busy));
   }
   return reactor;
 }

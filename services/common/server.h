@@ -56,30 +56,51 @@ void BlockTerminationSignals();
 // Blocks until SIGTERM or SIGINT; returns the signal number.
 int WaitForTerminationSignal();
 
-// Runs unary handlers on the executor, after verifying the caller's principal.
-// The handler returns absl::Status; the reactor finishes with its gRPC form.
+// Runs unary handlers on the executor, after verifying the caller's principal,
+// and logs the call as one JSON line: every failed call (warn; error for
+// INTERNAL, UNKNOWN, DATA_LOSS) and every write (info); reads at debug, or at
+// info for one in `read_sample_every` successful reads (0 = none). The line
+// holds method, code, reason, tenant, subject, request id, trace id and
+// latency — never a token or the request's content. A call whose caller has
+// gone (cancelled, or past its deadline) while it waited in the queue is
+// dropped without running.
 class Dispatcher {
  public:
-  Dispatcher(Executor& executor, const PrincipalSigner& signer, const Clock& clock)
-      : executor_(executor), signer_(signer), clock_(clock) {}
+  Dispatcher(Executor& executor, const PrincipalSigner& signer, const Clock& clock,
+             int read_sample_every = 0)
+      : executor_(executor),
+        signer_(signer),
+        clock_(clock),
+        read_sample_every_(read_sample_every) {}
 
   using Handler = std::function<absl::Status(const Principal&)>;
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, Handler handler);
+  // `method` is the RPC's name ("GetEngagement"); names starting with Get or
+  // List are reads, every other RPC a write.
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, const char* method,
+                                const google::protobuf::Message& request, Handler handler);
 
  private:
+  void LogCall(const char* method, const absl::Status& status, const Principal* p,
+               const std::string& request_id, const std::string& trace_id, absl::Duration latency);
+
   Executor& executor_;
   const PrincipalSigner& signer_;
   const Clock& clock_;
+  const int read_sample_every_;
+  std::atomic<uint64_t> reads_{0};
 };
+
+// W3C traceparent's trace id ("" when absent or malformed), else x-request-id.
+std::string TraceIdFromContext(const grpc::ServerContextBase& ctx);
 
 // One unary RPC of a generated CallbackService, run through `dispatcher_`
 // into `svc_.Method(principal, request, response)`. For use inside the class.
-#define CERTPATH_UNARY_RPC(Method, Req, Resp)                                                    \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp) \
-      override {                                                                                 \
-    return dispatcher_.Run(ctx, [this, req, resp](const ::certpath::Principal& p) {              \
-      return svc_.Method(p, *req, resp);                                                         \
-    });                                                                                          \
+#define CERTPATH_UNARY_RPC(Method, Req, Resp)                                                      \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp)   \
+      override {                                                                                   \
+    return dispatcher_.Run(ctx, #Method, *req, [this, req, resp](const ::certpath::Principal& p) { \
+      return svc_.Method(p, *req, resp);                                                           \
+    });                                                                                            \
   }
 
 }  // namespace certpath

@@ -40,6 +40,15 @@ absl::StatusOr<HostOptions> HostOptions::FromConfig(const Config& c,
   o.server.drain = absl::Seconds(*drain);
   o.metrics_interval = absl::Seconds(*metrics_every);
   o.redis_throwaway = c.GetBool("redis-throwaway", false);
+  auto sample = c.GetInt("log-read-sample", 0);
+  if (!sample.ok()) return sample.status();
+  if (*sample < 0) return absl::InvalidArgumentError("log-read-sample: 0 or more");
+  o.log_read_sample_every = static_cast<int>(*sample);
+  log::Level level;
+  if (!log::ParseLevel(c.Get("log-level", "info"), &level)) {
+    return absl::InvalidArgumentError("log-level: debug, info, warn or error");
+  }
+  log::SetMinLevel(level);
   auto key = LoadSigningKey(c.Get("signing-key", ""), c.Get("signing-key-file", ""));
   if (!key.ok()) return key.status();
   o.signing_key = *key;
@@ -54,7 +63,7 @@ ServiceHost::ServiceHost(const HostOptions& o)
       signer_(o.signing_key),
       tokens_(o.signing_key),
       executor_(o.server.workers, o.server.max_queue),
-      dispatcher_(executor_, signer_, *clock_) {
+      dispatcher_(executor_, signer_, *clock_, o.log_read_sample_every) {
   redis_.set_round_trip_observer([](void* c) { static_cast<prometheus::Counter*>(c)->Increment(); },
                                  &metrics_.redis_round_trips());
 }
@@ -80,23 +89,34 @@ bool ServiceHost::stopping() {
 
 void ServiceHost::Guard() {
   bool was_ok = false;
+  std::string last_reason = "starting";  // logged on every change, the first one included
   absl::Time next_periodic = absl::InfinitePast();  // real time: scheduling, not business
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     lock.unlock();
     auto weak = CheckDurability(redis_);
-    bool ok = weak.ok() && (weak->empty() || options_.redis_throwaway);
+    bool durable = weak.ok() && (weak->empty() || options_.redis_throwaway);
+    bool ok = durable;
     if (ok && !was_ok) ok = records_.LoadScripts().ok();
-    if (ok != was_ok) {
+    std::string reason = ok           ? "serving"
+                         : !weak.ok() ? "unreachable"
+                         : durable    ? "scripts not loaded"
+                                      : "not durable: " + absl::StrJoin(*weak, ", ");
+    if (reason != last_reason) {
       if (ok) {
         log::Info("redis ready; serving");
       } else if (!weak.ok()) {
         log::Warn("redis unreachable; NOT_SERVING, writes refused",
                   {{"error", weak.status().message()}});
+      } else if (durable) {
+        log::Warn("redis scripts could not be loaded; NOT_SERVING, writes refused");
       } else {
         log::Warn("redis is not durable; NOT_SERVING, writes refused",
                   {{"weak", absl::StrJoin(*weak, ", ")}});
       }
+      last_reason = reason;
+    }
+    if (ok != was_ok) {
       ok ? gate_.Open() : gate_.Close();
       server_->SetServing(ok);
       was_ok = ok;

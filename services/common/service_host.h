@@ -67,10 +67,13 @@ struct HostOptions {
   absl::Duration guard_interval = absl::Seconds(2);
   absl::Duration metrics_interval = absl::Seconds(10);
   const Clock* clock = nullptr;  // null = system clock
+  // Log one in N successful reads at info (0 = reads at debug only).
+  int log_read_sample_every = 0;
 
   // Flags: listen, metrics-listen, redis-socket|redis-host+redis-port,
   // signing-key-file|signing-key, workers, drain-seconds,
-  // metrics-interval-seconds, redis-throwaway.
+  // metrics-interval-seconds, redis-throwaway, log-level (debug|info|warn|error;
+  // applied at once), log-read-sample (N).
   static absl::StatusOr<HostOptions> FromConfig(const Config& config,
                                                 const std::string& default_listen,
                                                 const std::string& default_metrics);

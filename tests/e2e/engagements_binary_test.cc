@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
@@ -86,6 +87,7 @@ TEST(EngagementsBinary, ServesCallsAndStopsCleanly) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(e.department(), "情報システム部");
   grpc::ClientContext bad;
+  bad.AddMetadata("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   bad.AddMetadata(
       kPrincipalMetadataKey,
       SignedToken(MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "x", "", "demo"), absl::Now()));
@@ -107,6 +109,28 @@ TEST(EngagementsBinary, ServesCallsAndStopsCleanly) {
   std::string logs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_TRUE(absl::StrContains(logs, R"("msg":"stopped")")) << logs;
   EXPECT_TRUE(absl::StrContains(logs, R"("service":"engagements")"));
+  // Every write and every failed call is one JSON line; reads are debug (not shown
+  // at the default level); never a token.
+  int writes = 0, failures = 0, reads = 0;
+  std::istringstream lines(logs);
+  for (std::string line; std::getline(lines, line);) {
+    if (absl::StrContains(line, R"("method":"CreateEngagement")") &&
+        absl::StrContains(line, R"("level":"info")") && absl::StrContains(line, R"("code":"OK")") &&
+        absl::StrContains(line, R"("tenant":"demo","subject":"admin@demo","request_id":")") &&
+        absl::StrContains(line, R"("latency_ms":")")) {
+      ++writes;
+    }
+    if (absl::StrContains(line, R"("method":"GetEngagement","code":"UNAUTHENTICATED")") &&
+        absl::StrContains(line, R"("level":"warn")") &&
+        absl::StrContains(line, R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736")")) {
+      ++failures;
+    }
+    if (absl::StrContains(line, R"("method":"GetEngagement","code":"OK")")) ++reads;
+  }
+  EXPECT_EQ(writes, 2) << logs;  // the seed ran twice (the second a replay)
+  EXPECT_EQ(failures, 1) << logs;
+  EXPECT_EQ(reads, 0) << logs;
+  EXPECT_FALSE(absl::StrContains(logs, token.substr(3, 40))) << "a token was logged";
 }
 
 }  // namespace

@@ -240,6 +240,139 @@ TEST_F(EngagementsTest, BadInputGetsFieldViolationsAndWritesNothing) {
             std::vector<std::string>{"status"});
 }
 
+TEST_F(EngagementsTest, UpdateClientReadsOnlyTheMaskedFields) {
+  v1::Client c = MakeClient(env);
+  v1::UpdateClientRequest req;
+  req.mutable_client()->set_name(c.name());
+  req.mutable_client()->add_departments("総務部");
+  req.mutable_client()->add_departments("情報システム部");
+  req.mutable_update_mask()->add_paths("departments");  // display_name left empty: ignored
+  v1::Client out;
+  absl::Status s = env.Call(&Stub::UpdateClient, kAdmin, req, &out);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(out.display_name(), c.display_name());
+  ASSERT_EQ(out.departments_size(), 2);
+  EXPECT_EQ(out.departments(0), "総務部");
+  EXPECT_EQ(out.contacts_size(), 1);
+  // A masked field is checked; an output-only one is refused by name.
+  req.mutable_update_mask()->add_paths("display_name");
+  EXPECT_EQ(ViolatedFields(env.Call(&Stub::UpdateClient, kAdmin, req, &out)),
+            std::vector<std::string>{"client.display_name"});
+  req.mutable_update_mask()->Clear();
+  req.mutable_update_mask()->add_paths("create_time");
+  EXPECT_EQ(ViolatedFields(env.Call(&Stub::UpdateClient, kAdmin, req, &out)),
+            std::vector<std::string>{"update_mask"});
+  req.mutable_client()->set_display_name("株式会社\u0097デモ");  // a C1 control
+  req.mutable_update_mask()->Clear();
+  req.mutable_update_mask()->add_paths("display_name");
+  EXPECT_EQ(ViolatedFields(env.Call(&Stub::UpdateClient, kAdmin, req, &out)),
+            std::vector<std::string>{"client.display_name"});
+}
+
+TEST_F(EngagementsTest, ACertifiedEngagementsChecklistCanBeCompleted) {
+  v1::Client c = MakeClient(env);
+  v1::Engagement e = MakeEngagement(env, c.name());
+  while (e.phase() < v1::PHASE_OPERATION_3) {
+    v1::AdvancePhaseRequest adv;
+    adv.set_name(e.name());
+    adv.set_override_reason("テストのため");
+    ASSERT_TRUE(env.Call(&Stub::AdvancePhase, kAdmin, adv, &e).ok());
+  }
+  v1::RecordRegistrationRequest reg;
+  reg.set_name(e.name());
+  *reg.mutable_registration_date() = Day(2026, 11, 20);
+  reg.set_certificate_number("JQA-IM0002");
+  reg.set_override_reason("審査機関の確認済み");
+  ASSERT_TRUE(env.Call(&Stub::RecordRegistration, kAdmin, reg, &e).ok());
+  ASSERT_EQ(e.state(), v1::ENGAGEMENT_STATE_CERTIFIED);
+  // Recording the registration is the receipt of the certificate.
+  v1::ListTasksRequest lt;
+  lt.set_parent(e.name());
+  lt.set_phase(v1::PHASE_CERTIFICATION);
+  v1::ListTasksResponse tasks;
+  ASSERT_TRUE(env.Call(&Stub::ListTasks, kAdmin, lt, &tasks).ok());
+  auto status_of = [&](const std::string& id) {
+    for (const auto& t : tasks.tasks()) {
+      if (t.task_id() == id) return t.status();
+    }
+    return v1::TASK_STATUS_UNSPECIFIED;
+  };
+  EXPECT_EQ(status_of("cert-c-certificate"), v1::TASK_STATUS_DONE);
+  EXPECT_EQ(status_of("cert-o-close"), v1::TASK_STATUS_OPEN);
+  // The closing tasks stay open to the certified engagement …
+  ASSERT_TRUE(Task(e.name(), "cert-o-close", kConsultant).ok());
+  ASSERT_TRUE(Task(e.name(), "cert-c-publicize", ClientOf(c)).ok());
+  ASSERT_TRUE(env.Call(&Stub::ListTasks, kAdmin, lt, &tasks).ok());
+  for (const auto& t : tasks.tasks()) {
+    if (t.required()) {
+      EXPECT_EQ(t.status(), v1::TASK_STATUS_DONE) << t.task_id();
+    }
+  }
+  // … but nothing else of it: earlier phases' tasks are closed with it.
+  EXPECT_EQ(ErrorReason(Task(e.name(), "op3-o-review", kConsultant)), "ENGAGEMENT_NOT_ACTIVE");
+}
+
+TEST_F(EngagementsTest, ClientsWithoutEngagementsAreDeletedAndPersonalDataErased) {
+  v1::Client bare = MakeClient(env, "誤登録株式会社");
+  v1::Client c = MakeClient(env);
+  v1::Engagement e = MakeEngagement(env, c.name());
+  v1::DeleteClientRequest del;
+  del.set_name(c.name());
+  del.set_reason("誤って登録");
+  v1::Client out;
+  EXPECT_EQ(ErrorReason(env.Call(&Stub::DeleteClient, kAdmin, del, &out)),
+            "CLIENT_HAS_ENGAGEMENTS");
+  EXPECT_EQ(ViolatedFields(env.Call(&Stub::DeleteClient, kAdmin, v1::DeleteClientRequest(), &out)),
+            std::vector<std::string>{"name"});
+  del.set_name(bare.name());
+  del.set_request_id("1d1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  ASSERT_TRUE(env.Call(&Stub::DeleteClient, kAdmin, del, &out).ok());
+  EXPECT_EQ(out.deleted_by(), kAdmin.subject());
+  EXPECT_EQ(out.delete_reason(), "誤って登録");
+  EXPECT_EQ(out.contacts_size(), 0);  // the tombstone keeps no personal data
+  v1::Client again;
+  ASSERT_TRUE(env.Call(&Stub::DeleteClient, kAdmin, del, &again).ok());  // retry: replayed
+  EXPECT_EQ(again.SerializeAsString(), out.SerializeAsString());
+  del.clear_request_id();
+  EXPECT_EQ(env.Call(&Stub::DeleteClient, kAdmin, del, &again).code(), absl::StatusCode::kNotFound);
+  v1::GetClientRequest get;
+  get.set_name(bare.name());
+  EXPECT_EQ(env.Call(&Stub::GetClient, kAdmin, get, &again).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(env.Call(&Stub::CreateEngagement, kAdmin, EngagementRequest(bare.name()), &e).code(),
+            absl::StatusCode::kNotFound);
+  v1::ListClientsRequest lc;
+  lc.set_parent("tenants/t1");
+  v1::ListClientsResponse clients;
+  ASSERT_TRUE(env.Call(&Stub::ListClients, kAdmin, lc, &clients).ok());
+  ASSERT_EQ(clients.clients_size(), 1);
+  EXPECT_EQ(clients.clients(0).name(), c.name());
+
+  // Erasure: the contacts' names and e-mail addresses go, the business records stay.
+  v1::EraseClientPersonalDataRequest er;
+  er.set_name(c.name());
+  er.set_reason("本人からの削除請求 (2026-11-20 受付)");
+  ASSERT_TRUE(env.Call(&Stub::EraseClientPersonalData, kAdmin, er, &out).ok());
+  ASSERT_EQ(out.contacts_size(), 1);
+  EXPECT_EQ(out.contacts(0).display_name(), "（消去済み）");
+  EXPECT_EQ(out.contacts(0).email(), "");
+  EXPECT_EQ(out.display_name(), c.display_name());
+  EXPECT_EQ(out.erased_by(), kAdmin.subject());
+  EXPECT_TRUE(out.has_erase_time());
+  v1::Engagement after = Get(e.name());
+  EXPECT_EQ(after.contact(), "（消去済み）");
+  EXPECT_EQ(after.reference_number(), e.reference_number());
+  EXPECT_EQ(after.client(), c.name());
+  // Nothing of the erased person is left in Redis.
+  EXPECT_EQ(RedisInt({"EVAL",
+                      "local n = 0 for _, k in ipairs(redis.call('KEYS', '*')) do "
+                      "if redis.call('TYPE', k).ok == 'hash' then "
+                      "for _, v in ipairs(redis.call('HVALS', k)) do "
+                      "if string.find(v, 'yamada@example', 1, true) or "
+                      "string.find(v, '山田', 1, true) then n = n + 1 end end end end return n",
+                      "0"}),
+            0);
+}
+
 TEST_F(EngagementsTest, CreateIsIdempotentByRequestId) {
   v1::Client c = MakeClient(env);
   v1::CreateEngagementRequest req = EngagementRequest(c.name());

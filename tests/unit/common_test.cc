@@ -137,6 +137,44 @@ TEST(CheckText, ReportsEveryProblemByField) {
   EXPECT_EQ(ErrorReason(s), "INVALID_ARGUMENT");
 }
 
+TEST(CheckText, RefusesC0AndC1ControlsButKeepsNewlineAndTabInLongText) {
+  FieldViolations v;
+  CheckText(v, "c1", "株式会社\u0097デモ", 50);                // C1: END OF GUARDED AREA
+  CheckText(v, "nel", "一行目\u0085二行目", 50, false, true);  // C1 NEXT LINE, even multi-line
+  CheckText(v, "del", "a\x7f", 50);
+  CheckText(v, "bell", "a\x07", 50, false, true);
+  CheckText(v, "ok1", "一行目\n\t二行目", 50, false, true);
+  CheckText(v, "ok2", "株式会社デモ\u00a0本社", 50);  // U+00A0 is not a control
+  EXPECT_EQ(ViolatedFields(v.ToStatus()), (std::vector<std::string>{"c1", "nel", "del", "bell"}));
+}
+
+TEST(ApplyUpdateMask, CopiesOnlyMaskedFieldsAndNamesRefusedPaths) {
+  using certpath::common::v1::Principal;
+  Principal to, from;
+  to.set_tenant("t1");
+  to.set_subject("old");
+  to.set_organization("org");
+  from.set_subject("new");  // tenant and organization unset in `from`
+  google::protobuf::FieldMask mask;
+  mask.add_paths("subject");
+  mask.add_paths("organization");
+  FieldViolations v;
+  ApplyUpdateMask(v, mask, {"subject", "organization"}, from, &to);
+  EXPECT_TRUE(v.empty());
+  EXPECT_EQ(to.subject(), "new");
+  EXPECT_EQ(to.organization(), "");  // masked and unset: cleared
+  EXPECT_EQ(to.tenant(), "t1");      // outside the mask: untouched
+  Principal before = to;
+  mask.add_paths("tenant");
+  mask.add_paths("nonsense");
+  ApplyUpdateMask(v, mask, {"subject", "organization"}, from, &to);
+  EXPECT_EQ(ViolatedFields(v.ToStatus()), (std::vector<std::string>{"update_mask", "update_mask"}));
+  EXPECT_EQ(to.SerializeAsString(), before.SerializeAsString());  // nothing copied
+  FieldViolations empty;
+  ApplyUpdateMask(empty, google::protobuf::FieldMask(), {"subject"}, from, &to);
+  EXPECT_FALSE(empty.empty());
+}
+
 TEST(Names, ParsesAndRejects) {
   auto ids = ParseName("name", "tenants/t1/engagements/e-1", {"tenants", "engagements"});
   ASSERT_TRUE(ids.ok());
