@@ -350,19 +350,27 @@ absl::Status EngagementService::UpdateClient(const Principal& p, const v1::Updat
   });
 }
 
-absl::Status EngagementService::DeleteClient(const Principal& p, const v1::DeleteClientRequest& req,
-                                             v1::Client* out) {
-  auto ids = ParseName("name", req.name(), {"tenants", "clients"});
+absl::StatusOr<std::vector<std::string>> EngagementService::AdminClientAction(
+    const Principal& p, const std::string& name, const std::string& reason,
+    const std::string& request_id) {
+  auto ids = ParseName("name", name, {"tenants", "clients"});
   if (!ids.ok()) return ids.status();
   if (!d::CanSeeClient(p, (*ids)[0], (*ids)[1])) return NotFound("client");
   if (p.role() != Principal::ROLE_OFFICE_ADMIN) {
-    return PermissionDenied("only an office admin deletes clients");
+    return PermissionDenied("only an office admin deletes a client or erases its personal data");
   }
   FieldViolations v;
-  CheckText(v, "reason", req.reason(), kLongText, true, true);
-  CheckRequestId(v, req.request_id());
+  CheckText(v, "reason", reason, kLongText, true, true);
+  CheckRequestId(v, request_id);
   if (auto s = v.ToStatus(); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
+  return ids;
+}
+
+absl::Status EngagementService::DeleteClient(const Principal& p, const v1::DeleteClientRequest& req,
+                                             v1::Client* out) {
+  auto ids = AdminClientAction(p, req.name(), req.reason(), req.request_id());
+  if (!ids.ok()) return ids.status();
   Idem idem = MakeIdem(p, (*ids)[0], req.request_id(), req);
   // A retry of a delete that went through answers with its tombstone.
   auto replay = store_.ReadReplay(idem);
@@ -396,17 +404,8 @@ absl::Status EngagementService::DeleteClient(const Principal& p, const v1::Delet
 
 absl::Status EngagementService::EraseClientPersonalData(
     const Principal& p, const v1::EraseClientPersonalDataRequest& req, v1::Client* out) {
-  auto ids = ParseName("name", req.name(), {"tenants", "clients"});
+  auto ids = AdminClientAction(p, req.name(), req.reason(), req.request_id());
   if (!ids.ok()) return ids.status();
-  if (!d::CanSeeClient(p, (*ids)[0], (*ids)[1])) return NotFound("client");
-  if (p.role() != Principal::ROLE_OFFICE_ADMIN) {
-    return PermissionDenied("only an office admin erases personal data");
-  }
-  FieldViolations v;
-  CheckText(v, "reason", req.reason(), kLongText, true, true);
-  CheckRequestId(v, req.request_id());
-  if (auto s = v.ToStatus(); !s.ok()) return s;
-  if (auto s = CheckWritable(p); !s.ok()) return s;
   Idem idem = MakeIdem(p, (*ids)[0], req.request_id(), req);
   return RetryOnConflict(false, [&]() -> absl::Status {
     auto replay = store_.ReadReplay(idem);

@@ -90,6 +90,12 @@ class EngagementService {
   absl::Status CheckWritable(const Principal& p);
   // Reads the client named `name` if the principal may see it (partners: the
   // client of an engagement they are on), else NOT_FOUND.
+  // The common checks of DeleteClient and EraseClientPersonalData (visible,
+  // office admin, reason, request_id, writable): the name's {tenant, id}.
+  absl::StatusOr<std::vector<std::string>> AdminClientAction(const Principal& p,
+                                                             const std::string& name,
+                                                             const std::string& reason,
+                                                             const std::string& request_id);
   absl::StatusOr<Stored<v1::Client>> LoadClient(const Principal& p, absl::string_view field,
                                                 const std::string& name);
   // "tenants/{t}" naming the principal's own tenant; another tenant is NOT_FOUND.

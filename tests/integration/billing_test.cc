@@ -7,6 +7,7 @@
 #include <set>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "certpath/billing/v1/billing.grpc.pb.h"
 #include "services/billing/app.h"
 #include "services/billing/store.h"
@@ -141,6 +142,26 @@ class BillingTest : public ::testing::Test {
     EXPECT_TRUE(
         Call(eng, &EStub::CreateEngagement, kAdmin, EngagementRequest(c.name(), {"p1"}), &e).ok());
     return e;
+  }
+
+  // A paid document review (post-contract) of `engagement`: one 40,000-yen line.
+  static bv1::RecordBillingEventRequest ReviewEvent(const std::string& engagement,
+                                                    const std::string& request_id,
+                                                    int64_t price = 40'000) {
+    bv1::RecordBillingEventRequest req;
+    req.set_parent("tenants/t1");
+    req.set_request_id(request_id);
+    auto* be = req.mutable_billing_event();
+    be->set_kind(bv1::BILLING_EVENT_KIND_POST_CONTRACT_DOCUMENT_REVIEW);
+    be->set_engagement(engagement);
+    be->set_recipient_name("株式会社デモ");
+    *be->mutable_occurred_date() = Day(2026, 11, 25);
+    auto* l = be->add_lines();
+    l->set_kind(bv1::LINE_KIND_DOCUMENT_REVIEW);
+    l->set_description("マニュアル改訂に伴う文書審査");
+    l->set_quantity(1);
+    l->set_unit_price_jpy(price);
+    return req;
   }
 
   RedisServer redis;
@@ -349,19 +370,7 @@ TEST_F(BillingTest, InvoicesAreNumberedIssuedPaidVoidedAndExported) {
   // Drafts from two option events; issuing before the issuer is set is refused.
   std::vector<std::string> drafts;
   for (int i = 0; i < 3; ++i) {
-    bv1::RecordBillingEventRequest req;
-    req.set_parent("tenants/t1");
-    req.set_request_id(absl::StrCat("0000000", i, "-7b4d-4e8a-9c61-0a2b3c4d5e6f"));
-    auto* be = req.mutable_billing_event();
-    be->set_kind(bv1::BILLING_EVENT_KIND_POST_CONTRACT_DOCUMENT_REVIEW);
-    be->set_engagement(e.name());
-    be->set_recipient_name("株式会社デモ");
-    *be->mutable_occurred_date() = Day(2026, 11, 25);
-    auto* l = be->add_lines();
-    l->set_kind(bv1::LINE_KIND_DOCUMENT_REVIEW);
-    l->set_description("マニュアル改訂に伴う文書審査");
-    l->set_quantity(1);
-    l->set_unit_price_jpy(40'000);
+    auto req = ReviewEvent(e.name(), absl::StrCat("0000000", i, "-7b4d-4e8a-9c61-0a2b3c4d5e6f"));
     bv1::BillingEvent out;
     ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kAdmin, req, &out).ok());
     drafts.push_back(out.invoice());
@@ -467,19 +476,7 @@ TEST_F(BillingTest, InvoicesAreNumberedIssuedPaidVoidedAndExported) {
 TEST_F(BillingTest, WrongPaymentsAreReversedAndRefundsRecordedNeverDeleted) {
   SetUpIssuer(false);
   v1::Engagement e = NewEngagement();
-  bv1::RecordBillingEventRequest req;
-  req.set_parent("tenants/t1");
-  req.set_request_id("5a1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
-  auto* be = req.mutable_billing_event();
-  be->set_kind(bv1::BILLING_EVENT_KIND_POST_CONTRACT_DOCUMENT_REVIEW);
-  be->set_engagement(e.name());
-  be->set_recipient_name("株式会社デモ");
-  *be->mutable_occurred_date() = Day(2026, 11, 25);
-  auto* l = be->add_lines();
-  l->set_kind(bv1::LINE_KIND_DOCUMENT_REVIEW);
-  l->set_description("文書審査");
-  l->set_quantity(1);
-  l->set_unit_price_jpy(40'000);
+  auto req = ReviewEvent(e.name(), "5a1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
   bv1::BillingEvent ev;
   ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kAdmin, req, &ev).ok());
   bv1::IssueInvoiceRequest issue;
@@ -558,19 +555,8 @@ TEST_F(BillingTest, BillingEventsAreListedPerEngagement) {
   v1::Engagement a = NewEngagement();
   v1::Engagement b = NewEngagement();
   for (int i = 0; i < 3; ++i) {
-    bv1::RecordBillingEventRequest req;
-    req.set_parent("tenants/t1");
-    req.set_request_id(absl::StrCat("0000000", i, "-1b4d-4e8a-9c61-0a2b3c4d5e6f"));
-    auto* be = req.mutable_billing_event();
-    be->set_kind(bv1::BILLING_EVENT_KIND_POST_CONTRACT_DOCUMENT_REVIEW);
-    be->set_engagement(i == 1 ? b.name() : a.name());
-    be->set_recipient_name("株式会社デモ");
-    *be->mutable_occurred_date() = Day(2026, 11, 25);
-    auto* l = be->add_lines();
-    l->set_kind(bv1::LINE_KIND_DOCUMENT_REVIEW);
-    l->set_description("文書審査");
-    l->set_quantity(1);
-    l->set_unit_price_jpy(30'000);
+    auto req = ReviewEvent(i == 1 ? b.name() : a.name(),
+                           absl::StrCat("0000000", i, "-1b4d-4e8a-9c61-0a2b3c4d5e6f"), 30'000);
     bv1::BillingEvent out;
     ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kAdmin, req, &out).ok());
   }
@@ -590,6 +576,132 @@ TEST_F(BillingTest, BillingEventsAreListedPerEngagement) {
   list.set_engagement("nonsense");
   EXPECT_EQ(Call(bill, &BStub::ListBillingEvents, kAdmin, list, &resp).code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Replay: the owner's request_id sent by everyone else gets each caller what a
+// first call of theirs would get — never the stored response.
+TEST_F(BillingTest, AReplayedRequestIdGivesNobodyElseTheStoredResponse) {
+  SetUpIssuer(false);
+  v1::Engagement e = NewEngagement();  // partner organization p1
+  std::string cid = e.client().substr(e.client().rfind('/') + 1);
+  const std::pair<const char*, Principal> callers[] = {
+      {"admin", kAdmin},
+      {"consultant", kConsultant},
+      {"partner of it", MakePrincipal(Principal::ROLE_PARTNER, "pat@p1", "p1")},
+      {"other partner", MakePrincipal(Principal::ROLE_PARTNER, "pb@p2", "p2")},
+      {"its client", MakePrincipal(Principal::ROLE_CLIENT, "yamada", cid)},
+      {"other client", MakePrincipal(Principal::ROLE_CLIENT, "suzuki", "otherco")},
+      {"other tenant", MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "eve", "", "t2")},
+  };
+  // An issued, partly paid invoice for the payment corrections.
+  bv1::BillingEvent ev;
+  ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kAdmin,
+                   ReviewEvent(e.name(), "9f1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f"), &ev)
+                  .ok());
+  std::string invoice = ev.invoice();
+  using Run = std::function<absl::Status(const Principal&, const std::string& rid, std::string*)>;
+  auto bytes = [](const google::protobuf::Message& m) { return m.SerializeAsString(); };
+  struct Case {
+    const char* rpc;
+    const char* want;
+    Run run;
+  };
+  std::vector<Case> cases = {
+      {"CreateQuote", "AADDDDN",
+       [&](const Principal& p, const std::string& rid, std::string* out) {
+         bv1::CreateQuoteRequest req;
+         req.set_parent("tenants/t1");
+         req.set_request_id(rid);
+         req.mutable_quote()->set_engagement(e.name());
+         req.mutable_quote()->set_recipient_name("株式会社デモ");
+         *req.mutable_quote()->mutable_valid_until() = Day(2026, 12, 31);
+         auto* l = req.mutable_quote()->add_lines();
+         l->set_kind(bv1::LINE_KIND_CONSULTING_FEE);
+         l->set_description("構築支援");
+         l->set_quantity(1);
+         l->set_unit_price_jpy(900'000);
+         bv1::Quote q;
+         absl::Status s = Call(bill, &BStub::CreateQuote, p, req, &q);
+         *out = bytes(q);
+         return s;
+       }},
+      {"RecordBillingEvent", "AADDDDN",
+       [&](const Principal& p, const std::string& rid, std::string* out) {
+         bv1::BillingEvent got;
+         absl::Status s =
+             Call(bill, &BStub::RecordBillingEvent, p, ReviewEvent(e.name(), rid), &got);
+         *out = bytes(got);
+         return s;
+       }},
+      {"IssueInvoice", "ADDNDNN",
+       [&](const Principal& p, const std::string& rid, std::string* out) {
+         bv1::IssueInvoiceRequest req;
+         req.set_name(invoice);
+         req.set_request_id(rid);
+         bv1::Invoice inv;
+         absl::Status s = Call(bill, &BStub::IssueInvoice, p, req, &inv);
+         *out = bytes(inv);
+         return s;
+       }},
+      {"RecordPayment", "AADNDNN",
+       [&](const Principal& p, const std::string& rid, std::string* out) {
+         bv1::RecordPaymentRequest req;
+         req.set_name(invoice);
+         req.set_amount_jpy(10'000);
+         *req.mutable_paid_date() = Day(2026, 11, 26);
+         req.set_request_id(rid);
+         bv1::Invoice inv;
+         absl::Status s = Call(bill, &BStub::RecordPayment, p, req, &inv);
+         *out = bytes(inv);
+         return s;
+       }},
+      {"ReversePayment", "ADDNDNN",
+       [&](const Principal& p, const std::string& rid, std::string* out) {
+         bv1::ReversePaymentRequest req;
+         req.set_name(invoice);
+         req.set_payment_id("1");
+         req.set_reason("誤記録");
+         req.set_request_id(rid);
+         bv1::Invoice inv;
+         absl::Status s = Call(bill, &BStub::ReversePayment, p, req, &inv);
+         *out = bytes(inv);
+         return s;
+       }},
+      {"RecordRefund", "ADDNDNN",
+       [&](const Principal& p, const std::string& rid, std::string* out) {
+         bv1::RecordRefundRequest req;
+         req.set_name(invoice);
+         req.set_amount_jpy(5'000);
+         *req.mutable_refund_date() = Day(2026, 11, 26);
+         req.set_reason("過入金の返金");
+         req.set_request_id(rid);
+         bv1::Invoice inv;
+         absl::Status s = Call(bill, &BStub::RecordRefund, p, req, &inv);
+         *out = bytes(inv);
+         return s;
+       }},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    std::string rid = absl::StrFormat("%08x-8b4d-4e8a-9c61-0a2b3c4d5e6f", ++n);
+    std::string first;
+    absl::Status s = c.run(kAdmin, rid, &first);
+    ASSERT_TRUE(s.ok()) << c.rpc << ": " << s;
+    for (size_t i = 1; i < std::size(callers); ++i) {
+      std::string resp;
+      absl::Status got = c.run(callers[i].second, rid, &resp);
+      char cls = got.code() == absl::StatusCode::kNotFound           ? 'N'
+                 : got.code() == absl::StatusCode::kPermissionDenied ? 'D'
+                                                                     : 'A';
+      EXPECT_EQ(cls, c.want[i]) << c.rpc << " replayed by " << callers[i].first << ": " << got;
+      if (got.ok()) {
+        EXPECT_NE(resp, first) << c.rpc << ": " << callers[i].first;
+      }
+    }
+    std::string again;
+    ASSERT_TRUE(c.run(kAdmin, rid, &again).ok()) << c.rpc;
+    EXPECT_EQ(again, first) << c.rpc << ": the owner's retry was not a replay";
+  }
 }
 
 }  // namespace
