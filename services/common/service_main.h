@@ -3,6 +3,8 @@
 // SIGINT → NOT_SERVING and drain → exit 0. App has Start(Options), port(),
 // metrics_port(), Shutdown(drain); Options has FromConfig(Config) and host.
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <string>
 
@@ -26,6 +28,16 @@ int RunService(const char* service, int argc, char** argv) {
   if (!options.ok()) {
     log::Error("bad configuration", {{"error", options.status().message()}});
     return 2;
+  }
+  // gRPC 1.51 stops accepting for good after one EMFILE: take all the file
+  // descriptors the hard limit allows.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0) log::Warn("cannot raise the open-file limit");
+  }
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    log::Info("open-file limit", {{"nofile", absl::StrCat(files.rlim_cur)}});
   }
   auto app = App::Start(*options);
   if (!app.ok()) {
