@@ -34,6 +34,10 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# Headroom for connections: every process started below may open as many files
+# as the hard limit allows (the services also raise their own soft limit).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 SOCK="$STATE/redis.sock"
 redis-server "$ROOT/deploy/local/redis.conf" --dir "$STATE/redis" --unixsocket "$SOCK" \
   --unixsocketperm 700 --port 0 --daemonize no --logfile "$STATE/log/redis.log" &

@@ -40,7 +40,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
 Server::~Server() { Shutdown(absl::ZeroDuration()); }
 
 void Server::SetServing(bool serving) {
-  if (server_ && !shut_down_) server_->GetHealthCheckService()->SetServingStatus(serving);
+  if (!server_ || shut_down_) return;
+  auto* health = server_->GetHealthCheckService();
+  health->SetServingStatus(serving);
+  // Liveness says only that the process answers: never tied to Redis, so a
+  // Redis outage takes pods out of rotation (readiness) without restarting them.
+  health->SetServingStatus(kLivenessService, true);
 }
 
 void Server::Shutdown(absl::Duration drain) {

@@ -21,6 +21,11 @@
 
 namespace certpath {
 
+// The grpc.health.v1 service name of the liveness check (always SERVING while
+// the process runs); "" and each API service report readiness (Redis
+// reachable and durable).
+inline constexpr char kLivenessService[] = "certpath.liveness";
+
 struct ServerOptions {
   std::string listen = "127.0.0.1:0";
   int workers = 8;

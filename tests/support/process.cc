@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +30,10 @@ void Process::Start() {
     if (fd >= 0) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
+    }
+    if (nofile_soft_ > 0) {
+      rlimit files{static_cast<rlim_t>(nofile_soft_), static_cast<rlim_t>(nofile_hard_)};
+      if (::setrlimit(RLIMIT_NOFILE, &files) != 0) _exit(126);
     }
     std::vector<char*> argv;
     argv.push_back(binary_.data());

@@ -13,6 +13,11 @@ class Process {
  public:
   Process(std::string binary, std::vector<std::string> args, std::string log_file);
   ~Process();
+  // The child's RLIMIT_NOFILE (soft, hard), set before exec; 0 = inherited.
+  void set_open_file_limit(int soft, int hard) {
+    nofile_soft_ = soft;
+    nofile_hard_ = hard;
+  }
   void Start();
   // Sends `sig` and waits; returns the wait status.
   int Signal(int sig);
@@ -24,6 +29,7 @@ class Process {
   std::vector<std::string> args_;
   std::string log_;
   pid_t pid_ = -1;
+  int nofile_soft_ = 0, nofile_hard_ = 0;
 };
 
 // The path of one of the project's binaries in the build tree.

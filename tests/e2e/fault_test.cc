@@ -1,0 +1,127 @@
+// Faults an operator meets: a flood of idle connections beyond the open-file
+// limit (gRPC 1.51 stops accepting for good after one EMFILE), and liveness
+// that must not follow Redis.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/server.h"
+#include "tests/support/process.h"
+#include "tests/support/test_env.h"
+
+namespace certpath::testing {
+namespace {
+
+bool Healthy(int port, const std::string& service = "") {
+  // A new channel each time: a new connection must be accepted.
+  grpc::ChannelArguments args;
+  args.SetInt("grpc.use_local_subchannel_pool", 1);
+  auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port),
+                                           grpc::InsecureChannelCredentials(), args);
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service(service);
+  grpc::health::v1::HealthCheckResponse resp;
+  return health->Check(&ctx, req, &resp).ok() &&
+         resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+}
+
+int ConnectIdle(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(Faults, AFloodOfIdleConnectionsBeyondALoweredLimitLeavesTheServiceServing) {
+  RedisServer redis;
+  std::string key_file = redis.dir() + "/signing.key";
+  std::ofstream(key_file) << std::string(64, 'a') << "\n";
+  int port = FreePort();
+  std::string log = redis.dir() + "/engagements.log";
+  Process svc(BinaryPath("services/engagements/certpath-engagements"),
+              {"--listen=127.0.0.1:" + std::to_string(port),
+               "--metrics-listen=127.0.0.1:" + std::to_string(FreePort()),
+               "--redis-socket=" + redis.socket(), "--signing-key-file=" + key_file},
+              log);
+  // As a container or a login shell might start it: a soft limit of 64.
+  svc.set_open_file_limit(64, 4096);
+  svc.Start();
+  bool up = false;
+  for (int i = 0; i < 200 && !up; ++i) {
+    up = Healthy(port);
+    if (!up) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(up);
+  // Three times the lowered limit, held open, idle (no HTTP/2 preface).
+  std::vector<int> idle;
+  for (int i = 0; i < 192; ++i) {
+    int fd = ConnectIdle(port);
+    if (fd >= 0) idle.push_back(fd);
+  }
+  EXPECT_EQ(idle.size(), 192u);
+  absl::SleepFor(absl::Milliseconds(300));  // the server accepts them all
+  EXPECT_TRUE(Healthy(port)) << "not served while the flood is open";
+  for (int fd : idle) ::close(fd);
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_TRUE(Healthy(port)) << "not served after the flood closed";
+  EXPECT_TRUE(Healthy(port, kLivenessService));
+  svc.Signal(SIGTERM);
+  std::ifstream in(log);
+  std::stringstream logs;
+  logs << in.rdbuf();
+  EXPECT_TRUE(absl::StrContains(logs.str(), R"("msg":"open-file limit","nofile":"4096")"))
+      << logs.str();
+  EXPECT_FALSE(absl::StrContains(logs.str(), "Too many open files")) << logs.str();
+}
+
+TEST(Faults, LivenessDoesNotFollowRedis) {
+  RedisServer redis(/*durable=*/false);  // readiness says NOT_SERVING …
+  std::string key_file = redis.dir() + "/signing.key";
+  std::ofstream(key_file) << std::string(64, 'a') << "\n";
+  int port = FreePort();
+  std::string log = redis.dir() + "/engagements.log";
+  Process svc(BinaryPath("services/engagements/certpath-engagements"),
+              {"--listen=127.0.0.1:" + std::to_string(port),
+               "--metrics-listen=127.0.0.1:" + std::to_string(FreePort()),
+               "--redis-socket=" + redis.socket(), "--signing-key-file=" + key_file},
+              log);
+  svc.Start();
+  bool alive = false;
+  for (int i = 0; i < 200 && !alive; ++i) {
+    alive = Healthy(port, kLivenessService);
+    if (!alive) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(alive);  // … liveness stays SERVING
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_FALSE(Healthy(port));  // readiness
+  EXPECT_TRUE(Healthy(port, kLivenessService));
+  svc.Signal(SIGTERM);
+  std::ifstream in(log);
+  std::stringstream logs;
+  logs << in.rdbuf();
+  // The reason is logged from the first check on.
+  EXPECT_TRUE(absl::StrContains(logs.str(), "redis is not durable; NOT_SERVING")) << logs.str();
+  EXPECT_TRUE(absl::StrContains(logs.str(), "appendonly=no")) << logs.str();
+}
+
+}  // namespace
+}  // namespace certpath::testing
