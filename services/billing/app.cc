@@ -67,7 +67,7 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
 struct App::Impl {
   explicit Impl(const AppOptions& o)
       : host(o.host),
-        store(host.records()),
+        store(host.records(), o.host.idempotency_ttl_seconds),
         visibility(o.engagements_target.empty()
                        ? nullptr
                        : std::make_unique<GrpcEngagementVisibility>(o.engagements_target,
@@ -109,8 +109,8 @@ struct App::Impl {
   ServiceHost host;
   BillingStore store;
   std::unique_ptr<EngagementVisibility> visibility;
-  BillingService service;
-  GrpcBillingService grpc_service;
+  BillingApi service;
+  BillingGrpc grpc_service;
   prometheus::Gauge& outstanding;
   prometheus::Gauge& overdue_count;
   prometheus::Gauge& overdue_yen;

@@ -7,10 +7,9 @@
 
 namespace certpath::billing {
 
-class GrpcBillingService final : public v1::BillingService::CallbackService {
+class BillingGrpc final : public v1::BillingService::CallbackService {
  public:
-  GrpcBillingService(BillingService& svc, Dispatcher& dispatcher)
-      : svc_(svc), dispatcher_(dispatcher) {}
+  BillingGrpc(BillingApi& svc, Dispatcher& dispatcher) : svc_(svc), dispatcher_(dispatcher) {}
 
   CERTPATH_UNARY_RPC(GetBillingSettings, v1::GetBillingSettingsRequest, v1::BillingSettings)
   CERTPATH_UNARY_RPC(UpdateBillingSettings, v1::UpdateBillingSettingsRequest, v1::BillingSettings)
@@ -33,7 +32,7 @@ class GrpcBillingService final : public v1::BillingService::CallbackService {
   CERTPATH_UNARY_RPC(ExportInvoices, v1::ExportInvoicesRequest, v1::ExportInvoicesResponse)
 
  private:
-  BillingService& svc_;
+  BillingApi& svc_;
   Dispatcher& dispatcher_;
 };
 

@@ -1,6 +1,8 @@
 #pragma once
-// The billing service's operations, free of gRPC: validate, authorize, run
-// the domain rules, one atomic store step.
+// The billing service's operations, free of gRPC: validate, authorize against
+// the policy table (domain/policy.h), run the domain rules, one atomic store
+// step. One file per resource: settings.cc, quotes.cc, events.cc,
+// invoices.cc (with the export); what they share is service.cc.
 
 #include <functional>
 #include <memory>
@@ -29,17 +31,19 @@ class EngagementVisibility {
   virtual absl::Status CheckVisible(const Principal& p, const std::string& engagement) = 0;
 };
 
-class BillingService {
+class BillingApi {
  public:
-  BillingService(BillingStore& store, const Clock& clock, const PageTokenCodec& tokens,
-                 const WriteGate& gate, EngagementVisibility* visibility,
-                 prometheus::Registry& registry);
+  BillingApi(BillingStore& store, const Clock& clock, const PageTokenCodec& tokens,
+             const WriteGate& gate, EngagementVisibility* visibility,
+             prometheus::Registry& registry);
 
+  // settings.cc
   absl::Status GetBillingSettings(const Principal& p, const v1::GetBillingSettingsRequest& req,
                                   v1::BillingSettings* out);
   absl::Status UpdateBillingSettings(const Principal& p,
                                      const v1::UpdateBillingSettingsRequest& req,
                                      v1::BillingSettings* out);
+  // quotes.cc
   absl::Status CreateQuote(const Principal& p, const v1::CreateQuoteRequest& req, v1::Quote* out);
   absl::Status GetQuote(const Principal& p, const v1::GetQuoteRequest& req, v1::Quote* out);
   absl::Status ListQuotes(const Principal& p, const v1::ListQuotesRequest& req,
@@ -48,10 +52,12 @@ class BillingService {
   absl::Status SendQuote(const Principal& p, const v1::QuoteActionRequest& req, v1::Quote* out);
   absl::Status AcceptQuote(const Principal& p, const v1::QuoteActionRequest& req, v1::Quote* out);
   absl::Status RejectQuote(const Principal& p, const v1::QuoteActionRequest& req, v1::Quote* out);
+  // events.cc
   absl::Status RecordBillingEvent(const Principal& p, const v1::RecordBillingEventRequest& req,
                                   v1::BillingEvent* out);
   absl::Status ListBillingEvents(const Principal& p, const v1::ListBillingEventsRequest& req,
                                  v1::ListBillingEventsResponse* out);
+  // invoices.cc
   absl::Status GetInvoice(const Principal& p, const v1::GetInvoiceRequest& req, v1::Invoice* out);
   absl::Status ListInvoices(const Principal& p, const v1::ListInvoicesRequest& req,
                             v1::ListInvoicesResponse* out);
@@ -73,7 +79,9 @@ class BillingService {
   };
   absl::StatusOr<Ref> Parse(const Principal& p, absl::string_view field, const std::string& name,
                             absl::string_view kind) const;
-  absl::Status CheckParent(const Principal& p, const std::string& parent) const;
+  // The principal's tenant named as `parent`, and `method` allowed to its role.
+  absl::Status CheckParent(const Principal& p, const std::string& parent,
+                           absl::string_view method) const;
   absl::Status CheckWritable(const Principal& p);
   // Office staff see all; partners and clients only their engagements' records.
   absl::Status CheckSees(const Principal& p, const std::string& engagement);
@@ -82,25 +90,26 @@ class BillingService {
   // The engagement a list is narrowed to ("" = the whole tenant, office staff
   // only): partners and clients must name one they see.
   absl::StatusOr<std::string> ListScope(const Principal& p, const std::string& engagement);
+  // Reads the record, checks the caller sees its engagement, then authorizes `method`.
   absl::StatusOr<Stored<v1::Quote>> LoadQuote(const Principal& p, const std::string& name,
-                                              bool for_write);
-  absl::StatusOr<Stored<v1::Invoice>> LoadInvoice(const Principal& p, const std::string& name);
+                                              absl::string_view method);
+  absl::StatusOr<Stored<v1::Invoice>> LoadInvoice(const Principal& p, const std::string& name,
+                                                  absl::string_view method);
   absl::Status QuoteAction(const Principal& p, const v1::QuoteActionRequest& req, v1::QuoteState to,
-                           v1::Quote* out);
-  // Read → authorize (office; `admin_only`) → replay → `change` → compare-and-set,
-  // retried on a concurrent change; idempotent by request_id.
+                           absl::string_view method, v1::Quote* out);
+  // Payments and their corrections: read → authorize → replay → `change` →
+  // one compare-and-set step; idempotent by request_id.
   using InvoiceChange = std::function<absl::Status(v1::Invoice& inv, absl::Time now)>;
-  absl::Status InvoiceAction(const Principal& p, const std::string& name,
+  absl::Status InvoiceAction(const Principal& p, absl::string_view method, const std::string& name,
                              const std::string& request_id, const google::protobuf::Message& req,
-                             bool admin_only, const InvoiceChange& change, v1::Invoice* out);
+                             const InvoiceChange& change, v1::Invoice* out);
   // Present: derived fields for the reader (quote EXPIRED, invoice overdue).
   void Present(v1::Quote& q) const;
   void Present(v1::Invoice& inv) const;
   void CountIssued(const v1::Invoice& inv);
-  // True (and `out` filled) when `request_id` was already applied to this request.
-  absl::StatusOr<bool> Replayed(const Principal& p, const std::string& request_id,
-                                const google::protobuf::Message& req,
-                                google::protobuf::Message* out);
+  absl::StatusOr<Stored<v1::BillingSettings>> Settings(const std::string& tenant) {
+    return store_.GetSettings(tenant);
+  }
 
   BillingStore& store_;
   const Clock& clock_;

@@ -1,42 +1,15 @@
 #include "services/billing/store.h"
 
-#include <deque>
-
 #include "absl/strings/str_cat.h"
 #include "services/billing/domain/money.h"
-#include "services/common/idempotency.h"
 #include "services/common/validate.h"
 
 namespace certpath::billing {
 namespace {
 
-std::string P(const std::string& t) { return absl::StrCat("bill:{t:", t, "}:"); }
-std::string Idx(const std::string& t, absl::string_view n) { return absl::StrCat(P(t), "idx:", n); }
-std::string Key(const std::string& t, absl::string_view kind, absl::string_view id) {
-  return absl::StrCat(P(t), kind, ":", id);
-}
 std::string EngagementId(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-constexpr char kTenantsKey[] = "bill:tenants";
+std::string Eid(const std::string& name) { return name.substr(name.rfind('/') + 1); }
 constexpr int kInvoiceNumberField = 2;  // Invoice.number
-
-template <typename T>
-absl::StatusOr<absl::optional<Stored<T>>> ReadOne(RecordStore& records, const std::string& key) {
-  auto r = records.Read(key);
-  if (!r.ok()) return r.status();
-  if (!r->found()) return absl::optional<Stored<T>>();
-  Stored<T> s;
-  if (!s.value.ParseFromString(r->data)) return absl::InternalError("corrupt record");
-  s.version = r->version;
-  s.ordinal = r->ordinal;
-  return absl::optional<Stored<T>>(std::move(s));
-}
-
-template <typename T>
-std::string Bytes(T m) {
-  m.clear_etag();
-  return m.SerializeAsString();
-}
-std::string Bytes(const v1::BillingEvent& e) { return e.SerializeAsString(); }
 
 bool Open(const v1::Invoice& inv) {
   return inv.state() == v1::INVOICE_STATE_ISSUED && inv.balance_jpy() > 0;
@@ -44,28 +17,10 @@ bool Open(const v1::Invoice& inv) {
 
 }  // namespace
 
-int64_t DayScore(absl::CivilDay d) { return d.year() * 10000 + d.month() * 100 + d.day(); }
-
-std::string BillingStore::IdemKey(const std::string& tenant, const Principal& p,
-                                  const std::string& request_id) {
-  return IdempotencyKey(P(tenant), p, request_id);
-}
-
-absl::Status BillingStore::RegisterTenant(const std::string& tenant) {
-  auto r = records_.redis().Command({"SADD", kTenantsKey, tenant});
-  return r.ok() ? absl::OkStatus() : r.status();
-}
-
-absl::StatusOr<std::vector<std::string>> BillingStore::Tenants() {
-  auto r = records_.redis().Command({"SMEMBERS", kTenantsKey});
-  if (!r.ok()) return r.status();
-  std::vector<std::string> out;
-  for (const auto& e : r->elements) out.push_back(e.str);
-  return out;
-}
+// ------------------------------------------------------------------ reads
 
 absl::StatusOr<Stored<v1::BillingSettings>> BillingStore::GetSettings(const std::string& tenant) {
-  auto got = ReadOne<v1::BillingSettings>(records_, P(tenant) + "settings");
+  auto got = Read<v1::BillingSettings>(keys_.Prefix(tenant) + "settings");
   if (!got.ok()) return got.status();
   Stored<v1::BillingSettings> s;
   if (got->has_value()) {
@@ -80,14 +35,12 @@ absl::StatusOr<Stored<v1::BillingSettings>> BillingStore::GetSettings(const std:
 
 absl::StatusOr<absl::optional<Stored<v1::Quote>>> BillingStore::GetQuote(const std::string& tenant,
                                                                          const std::string& id) {
-  auto q = ReadOne<v1::Quote>(records_, Key(tenant, "quote", id));
-  if (q.ok() && q->has_value()) (*q)->value.set_etag(std::to_string((*q)->version));
-  return q;
+  return Read<v1::Quote>(keys_.Key(tenant, "quote", id));
 }
 
 absl::StatusOr<BillingStore::Accepted> BillingStore::GetAcceptedQuote(const std::string& tenant,
                                                                       const std::string& eid) {
-  auto ptr = records_.Read(Key(tenant, "accepted", eid));
+  auto ptr = records_.Read(keys_.Key(tenant, "accepted", eid));
   if (!ptr.ok()) return ptr.status();
   Accepted out;
   out.pointer_version = ptr->version;
@@ -98,130 +51,197 @@ absl::StatusOr<BillingStore::Accepted> BillingStore::GetAcceptedQuote(const std:
   return out;
 }
 
-absl::StatusOr<absl::optional<Stored<v1::BillingEvent>>> BillingStore::GetEvent(
-    const std::string& tenant, const std::string& id) {
-  return ReadOne<v1::BillingEvent>(records_, Key(tenant, "event", id));
-}
-
 absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> BillingStore::EventsNeedingQuote(
     const std::string& tenant, const std::string& eid) {
   ListQuery q;
-  q.index = Idx(tenant, "events:needs_quote:" + eid);
-  q.record_prefix = P(tenant) + "event:";
+  q.index = keys_.Index(tenant, "events:needs_quote:" + eid);
+  q.record_prefix = keys_.Prefix(tenant) + "event:";
   q.limit = 100;
   auto page = records_.List(q);
   if (!page.ok()) return page.status();
-  std::vector<Stored<v1::BillingEvent>> out;
-  for (const Record& r : page->records) {
-    Stored<v1::BillingEvent> s;
-    if (!s.value.ParseFromString(r.data)) return absl::InternalError("corrupt record");
-    s.version = r.version;
-    s.ordinal = r.ordinal;
-    out.push_back(std::move(s));
-  }
-  return out;
+  return DecodeAll<v1::BillingEvent>(page->records);
 }
 
 absl::StatusOr<absl::optional<Stored<v1::Invoice>>> BillingStore::GetInvoice(
     const std::string& tenant, const std::string& id) {
-  auto inv = ReadOne<v1::Invoice>(records_, Key(tenant, "invoice", id));
-  if (inv.ok() && inv->has_value()) (*inv)->value.set_etag(std::to_string((*inv)->version));
-  return inv;
+  return Read<v1::Invoice>(keys_.Key(tenant, "invoice", id));
 }
 
-void BillingStore::PutSettings(Batch& b, const std::string& tenant, int64_t before_version,
-                               const v1::BillingSettings& s) {
-  std::string key = P(tenant) + "settings";
+// ------------------------------------------------------------------ steps
+
+absl::StatusOr<v1::BillingSettings> BillingStore::SaveSettings(const std::string& tenant,
+                                                               int64_t before_version,
+                                                               const v1::BillingSettings& next) {
+  Batch b;
+  std::string key = keys_.Prefix(tenant) + "settings";
   b.ExpectVersion(key, before_version, "billing settings");
-  b.Put(key, before_version + 1, Bytes(s), 0);
+  b.Put(key, before_version + 1, StoredBytes(next), 0);
+  if (auto r = records_.Commit(b); !r.ok()) return r.status();
+  v1::BillingSettings out = next;
+  out.set_etag(std::to_string(before_version + 1));
+  return out;
+}
+
+absl::StatusOr<v1::Quote> BillingStore::CreateQuote(const std::string& tenant,
+                                                    const std::string& id, const v1::Quote& q,
+                                                    const Idem& idem) {
+  Batch b;
+  AddIdem(b, idem);
+  PutQuote(b, tenant, id, nullptr, q);
+  v1::Quote response = q;
+  response.set_etag("1");
+  b.Response(response.SerializeAsString());
+  v1::Quote out;
+  if (auto r = CommitInto(b, &out); !r.ok()) return r.status();
+  return out;
+}
+
+absl::StatusOr<v1::Quote> BillingStore::SaveQuote(const std::string& tenant,
+                                                  const Stored<v1::Quote>& before,
+                                                  const v1::Quote& q) {
+  return AcceptQuote(tenant, before, q, {});
+}
+
+absl::StatusOr<v1::Quote> BillingStore::AcceptQuote(const std::string& tenant,
+                                                    const Stored<v1::Quote>& before,
+                                                    const v1::Quote& q,
+                                                    const std::vector<WaitingEvent>& waiting) {
+  Batch b;
+  PutQuote(b, tenant, Eid(q.name()), &before, q);
+  if (q.state() == v1::QUOTE_STATE_ACCEPTED && before.value.state() != q.state()) {
+    std::string key = keys_.Key(tenant, "accepted", EngagementId(q.engagement()));
+    b.ExpectVersion(key, 0, "accepted quote");  // one accepted quote per engagement
+    b.Put(key, 1, Eid(q.name()), 0);
+  }
+  for (const auto& w : waiting) {
+    AddInvoice(b, tenant, w.invoice);
+    PutEvent(b, tenant, Eid(w.after.name()), &w.before, w.after);
+  }
+  if (auto r = records_.Commit(b); !r.ok()) return r.status();
+  v1::Quote out = q;
+  out.set_etag(std::to_string(before.version + 1));
+  return out;
+}
+
+absl::StatusOr<CommitResult> BillingStore::RecordEvent(const std::string& tenant,
+                                                       const std::string& id,
+                                                       const v1::BillingEvent& e, const Idem& idem,
+                                                       absl::optional<int64_t> accepted_version,
+                                                       const absl::optional<NewInvoice>& invoice) {
+  Batch b;
+  AddIdem(b, idem);
+  if (accepted_version) {
+    b.ExpectVersion(keys_.Key(tenant, "accepted", EngagementId(e.engagement())), *accepted_version,
+                    "accepted quote");
+  }
+  if (invoice) AddInvoice(b, tenant, *invoice);
+  PutEvent(b, tenant, id, nullptr, e);
+  b.Response(e.SerializeAsString());
+  return records_.Commit(b);
+}
+
+absl::StatusOr<CommitResult> BillingStore::IssueInvoice(const std::string& tenant,
+                                                        const Stored<v1::Invoice>& before,
+                                                        const v1::Invoice& issued,
+                                                        const Idem& idem) {
+  Batch b;
+  AddIdem(b, idem);
+  b.AllocateReference(keys_.Prefix(tenant) + "invoice_seq", "INV-", kInvoiceNumberField);
+  PutInvoice(b, tenant, Eid(issued.name()), &before, issued, /*append_number=*/true);
+  v1::Invoice response = issued;
+  response.set_etag(std::to_string(before.version + 1));
+  b.Response(response.SerializeAsString(), /*append_reference=*/true);
+  return records_.Commit(b);
+}
+
+absl::StatusOr<CommitResult> BillingStore::SaveInvoice(
+    const std::string& tenant, const Stored<v1::Invoice>& before, const v1::Invoice& after,
+    const Idem& idem, const absl::optional<NewInvoice>& replacement) {
+  Batch b;
+  AddIdem(b, idem);
+  PutInvoice(b, tenant, Eid(after.name()), &before, after);
+  if (replacement) AddInvoice(b, tenant, *replacement);
+  v1::Invoice response = after;
+  response.set_etag(std::to_string(before.version + 1));
+  b.Response(response.SerializeAsString());
+  return records_.Commit(b);
+}
+
+// ------------------------------------------------------------------ batch parts
+
+void BillingStore::AddInvoice(Batch& b, const std::string& tenant, const NewInvoice& n) {
+  // One number per commit: the script allocates a single reference.
+  if (n.issue) {
+    b.AllocateReference(keys_.Prefix(tenant) + "invoice_seq", "INV-", kInvoiceNumberField);
+  }
+  PutInvoice(b, tenant, n.id, nullptr, n.invoice, n.issue);
 }
 
 void BillingStore::PutQuote(Batch& b, const std::string& tenant, const std::string& id,
                             const Stored<v1::Quote>* before, const v1::Quote& q) {
-  std::string key = Key(tenant, "quote", id);
-  int64_t version = before ? before->version : 0;
-  b.ExpectVersion(key, version, "quote");
-  if (!before) b.AllocateOrdinal(P(tenant) + "ord");
-  int64_t ord = before ? before->ordinal : kNewOrdinal;
-  b.Put(key, version + 1, Bytes(q), ord);
+  int64_t ord =
+      PutStored(b, keys_.Key(tenant, "quote", id), before, q, keys_.Ordinals(tenant), "quote");
   if (!before) {
-    b.ZAdd(Idx(tenant, "quotes"), ord, id);
-    b.ZAdd(Idx(tenant, "quotes:eng:" + EngagementId(q.engagement())), ord, id);
+    b.ZAdd(keys_.Index(tenant, "quotes"), ord, id);
+    b.ZAdd(keys_.Index(tenant, "quotes:eng:" + EngagementId(q.engagement())), ord, id);
   }
-}
-
-void BillingStore::PutAccepted(Batch& b, const std::string& tenant, const std::string& eid,
-                               const std::string& quote_id) {
-  std::string key = Key(tenant, "accepted", eid);
-  b.ExpectVersion(key, 0, "accepted quote");  // one accepted quote per engagement
-  b.Put(key, 1, quote_id, 0);
 }
 
 void BillingStore::PutEvent(Batch& b, const std::string& tenant, const std::string& id,
                             const Stored<v1::BillingEvent>* before, const v1::BillingEvent& e) {
-  std::string key = Key(tenant, "event", id);
-  int64_t version = before ? before->version : 0;
-  b.ExpectVersion(key, version, "billing event");
-  if (!before) b.AllocateOrdinal(P(tenant) + "ord");
-  int64_t ord = before ? before->ordinal : kNewOrdinal;
-  b.Put(key, version + 1, Bytes(e), ord);
+  int64_t ord = PutStored(b, keys_.Key(tenant, "event", id), before, e, keys_.Ordinals(tenant),
+                          "billing event");
   std::string eid = EngagementId(e.engagement());
   if (!before) {
-    b.ZAdd(Idx(tenant, "events"), ord, id);
-    b.ZAdd(Idx(tenant, "events:eng:" + eid), ord, id);
+    b.ZAdd(keys_.Index(tenant, "events"), ord, id);
+    b.ZAdd(keys_.Index(tenant, "events:eng:" + eid), ord, id);
   }
   if (e.state() == v1::BILLING_EVENT_STATE_NEEDS_QUOTE) {
-    b.ZAdd(Idx(tenant, "events:needs_quote"), ord, id);
-    b.ZAdd(Idx(tenant, "events:needs_quote:" + eid), ord, id);
+    b.ZAdd(keys_.Index(tenant, "events:needs_quote"), ord, id);
+    b.ZAdd(keys_.Index(tenant, "events:needs_quote:" + eid), ord, id);
   } else if (before) {
-    b.ZRem(Idx(tenant, "events:needs_quote"), id);
-    b.ZRem(Idx(tenant, "events:needs_quote:" + eid), id);
+    b.ZRem(keys_.Index(tenant, "events:needs_quote"), id);
+    b.ZRem(keys_.Index(tenant, "events:needs_quote:" + eid), id);
   }
-}
-
-void BillingStore::AllocateInvoiceNumber(Batch& b, const std::string& tenant) {
-  b.AllocateReference(P(tenant) + "invoice_seq", "INV-", kInvoiceNumberField);
 }
 
 void BillingStore::PutInvoice(Batch& b, const std::string& tenant, const std::string& id,
                               const Stored<v1::Invoice>* before, const v1::Invoice& inv,
                               bool append_number) {
-  std::string key = Key(tenant, "invoice", id);
-  int64_t version = before ? before->version : 0;
-  b.ExpectVersion(key, version, "invoice");
-  if (!before) b.AllocateOrdinal(P(tenant) + "ord");
-  int64_t ord = before ? before->ordinal : kNewOrdinal;
-  b.Put(key, version + 1, Bytes(inv), ord, append_number);
+  int64_t ord = PutStored(b, keys_.Key(tenant, "invoice", id), before, inv, keys_.Ordinals(tenant),
+                          "invoice", append_number);
   if (!before) {
-    b.ZAdd(Idx(tenant, "invoices"), ord, id);
-    b.ZAdd(Idx(tenant, "invoices:eng:" + EngagementId(inv.engagement())), ord, id);
+    b.ZAdd(keys_.Index(tenant, "invoices"), ord, id);
+    b.ZAdd(keys_.Index(tenant, "invoices:eng:" + EngagementId(inv.engagement())), ord, id);
   }
   if (before && before->value.state() != inv.state()) {
-    b.ZRem(Idx(tenant, absl::StrCat("invoices:state:", static_cast<int>(before->value.state()))),
+    b.ZRem(keys_.Index(tenant,
+                       absl::StrCat("invoices:state:", static_cast<int>(before->value.state()))),
            id);
   }
-  b.ZAdd(Idx(tenant, absl::StrCat("invoices:state:", static_cast<int>(inv.state()))), ord, id);
+  b.ZAdd(keys_.Index(tenant, absl::StrCat("invoices:state:", static_cast<int>(inv.state()))), ord,
+         id);
   auto issued = ToCivilDay(inv.issue_date());
   if (issued && inv.state() != v1::INVOICE_STATE_VOID) {
-    b.ZAdd(Idx(tenant, "invoices:issued"), DayScore(*issued), id);
+    b.ZAdd(keys_.Index(tenant, "invoices:issued"), DayScore(*issued), id);
   } else {
-    b.ZRem(Idx(tenant, "invoices:issued"), id);
+    b.ZRem(keys_.Index(tenant, "invoices:issued"), id);
   }
   auto due = ToCivilDay(inv.due_date());
   if (Open(inv) && due) {
-    b.ZAdd(Idx(tenant, "invoices:open_due"), DayScore(*due), id);
-    b.ZAdd(Idx(tenant, "invoices:open_balance"), inv.balance_jpy(), id);
+    b.ZAdd(keys_.Index(tenant, "invoices:open_due"), DayScore(*due), id);
+    b.ZAdd(keys_.Index(tenant, "invoices:open_balance"), inv.balance_jpy(), id);
   } else if (before) {
-    b.ZRem(Idx(tenant, "invoices:open_due"), id);
-    b.ZRem(Idx(tenant, "invoices:open_balance"), id);
+    b.ZRem(keys_.Index(tenant, "invoices:open_due"), id);
+    b.ZRem(keys_.Index(tenant, "invoices:open_balance"), id);
   }
 }
 
 absl::StatusOr<ListPage> BillingStore::ListQuotes(const std::string& tenant, const std::string& eid,
                                                   int64_t after, int limit) {
   ListQuery q;
-  q.index = Idx(tenant, eid.empty() ? "quotes" : "quotes:eng:" + eid);
-  q.record_prefix = P(tenant) + "quote:";
+  q.index = keys_.Index(tenant, eid.empty() ? "quotes" : "quotes:eng:" + eid);
+  q.record_prefix = keys_.Prefix(tenant) + "quote:";
   q.after = after;
   q.limit = limit;
   return records_.List(q);
@@ -232,11 +252,11 @@ absl::StatusOr<ListPage> BillingStore::ListEvents(const std::string& tenant, boo
                                                   int limit) {
   ListQuery q;
   if (eid.empty()) {
-    q.index = Idx(tenant, needs_quote_only ? "events:needs_quote" : "events");
+    q.index = keys_.Index(tenant, needs_quote_only ? "events:needs_quote" : "events");
   } else {
-    q.index = Idx(tenant, (needs_quote_only ? "events:needs_quote:" : "events:eng:") + eid);
+    q.index = keys_.Index(tenant, (needs_quote_only ? "events:needs_quote:" : "events:eng:") + eid);
   }
-  q.record_prefix = P(tenant) + "event:";
+  q.record_prefix = keys_.Prefix(tenant) + "event:";
   q.after = after;
   q.limit = limit;
   return records_.List(q);
@@ -247,20 +267,20 @@ absl::StatusOr<ListPage> BillingStore::ListInvoices(const std::string& tenant,
                                                     bool overdue_only, absl::CivilDay today,
                                                     int64_t after, int limit) {
   std::vector<std::string> idx;
-  if (!eid.empty()) idx.push_back(Idx(tenant, "invoices:eng:" + eid));
+  if (!eid.empty()) idx.push_back(keys_.Index(tenant, "invoices:eng:" + eid));
   if (overdue_only) state = v1::INVOICE_STATE_ISSUED;
   if (state != v1::INVOICE_STATE_UNSPECIFIED) {
-    idx.push_back(Idx(tenant, absl::StrCat("invoices:state:", static_cast<int>(state))));
+    idx.push_back(keys_.Index(tenant, absl::StrCat("invoices:state:", static_cast<int>(state))));
   }
-  if (idx.empty()) idx.push_back(Idx(tenant, "invoices"));
+  if (idx.empty()) idx.push_back(keys_.Index(tenant, "invoices"));
   ListQuery q;
   q.index = idx.front();
   q.members.assign(idx.begin() + 1, idx.end());
   if (overdue_only) {
-    q.range_index = Idx(tenant, "invoices:open_due");
+    q.range_index = keys_.Index(tenant, "invoices:open_due");
     q.range_max = std::to_string(DayScore(today - 1));
   }
-  q.record_prefix = P(tenant) + "invoice:";
+  q.record_prefix = keys_.Prefix(tenant) + "invoice:";
   q.after = after;
   q.limit = limit;
   return records_.List(q);
@@ -270,7 +290,7 @@ absl::StatusOr<std::vector<v1::Invoice>> BillingStore::InvoicesIssuedBetween(
     const std::string& tenant, absl::CivilDay from, absl::CivilDay to, int limit) {
   std::string lo = std::to_string(DayScore(from)), hi = std::to_string(DayScore(to));
   std::string lim = std::to_string(limit + 1);
-  std::string key = Idx(tenant, "invoices:issued");
+  std::string key = keys_.Index(tenant, "invoices:issued");
   auto ids = records_.redis().Command({"ZRANGEBYSCORE", key, lo, hi, "LIMIT", "0", lim});
   if (!ids.ok()) return ids.status();
   if (static_cast<int>(ids->elements.size()) > limit) {
@@ -278,7 +298,7 @@ absl::StatusOr<std::vector<v1::Invoice>> BillingStore::InvoicesIssuedBetween(
         absl::StrCat("more than ", limit, " invoices in the range; export a shorter range"));
   }
   std::vector<std::string> keys;
-  for (const auto& e : ids->elements) keys.push_back(Key(tenant, "invoice", e.str));
+  for (const auto& e : ids->elements) keys.push_back(keys_.Key(tenant, "invoice", e.str));
   auto recs = records_.ReadMany(keys);
   if (!recs.ok()) return recs.status();
   std::vector<v1::Invoice> out;
@@ -302,8 +322,9 @@ for _, id in ipairs(late) do
 end
 return {out, overdue_n, overdue_sum, redis.call('ZCARD', KEYS[3])}
 )lua");
-  std::string k1 = Idx(tenant, "invoices:open_balance"), k2 = Idx(tenant, "invoices:open_due"),
-              k3 = Idx(tenant, "events:needs_quote"),
+  std::string k1 = keys_.Index(tenant, "invoices:open_balance"),
+              k2 = keys_.Index(tenant, "invoices:open_due"),
+              k3 = keys_.Index(tenant, "events:needs_quote"),
               yesterday = std::to_string(DayScore(today - 1));
   auto r = records_.redis().Eval(kStats, {k1, k2, k3}, {yesterday});
   if (!r.ok()) return r.status();

@@ -1,9 +1,11 @@
 #pragma once
-// The billing service's Redis keys. Operations assemble one Batch (see
-// record_store.h) from the Put* helpers here and commit it as one atomic step.
+// The billing service's Redis keys and atomic steps, on the shared repository
+// layer (services/common/repository.h): each business operation is one typed
+// step here, one Commit; nothing above this file sees a key or a Batch.
 //
 //   bill:{t:T}:settings                      billing settings record
-//   bill:{t:T}:quote:<id>, :accepted:<eid>   quotes; the accepted quote id per engagement
+//   bill:{t:T}:quote:<id>                    quotes
+//   bill:{t:T}:accepted:<eid>                the accepted quote id of an engagement
 //   bill:{t:T}:event:<request_id>            billing events (id = the request id)
 //   bill:{t:T}:invoice:<id>                  invoices
 //   bill:{t:T}:invoice_seq                   invoice number counter (no gaps, no reuse)
@@ -24,18 +26,11 @@
 #include "absl/types/optional.h"
 #include "certpath/billing/v1/billing.pb.h"
 #include "services/common/principal.h"
-#include "services/common/record_store.h"
+#include "services/common/repository.h"
 
 namespace certpath::billing {
 
 namespace v1 = certpath::billing::v1;
-
-template <typename T>
-struct Stored {
-  T value;
-  int64_t version = 0;  // 0 = not stored yet
-  int64_t ordinal = 0;
-};
 
 struct TenantBillingStats {
   int64_t outstanding_jpy = 0;
@@ -44,16 +39,19 @@ struct TenantBillingStats {
   int64_t needs_quote = 0;
 };
 
-class BillingStore {
+// A new invoice written in a step: issued ones get their number there.
+struct NewInvoice {
+  std::string id;
+  v1::Invoice invoice;
+  bool issue = false;
+};
+
+class BillingStore : public Repository {
  public:
-  explicit BillingStore(RecordStore& records) : records_(records) {}
+  BillingStore(RecordStore& records, int64_t idempotency_ttl_seconds)
+      : Repository(records, "bill", idempotency_ttl_seconds) {}
 
-  // Scoped to the principal who made the request (services share one scope).
-  static std::string IdemKey(const std::string& tenant, const Principal& p,
-                             const std::string& request_id);
-  absl::Status RegisterTenant(const std::string& tenant);
-  absl::StatusOr<std::vector<std::string>> Tenants();
-
+  // ---- reads
   // Defaults (version 0) when the tenant never saved settings.
   absl::StatusOr<Stored<v1::BillingSettings>> GetSettings(const std::string& tenant);
   absl::StatusOr<absl::optional<Stored<v1::Quote>>> GetQuote(const std::string& tenant,
@@ -64,34 +62,51 @@ class BillingStore {
     int64_t pointer_version = 0;
   };
   absl::StatusOr<Accepted> GetAcceptedQuote(const std::string& tenant, const std::string& eid);
-  absl::StatusOr<absl::optional<Stored<v1::BillingEvent>>> GetEvent(const std::string& tenant,
-                                                                    const std::string& id);
   absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> EventsNeedingQuote(
       const std::string& tenant, const std::string& eid);
   absl::StatusOr<absl::optional<Stored<v1::Invoice>>> GetInvoice(const std::string& tenant,
                                                                  const std::string& id);
 
-  // Batch helpers: compare-and-set on `before` (null = create) and indexes.
-  void PutSettings(Batch& b, const std::string& tenant, int64_t before_version,
-                   const v1::BillingSettings& s);
-  void PutQuote(Batch& b, const std::string& tenant, const std::string& id,
-                const Stored<v1::Quote>* before, const v1::Quote& q);
-  void PutAccepted(Batch& b, const std::string& tenant, const std::string& eid,
-                   const std::string& quote_id);
-  void PutEvent(Batch& b, const std::string& tenant, const std::string& id,
-                const Stored<v1::BillingEvent>* before, const v1::BillingEvent& e);
-  // `append_number`: the invoice number is allocated in this commit.
-  void PutInvoice(Batch& b, const std::string& tenant, const std::string& id,
-                  const Stored<v1::Invoice>* before, const v1::Invoice& inv,
-                  bool append_number = false);
-  void AllocateInvoiceNumber(Batch& b, const std::string& tenant);
-  absl::StatusOr<CommitResult> Commit(const Batch& b) { return records_.Commit(b); }
-  absl::StatusOr<absl::optional<std::string>> Replay(const std::string& tenant, const Principal& p,
-                                                     const std::string& request_id,
-                                                     const std::string& fingerprint) {
-    return records_.ReadIdempotency(IdemKey(tenant, p, request_id), fingerprint);
-  }
+  // ---- steps (one atomic commit each; compare-and-set on every version read)
+  absl::StatusOr<v1::BillingSettings> SaveSettings(const std::string& tenant,
+                                                   int64_t before_version,
+                                                   const v1::BillingSettings& next);
+  absl::StatusOr<v1::Quote> CreateQuote(const std::string& tenant, const std::string& id,
+                                        const v1::Quote& q, const Idem& idem);
+  absl::StatusOr<v1::Quote> SaveQuote(const std::string& tenant, const Stored<v1::Quote>& before,
+                                      const v1::Quote& q);
+  // Acceptance: the quote, the engagement's accepted-quote pointer (one per
+  // engagement: ALREADY_EXISTS otherwise) and the stage-1 events that waited
+  // for it, each with its invoice. The events' `after` replace their `before`.
+  struct WaitingEvent {
+    Stored<v1::BillingEvent> before;
+    v1::BillingEvent after;
+    NewInvoice invoice;
+  };
+  absl::StatusOr<v1::Quote> AcceptQuote(const std::string& tenant, const Stored<v1::Quote>& before,
+                                        const v1::Quote& q,
+                                        const std::vector<WaitingEvent>& waiting);
+  // A billing event, its idempotency record and its invoice (if it has lines);
+  // `accepted_version`: the accepted-quote pointer's version the lines were
+  // taken from (stage-1 events), checked in the same step. The commit answers a
+  // redelivery from the idempotency record (CommitResult::replayed).
+  absl::StatusOr<CommitResult> RecordEvent(const std::string& tenant, const std::string& id,
+                                           const v1::BillingEvent& e, const Idem& idem,
+                                           absl::optional<int64_t> accepted_version,
+                                           const absl::optional<NewInvoice>& invoice);
+  // Draft → issued: the number is allocated in the step and appended to the
+  // stored invoice and the response.
+  absl::StatusOr<CommitResult> IssueInvoice(const std::string& tenant,
+                                            const Stored<v1::Invoice>& before,
+                                            const v1::Invoice& issued, const Idem& idem);
+  // Any other change of an invoice (payments, void) and, when voiding with a
+  // replacement, the new draft.
+  absl::StatusOr<CommitResult> SaveInvoice(const std::string& tenant,
+                                           const Stored<v1::Invoice>& before,
+                                           const v1::Invoice& after, const Idem& idem,
+                                           const absl::optional<NewInvoice>& replacement = {});
 
+  // ---- lists
   absl::StatusOr<ListPage> ListQuotes(const std::string& tenant, const std::string& eid,
                                       int64_t after, int limit);
   // eid: one engagement's events ("" = all).
@@ -107,9 +122,14 @@ class BillingStore {
   absl::StatusOr<TenantBillingStats> Stats(const std::string& tenant, absl::CivilDay today);
 
  private:
-  RecordStore& records_;
+  void PutQuote(Batch& b, const std::string& tenant, const std::string& id,
+                const Stored<v1::Quote>* before, const v1::Quote& q);
+  void PutEvent(Batch& b, const std::string& tenant, const std::string& id,
+                const Stored<v1::BillingEvent>* before, const v1::BillingEvent& e);
+  void PutInvoice(Batch& b, const std::string& tenant, const std::string& id,
+                  const Stored<v1::Invoice>* before, const v1::Invoice& inv,
+                  bool append_number = false);
+  void AddInvoice(Batch& b, const std::string& tenant, const NewInvoice& n);
 };
-
-int64_t DayScore(absl::CivilDay d);
 
 }  // namespace certpath::billing

@@ -1,15 +1,23 @@
 #pragma once
-// Turning a ListPage of records into a List response: decode each record,
-// then the signed next_page_token when more may follow.
+// The List sequence every List RPC shares (AIP-158): page size (default 50,
+// at most 500), a fingerprint of the query that binds the signed page token to
+// its filters, the cursor from the token, the store's page, and the response
+// with its next token.
 
 #include <functional>
+#include <initializer_list>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/common/page_token.h"
 #include "services/common/record_store.h"
 
 namespace certpath {
+
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 500;
 
 // Parses a record's data into `out`.
 template <typename T>
@@ -26,14 +34,26 @@ absl::Status DecodeWithEtag(const Record& r, T* out) {
   return absl::OkStatus();
 }
 
+// One page of a list. `query` names the request's filters (the token is only
+// good for the same ones); `fetch` reads the page after the cursor; each
+// record is decoded into a new item of `out` by `decode`.
 template <typename Resp, typename Item>
-absl::Status FillPage(const ListPage& page, const PageTokenCodec& tokens, uint64_t fingerprint,
-                      Resp* out, Item* (Resp::*add)(),
-                      const std::function<absl::Status(const Record&, Item*)>& decode) {
-  for (const Record& r : page.records) {
+absl::Status ListPaged(
+    const PageTokenCodec& tokens, int32_t page_size, const std::string& page_token,
+    std::initializer_list<absl::string_view> query,
+    const std::function<absl::StatusOr<ListPage>(int64_t after, int limit)>& fetch, Resp* out,
+    Item* (Resp::*add)(), const std::function<absl::Status(const Record&, Item*)>& decode) {
+  auto size = ResolvePageSize(page_size, kDefaultPageSize, kMaxPageSize);
+  if (!size.ok()) return size.status();
+  uint64_t fingerprint = QueryFingerprint(query);
+  auto after = tokens.DecodeOrStart(page_token, fingerprint);
+  if (!after.ok()) return after.status();
+  auto page = fetch(*after, *size);
+  if (!page.ok()) return page.status();
+  for (const Record& r : page->records) {
     if (auto s = decode(r, (out->*add)()); !s.ok()) return s;
   }
-  if (page.more) out->set_next_page_token(tokens.Encode(page.last, fingerprint));
+  if (page->more) out->set_next_page_token(tokens.Encode(page->last, fingerprint));
   return absl::OkStatus();
 }
 

@@ -40,6 +40,10 @@ absl::StatusOr<HostOptions> HostOptions::FromConfig(const Config& c,
   o.server.drain = absl::Seconds(*drain);
   o.metrics_interval = absl::Seconds(*metrics_every);
   o.redis_throwaway = c.GetBool("redis-throwaway", false);
+  auto ttl = c.GetInt("idempotency-ttl-seconds", o.idempotency_ttl_seconds);
+  if (!ttl.ok()) return ttl.status();
+  if (*ttl < 60) return absl::InvalidArgumentError("idempotency-ttl-seconds: at least 60");
+  o.idempotency_ttl_seconds = *ttl;
   auto sample = c.GetInt("log-read-sample", 0);
   if (!sample.ok()) return sample.status();
   if (*sample < 0) return absl::InvalidArgumentError("log-read-sample: 0 or more");

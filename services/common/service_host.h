@@ -67,13 +67,15 @@ struct HostOptions {
   absl::Duration guard_interval = absl::Seconds(2);
   absl::Duration metrics_interval = absl::Seconds(10);
   const Clock* clock = nullptr;  // null = system clock
+  // How long a request_id's first response is kept for retries.
+  int64_t idempotency_ttl_seconds = 7 * 24 * 3600;
   // Log one in N successful reads at info (0 = reads at debug only).
   int log_read_sample_every = 0;
 
   // Flags: listen, metrics-listen, redis-socket|redis-host+redis-port,
   // signing-key-file|signing-key, workers, drain-seconds,
   // metrics-interval-seconds, redis-throwaway, log-level (debug|info|warn|error;
-  // applied at once), log-read-sample (N).
+  // applied at once), log-read-sample (N), idempotency-ttl-seconds.
   static absl::StatusOr<HostOptions> FromConfig(const Config& config,
                                                 const std::string& default_listen,
                                                 const std::string& default_metrics);

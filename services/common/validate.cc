@@ -6,6 +6,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <google/protobuf/util/field_mask_util.h>
+#include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -192,6 +193,10 @@ void ApplyUpdateMask(FieldViolations& v, const google::protobuf::FieldMask& mask
   options.set_replace_message_fields(true);
   options.set_replace_repeated_fields(true);
   FieldMaskUtil::MergeMessageTo(from, mask, options, to);
+}
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 
 bool MaskHas(const google::protobuf::FieldMask& mask, absl::string_view path) {

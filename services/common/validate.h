@@ -9,10 +9,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "absl/types/span.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "google/type/date.pb.h"
 #include "services/common/status.h"
 
@@ -39,6 +41,7 @@ absl::StatusOr<std::vector<std::string>> ParseName(absl::string_view field, absl
 void CheckRequestId(FieldViolations& v, absl::string_view value);
 
 absl::optional<absl::CivilDay> ToCivilDay(const google::type::Date& d);
+google::protobuf::Timestamp ToTimestamp(absl::Time t);
 google::type::Date ToDate(absl::CivilDay day);
 // When `required`, an unset date (0/0/0) is a violation; a set one must be a real day.
 void CheckDate(FieldViolations& v, absl::string_view field, const google::type::Date& d,

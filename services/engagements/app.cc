@@ -11,9 +11,6 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
   auto host = HostOptions::FromConfig(c, "127.0.0.1:7101", "127.0.0.1:9101");
   if (!host.ok()) return host.status();
   o.host = *std::move(host);
-  auto ttl = c.GetInt("idempotency-ttl-seconds", o.idempotency_ttl_seconds);
-  if (!ttl.ok()) return ttl.status();
-  o.idempotency_ttl_seconds = *ttl;
   o.billing_target = c.Get("billing-target", "");
   return o;
 }
@@ -21,7 +18,7 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
 struct App::Impl {
   explicit Impl(const AppOptions& o)
       : host(o.host),
-        store(host.records(), o.idempotency_ttl_seconds),
+        store(host.records(), o.host.idempotency_ttl_seconds),
         service(store, host.clock(), host.tokens(), host.gate(), host.metrics().registry()),
         grpc_service(service, host.dispatcher()),
         business(host.metrics().registry(), store, host.clock()) {
@@ -38,8 +35,8 @@ struct App::Impl {
 
   ServiceHost host;
   EngagementStore store;
-  EngagementService service;
-  GrpcEngagementService grpc_service;
+  EngagementsApi service;
+  EngagementsGrpc grpc_service;
   BusinessMetrics business;
   std::unique_ptr<OutboxRelay> relay;
 };

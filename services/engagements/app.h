@@ -12,7 +12,6 @@ namespace certpath::engagements {
 
 struct AppOptions {
   HostOptions host;
-  int64_t idempotency_ttl_seconds = 7 * 24 * 3600;
   // Outbox delivery to billing; empty target = no relay in this process.
   std::string billing_target;
   absl::Duration relay_poll_interval = absl::Milliseconds(500);

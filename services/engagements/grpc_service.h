@@ -1,6 +1,6 @@
 #pragma once
 // The gRPC edge of the engagements service: each RPC verifies the principal
-// and runs the matching EngagementService operation on the worker pool.
+// and runs the matching EngagementsApi operation on the worker pool.
 
 #include "certpath/engagements/v1/engagements.grpc.pb.h"
 #include "services/common/server.h"
@@ -8,9 +8,9 @@
 
 namespace certpath::engagements {
 
-class GrpcEngagementService final : public v1::EngagementService::CallbackService {
+class EngagementsGrpc final : public v1::EngagementService::CallbackService {
  public:
-  GrpcEngagementService(EngagementService& svc, Dispatcher& dispatcher)
+  EngagementsGrpc(EngagementsApi& svc, Dispatcher& dispatcher)
       : svc_(svc), dispatcher_(dispatcher) {}
 
   CERTPATH_UNARY_RPC(CreateClient, v1::CreateClientRequest, v1::Client)
@@ -38,7 +38,7 @@ class GrpcEngagementService final : public v1::EngagementService::CallbackServic
   CERTPATH_UNARY_RPC(ListInquiries, v1::ListInquiriesRequest, v1::ListInquiriesResponse)
 
  private:
-  EngagementService& svc_;
+  EngagementsApi& svc_;
   Dispatcher& dispatcher_;
 };
 

@@ -1,12 +1,11 @@
 #pragma once
 // The engagements service's operations, free of gRPC: validate the request,
-// authorize the principal, run the domain rules, and make one atomic store
-// step. grpc_service.h adapts these to the generated callback service.
+// authorize the principal against the policy table (domain/policy.h), run the
+// domain rules, and make one atomic store step. One file per resource:
+// clients.cc, engagements.cc, findings.cc, inquiries.cc; what they share is
+// service.cc. grpc_service.h adapts these to the generated callback service.
 
-#include <atomic>
 #include <functional>
-#include <mutex>
-#include <set>
 #include <string>
 
 #include <prometheus/counter.h>
@@ -22,14 +21,15 @@
 
 namespace certpath::engagements {
 
-class EngagementService {
+class EngagementsApi {
  public:
-  EngagementService(EngagementStore& store, const Clock& clock, const PageTokenCodec& tokens,
-                    const WriteGate& gate, prometheus::Registry& registry);
+  EngagementsApi(EngagementStore& store, const Clock& clock, const PageTokenCodec& tokens,
+                 const WriteGate& gate, prometheus::Registry& registry);
 
   // Called after an outbox event was committed (wakes the relay).
   void set_event_hook(std::function<void()> hook) { on_event_ = std::move(hook); }
 
+  // clients.cc
   absl::Status CreateClient(const Principal& p, const v1::CreateClientRequest& req,
                             v1::Client* out);
   absl::Status GetClient(const Principal& p, const v1::GetClientRequest& req, v1::Client* out);
@@ -43,6 +43,7 @@ class EngagementService {
                                        const v1::EraseClientPersonalDataRequest& req,
                                        v1::Client* out);
 
+  // engagements.cc
   absl::Status CreateEngagement(const Principal& p, const v1::CreateEngagementRequest& req,
                                 v1::Engagement* out);
   absl::Status GetEngagement(const Principal& p, const v1::GetEngagementRequest& req,
@@ -66,6 +67,7 @@ class EngagementService {
   absl::Status RecordRegistration(const Principal& p, const v1::RecordRegistrationRequest& req,
                                   v1::Engagement* out);
 
+  // findings.cc
   absl::Status CreateFinding(const Principal& p, const v1::CreateFindingRequest& req,
                              v1::Finding* out);
   absl::Status UpdateFinding(const Principal& p, const v1::UpdateFindingRequest& req,
@@ -73,6 +75,7 @@ class EngagementService {
   absl::Status ListFindings(const Principal& p, const v1::ListFindingsRequest& req,
                             v1::ListFindingsResponse* out);
 
+  // inquiries.cc
   absl::Status CreateInquiry(const Principal& p, const v1::CreateInquiryRequest& req,
                              v1::Inquiry* out);
   absl::Status AnswerInquiry(const Principal& p, const v1::AnswerInquiryRequest& req,
@@ -83,47 +86,64 @@ class EngagementService {
  private:
   struct EngagementRef {
     std::string tenant, id;
+    std::string name() const { return "tenants/" + tenant + "/engagements/" + id; }
   };
-  // Parses tenants/{t}/engagements/{e}; another tenant's name is NOT_FOUND.
+  // Parses tenants/{t}/engagements/{e}[/…] (`kinds` after "engagements");
+  // another tenant's name is NOT_FOUND.
   absl::StatusOr<EngagementRef> ParseEngagement(const Principal& p, absl::string_view field,
                                                 const std::string& name) const;
+  // The principal's tenant named as `parent`, and `method` allowed to its role.
+  absl::Status CheckTenantParent(const Principal& p, const std::string& parent,
+                                 absl::string_view method) const;
   absl::Status CheckWritable(const Principal& p);
-  // Reads the client named `name` if the principal may see it (partners: the
-  // client of an engagement they are on), else NOT_FOUND.
-  // The common checks of DeleteClient and EraseClientPersonalData (visible,
-  // office admin, reason, request_id, writable): the name's {tenant, id}.
-  absl::StatusOr<std::vector<std::string>> AdminClientAction(const Principal& p,
-                                                             const std::string& name,
-                                                             const std::string& reason,
-                                                             const std::string& request_id);
-  absl::StatusOr<Stored<v1::Client>> LoadClient(const Principal& p, absl::string_view field,
-                                                const std::string& name);
-  // "tenants/{t}" naming the principal's own tenant; another tenant is NOT_FOUND.
-  absl::Status CheckTenantParent(const Principal& p, const std::string& parent) const;
-  // Reads, authorizes and returns the engagement as the principal may see it.
+  // Reads the engagement and authorizes `method` on it.
   absl::StatusOr<Stored<v1::Engagement>> Load(const Principal& p, const EngagementRef& ref,
-                                              int action);
+                                              absl::string_view method);
+  // NOT_FOUND unless the principal may see the client (partners: the client
+  // of an engagement they are on); then `method` authorized.
+  absl::Status SeeClient(const Principal& p, const std::string& tenant, const std::string& id,
+                         absl::string_view method);
+  // Reads the client if the principal may see it (partners: the client of an
+  // engagement they are on), else NOT_FOUND; then authorizes `method`.
+  absl::StatusOr<Stored<v1::Client>> LoadClient(const Principal& p, absl::string_view field,
+                                                const std::string& name, absl::string_view method);
   // Presents a stored engagement: effective state (EXPIRED derived).
   void Present(v1::Engagement& e) const;
 
-  // Read → authorize → `change` → compare-and-set, retried on a concurrent
-  // change when the caller sent no etag; replays the first response of a
-  // request_id. `change` fills the response given the new etag.
-  using Change = std::function<absl::Status(v1::Engagement& e, const std::string& new_etag,
-                                            certpath::common::v1::OutboxEvent* event,
-                                            bool* emit_event, google::protobuf::Message* out)>;
-  // Writes the result; the default saves the engagement (and its event).
-  using Save = std::function<absl::Status(
-      const std::string& tenant, const std::string& id, const Stored<v1::Engagement>& before,
-      const v1::Engagement& after, const Idem& idem, const std::string& response)>;
-  absl::Status MutateEngagement(const Principal& p, const std::string& name,
-                                const std::string& etag, const std::string& request_id,
-                                const google::protobuf::Message& request, int action,
-                                const Change& change, google::protobuf::Message* out,
-                                const Save& save = nullptr);
-
-  Idem MakeIdem(const Principal& p, const std::string& tenant, const std::string& request_id,
-                const google::protobuf::Message& request) const;
+  // A change to an engagement: given the engagement (changed in place), the
+  // response to fill and the engagement's next etag, the effects its step writes.
+  template <typename Resp>
+  using Change = std::function<absl::StatusOr<EngagementEffects>(v1::Engagement& e, Resp& response,
+                                                                 const std::string& next_etag)>;
+  // Read → authorize `method` → replay (same principal, same request) →
+  // `change` → one compare-and-set step, retried on a concurrent change
+  // unless the caller pinned `etag`.
+  template <typename Resp>
+  absl::Status Mutate(const Principal& p, const EngagementRef& ref, const std::string& etag,
+                      const std::string& request_id, const google::protobuf::Message& request,
+                      absl::string_view method, const Change<Resp>& change, Resp* out) {
+    return MutateMessage(
+        p, ref, etag, request_id, request, method,
+        [&](v1::Engagement& e, google::protobuf::Message& msg, const std::string& next_etag) {
+          return change(e, static_cast<Resp&>(msg), next_etag);
+        },
+        out);
+  }
+  using MessageChange = std::function<absl::StatusOr<EngagementEffects>(
+      v1::Engagement& e, google::protobuf::Message& response, const std::string& next_etag)>;
+  absl::Status MutateMessage(const Principal& p, const EngagementRef& ref, const std::string& etag,
+                             const std::string& request_id,
+                             const google::protobuf::Message& request, absl::string_view method,
+                             const MessageChange& change, google::protobuf::Message* out);
+  // The common checks of DeleteClient and EraseClientPersonalData (visible,
+  // office admin, reason, request_id, writable): the name's {tenant, id}.
+  absl::StatusOr<std::vector<std::string>> AdminClientAction(const Principal& p,
+                                                             absl::string_view method,
+                                                             const std::string& name,
+                                                             const std::string& reason,
+                                                             const std::string& request_id);
+  // The engagement as the response of a change: etag and effective state.
+  v1::Engagement Respond(const v1::Engagement& e, const std::string& etag) const;
 
   EngagementStore& store_;
   const Clock& clock_;

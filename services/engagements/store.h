@@ -1,7 +1,8 @@
 #pragma once
-// The engagements service's Redis keys and atomic steps. Every write is one
+// The engagements service's Redis keys and atomic steps (on the shared
+// repository layer, services/common/repository.h). Every write is one
 // RecordStore::Commit: the record, its index entries, its outbox event and
-// its idempotency record together.
+// its idempotency record together. Nothing above this file sees a key.
 //
 // Keys (tenant hash tag keeps a tenant in one cluster slot):
 //   eng:{t:T}:client:<id>                 client record
@@ -31,24 +32,11 @@
 #include "certpath/common/v1/common.pb.h"
 #include "certpath/engagements/v1/engagements.pb.h"
 #include "services/common/principal.h"
-#include "services/common/record_store.h"
+#include "services/common/repository.h"
 
 namespace certpath::engagements {
 
 namespace v1 = certpath::engagements::v1;
-
-template <typename T>
-struct Stored {
-  T value;  // with etag filled from the version
-  int64_t version = 0;
-  int64_t ordinal = 0;
-};
-
-// The idempotency part of a write: empty key = none.
-struct Idem {
-  std::string key;
-  std::string fingerprint;
-};
 
 struct EngagementFilter {
   v1::Phase phase = v1::PHASE_UNSPECIFIED;
@@ -65,32 +53,44 @@ struct TenantStats {
   int64_t outbox_oldest_ms = 0;  // 0 = empty
 };
 
-class EngagementStore {
+// A record under an engagement written in the engagement's step: `before`
+// empty on a create.
+template <typename T>
+struct ChildWrite {
+  std::string id;
+  absl::optional<Stored<T>> before;
+  T after;
+};
+
+// What one step writes besides the engagement.
+struct EngagementEffects {
+  bool engagement_changed = true;  // false: the version read is only checked
+  absl::optional<certpath::common::v1::OutboxEvent> event;
+  absl::optional<ChildWrite<v1::Finding>> finding;
+  absl::optional<ChildWrite<v1::Inquiry>> inquiry;
+};
+
+class EngagementStore : public Repository {
  public:
   EngagementStore(RecordStore& records, int64_t idempotency_ttl_seconds)
-      : records_(records), idem_ttl_(idempotency_ttl_seconds) {}
-
-  absl::Status RegisterTenant(const std::string& tenant);
-  absl::StatusOr<std::vector<std::string>> Tenants();
+      : Repository(records, "eng", idempotency_ttl_seconds) {}
 
   // ---- clients
   absl::StatusOr<absl::optional<Stored<v1::Client>>> GetClient(const std::string& tenant,
                                                                const std::string& id);
   absl::StatusOr<v1::Client> CreateClient(const std::string& tenant, const std::string& id,
-                                          v1::Client client, const Idem& idem);
+                                          const v1::Client& client, const Idem& idem);
   // The client and (erasure) engagements changed with it, compare-and-set on
   // every version read, in one step.
   absl::StatusOr<v1::Client> SaveClient(
-      const std::string& tenant, const std::string& id, v1::Client client,
+      const std::string& tenant, const std::string& id, const v1::Client& client,
       const Stored<v1::Client>& before, const Idem& idem,
       const std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>>& engagements);
   // Removes a client that has no engagement (checked in the same step) and
   // keeps `tombstone` at eng:{t:T}:deleted_client:<id>.
   absl::StatusOr<v1::Client> DeleteClient(const std::string& tenant, const std::string& id,
-                                          const Stored<v1::Client>& before, v1::Client tombstone,
-                                          const Idem& idem);
-  // The stored response of `idem`, if that request was applied.
-  absl::StatusOr<absl::optional<std::string>> ReadReplay(const Idem& idem);
+                                          const Stored<v1::Client>& before,
+                                          const v1::Client& tombstone, const Idem& idem);
   // Every engagement of a client (FAILED_PRECONDITION when more than `limit`).
   absl::StatusOr<std::vector<Stored<v1::Engagement>>> EngagementsOfClient(
       const std::string& tenant, const std::string& client_id, int limit);
@@ -111,36 +111,27 @@ class EngagementStore {
                                                    const Idem& idem);
   // Allocates the reference number (整理番号) and ordinal in the same step.
   absl::StatusOr<v1::Engagement> CreateEngagement(const std::string& tenant, const std::string& id,
-                                                  v1::Engagement e, const Idem& idem,
+                                                  const v1::Engagement& e, const Idem& idem,
                                                   absl::CivilDay today);
-  // Compare-and-set on the version read; moves index entries; writes `event`
-  // to the outbox when given; stores `response` for `idem`.
+  // The one step of every change to an engagement: compare-and-set on the
+  // version read, index entries moved, and the effects (outbox event, a
+  // finding or an inquiry with its indexes) and `response` for `idem`.
   absl::Status SaveEngagement(const std::string& tenant, const std::string& id,
                               const Stored<v1::Engagement>& before, const v1::Engagement& after,
-                              const certpath::common::v1::OutboxEvent* event, const Idem& idem,
+                              const EngagementEffects& effects, const Idem& idem,
                               const std::string& response);
   absl::StatusOr<ListPage> ListEngagements(const std::string& tenant, const EngagementFilter& f,
                                            int64_t after, int limit, absl::CivilDay today);
-  static absl::StatusOr<Stored<v1::Engagement>> DecodeEngagement(const Record& r);
 
-  // ---- findings (the engagement's counters change in the same step)
+  // ---- findings and inquiries (written through SaveEngagement)
   absl::StatusOr<absl::optional<Stored<v1::Finding>>> GetFinding(const std::string& tenant,
                                                                  const std::string& eid,
                                                                  const std::string& id);
-  absl::Status SaveFinding(const std::string& tenant, const std::string& eid, const std::string& id,
-                           const Stored<v1::Engagement>& eng_before,
-                           const v1::Engagement& eng_after, const Stored<v1::Finding>* before,
-                           const v1::Finding& after, const Idem& idem, const std::string& response);
   absl::StatusOr<ListPage> ListFindings(const std::string& tenant, const std::string& eid,
                                         bool open_only, int64_t after, int limit);
-
-  // ---- inquiries (checked against the engagement's version read)
   absl::StatusOr<absl::optional<Stored<v1::Inquiry>>> GetInquiry(const std::string& tenant,
                                                                  const std::string& eid,
                                                                  const std::string& id);
-  absl::Status SaveInquiry(const std::string& tenant, const std::string& eid, const std::string& id,
-                           const Stored<v1::Engagement>& eng, const Stored<v1::Inquiry>* before,
-                           const v1::Inquiry& after, const Idem& idem, const std::string& response);
   absl::StatusOr<ListPage> ListInquiries(const std::string& tenant, const std::string& eid,
                                          int64_t after, int limit);
 
@@ -156,13 +147,11 @@ class EngagementStore {
 
   absl::StatusOr<TenantStats> Stats(const std::string& tenant, absl::CivilDay today);
 
-  // Key of an idempotency record: scoped to the principal who made the request.
-  static std::string IdemKey(const std::string& tenant, const Principal& p,
-                             const std::string& request_id);
-
  private:
-  RecordStore& records_;
-  int64_t idem_ttl_;
+  void PutFinding(Batch& b, const std::string& tenant, const std::string& eid,
+                  const ChildWrite<v1::Finding>& w);
+  void PutInquiry(Batch& b, const std::string& tenant, const std::string& eid,
+                  const ChildWrite<v1::Inquiry>& w);
 };
 
 }  // namespace certpath::engagements

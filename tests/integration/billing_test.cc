@@ -440,7 +440,7 @@ TEST_F(BillingTest, InvoicesAreNumberedIssuedPaidVoidedAndExported) {
     ro.unix_socket = redis.socket();
     RedisPool pool(ro);
     RecordStore records(pool);
-    billing::BillingStore store(records);
+    billing::BillingStore store(records, kDefaultIdempotencyTtlSeconds);
     auto stats = store.Stats("t1", TokyoDay(clock.Now()));
     ASSERT_TRUE(stats.ok()) << stats.status();
     EXPECT_EQ(stats->outstanding_jpy, 88'000);

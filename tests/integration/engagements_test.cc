@@ -779,7 +779,7 @@ TEST(ServiceLayer, RejectsNonUtf8Text) {
   WriteGate gate;
   gate.Open();
   prometheus::Registry registry;
-  engagements::EngagementService svc(store, clock, tokens, gate, registry);
+  engagements::EngagementsApi svc(store, clock, tokens, gate, registry);
   v1::CreateClientRequest req;
   req.set_parent("tenants/t1");
   req.mutable_client()->set_display_name("\xe6\xa0");

@@ -43,12 +43,14 @@ TEST(Authorize, Matrix) {
       {"other client", P(Principal::ROLE_CLIENT, "c2"), NF, NF, NF, NF, NF, NF},
       {"other tenant admin", P(Principal::ROLE_OFFICE_ADMIN, "", "t2"), NF, NF, NF, NF, NF, NF},
   };
-  const Action actions[] = {Action::kRead,         Action::kManage,     Action::kAdminOnly,
-                            Action::kWriteFinding, Action::kAskInquiry, Action::kAnswerInquiry};
+  // What each column stands for, by the RPC whose policy row it checks.
+  const char* methods[] = {"GetEngagement", "UpdateEngagement", "TerminateEngagement",
+                           "CreateFinding", "CreateInquiry",    "AnswerInquiry"};
   for (const Row& r : rows) {
     const Code want[] = {r.read, r.manage, r.admin, r.finding, r.ask, r.answer};
     for (size_t i = 0; i < 6; ++i) {
-      EXPECT_EQ(Authorize(r.p, "t1", E(), actions[i]).code(), want[i]) << r.who << " action " << i;
+      EXPECT_EQ(Authorize(r.p, "t1", E(), methods[i]).code(), want[i])
+          << r.who << " " << methods[i];
     }
   }
 }

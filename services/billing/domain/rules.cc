@@ -8,9 +8,7 @@
 namespace certpath::billing::domain {
 namespace {
 
-google::protobuf::Timestamp Ts(absl::Time t) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
+google::protobuf::Timestamp Ts(absl::Time t) { return ToTimestamp(t); }
 
 std::vector<v1::Line*> Pointers(google::protobuf::RepeatedPtrField<v1::Line>* lines) {
   std::vector<v1::Line*> out;

@@ -8,15 +8,10 @@
 #include "services/common/clock.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
+#include "services/engagements/domain/policy.h"
 
 namespace certpath::engagements::domain {
 namespace {
-
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
 
 bool IsSet(const google::type::Date& d) { return d.year() != 0; }
 
@@ -353,13 +348,6 @@ absl::Status Terminate(v1::Engagement& e, const Principal& by, const std::string
 
 // ------------------------------------------------------------ finding policy
 
-namespace {
-bool OfficeSide(const Principal& p) {
-  return p.role() == Principal::ROLE_OFFICE_ADMIN || p.role() == Principal::ROLE_CONSULTANT ||
-         p.role() == Principal::ROLE_SERVICE;
-}
-}  // namespace
-
 const std::vector<FindingFieldRule>& FindingFieldRules() {
   static const std::vector<FindingFieldRule> kRules = {
       {"source", false},  {"grade", false},
@@ -372,7 +360,7 @@ const std::vector<FindingFieldRule>& FindingFieldRules() {
 }
 
 absl::Status CheckFindingCreate(const Principal& by, const v1::Finding& f) {
-  if (OfficeSide(by)) return absl::OkStatus();
+  if (IsOfficeStaff(by)) return absl::OkStatus();
   if (f.source() != v1::FINDING_SOURCE_INTERNAL_AUDIT) {
     return PermissionDenied(
         "findings of the certification body's audits are its verdict: office staff record them; "
@@ -385,7 +373,7 @@ absl::Status CheckFindingCreate(const Principal& by, const v1::Finding& f) {
 }
 
 absl::Status CheckFindingUpdate(const Principal& by, const google::protobuf::FieldMask& mask) {
-  if (OfficeSide(by)) return absl::OkStatus();
+  if (IsOfficeStaff(by)) return absl::OkStatus();
   for (const auto& path : mask.paths()) {
     for (const auto& rule : FindingFieldRules()) {
       if (rule.path == path && !rule.audited_side_may_write) {
@@ -438,11 +426,6 @@ absl::StatusOr<v1::InquiryCoverage> InquiryCoverageFor(const v1::Engagement& e,
                             "(技術顧問契約)");
 }
 
-bool IsOfficeStaff(const Principal& p) {
-  return p.role() == Principal::ROLE_OFFICE_ADMIN || p.role() == Principal::ROLE_CONSULTANT ||
-         p.role() == Principal::ROLE_SERVICE;
-}
-
 bool CanSee(const Principal& p, const std::string& tenant, const v1::Engagement& e) {
   if (p.tenant() != tenant) return false;
   if (IsOfficeStaff(p)) return true;
@@ -458,28 +441,9 @@ bool CanSee(const Principal& p, const std::string& tenant, const v1::Engagement&
 }
 
 absl::Status Authorize(const Principal& p, const std::string& tenant, const v1::Engagement& e,
-                       Action action) {
-  if (!CanSee(p, tenant, e)) return NotFound("engagement");
-  bool office = IsOfficeStaff(p);
-  bool partner = p.role() == Principal::ROLE_PARTNER;
-  bool allowed = false;
-  switch (action) {
-    case Action::kRead:
-    case Action::kWriteFinding:
-    case Action::kAskInquiry:
-      allowed = true;
-      break;
-    case Action::kManage:
-      allowed = office;
-      break;
-    case Action::kAdminOnly:
-      allowed = p.role() == Principal::ROLE_OFFICE_ADMIN;
-      break;
-    case Action::kAnswerInquiry:
-      allowed = office || partner;
-      break;
-  }
-  return allowed ? absl::OkStatus() : PermissionDenied("your role may not do this");
+                       absl::string_view method) {
+  if (!CanSee(p, tenant, e)) return EngagementsPolicy().Hidden(method);
+  return EngagementsPolicy().Allow(p, method);
 }
 
 bool CanSeeClient(const Principal& p, const std::string& tenant, const std::string& client_id) {

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "certpath/engagements/v1/engagements.pb.h"
+#include "services/common/policy.h"
 #include "services/common/principal.h"
 #include "services/engagements/domain/catalog.h"
 
@@ -106,22 +107,13 @@ absl::StatusOr<v1::InquiryCoverage> InquiryCoverageFor(const v1::Engagement& e,
 
 // ------------------------------------------------------------ access
 
-enum class Action {
-  kRead,           // anyone who can see the engagement
-  kManage,         // edit, advance, record audits/reviews/registration: office staff
-  kAdminOnly,      // terminate, override a gate
-  kWriteFinding,   // office staff, partner, client
-  kAskInquiry,     // client, office staff, partner
-  kAnswerInquiry,  // office staff, partner
-};
-
-bool IsOfficeStaff(const Principal& p);  // OFFICE_ADMIN, CONSULTANT, SERVICE
 // Tenant, partner-organization and client-company visibility.
 bool CanSee(const Principal& p, const std::string& tenant, const v1::Engagement& e);
 // NOT_FOUND when the principal may not see it (existence is not leaked),
-// PERMISSION_DENIED when it may see it but its role may not do `action`.
+// PERMISSION_DENIED when it may see it but the policy table (policy.h) does
+// not let its role call `method`.
 absl::Status Authorize(const Principal& p, const std::string& tenant, const v1::Engagement& e,
-                       Action action);
+                       absl::string_view method);
 
 // Clients: office staff see all of the tenant; a CLIENT principal only its own.
 bool CanSeeClient(const Principal& p, const std::string& tenant, const std::string& client_id);

@@ -1,0 +1,34 @@
+#include "services/billing/domain/policy.h"
+
+namespace certpath::billing::domain {
+
+const Policy& BillingPolicy() {
+  constexpr Scope T = Scope::kTenant, O = Scope::kObject;
+  static const Policy kPolicy(
+      "billing", {
+                     {"GetBillingSettings", T, kOfficeRoles, "billing settings"},
+                     {"UpdateBillingSettings", T, kAdminRole, "billing settings"},
+                     {"CreateQuote", T, kOfficeRoles, "quote"},
+                     // Partners and clients list the quotes of one engagement they see.
+                     {"ListQuotes", T, kAnyRole, "quote"},
+                     {"GetQuote", O, kAnyRole, "quote"},
+                     {"UpdateQuote", O, kOfficeRoles, "quote"},
+                     {"SendQuote", O, kOfficeRoles, "quote"},
+                     {"AcceptQuote", O, kOfficeRoles, "quote"},
+                     {"RejectQuote", O, kOfficeRoles, "quote"},
+                     {"RecordBillingEvent", T, kOfficeRoles, "billing event"},
+                     {"ListBillingEvents", T, kOfficeRoles, "billing event"},
+                     {"GetInvoice", O, kAnyRole, "invoice"},
+                     // Partners and clients list the invoices of one engagement they see.
+                     {"ListInvoices", T, kAnyRole, "invoice"},
+                     {"IssueInvoice", O, kAdminRole, "invoice"},
+                     {"VoidInvoice", O, kAdminRole, "invoice"},
+                     {"RecordPayment", O, kOfficeRoles, "invoice"},
+                     {"ReversePayment", O, kAdminRole, "invoice"},
+                     {"RecordRefund", O, kAdminRole, "invoice"},
+                     {"ExportInvoices", T, kAdminRole, "invoice"},
+                 });
+  return kPolicy;
+}
+
+}  // namespace certpath::billing::domain

@@ -1,0 +1,206 @@
+// Qualified invoices (適格請求書): issue (numbered in the step), void (with an
+// optional draft replacement), payments and their corrections, the export.
+#include "absl/strings/str_cat.h"
+#include "services/billing/domain/freee_export.h"
+#include "services/billing/domain/rules.h"
+#include "services/billing/service.h"
+#include "services/common/act.h"
+#include "services/common/crypto.h"
+#include "services/common/list_page.h"
+#include "services/common/status.h"
+#include "services/common/validate.h"
+
+namespace certpath::billing {
+namespace {
+
+namespace d = domain;
+
+constexpr int kMaxExport = 5000;
+constexpr size_t kReasonText = 2000;
+
+}  // namespace
+
+absl::Status BillingApi::GetInvoice(const Principal& p, const v1::GetInvoiceRequest& req,
+                                    v1::Invoice* out) {
+  auto inv = LoadInvoice(p, req.name(), "GetInvoice");
+  if (!inv.ok()) return inv.status();
+  *out = inv->value;
+  Present(*out);
+  return absl::OkStatus();
+}
+
+absl::Status BillingApi::ListInvoices(const Principal& p, const v1::ListInvoicesRequest& req,
+                                      v1::ListInvoicesResponse* out) {
+  if (auto s = CheckParent(p, req.parent(), "ListInvoices"); !s.ok()) return s;
+  if (!v1::InvoiceState_IsValid(req.state())) return InvalidArgument("state", "unknown state");
+  auto eid = ListScope(p, req.engagement());
+  if (!eid.ok()) return eid.status();
+  absl::CivilDay today = TokyoDay(clock_.Now());
+  return ListPaged<v1::ListInvoicesResponse, v1::Invoice>(
+      tokens_, req.page_size(), req.page_token(),
+      {"invoices", req.parent(), std::to_string(req.state()), *eid,
+       req.overdue_only() ? "overdue" : ""},
+      [&](int64_t after, int limit) {
+        return store_.ListInvoices(p.tenant(), req.state(), *eid, req.overdue_only(), today, after,
+                                   limit);
+      },
+      out, &v1::ListInvoicesResponse::add_invoices,
+      [this](const Record& r, v1::Invoice* inv) {
+        if (auto s = DecodeWithEtag(r, inv); !s.ok()) return s;
+        Present(*inv);
+        return absl::OkStatus();
+      });
+}
+
+absl::Status BillingApi::IssueInvoice(const Principal& p, const v1::IssueInvoiceRequest& req,
+                                      v1::Invoice* out) {
+  FieldViolations v;
+  CheckDate(v, "issue_date", req.issue_date(), false);
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  // A retry of an issue that went through answers with the issued invoice.
+  return Act<v1::Invoice>(
+      store_, store_.MakeIdem(p.tenant(), p, req.request_id(), req), req.etag(),
+      [&] { return LoadInvoice(p, req.name(), "IssueInvoice"); },
+      [&](const Stored<v1::Invoice>& before) -> absl::Status {
+        auto settings = store_.GetSettings(p.tenant());
+        if (!settings.ok()) return settings.status();
+        absl::Time now = clock_.Now();
+        absl::CivilDay day =
+            req.issue_date().year() ? *ToCivilDay(req.issue_date()) : TokyoDay(now);
+        v1::Invoice inv = before.value;
+        if (auto s = d::Issue(inv, day, settings->value, now); !s.ok()) return s;
+        auto r = store_.IssueInvoice(p.tenant(), before, inv,
+                                     store_.MakeIdem(p.tenant(), p, req.request_id(), req));
+        if (!r.ok()) return r.status();
+        if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
+        if (!r->replayed) CountIssued(*out);
+        Present(*out);
+        return absl::OkStatus();
+      },
+      out);
+}
+
+absl::Status BillingApi::VoidInvoice(const Principal& p, const v1::VoidInvoiceRequest& req,
+                                     v1::Invoice* out) {
+  FieldViolations v;
+  CheckText(v, "reason", req.reason(), kReasonText, true, true);
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  return Act<v1::Invoice>(
+      store_, Idem{}, req.etag(), [&] { return LoadInvoice(p, req.name(), "VoidInvoice"); },
+      [&](const Stored<v1::Invoice>& before) -> absl::Status {
+        absl::Time now = clock_.Now();
+        v1::Invoice inv = before.value;
+        if (auto s = d::Void(inv, req.reason(), now); !s.ok()) return s;
+        absl::optional<NewInvoice> replacement;
+        if (req.create_replacement()) {
+          auto settings = store_.GetSettings(p.tenant());
+          if (!settings.ok()) return settings.status();
+          NewInvoice& n = replacement.emplace();
+          n.id = RandomHex(8);
+          std::vector<v1::Line> lines(inv.lines().begin(), inv.lines().end());
+          std::vector<std::string> events(inv.billing_events().begin(), inv.billing_events().end());
+          n.invoice = d::DraftInvoice(absl::StrCat("tenants/", p.tenant(), "/invoices/", n.id),
+                                      inv.engagement(), inv.recipient_name(), lines,
+                                      settings->value, events, now);
+          n.invoice.set_replaces(inv.name());
+        }
+        auto r = store_.SaveInvoice(p.tenant(), before, inv, Idem{}, replacement);
+        if (!r.ok()) return r.status();
+        if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
+        Present(*out);
+        return absl::OkStatus();
+      },
+      out);
+}
+
+absl::Status BillingApi::InvoiceAction(const Principal& p, absl::string_view method,
+                                       const std::string& name, const std::string& request_id,
+                                       const google::protobuf::Message& req,
+                                       const InvoiceChange& change, v1::Invoice* out) {
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  Idem idem = store_.MakeIdem(p.tenant(), p, request_id, req);
+  return Act<v1::Invoice>(
+      store_, idem, "", [&] { return LoadInvoice(p, name, method); },
+      [&](const Stored<v1::Invoice>& before) -> absl::Status {
+        v1::Invoice inv = before.value;
+        if (auto s = change(inv, clock_.Now()); !s.ok()) return s;
+        auto r = store_.SaveInvoice(p.tenant(), before, inv, idem);
+        if (!r.ok()) return r.status();
+        if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
+        Present(*out);
+        return absl::OkStatus();
+      },
+      out);
+}
+
+absl::Status BillingApi::RecordPayment(const Principal& p, const v1::RecordPaymentRequest& req,
+                                       v1::Invoice* out) {
+  FieldViolations v;
+  CheckDate(v, "paid_date", req.paid_date(), true);
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  return InvoiceAction(
+      p, "RecordPayment", req.name(), req.request_id(), req,
+      [&](v1::Invoice& inv, absl::Time now) {
+        return d::RecordPayment(inv, req.amount_jpy(), *ToCivilDay(req.paid_date()), p.subject(),
+                                now);
+      },
+      out);
+}
+
+absl::Status BillingApi::ReversePayment(const Principal& p, const v1::ReversePaymentRequest& req,
+                                        v1::Invoice* out) {
+  FieldViolations v;
+  if (req.payment_id().empty()) v.Add("payment_id", "required");
+  CheckText(v, "payment_id", req.payment_id(), 16);
+  CheckText(v, "reason", req.reason(), kReasonText, true, true);
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  return InvoiceAction(
+      p, "ReversePayment", req.name(), req.request_id(), req,
+      [&](v1::Invoice& inv, absl::Time now) {
+        return d::ReversePayment(inv, req.payment_id(), req.reason(), p.subject(), now);
+      },
+      out);
+}
+
+absl::Status BillingApi::RecordRefund(const Principal& p, const v1::RecordRefundRequest& req,
+                                      v1::Invoice* out) {
+  FieldViolations v;
+  CheckDate(v, "refund_date", req.refund_date(), true);
+  CheckText(v, "reason", req.reason(), kReasonText, true, true);
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  return InvoiceAction(
+      p, "RecordRefund", req.name(), req.request_id(), req,
+      [&](v1::Invoice& inv, absl::Time now) {
+        return d::RecordRefund(inv, req.amount_jpy(), *ToCivilDay(req.refund_date()), req.reason(),
+                               p.subject(), now);
+      },
+      out);
+}
+
+absl::Status BillingApi::ExportInvoices(const Principal& p, const v1::ExportInvoicesRequest& req,
+                                        v1::ExportInvoicesResponse* out) {
+  if (auto s = CheckParent(p, req.parent(), "ExportInvoices"); !s.ok()) return s;
+  FieldViolations v;
+  CheckDate(v, "from", req.from(), true);
+  CheckDate(v, "to", req.to(), true);
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  absl::CivilDay from = *ToCivilDay(req.from()), to = *ToCivilDay(req.to());
+  if (from > to) return InvalidArgument("to", "before from");
+  if (to - from > 366) return InvalidArgument("to", "export at most a year at a time");
+  auto invoices = store_.InvoicesIssuedBetween(p.tenant(), from, to, kMaxExport);
+  if (!invoices.ok()) return invoices.status();
+  d::FreeeExport e = d::ExportFreee(*invoices, from, to);
+  out->set_filename(e.filename);
+  out->set_content_type("text/csv; charset=utf-8");
+  out->set_content(std::move(e.csv));
+  out->set_invoice_count(e.invoice_count);
+  return absl::OkStatus();
+}
+
+}  // namespace certpath::billing

@@ -1,0 +1,42 @@
+#pragma once
+// The read → authorize → replay → rules → compare-and-set sequence of every
+// action on an existing record, once for all services. A concurrent change
+// (ABORTED from the commit) runs the attempt again on fresh data, unless the
+// caller pinned an etag (its mismatch is the caller's to resolve). A retry of
+// the same request by the same principal is answered from its idempotency
+// record — after `load` authorized the caller, never before.
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
+#include "services/common/repository.h"
+#include "services/common/retry.h"
+#include "services/common/status.h"
+
+namespace certpath {
+
+template <typename T>
+absl::Status Act(Repository& repo, const Idem& idem, const std::string& etag,
+                 const std::function<absl::StatusOr<Stored<T>>()>& load,
+                 const std::function<absl::Status(const Stored<T>& before)>& apply,
+                 google::protobuf::Message* out) {
+  return RetryOnConflict(!etag.empty(), [&]() -> absl::Status {
+    auto before = load();
+    if (!before.ok()) return before.status();
+    auto replay = repo.ReadReplay(idem);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) {
+      return out->ParseFromString(**replay) ? absl::OkStatus()
+                                            : absl::InternalError("corrupt replay");
+    }
+    if constexpr (repository_internal::HasEtag<T>::value) {
+      if (!etag.empty() && etag != before->value.etag()) return EtagMismatch();
+    }
+    return apply(*before);
+  });
+}
+
+}  // namespace certpath

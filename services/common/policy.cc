@@ -1,0 +1,68 @@
+#include "services/common/policy.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+#include "services/common/status.h"
+
+namespace certpath {
+
+bool IsOfficeStaff(const Principal& p) { return (RoleBit(p) & kOfficeRoles) != 0; }
+bool IsOfficeAdmin(const Principal& p) { return p.role() == Principal::ROLE_OFFICE_ADMIN; }
+
+uint8_t RoleBit(const Principal& p) {
+  switch (p.role()) {
+    case Principal::ROLE_OFFICE_ADMIN:
+      return kAdminRole;
+    case Principal::ROLE_CONSULTANT:
+      return kConsultantRole;
+    case Principal::ROLE_SERVICE:
+      return kServiceRole;
+    case Principal::ROLE_PARTNER:
+      return kPartnerRole;
+    case Principal::ROLE_CLIENT:
+      return kClientRole;
+    default:
+      return 0;
+  }
+}
+
+Policy::Policy(std::string service, std::initializer_list<RpcRule> rules)
+    : service_(std::move(service)), rules_(rules) {}
+
+const RpcRule& Policy::Rule(absl::string_view method) const {
+  for (const auto& r : rules_) {
+    if (method == r.method) return r;
+  }
+  log::Error("no access rule for an RPC", {{"method", method}});
+  std::abort();  // a programming error: every RPC is in the table (tested)
+}
+
+bool Policy::May(const Principal& p, absl::string_view method) const {
+  return (Rule(method).may & RoleBit(p)) != 0;
+}
+
+absl::Status Policy::Allow(const Principal& p, absl::string_view method) const {
+  if (May(p, method)) return absl::OkStatus();
+  const RpcRule& r = Rule(method);
+  uint8_t people = r.may & static_cast<uint8_t>(~kServiceRole);
+  std::string who = people == kAdminRole                       ? "an office admin"
+                    : people == (kAdminRole | kConsultantRole) ? "office staff"
+                                                               : "other roles";
+  return PermissionDenied(absl::StrCat(method, " on a ", r.what, " is for ", who));
+}
+
+absl::Status Policy::Hidden(absl::string_view method) const { return NotFound(Rule(method).what); }
+
+std::vector<std::string> Policy::Uncovered(const std::vector<std::string>& methods) const {
+  std::vector<std::string> out;
+  for (const auto& m : methods) {
+    bool found = false;
+    for (const auto& r : rules_) found = found || m == r.method;
+    if (!found) out.push_back(m);
+  }
+  return out;
+}
+
+}  // namespace certpath
