@@ -56,13 +56,13 @@ pids+=($!)
   >> "$STATE/log/engagements.log" 2>&1 &
 pids+=($!)
 for target in "$ENGAGEMENTS_ADDR" "$BILLING_ADDR"; do
-  "$BUILD/services/engagements/certpath-demo" wait --target="$target" --timeout-seconds=30
+  "$BUILD/tools/certpath-demo" wait --target="$target" --timeout-seconds=30
 done
 
 ADMIN="$BUILD/services/common/certpath-admin"
 token() { "$ADMIN" token --signing-key-file="$KEY_FILE" --tenant="$TENANT" --ttl-minutes=720 "$@"; }
 ADMIN_TOKEN=$(token --role=office_admin --subject=admin@demo)
-SEED=$("$BUILD/services/engagements/certpath-demo" seed --target="$ENGAGEMENTS_ADDR" \
+SEED=$("$BUILD/tools/certpath-demo" seed --target="$ENGAGEMENTS_ADDR" \
          --token="$ADMIN_TOKEN" --tenant="$TENANT" --billing-target="$BILLING_ADDR")
 CLIENT=$(sed -n 's/^client=//p' <<<"$SEED")
 ENGAGEMENT=$(sed -n 's/^engagement=//p' <<<"$SEED")

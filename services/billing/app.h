@@ -20,6 +20,7 @@ struct AppOptions {
 
 class App {
  public:
+  using Options = AppOptions;
   static absl::StatusOr<std::unique_ptr<App>> Start(const AppOptions& options);
   ~App();
   int port() const;

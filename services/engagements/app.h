@@ -21,6 +21,7 @@ struct AppOptions {
 
 class App {
  public:
+  using Options = AppOptions;
   static absl::StatusOr<std::unique_ptr<App>> Start(const AppOptions& options);
   ~App();
 

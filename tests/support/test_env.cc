@@ -30,58 +30,39 @@ absl::Time DefaultNow() {
   return absl::FromCivil(absl::CivilSecond(2026, 11, 26, 10, 0, 0), TokyoZone());
 }
 
-ServiceEnv::ServiceEnv(RedisServer& redis, bool throwaway, bool with_metrics)
-    : clock(DefaultNow()), redis_(redis), throwaway_(throwaway), with_metrics_(with_metrics) {
-  Start();
-}
-
-ServiceEnv::~ServiceEnv() { Stop(); }
-
-void ServiceEnv::Start() {
-  engagements::AppOptions a;
-  HostOptions& o = a.host;
-  // Restarts reuse the port so the channel reconnects to the new server.
-  o.server.listen = absl::StrCat("127.0.0.1:", fixed_port_);
+void ConfigureTestHost(HostOptions& o, RedisServer& redis, const Clock& clock, bool with_metrics) {
   o.server.workers = 4;
-  o.redis.unix_socket = redis_.socket();
+  o.redis.unix_socket = redis.socket();
   o.redis.pool_size = 6;
   o.redis.timeout = absl::Seconds(2);
   o.signing_key = kTestSigningKey;
-  o.redis_throwaway = throwaway_;
-  o.guard_interval = absl::Milliseconds(100);
+  o.guard_interval = absl::Milliseconds(50);
   o.metrics_interval = absl::Milliseconds(100);
   o.clock = &clock;
-  // The /metrics listener costs ~2 s to stop (civetweb's poll loop): only where needed.
-  o.metrics_listen = with_metrics_ ? "127.0.0.1:0" : "";
-  auto app = engagements::App::Start(a);
-  if (!app.ok()) throw std::runtime_error(std::string(app.status().message()));
-  app_ = *std::move(app);
-  fixed_port_ = app_->port();
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", fixed_port_),
-                                     grpc::InsecureChannelCredentials());
-  stub = v1::EngagementService::NewStub(channel);
-  health = grpc::health::v1::Health::NewStub(channel);
-  WaitHealth(true);
+  o.metrics_listen = with_metrics ? "127.0.0.1:0" : "";
 }
 
-void ServiceEnv::Stop() {
-  if (app_) app_->Shutdown(absl::Seconds(2));
-  app_.reset();
-}
-
-bool ServiceEnv::WaitHealth(bool serving, absl::Duration timeout) {
+bool WaitForHealth(grpc::health::v1::Health::Stub& health, bool serving, absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
     grpc::health::v1::HealthCheckRequest req;
     grpc::health::v1::HealthCheckResponse resp;
-    grpc::Status s = health->Check(&ctx, req, &resp);
+    grpc::Status s = health.Check(&ctx, req, &resp);
     bool is_serving = s.ok() && resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
     if (is_serving == serving) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
+}
+
+ServiceEnv::ServiceEnv(RedisServer& redis, bool throwaway, bool with_metrics)
+    : TestService(redis, clock, [throwaway, with_metrics](engagements::AppOptions& o) {
+        o.host.redis_throwaway = throwaway;
+        if (with_metrics) o.host.metrics_listen = "127.0.0.1:0";
+      }) {
+  Start();
 }
 
 std::string ServiceEnv::ScrapeMetrics() { return HttpGet(metrics_port(), "/metrics"); }

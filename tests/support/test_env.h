@@ -1,6 +1,6 @@
 #pragma once
-// The engagements service running in process on a real redis-server, with a
-// fake clock, and helpers to call it as a given principal.
+// Test helpers: principals and tokens, dates, the engagements service on a
+// real redis-server (ServiceEnv, a TestService), free ports, /metrics.
 
 #include <grpcpp/grpcpp.h>
 
@@ -16,16 +16,14 @@
 #include "services/common/principal.h"
 #include "services/engagements/app.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/test_service.h"
 
 namespace certpath::testing {
 
 namespace v1 = certpath::engagements::v1;
 
-inline constexpr char kTestSigningKey[] = "test-signing-key-0123456789abcdef-0123456789";
-
 Principal MakePrincipal(Principal::Role role, std::string subject, std::string organization = "",
                         std::string tenant = "t1");
-std::string SignedToken(const Principal& p, absl::Time now, absl::Duration ttl = absl::Hours(1));
 
 inline google::type::Date Day(int y, int m, int d) {
   google::type::Date out;
@@ -38,52 +36,16 @@ inline google::type::Date Day(int y, int m, int d) {
 // 2026-11-26 10:00 Asia/Tokyo.
 absl::Time DefaultNow();
 
-class ServiceEnv {
+// The fake clock of a test environment, constructed before the services that read it.
+struct TestClock {
+  FakeClock clock{DefaultNow()};
+};
+
+// The engagements service alone (the common case of its tests).
+class ServiceEnv : public TestClock, public TestService<engagements::App, v1::EngagementService> {
  public:
   explicit ServiceEnv(RedisServer& redis, bool throwaway = false, bool with_metrics = false);
-  ~ServiceEnv();
-
-  void Start();
-  void Stop();
-  void Restart() {
-    Stop();
-    Start();
-  }
-  // Waits until grpc.health.v1 says SERVING (or `serving` = false: NOT_SERVING).
-  bool WaitHealth(bool serving, absl::Duration timeout = absl::Seconds(10));
-
-  template <typename Req, typename Resp>
-  using Method = grpc::Status (v1::EngagementService::Stub::*)(grpc::ClientContext*, const Req&,
-                                                               Resp*);
-
-  // Calls `method` with `p`'s token (or `raw_token` when not null).
-  template <typename Req, typename Resp>
-  absl::Status Call(Method<Req, Resp> method, const Principal& p, const Req& req, Resp* resp,
-                    const char* raw_token = nullptr) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    if (raw_token != nullptr) {
-      if (*raw_token) ctx.AddMetadata(kPrincipalMetadataKey, raw_token);
-    } else {
-      ctx.AddMetadata(kPrincipalMetadataKey, SignedToken(p, clock.Now()));
-    }
-    return FromGrpcStatus(((*stub).*method)(&ctx, req, resp));
-  }
-
-  int port() const { return app_->port(); }
-  int metrics_port() const { return app_->metrics_port(); }
   std::string ScrapeMetrics();
-
-  FakeClock clock;
-  std::unique_ptr<v1::EngagementService::Stub> stub;
-  std::unique_ptr<grpc::health::v1::Health::Stub> health;
-
- private:
-  RedisServer& redis_;
-  bool throwaway_;
-  bool with_metrics_;
-  std::unique_ptr<engagements::App> app_;
-  int fixed_port_ = 0;
 };
 
 // A TCP port on 127.0.0.1 that was free a moment ago (for child processes).

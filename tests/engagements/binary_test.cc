@@ -57,21 +57,18 @@ TEST(EngagementsBinary, ServesCallsAndStopsCleanly) {
   }
   ASSERT_GT(pid, 0);
   ASSERT_EQ(
-      system((kBin +
-              "/services/engagements/certpath-demo wait --timeout-seconds=20 --target=" + listen)
-                 .c_str()),
+      system((kBin + "/tools/certpath-demo wait --timeout-seconds=20 --target=" + listen).c_str()),
       0);
   std::string token =
       Shell(kBin + "/services/common/certpath-admin token --signing-key-file=" + key_file +
             " --tenant=demo --role=office_admin --subject=admin@demo");
   ASSERT_TRUE(absl::StartsWith(token, "v1."));
-  std::string seed =
-      Shell(kBin + "/services/engagements/certpath-demo seed --tenant=demo --target=" + listen +
-            " --token=" + token);
+  std::string seed = Shell(kBin + "/tools/certpath-demo seed --tenant=demo --target=" + listen +
+                           " --token=" + token);
   EXPECT_TRUE(absl::StrContains(seed, "reference_number=2026-0001")) << seed;
   // Seeding again is idempotent (fixed request ids).
-  EXPECT_EQ(Shell(kBin + "/services/engagements/certpath-demo seed --tenant=demo --target=" +
-                  listen + " --token=" + token),
+  EXPECT_EQ(Shell(kBin + "/tools/certpath-demo seed --tenant=demo --target=" + listen +
+                  " --token=" + token),
             seed);
 
   auto stub = v1::EngagementService::NewStub(

@@ -14,7 +14,7 @@
 #include "services/common/status.h"
 #include "services/engagements/domain/policy.h"
 #include "services/engagements/domain/rules.h"
-#include "tests/integration/fixtures.h"
+#include "tests/support/fixtures.h"
 
 namespace certpath::testing {
 namespace {

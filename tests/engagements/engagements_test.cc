@@ -9,7 +9,7 @@
 #include "services/common/redis.h"
 #include "services/common/status.h"
 #include "services/engagements/service.h"
-#include "tests/integration/fixtures.h"
+#include "tests/support/fixtures.h"
 
 namespace certpath::testing {
 namespace {

@@ -14,8 +14,8 @@
 #include "services/common/record_store.h"
 #include "services/common/redis.h"
 #include "services/common/status.h"
-#include "tests/integration/fixtures.h"
 #include "tests/support/billing_setup.h"
+#include "tests/support/fixtures.h"
 
 namespace certpath::testing {
 namespace {
@@ -26,40 +26,23 @@ using EStub = v1::EngagementService::Stub;
 
 class BillingTest : public ::testing::Test {
  protected:
-  BillingTest() : clock(DefaultNow()) {
-    int billing_port = FreePort();
-    engagements::AppOptions eo;
-    Configure(eo.host);
-    eo.billing_target = "127.0.0.1:" + std::to_string(billing_port);
-    eo.relay_poll_interval = absl::Milliseconds(100);
-    auto e = engagements::App::Start(eo);
-    if (!e.ok()) throw std::runtime_error(std::string(e.status().message()));
-    eng_app = *std::move(e);
-    billing::AppOptions bo;
-    Configure(bo.host);
-    bo.host.server.listen = "127.0.0.1:" + std::to_string(billing_port);
-    bo.engagements_target = "127.0.0.1:" + std::to_string(eng_app->port());
-    auto b = billing::App::Start(bo);
-    if (!b.ok()) throw std::runtime_error(std::string(b.status().message()));
-    bill_app = *std::move(b);
-    eng = v1::EngagementService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(eng_app->port()), grpc::InsecureChannelCredentials()));
-    bill = bv1::BillingService::NewStub(
-        grpc::CreateChannel(eo.billing_target, grpc::InsecureChannelCredentials()));
-    absl::SleepFor(absl::Milliseconds(300));  // guards see a durable Redis
-  }
-  ~BillingTest() override {
-    bill_app->Shutdown(absl::Seconds(1));
-    eng_app->Shutdown(absl::Seconds(1));
-  }
-  void Configure(HostOptions& o) {
-    o.redis.unix_socket = redis.socket();
-    o.signing_key = kTestSigningKey;
-    o.metrics_listen = "";
-    o.server.workers = 4;
-    o.guard_interval = absl::Milliseconds(50);
-    o.metrics_interval = absl::Milliseconds(100);
-    o.clock = &clock;
+  // Both services on one Redis and one clock; each knows where the other listens.
+  BillingTest()
+      : clock(DefaultNow()),
+        billing_port(FreePort()),
+        eng_svc(redis, clock,
+                [this](engagements::AppOptions& o) {
+                  o.billing_target = "127.0.0.1:" + std::to_string(billing_port);
+                  o.relay_poll_interval = absl::Milliseconds(100);
+                }),
+        bill_svc(redis, clock, [this](billing::AppOptions& o) {
+          o.host.server.listen = "127.0.0.1:" + std::to_string(billing_port);
+          o.engagements_target = eng_svc.target();
+        }) {
+    eng_svc.Start();
+    bill_svc.Start();
+    // Ready = both report SERVING (their guards saw a durable Redis).
+    EXPECT_TRUE(eng_svc.ready() && bill_svc.ready());
   }
   template <typename Stub, typename Req, typename Resp>
   absl::Status Call(std::unique_ptr<Stub>& stub,
@@ -166,10 +149,11 @@ class BillingTest : public ::testing::Test {
 
   RedisServer redis;
   FakeClock clock;
-  std::unique_ptr<engagements::App> eng_app;
-  std::unique_ptr<billing::App> bill_app;
-  std::unique_ptr<EStub> eng;
-  std::unique_ptr<BStub> bill;
+  int billing_port;
+  TestService<engagements::App, v1::EngagementService> eng_svc;
+  TestService<billing::App, bv1::BillingService> bill_svc;
+  std::unique_ptr<EStub>& eng = eng_svc.stub;
+  std::unique_ptr<BStub>& bill = bill_svc.stub;
 };
 
 TEST_F(BillingTest, Stage1PassedBecomesOneQualifiedInvoice) {

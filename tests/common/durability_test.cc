@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "services/common/status.h"
-#include "tests/integration/fixtures.h"
+#include "tests/support/fixtures.h"
 
 namespace certpath::testing {
 namespace {
