@@ -5,6 +5,7 @@
 
 #include "certpath/engagements/v1/engagements.grpc.pb.h"
 #include "services/billing/grpc_service.h"
+#include "services/common/client_retry.h"
 #include "services/common/grpc_util.h"
 #include "services/common/status.h"
 
@@ -24,23 +25,21 @@ class GrpcEngagementVisibility final : public EngagementVisibility {
   absl::Status CheckVisible(const Principal& p, const std::string& engagement) override {
     engagements::v1::GetEngagementRequest req;
     req.set_name(engagement);
-    absl::Status last;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-      ctx.AddMetadata(kPrincipalMetadataKey, signer_.Sign(p, clock_.Now(), absl::Minutes(1)));
-      engagements::v1::Engagement e;
-      last = FromGrpcStatus(stub_->GetEngagement(&ctx, req, &e));
-      if (last.ok()) return last;
-      if (last.code() == absl::StatusCode::kNotFound ||
-          last.code() == absl::StatusCode::kInvalidArgument ||
-          last.code() == absl::StatusCode::kPermissionDenied) {
-        return NotFound("engagement");
-      }
-      if (last.code() != absl::StatusCode::kUnavailable) break;
-      absl::SleepFor(absl::Milliseconds(50 << attempt));
+    absl::Status s =
+        CallWithRetry(RetryPolicy{}, [&](std::chrono::system_clock::time_point deadline) {
+          grpc::ClientContext ctx;
+          ctx.set_deadline(deadline);
+          ctx.AddMetadata(kPrincipalMetadataKey, signer_.Sign(p, clock_.Now(), absl::Minutes(1)));
+          engagements::v1::Engagement e;
+          return FromGrpcStatus(stub_->GetEngagement(&ctx, req, &e));
+        });
+    if (s.ok()) return s;
+    // Not there, not a name, or not this caller's: to the caller, it does not exist.
+    if (s.code() == absl::StatusCode::kNotFound || s.code() == absl::StatusCode::kInvalidArgument ||
+        s.code() == absl::StatusCode::kPermissionDenied) {
+      return NotFound("engagement");
     }
-    return Unavailable("engagements service: " + std::string(last.message()));
+    return Unavailable("engagements service: " + std::string(s.message()));
   }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "services/common/client_retry.h"
 #include "services/common/grpc_util.h"
 #include "services/common/log.h"
 
@@ -9,14 +10,47 @@ namespace certpath::engagements {
 
 namespace bv1 = certpath::billing::v1;
 
+namespace {
+class GrpcBillingEvents final : public BillingEventsClient {
+ public:
+  GrpcBillingEvents(const std::string& target, const PrincipalSigner& signer, const Clock& clock)
+      : stub_(bv1::BillingService::NewStub(
+            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))),
+        signer_(signer),
+        clock_(clock) {}
+  absl::Status Record(const Principal& as, const bv1::RecordBillingEventRequest& req,
+                      std::chrono::system_clock::time_point deadline) override {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline);
+    ctx.AddMetadata(kPrincipalMetadataKey, signer_.Sign(as, clock_.Now(), absl::Minutes(5)));
+    bv1::BillingEvent resp;
+    return FromGrpcStatus(stub_->RecordBillingEvent(&ctx, req, &resp));
+  }
+
+ private:
+  std::unique_ptr<bv1::BillingService::Stub> stub_;
+  const PrincipalSigner& signer_;
+  const Clock& clock_;
+};
+}  // namespace
+
+std::unique_ptr<BillingEventsClient> GrpcBillingEventsClient(const std::string& target,
+                                                             const PrincipalSigner& signer,
+                                                             const Clock& clock) {
+  return std::make_unique<GrpcBillingEvents>(target, signer, clock);
+}
+
 OutboxRelay::OutboxRelay(EngagementStore& store, const PrincipalSigner& signer, const Clock& clock,
                          RelayOptions options, prometheus::Registry& registry)
+    : OutboxRelay(store, GrpcBillingEventsClient(options.billing_target, signer, clock), clock,
+                  options, registry) {}
+
+OutboxRelay::OutboxRelay(EngagementStore& store, std::unique_ptr<BillingEventsClient> billing,
+                         const Clock& clock, RelayOptions options, prometheus::Registry& registry)
     : store_(store),
-      signer_(signer),
+      billing_(std::move(billing)),
       clock_(clock),
       options_(std::move(options)),
-      stub_(bv1::BillingService::NewStub(
-          grpc::CreateChannel(options_.billing_target, grpc::InsecureChannelCredentials()))),
       attempts_(prometheus::BuildCounter()
                     .Name("certpath_relay_delivery_attempts_total")
                     .Help("Outbox deliveries attempted (each gRPC call)")
@@ -109,33 +143,26 @@ OutboxRelay::Outcome OutboxRelay::Deliver(const EngagementStore::PendingEvent& e
   relay.set_tenant(ev.event.tenant());
   relay.set_subject("engagements-relay");
   relay.set_role(Principal::ROLE_SERVICE);
-  absl::Duration backoff = absl::Milliseconds(50);
-  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() +
-                     absl::ToChronoMilliseconds(options_.call_deadline));
-    ctx.AddMetadata(kPrincipalMetadataKey, signer_.Sign(relay, clock_.Now(), absl::Minutes(5)));
-    bv1::BillingEvent resp;
-    attempts_.Increment();
-    grpc::Status s = stub_->RecordBillingEvent(&ctx, req, &resp);
-    if (s.ok()) return Outcome::kDelivered;
-    bool retry = s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                 s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
-                 s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
-    if (!retry) {
-      failures_.Add({{"reason", "refused"}}).Increment();
-      return Outcome::kRefused;
-    }
-    failures_.Add({{"reason", "unavailable"}}).Increment();
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (cv_.wait_for(lock, absl::ToChronoMilliseconds(backoff), [&] { return stop_; })) {
-        return Outcome::kUnavailable;
-      }
-    }
-    backoff = std::min(backoff * 2, absl::Seconds(2));
-  }
-  return Outcome::kUnavailable;
+  RetryPolicy policy;
+  policy.max_attempts = options_.max_attempts;
+  policy.call_deadline = options_.call_deadline;
+  absl::Status s = CallWithRetry(
+      policy,
+      [&](std::chrono::system_clock::time_point deadline) {
+        return billing_->Record(relay, req, deadline);
+      },
+      [&](absl::Duration wait) {
+        std::unique_lock<std::mutex> lock(mu_);
+        return !cv_.wait_for(lock, absl::ToChronoMilliseconds(wait), [&] { return stop_; });
+      },
+      [&](const absl::Status& attempt) {
+        attempts_.Increment();
+        if (!attempt.ok()) {
+          failures_.Add({{"reason", IsTransient(attempt) ? "unavailable" : "refused"}}).Increment();
+        }
+      });
+  if (s.ok()) return Outcome::kDelivered;
+  return IsTransient(s) ? Outcome::kUnavailable : Outcome::kRefused;
 }
 
 }  // namespace certpath::engagements

@@ -5,6 +5,7 @@
 // only when billing acknowledged it. Billing applies each event id once, so
 // any number of replicas may relay at the same time.
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,19 @@
 
 namespace certpath::engagements {
 
+// Where the relay delivers an event: billing's RecordBillingEvent over gRPC in
+// production; one attempt within `deadline`, as `as`.
+class BillingEventsClient {
+ public:
+  virtual ~BillingEventsClient() = default;
+  virtual absl::Status Record(const Principal& as,
+                              const certpath::billing::v1::RecordBillingEventRequest& req,
+                              std::chrono::system_clock::time_point deadline) = 0;
+};
+std::unique_ptr<BillingEventsClient> GrpcBillingEventsClient(const std::string& target,
+                                                             const PrincipalSigner& signer,
+                                                             const Clock& clock);
+
 struct RelayOptions {
   std::string billing_target;  // empty = no relay
   absl::Duration poll_interval = absl::Milliseconds(500);
@@ -30,8 +44,11 @@ struct RelayOptions {
 
 class OutboxRelay {
  public:
+  // Delivers to the billing service at options.billing_target over gRPC.
   OutboxRelay(EngagementStore& store, const PrincipalSigner& signer, const Clock& clock,
               RelayOptions options, prometheus::Registry& registry);
+  OutboxRelay(EngagementStore& store, std::unique_ptr<BillingEventsClient> billing,
+              const Clock& clock, RelayOptions options, prometheus::Registry& registry);
   ~OutboxRelay();
   void Start();
   void Stop();
@@ -45,10 +62,9 @@ class OutboxRelay {
   Outcome Deliver(const EngagementStore::PendingEvent& ev);
 
   EngagementStore& store_;
-  const PrincipalSigner& signer_;
+  std::unique_ptr<BillingEventsClient> billing_;
   const Clock& clock_;
   RelayOptions options_;
-  std::unique_ptr<certpath::billing::v1::BillingService::Stub> stub_;
   prometheus::Counter& attempts_;
   prometheus::Family<prometheus::Counter>& failures_;
   prometheus::Counter& delivered_;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "services/common/client_retry.h"
+
 #include "services/common/crypto.h"
 #include "services/common/grpc_util.h"
 #include "services/common/page_token.h"
@@ -173,6 +175,55 @@ TEST(ApplyUpdateMask, CopiesOnlyMaskedFieldsAndNamesRefusedPaths) {
   FieldViolations empty;
   ApplyUpdateMask(empty, google::protobuf::FieldMask(), {"subject"}, from, &to);
   EXPECT_FALSE(empty.empty());
+}
+
+TEST(CallWithRetry, RetriesOnlyTransientFailuresWithGrowingBackoff) {
+  RetryPolicy policy;
+  policy.max_attempts = 4;
+  std::vector<absl::Duration> waits;
+  auto record = [&](absl::Duration d) {
+    waits.push_back(d);
+    return true;
+  };
+  int calls = 0;
+  absl::Status s = CallWithRetry(
+      policy,
+      [&](std::chrono::system_clock::time_point) {
+        return ++calls < 3 ? absl::UnavailableError("down") : absl::OkStatus();
+      },
+      record);
+  EXPECT_TRUE(s.ok());
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(waits, (std::vector<absl::Duration>{absl::Milliseconds(50), absl::Milliseconds(100)}));
+  calls = 0;
+  s = CallWithRetry(
+      policy,
+      [&](std::chrono::system_clock::time_point) {
+        ++calls;
+        return absl::InvalidArgumentError("bad");
+      },
+      record);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(calls, 1);  // a refusal is final
+  calls = 0;
+  s = CallWithRetry(
+      policy,
+      [&](std::chrono::system_clock::time_point) {
+        ++calls;
+        return absl::DeadlineExceededError("slow");
+      },
+      record);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(calls, 4);  // attempts ran out
+  calls = 0;
+  s = CallWithRetry(
+      policy,
+      [&](std::chrono::system_clock::time_point) {
+        ++calls;
+        return absl::ResourceExhaustedError("busy");
+      },
+      [](absl::Duration) { return false; });  // shutting down
+  EXPECT_EQ(calls, 1);
 }
 
 TEST(Names, ParsesAndRejects) {
