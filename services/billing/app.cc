@@ -116,7 +116,7 @@ struct App::Impl {
   prometheus::Gauge& needs_quote;
 };
 
-App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+App::App(std::unique_ptr<Impl> impl) : ServiceApp(impl->host), impl_(std::move(impl)) {}
 
 absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
   auto impl = std::make_unique<Impl>(options);
@@ -125,8 +125,5 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
 }
 
 App::~App() { Shutdown(absl::ZeroDuration()); }
-int App::port() const { return impl_->host.port(); }
-int App::metrics_port() const { return impl_->host.metrics_port(); }
-void App::Shutdown(absl::Duration drain) { impl_->host.Shutdown(drain); }
 
 }  // namespace certpath::billing

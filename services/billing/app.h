@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/common/config.h"
+#include "services/common/service_app.h"
 #include "services/common/service_host.h"
 
 namespace certpath::billing {
@@ -18,14 +19,11 @@ struct AppOptions {
   static absl::StatusOr<AppOptions> FromConfig(const Config& config);
 };
 
-class App {
+class App final : public ServiceApp {
  public:
   using Options = AppOptions;
   static absl::StatusOr<std::unique_ptr<App>> Start(const AppOptions& options);
-  ~App();
-  int port() const;
-  int metrics_port() const;
-  void Shutdown(absl::Duration drain);
+  ~App() override;
 
  private:
   struct Impl;

@@ -41,7 +41,7 @@ struct App::Impl {
   std::unique_ptr<OutboxRelay> relay;
 };
 
-App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+App::App(std::unique_ptr<Impl> impl) : ServiceApp(impl->host), impl_(std::move(impl)) {}
 
 absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
   auto impl = std::make_unique<Impl>(options);
@@ -52,9 +52,6 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
 
 App::~App() { Shutdown(absl::ZeroDuration()); }
 
-int App::port() const { return impl_->host.port(); }
-int App::metrics_port() const { return impl_->host.metrics_port(); }
-bool App::writable() const { return impl_->host.writable(); }
 void App::Shutdown(absl::Duration drain) {
   if (impl_->relay) impl_->relay->Stop();
   impl_->host.Shutdown(drain);

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/common/config.h"
+#include "services/common/service_app.h"
 #include "services/common/service_host.h"
 
 namespace certpath::engagements {
@@ -19,17 +20,12 @@ struct AppOptions {
   static absl::StatusOr<AppOptions> FromConfig(const Config& config);
 };
 
-class App {
+class App final : public ServiceApp {
  public:
   using Options = AppOptions;
   static absl::StatusOr<std::unique_ptr<App>> Start(const AppOptions& options);
-  ~App();
-
-  int port() const;
-  int metrics_port() const;
-  bool writable() const;
-  // NOT_SERVING, drain in-flight calls up to `drain`, stop.
-  void Shutdown(absl::Duration drain);
+  ~App() override;
+  void Shutdown(absl::Duration drain) override;
 
  private:
   struct Impl;

@@ -196,22 +196,33 @@ absl::Status EngagementsApi::UpdateEngagement(const Principal& p,
       out);
 }
 
+absl::Status EngagementsApi::Transition(const Principal& p, const std::string& name,
+                                        const std::string& etag, const std::string& request_id,
+                                        const google::protobuf::Message& req,
+                                        absl::string_view method, const Rule& rule,
+                                        v1::Engagement* out) {
+  auto ref = ParseEngagement(p, "name", name);
+  if (!ref.ok()) return ref.status();
+  return Mutate<v1::Engagement>(
+      p, *ref, etag, request_id, req, method,
+      [&](v1::Engagement& e, v1::Engagement& resp,
+          const std::string& next_etag) -> absl::StatusOr<EngagementEffects> {
+        if (auto s = rule(e); !s.ok()) return s;
+        resp = Respond(e, next_etag);
+        return EngagementEffects{};
+      },
+      out);
+}
+
 absl::Status EngagementsApi::AdvancePhase(const Principal& p, const v1::AdvancePhaseRequest& req,
                                           v1::Engagement* out) {
   FieldViolations v;
   CheckText(v, "override_reason", req.override_reason(), kLongText, false, true);
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
-  auto ref = ParseEngagement(p, "name", req.name());
-  if (!ref.ok()) return ref.status();
-  return Mutate<v1::Engagement>(
-      p, *ref, req.etag(), req.request_id(), req, "AdvancePhase",
-      [&](v1::Engagement& e, v1::Engagement& resp,
-          const std::string& etag) -> absl::StatusOr<EngagementEffects> {
-        if (auto s = d::AdvancePhase(e, p, req.override_reason(), clock_.Now()); !s.ok()) return s;
-        resp = Respond(e, etag);
-        return EngagementEffects{};
-      },
+  return Transition(
+      p, req.name(), req.etag(), req.request_id(), req, "AdvancePhase",
+      [&](v1::Engagement& e) { return d::AdvancePhase(e, p, req.override_reason(), clock_.Now()); },
       out);
 }
 
@@ -222,17 +233,9 @@ absl::Status EngagementsApi::TerminateEngagement(const Principal& p,
   CheckText(v, "reason", req.reason(), kLongText, true, true);
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
-  auto ref = ParseEngagement(p, "name", req.name());
-  if (!ref.ok()) return ref.status();
-  return Mutate<v1::Engagement>(
-      p, *ref, req.etag(), req.request_id(), req, "TerminateEngagement",
-      [&](v1::Engagement& e, v1::Engagement& resp,
-          const std::string& etag) -> absl::StatusOr<EngagementEffects> {
-        if (auto s = d::Terminate(e, p, req.reason(), clock_.Now()); !s.ok()) return s;
-        resp = Respond(e, etag);
-        return EngagementEffects{};
-      },
-      out);
+  return Transition(
+      p, req.name(), req.etag(), req.request_id(), req, "TerminateEngagement",
+      [&](v1::Engagement& e) { return d::Terminate(e, p, req.reason(), clock_.Now()); }, out);
 }
 
 absl::Status EngagementsApi::ListTasks(const Principal& p, const v1::ListTasksRequest& req,
@@ -328,20 +331,12 @@ absl::Status EngagementsApi::RecordManagementReview(const Principal& p,
   CheckText(v, "instructions", req.instructions(), kLongText, false, true);
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
-  auto ref = ParseEngagement(p, "name", req.name());
-  if (!ref.ok()) return ref.status();
-  return Mutate<v1::Engagement>(
-      p, *ref, req.etag(), req.request_id(), req, "RecordManagementReview",
-      [&](v1::Engagement& e, v1::Engagement& resp,
-          const std::string& etag) -> absl::StatusOr<EngagementEffects> {
-        if (auto s = d::RecordManagementReview(e, p, *ToCivilDay(req.review_date()),
-                                               req.top_management_approved(), req.instructions(),
-                                               clock_.Now());
-            !s.ok()) {
-          return s;
-        }
-        resp = Respond(e, etag);
-        return EngagementEffects{};
+  return Transition(
+      p, req.name(), req.etag(), req.request_id(), req, "RecordManagementReview",
+      [&](v1::Engagement& e) {
+        return d::RecordManagementReview(e, p, *ToCivilDay(req.review_date()),
+                                         req.top_management_approved(), req.instructions(),
+                                         clock_.Now());
       },
       out);
 }
@@ -355,20 +350,11 @@ absl::Status EngagementsApi::RecordRegistration(const Principal& p,
   CheckText(v, "override_reason", req.override_reason(), kLongText, false, true);
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
-  auto ref = ParseEngagement(p, "name", req.name());
-  if (!ref.ok()) return ref.status();
-  return Mutate<v1::Engagement>(
-      p, *ref, req.etag(), req.request_id(), req, "RecordRegistration",
-      [&](v1::Engagement& e, v1::Engagement& resp,
-          const std::string& etag) -> absl::StatusOr<EngagementEffects> {
-        if (auto s = d::RecordRegistration(e, p, *ToCivilDay(req.registration_date()),
-                                           req.certificate_number(), req.override_reason(),
-                                           clock_.Now());
-            !s.ok()) {
-          return s;
-        }
-        resp = Respond(e, etag);
-        return EngagementEffects{};
+  return Transition(
+      p, req.name(), req.etag(), req.request_id(), req, "RecordRegistration",
+      [&](v1::Engagement& e) {
+        return d::RecordRegistration(e, p, *ToCivilDay(req.registration_date()),
+                                     req.certificate_number(), req.override_reason(), clock_.Now());
       },
       out);
 }

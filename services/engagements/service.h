@@ -135,6 +135,11 @@ class EngagementsApi {
                              const std::string& request_id,
                              const google::protobuf::Message& request, absl::string_view method,
                              const MessageChange& change, google::protobuf::Message* out);
+  // A change of the engagement by one domain rule, answered with the engagement.
+  using Rule = std::function<absl::Status(v1::Engagement& e)>;
+  absl::Status Transition(const Principal& p, const std::string& name, const std::string& etag,
+                          const std::string& request_id, const google::protobuf::Message& req,
+                          absl::string_view method, const Rule& rule, v1::Engagement* out);
   // The common checks of DeleteClient and EraseClientPersonalData (visible,
   // office admin, reason, request_id, writable): the name's {tenant, id}.
   absl::StatusOr<std::vector<std::string>> AdminClientAction(const Principal& p,

@@ -51,17 +51,22 @@ int ConnectIdle(int port) {
   return fd;
 }
 
-TEST(Faults, AFloodOfIdleConnectionsBeyondALoweredLimitLeavesTheServiceServing) {
-  RedisServer redis;
+// The real engagements binary on `redis`, as run.sh starts it (not started yet).
+Process Engagements(RedisServer& redis, int port, const std::string& log) {
   std::string key_file = redis.dir() + "/signing.key";
   std::ofstream(key_file) << std::string(64, 'a') << "\n";
+  return Process(BinaryPath("services/engagements/certpath-engagements"),
+                 {"--listen=127.0.0.1:" + std::to_string(port),
+                  "--metrics-listen=127.0.0.1:" + std::to_string(FreePort()),
+                  "--redis-socket=" + redis.socket(), "--signing-key-file=" + key_file},
+                 log);
+}
+
+TEST(Faults, AFloodOfIdleConnectionsBeyondALoweredLimitLeavesTheServiceServing) {
+  RedisServer redis;
   int port = FreePort();
   std::string log = redis.dir() + "/engagements.log";
-  Process svc(BinaryPath("services/engagements/certpath-engagements"),
-              {"--listen=127.0.0.1:" + std::to_string(port),
-               "--metrics-listen=127.0.0.1:" + std::to_string(FreePort()),
-               "--redis-socket=" + redis.socket(), "--signing-key-file=" + key_file},
-              log);
+  Process svc = Engagements(redis, port, log);
   // As a container or a login shell might start it: a soft limit of 64.
   svc.set_open_file_limit(64, 4096);
   svc.Start();
@@ -95,15 +100,9 @@ TEST(Faults, AFloodOfIdleConnectionsBeyondALoweredLimitLeavesTheServiceServing) 
 
 TEST(Faults, LivenessDoesNotFollowRedis) {
   RedisServer redis(/*durable=*/false);  // readiness says NOT_SERVING …
-  std::string key_file = redis.dir() + "/signing.key";
-  std::ofstream(key_file) << std::string(64, 'a') << "\n";
   int port = FreePort();
   std::string log = redis.dir() + "/engagements.log";
-  Process svc(BinaryPath("services/engagements/certpath-engagements"),
-              {"--listen=127.0.0.1:" + std::to_string(port),
-               "--metrics-listen=127.0.0.1:" + std::to_string(FreePort()),
-               "--redis-socket=" + redis.socket(), "--signing-key-file=" + key_file},
-              log);
+  Process svc = Engagements(redis, port, log);
   svc.Start();
   bool alive = false;
   for (int i = 0; i < 200 && !alive; ++i) {
