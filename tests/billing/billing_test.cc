@@ -4,12 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "certpath/billing/v1/billing.grpc.pb.h"
 #include "services/billing/app.h"
+#include "services/billing/domain/policy.h"
 #include "services/billing/store.h"
 #include "services/common/record_store.h"
 #include "services/common/redis.h"
@@ -685,6 +687,221 @@ TEST_F(BillingTest, AReplayedRequestIdGivesNobodyElseTheStoredResponse) {
     std::string again;
     ASSERT_TRUE(c.run(kAdmin, rid, &again).ok()) << c.rpc;
     EXPECT_EQ(again, first) << c.rpc << ": the owner's retry was not a replay";
+  }
+}
+
+// The access matrix of billing, its expected cells derived from the policy
+// table (domain/policy.cc) and who sees what: office staff everything of the
+// tenant, the partner on the engagement and its client the engagement's quotes
+// and invoices, nobody else anything.
+TEST_F(BillingTest, EveryRpcEveryPrincipalAsThePolicyTableSays) {
+  const auto& policy = billing::domain::BillingPolicy();
+  std::vector<std::string> methods;
+  const auto* svc = bv1::Quote::descriptor()->file()->FindServiceByName("BillingService");
+  for (int i = 0; i < svc->method_count(); ++i) methods.push_back(svc->method(i)->name());
+  EXPECT_EQ(policy.Uncovered(methods), std::vector<std::string>{});
+  SetUpIssuer(false);
+  struct Objects {
+    v1::Engagement engagement;
+    std::string quote, invoice;
+  };
+  using Rpc = std::function<absl::Status(const Principal&, const Objects&)>;
+  auto engagement_filtered = [](const std::string& m) {
+    return m == "ListQuotes" || m == "ListInvoices";
+  };
+  std::map<std::string, Rpc> rpcs;
+  rpcs["GetBillingSettings"] = [&](const Principal& p, const Objects&) {
+    bv1::GetBillingSettingsRequest req;
+    req.set_name("tenants/t1/billingSettings");
+    bv1::BillingSettings out;
+    return Call(bill, &BStub::GetBillingSettings, p, req, &out);
+  };
+  rpcs["UpdateBillingSettings"] = [&](const Principal& p, const Objects&) {
+    bv1::UpdateBillingSettingsRequest req;
+    req.mutable_settings()->set_name("tenants/t1/billingSettings");
+    req.mutable_settings()->set_payment_days(30);
+    req.mutable_update_mask()->add_paths("payment_days");
+    bv1::BillingSettings out;
+    return Call(bill, &BStub::UpdateBillingSettings, p, req, &out);
+  };
+  rpcs["CreateQuote"] = [&](const Principal& p, const Objects& o) {
+    bv1::CreateQuoteRequest req;
+    req.set_parent("tenants/t1");
+    req.mutable_quote()->set_engagement(o.engagement.name());
+    req.mutable_quote()->set_recipient_name("株式会社デモ");
+    *req.mutable_quote()->mutable_valid_until() = Day(2026, 12, 31);
+    auto* l = req.mutable_quote()->add_lines();
+    l->set_kind(bv1::LINE_KIND_CONSULTING_FEE);
+    l->set_description("構築支援");
+    l->set_quantity(1);
+    l->set_unit_price_jpy(900'000);
+    bv1::Quote out;
+    return Call(bill, &BStub::CreateQuote, p, req, &out);
+  };
+  rpcs["ListQuotes"] = [&](const Principal& p, const Objects& o) {
+    bv1::ListQuotesRequest req;
+    req.set_parent("tenants/t1");
+    req.set_engagement(o.engagement.name());
+    bv1::ListQuotesResponse out;
+    return Call(bill, &BStub::ListQuotes, p, req, &out);
+  };
+  rpcs["GetQuote"] = [&](const Principal& p, const Objects& o) {
+    bv1::GetQuoteRequest req;
+    req.set_name(o.quote);
+    bv1::Quote out;
+    return Call(bill, &BStub::GetQuote, p, req, &out);
+  };
+  rpcs["UpdateQuote"] = [&](const Principal& p, const Objects& o) {
+    bv1::UpdateQuoteRequest req;
+    req.mutable_quote()->set_name(o.quote);
+    req.mutable_quote()->set_recipient_name("株式会社デモ 御中");
+    req.mutable_update_mask()->add_paths("recipient_name");
+    bv1::Quote out;
+    return Call(bill, &BStub::UpdateQuote, p, req, &out);
+  };
+  for (const char* action : {"SendQuote", "AcceptQuote", "RejectQuote"}) {
+    std::string m = action;
+    rpcs[m] = [&, m](const Principal& p, const Objects& o) {
+      bv1::QuoteActionRequest req;
+      req.set_name(o.quote);
+      bv1::Quote out;
+      auto method = m == "SendQuote"     ? &BStub::SendQuote
+                    : m == "AcceptQuote" ? &BStub::AcceptQuote
+                                         : &BStub::RejectQuote;
+      return Call(bill, method, p, req, &out);
+    };
+  }
+  int rid = 0;
+  rpcs["RecordBillingEvent"] = [&](const Principal& p, const Objects& o) {
+    auto req = ReviewEvent(o.engagement.name(),
+                           absl::StrFormat("%08x-3b4d-4e8a-9c61-0a2b3c4d5e6f", ++rid));
+    req.set_parent("tenants/t1");
+    bv1::BillingEvent out;
+    return Call(bill, &BStub::RecordBillingEvent, p, req, &out);
+  };
+  rpcs["ListBillingEvents"] = [&](const Principal& p, const Objects&) {
+    bv1::ListBillingEventsRequest req;
+    req.set_parent("tenants/t1");
+    bv1::ListBillingEventsResponse out;
+    return Call(bill, &BStub::ListBillingEvents, p, req, &out);
+  };
+  rpcs["GetInvoice"] = [&](const Principal& p, const Objects& o) {
+    bv1::GetInvoiceRequest req;
+    req.set_name(o.invoice);
+    bv1::Invoice out;
+    return Call(bill, &BStub::GetInvoice, p, req, &out);
+  };
+  rpcs["ListInvoices"] = [&](const Principal& p, const Objects& o) {
+    bv1::ListInvoicesRequest req;
+    req.set_parent("tenants/t1");
+    req.set_engagement(o.engagement.name());
+    bv1::ListInvoicesResponse out;
+    return Call(bill, &BStub::ListInvoices, p, req, &out);
+  };
+  rpcs["IssueInvoice"] = [&](const Principal& p, const Objects& o) {
+    bv1::IssueInvoiceRequest req;
+    req.set_name(o.invoice);
+    bv1::Invoice out;
+    return Call(bill, &BStub::IssueInvoice, p, req, &out);
+  };
+  rpcs["VoidInvoice"] = [&](const Principal& p, const Objects& o) {
+    bv1::VoidInvoiceRequest req;
+    req.set_name(o.invoice);
+    req.set_reason("誤請求");
+    bv1::Invoice out;
+    return Call(bill, &BStub::VoidInvoice, p, req, &out);
+  };
+  rpcs["RecordPayment"] = [&](const Principal& p, const Objects& o) {
+    bv1::RecordPaymentRequest req;
+    req.set_name(o.invoice);
+    req.set_amount_jpy(1'000);
+    *req.mutable_paid_date() = Day(2026, 11, 26);
+    bv1::Invoice out;
+    return Call(bill, &BStub::RecordPayment, p, req, &out);
+  };
+  rpcs["ReversePayment"] = [&](const Principal& p, const Objects& o) {
+    bv1::ReversePaymentRequest req;
+    req.set_name(o.invoice);
+    req.set_payment_id("1");
+    req.set_reason("誤記録");
+    bv1::Invoice out;
+    return Call(bill, &BStub::ReversePayment, p, req, &out);
+  };
+  rpcs["RecordRefund"] = [&](const Principal& p, const Objects& o) {
+    bv1::RecordRefundRequest req;
+    req.set_name(o.invoice);
+    req.set_amount_jpy(1'000);
+    *req.mutable_refund_date() = Day(2026, 11, 26);
+    req.set_reason("返金");
+    bv1::Invoice out;
+    return Call(bill, &BStub::RecordRefund, p, req, &out);
+  };
+  rpcs["ExportInvoices"] = [&](const Principal& p, const Objects&) {
+    bv1::ExportInvoicesRequest req;
+    req.set_parent("tenants/t1");
+    *req.mutable_from() = Day(2026, 11, 1);
+    *req.mutable_to() = Day(2026, 11, 30);
+    bv1::ExportInvoicesResponse out;
+    return Call(bill, &BStub::ExportInvoices, p, req, &out);
+  };
+  EXPECT_EQ(rpcs.size(), methods.size()) << "an RPC is missing from the matrix";
+
+  for (const auto& [method, rpc] : rpcs) {
+    Objects o;
+    o.engagement = NewEngagement();  // partner organization p1
+    std::string cid = o.engagement.client().substr(o.engagement.client().rfind('/') + 1);
+    ASSERT_TRUE(rpcs["CreateQuote"](kAdmin, o).ok());
+    bv1::ListQuotesRequest lq;
+    lq.set_parent("tenants/t1");
+    lq.set_engagement(o.engagement.name());
+    bv1::ListQuotesResponse quotes;
+    ASSERT_TRUE(Call(bill, &BStub::ListQuotes, kAdmin, lq, &quotes).ok());
+    o.quote = quotes.quotes(0).name();
+    bv1::BillingEvent ev;
+    ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kAdmin,
+                     ReviewEvent(o.engagement.name(),
+                                 absl::StrFormat("%08x-4b4d-4e8a-9c61-0a2b3c4d5e6f", ++rid)),
+                     &ev)
+                    .ok());
+    o.invoice = ev.invoice();
+    struct Caller {
+      const char* name;
+      Principal p;
+      bool sees_engagement;
+    };
+    const Caller callers[] = {
+        {"admin", kAdmin, true},
+        {"consultant", kConsultant, true},
+        {"partner of it", MakePrincipal(Principal::ROLE_PARTNER, "pat@p1", "p1"), true},
+        {"other partner", MakePrincipal(Principal::ROLE_PARTNER, "pb@p2", "p2"), false},
+        {"its client", MakePrincipal(Principal::ROLE_CLIENT, "yamada", cid), true},
+        {"other client", MakePrincipal(Principal::ROLE_CLIENT, "suzuki", "otherco"), false},
+        {"other tenant", MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "eve", "", "t2"), false},
+    };
+    const RpcRule& rule = policy.Rule(method);
+    auto expect = [&](const Caller& c) {
+      bool same_tenant = c.p.tenant() == "t1";
+      if (!same_tenant) return 'N';
+      bool object = rule.scope == Scope::kObject;
+      // Object scope (and lists narrowed to an engagement): who does not see it, N;
+      // tenant scope: the role is checked first.
+      if (object && !c.sees_engagement) return 'N';
+      if (!policy.May(c.p, method)) return 'D';
+      if (engagement_filtered(method) && !c.sees_engagement) return 'N';
+      return 'A';
+    };
+    // Hidden and denied first, so an allowed change comes last.
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const Caller& c : callers) {
+        char want = expect(c);
+        if ((want == 'A') != (pass == 1)) continue;
+        absl::Status got = rpc(c.p, o);
+        char cls = got.code() == absl::StatusCode::kNotFound           ? 'N'
+                   : got.code() == absl::StatusCode::kPermissionDenied ? 'D'
+                                                                       : 'A';
+        EXPECT_EQ(cls, want) << method << " by " << c.name << ": " << got;
+      }
+    }
   }
 }
 
