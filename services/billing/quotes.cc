@@ -30,8 +30,6 @@ void Price(v1::Quote& q, const v1::BillingSettings& settings) {
   *q.mutable_totals() = d::ComputeTotals(lines, settings);
 }
 
-std::string Id(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-
 }  // namespace
 
 absl::Status BillingApi::CreateQuote(const Principal& p, const v1::CreateQuoteRequest& req,
@@ -139,7 +137,7 @@ absl::Status BillingApi::QuoteAction(const Principal& p, const v1::QuoteActionRe
         std::vector<BillingStore::WaitingEvent> waiting;
         if (to == v1::QUOTE_STATE_ACCEPTED) {
           // Stage-1 events that waited for this quote are invoiced in the same step.
-          auto pending = store_.EventsNeedingQuote(p.tenant(), Id(q.engagement()));
+          auto pending = store_.EventsNeedingQuote(p.tenant(), LastSegment(q.engagement()));
           if (!pending.ok()) return pending.status();
           auto settings = store_.GetSettings(p.tenant());
           if (!settings.ok()) return settings.status();

@@ -7,8 +7,6 @@
 namespace certpath::billing {
 namespace {
 
-std::string EngagementId(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-std::string Eid(const std::string& name) { return name.substr(name.rfind('/') + 1); }
 constexpr int kInvoiceNumberField = 2;  // Invoice.number
 
 bool Open(const v1::Invoice& inv) {
@@ -107,15 +105,15 @@ absl::StatusOr<v1::Quote> BillingStore::AcceptQuote(const std::string& tenant,
                                                     const v1::Quote& q,
                                                     const std::vector<WaitingEvent>& waiting) {
   Batch b;
-  PutQuote(b, tenant, Eid(q.name()), &before, q);
+  PutQuote(b, tenant, LastSegment(q.name()), &before, q);
   if (q.state() == v1::QUOTE_STATE_ACCEPTED && before.value.state() != q.state()) {
-    std::string key = keys_.Key(tenant, "accepted", EngagementId(q.engagement()));
+    std::string key = keys_.Key(tenant, "accepted", LastSegment(q.engagement()));
     b.ExpectVersion(key, 0, "accepted quote");  // one accepted quote per engagement
-    b.Put(key, 1, Eid(q.name()), 0);
+    b.Put(key, 1, LastSegment(q.name()), 0);
   }
   for (const auto& w : waiting) {
     AddInvoice(b, tenant, w.invoice);
-    PutEvent(b, tenant, Eid(w.after.name()), &w.before, w.after);
+    PutEvent(b, tenant, LastSegment(w.after.name()), &w.before, w.after);
   }
   if (auto r = records_.Commit(b); !r.ok()) return r.status();
   v1::Quote out = q;
@@ -131,7 +129,7 @@ absl::StatusOr<CommitResult> BillingStore::RecordEvent(const std::string& tenant
   Batch b;
   AddIdem(b, idem);
   if (accepted_version) {
-    b.ExpectVersion(keys_.Key(tenant, "accepted", EngagementId(e.engagement())), *accepted_version,
+    b.ExpectVersion(keys_.Key(tenant, "accepted", LastSegment(e.engagement())), *accepted_version,
                     "accepted quote");
   }
   if (invoice) AddInvoice(b, tenant, *invoice);
@@ -147,7 +145,7 @@ absl::StatusOr<CommitResult> BillingStore::IssueInvoice(const std::string& tenan
   Batch b;
   AddIdem(b, idem);
   b.AllocateReference(keys_.Prefix(tenant) + "invoice_seq", "INV-", kInvoiceNumberField);
-  PutInvoice(b, tenant, Eid(issued.name()), &before, issued, /*append_number=*/true);
+  PutInvoice(b, tenant, LastSegment(issued.name()), &before, issued, /*append_number=*/true);
   v1::Invoice response = issued;
   response.set_etag(std::to_string(before.version + 1));
   b.Response(response.SerializeAsString(), /*append_reference=*/true);
@@ -159,7 +157,7 @@ absl::StatusOr<CommitResult> BillingStore::SaveInvoice(
     const Idem& idem, const absl::optional<NewInvoice>& replacement) {
   Batch b;
   AddIdem(b, idem);
-  PutInvoice(b, tenant, Eid(after.name()), &before, after);
+  PutInvoice(b, tenant, LastSegment(after.name()), &before, after);
   if (replacement) AddInvoice(b, tenant, *replacement);
   v1::Invoice response = after;
   response.set_etag(std::to_string(before.version + 1));
@@ -183,7 +181,7 @@ void BillingStore::PutQuote(Batch& b, const std::string& tenant, const std::stri
       PutStored(b, keys_.Key(tenant, "quote", id), before, q, keys_.Ordinals(tenant), "quote");
   if (!before) {
     b.ZAdd(keys_.Index(tenant, "quotes"), ord, id);
-    b.ZAdd(keys_.Index(tenant, "quotes:eng:" + EngagementId(q.engagement())), ord, id);
+    b.ZAdd(keys_.Index(tenant, "quotes:eng:" + LastSegment(q.engagement())), ord, id);
   }
 }
 
@@ -191,7 +189,7 @@ void BillingStore::PutEvent(Batch& b, const std::string& tenant, const std::stri
                             const Stored<v1::BillingEvent>* before, const v1::BillingEvent& e) {
   int64_t ord = PutStored(b, keys_.Key(tenant, "event", id), before, e, keys_.Ordinals(tenant),
                           "billing event");
-  std::string eid = EngagementId(e.engagement());
+  std::string eid = LastSegment(e.engagement());
   if (!before) {
     b.ZAdd(keys_.Index(tenant, "events"), ord, id);
     b.ZAdd(keys_.Index(tenant, "events:eng:" + eid), ord, id);
@@ -212,7 +210,7 @@ void BillingStore::PutInvoice(Batch& b, const std::string& tenant, const std::st
                           "invoice", append_number);
   if (!before) {
     b.ZAdd(keys_.Index(tenant, "invoices"), ord, id);
-    b.ZAdd(keys_.Index(tenant, "invoices:eng:" + EngagementId(inv.engagement())), ord, id);
+    b.ZAdd(keys_.Index(tenant, "invoices:eng:" + LastSegment(inv.engagement())), ord, id);
   }
   if (before && before->value.state() != inv.state()) {
     b.ZRem(keys_.Index(tenant,

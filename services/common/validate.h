@@ -37,6 +37,11 @@ bool IsValidId(absl::string_view id);
 absl::StatusOr<std::vector<std::string>> ParseName(absl::string_view field, absl::string_view name,
                                                    const std::vector<absl::string_view>& kinds);
 
+// The id at the end of a resource name: "tenants/t1/engagements/e1" → "e1".
+inline std::string LastSegment(absl::string_view name) {
+  return std::string(name.substr(name.rfind('/') + 1));
+}
+
 // A request_id is a UUID (8-4-4-4-12 hex). Empty is allowed (no idempotency).
 void CheckRequestId(FieldViolations& v, absl::string_view value);
 

@@ -12,12 +12,10 @@ namespace {
 
 constexpr int kReferenceField = 2;  // Engagement.reference_number
 
-std::string Eid(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-
 std::set<std::string> IndexNames(const v1::Engagement& e) {
   std::set<std::string> out = {"all", absl::StrCat("phase:", static_cast<int>(e.phase())),
                                absl::StrCat("state:", static_cast<int>(e.state()))};
-  out.insert("client:" + Eid(e.client()));
+  out.insert("client:" + LastSegment(e.client()));
   if (!e.lead_consultant().empty()) out.insert("consultant:" + e.lead_consultant());
   for (const auto& c : e.consultants()) out.insert("consultant:" + c);
   for (const auto& p : e.partner_organizations()) out.insert("partner:" + p);
@@ -58,8 +56,8 @@ absl::StatusOr<v1::Client> EngagementStore::SaveClient(
   AddIdem(b, idem);
   PutStored(b, keys_.Key(tenant, "client", id), &before, client, keys_.Ordinals(tenant), "client");
   for (const auto& [eb, ea] : engagements) {
-    PutStored(b, keys_.Key(tenant, "engagement", Eid(ea.name())), &eb, ea, keys_.Ordinals(tenant),
-              "engagement");
+    PutStored(b, keys_.Key(tenant, "engagement", LastSegment(ea.name())), &eb, ea,
+              keys_.Ordinals(tenant), "engagement");
   }
   v1::Client response = client;
   response.set_etag(std::to_string(before.version + 1));
@@ -159,7 +157,7 @@ absl::StatusOr<v1::Engagement> EngagementStore::CreateEngagement(const std::stri
                                                                  absl::CivilDay today) {
   Batch b;
   AddIdem(b, idem);
-  b.ExpectVersion(keys_.Key(tenant, "client", Eid(e.client())), -1, "client");
+  b.ExpectVersion(keys_.Key(tenant, "client", LastSegment(e.client())), -1, "client");
   b.AllocateReference(absl::StrCat(keys_.Prefix(tenant), "ref:", today.year()),
                       absl::StrCat(today.year(), "-"), kReferenceField);
   int64_t ord = PutStored<v1::Engagement>(b, keys_.Key(tenant, "engagement", id), nullptr, e,
