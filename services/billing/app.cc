@@ -1,5 +1,7 @@
 #include "services/billing/app.h"
 
+#include "services/billing/domain/policy.h"
+
 #include <grpcpp/grpcpp.h>
 #include <prometheus/gauge.h>
 
@@ -119,6 +121,9 @@ struct App::Impl {
 App::App(std::unique_ptr<Impl> impl) : ServiceApp(impl->host), impl_(std::move(impl)) {}
 
 absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
+  // Every RPC has its access rule, or the service does not start.
+  if (auto s = domain::BillingPolicy().CheckCovers("certpath.billing.v1.BillingService"); !s.ok())
+    return s;
   auto impl = std::make_unique<Impl>(options);
   if (auto s = impl->host.Start({&impl->grpc_service}); !s.ok()) return s;
   return std::unique_ptr<App>(new App(std::move(impl)));

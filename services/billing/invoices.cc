@@ -193,9 +193,11 @@ absl::Status BillingApi::ExportInvoices(const Principal& p, const v1::ExportInvo
   absl::CivilDay from = *ToCivilDay(req.from()), to = *ToCivilDay(req.to());
   if (from > to) return InvalidArgument("to", "before from");
   if (to - from > 366) return InvalidArgument("to", "export at most a year at a time");
-  auto invoices = store_.InvoicesIssuedBetween(p.tenant(), from, to, kMaxExport);
-  if (!invoices.ok()) return invoices.status();
-  d::FreeeExport e = d::ExportFreee(*invoices, from, to);
+  auto issued = store_.InvoicesIssuedBetween(p.tenant(), from, to, kMaxExport);
+  if (!issued.ok()) return issued.status();
+  auto refunded = store_.InvoicesRefundedBetween(p.tenant(), from, to, kMaxExport);
+  if (!refunded.ok()) return refunded.status();
+  d::FreeeExport e = d::ExportFreee(*issued, *refunded, from, to);
   out->set_filename(e.filename);
   out->set_content_type("text/csv; charset=utf-8");
   out->set_content(std::move(e.csv));

@@ -135,10 +135,12 @@ absl::Status BillingApi::QuoteAction(const Principal& p, const v1::QuoteActionRe
         if (auto s = d::MoveQuote(q, to, today); !s.ok()) return s;
         *q.mutable_update_time() = ToTimestamp(now);
         std::vector<BillingStore::WaitingEvent> waiting;
+        int64_t waiting_read = -1;
         if (to == v1::QUOTE_STATE_ACCEPTED) {
           // Stage-1 events that waited for this quote are invoiced in the same step.
           auto pending = store_.EventsNeedingQuote(p.tenant(), LastSegment(q.engagement()));
           if (!pending.ok()) return pending.status();
+          waiting_read = static_cast<int64_t>(pending->size());
           auto settings = store_.GetSettings(p.tenant());
           if (!settings.ok()) return settings.status();
           std::vector<v1::Line> fee = d::ConsultingFeeLines(q);
@@ -156,7 +158,7 @@ absl::Status BillingApi::QuoteAction(const Principal& p, const v1::QuoteActionRe
             waiting.push_back(std::move(w));
           }
         }
-        auto saved = store_.AcceptQuote(p.tenant(), before, q, waiting);
+        auto saved = store_.AcceptQuote(p.tenant(), before, q, waiting, waiting_read);
         if (!saved.ok()) {
           if (saved.status().code() == absl::StatusCode::kAlreadyExists) {
             return FailedPrecondition("QUOTE_ALREADY_ACCEPTED",

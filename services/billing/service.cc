@@ -98,7 +98,10 @@ absl::StatusOr<Stored<v1::Quote>> BillingApi::LoadQuote(const Principal& p, cons
   auto q = store_.GetQuote(ref->tenant, ref->id);
   if (!q.ok()) return q.status();
   if (!q->has_value()) return NotFound("quote");
-  if (auto s = CheckSees(p, (*q)->value.engagement()); !s.ok()) return s;
+  // Not theirs reads exactly as not there.
+  if (auto s = CheckSees(p, (*q)->value.engagement()); !s.ok()) {
+    return s.code() == absl::StatusCode::kNotFound ? NotFound("quote") : s;
+  }
   if (auto s = d::BillingPolicy().Allow(p, method); !s.ok()) return s;
   return **std::move(q);
 }
@@ -111,7 +114,9 @@ absl::StatusOr<Stored<v1::Invoice>> BillingApi::LoadInvoice(const Principal& p,
   auto inv = store_.GetInvoice(ref->tenant, ref->id);
   if (!inv.ok()) return inv.status();
   if (!inv->has_value()) return NotFound("invoice");
-  if (auto s = CheckSees(p, (*inv)->value.engagement()); !s.ok()) return s;
+  if (auto s = CheckSees(p, (*inv)->value.engagement()); !s.ok()) {
+    return s.code() == absl::StatusCode::kNotFound ? NotFound("invoice") : s;
+  }
   if (auto s = d::BillingPolicy().Allow(p, method); !s.ok()) return s;
   return **std::move(inv);
 }

@@ -49,6 +49,11 @@ absl::StatusOr<BillingStore::Accepted> BillingStore::GetAcceptedQuote(const std:
   return out;
 }
 
+absl::StatusOr<absl::optional<Stored<v1::BillingEvent>>> BillingStore::GetEvent(
+    const std::string& tenant, const std::string& id) {
+  return Read<v1::BillingEvent>(keys_.Key(tenant, "event", id));
+}
+
 absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> BillingStore::EventsNeedingQuote(
     const std::string& tenant, const std::string& eid) {
   ListQuery q;
@@ -103,9 +108,14 @@ absl::StatusOr<v1::Quote> BillingStore::SaveQuote(const std::string& tenant,
 absl::StatusOr<v1::Quote> BillingStore::AcceptQuote(const std::string& tenant,
                                                     const Stored<v1::Quote>& before,
                                                     const v1::Quote& q,
-                                                    const std::vector<WaitingEvent>& waiting) {
+                                                    const std::vector<WaitingEvent>& waiting,
+                                                    int64_t waiting_read) {
   Batch b;
   PutQuote(b, tenant, LastSegment(q.name()), &before, q);
+  if (waiting_read >= 0) {
+    b.ExpectCount(keys_.Index(tenant, "events:needs_quote:" + LastSegment(q.engagement())),
+                  waiting_read, "stage-1 events waiting for a quote");
+  }
   if (q.state() == v1::QUOTE_STATE_ACCEPTED && before.value.state() != q.state()) {
     std::string key = keys_.Key(tenant, "accepted", LastSegment(q.engagement()));
     b.ExpectVersion(key, 0, "accepted quote");  // one accepted quote per engagement
@@ -225,6 +235,12 @@ void BillingStore::PutInvoice(Batch& b, const std::string& tenant, const std::st
   } else {
     b.ZRem(keys_.Index(tenant, "invoices:issued"), id);
   }
+  // Refunds are exported by their own date, whatever became of the invoice.
+  for (const auto& rf : inv.refunds()) {
+    if (auto day = ToCivilDay(rf.refund_date())) {
+      b.ZAdd(keys_.Index(tenant, "refunds"), DayScore(*day), id + ":" + rf.id());
+    }
+  }
   auto due = ToCivilDay(inv.due_date());
   if (Open(inv) && due) {
     b.ZAdd(keys_.Index(tenant, "invoices:open_due"), DayScore(*due), id);
@@ -300,6 +316,34 @@ absl::StatusOr<std::vector<v1::Invoice>> BillingStore::InvoicesIssuedBetween(
   auto recs = records_.ReadMany(keys);
   if (!recs.ok()) return recs.status();
   std::vector<v1::Invoice> out;
+  for (const Record& r : *recs) {
+    v1::Invoice inv;
+    if (r.found() && inv.ParseFromString(r.data)) out.push_back(std::move(inv));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Invoice>> BillingStore::InvoicesRefundedBetween(
+    const std::string& tenant, absl::CivilDay from, absl::CivilDay to, int limit) {
+  std::string lo = std::to_string(DayScore(from)), hi = std::to_string(DayScore(to));
+  std::string lim = std::to_string(limit + 1);
+  auto ids = records_.redis().Command(
+      {"ZRANGEBYSCORE", keys_.Index(tenant, "refunds"), lo, hi, "LIMIT", "0", lim});
+  if (!ids.ok()) return ids.status();
+  if (static_cast<int>(ids->elements.size()) > limit) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("more than ", limit, " refunds in the range; export a shorter range"));
+  }
+  std::vector<std::string> keys;
+  for (const auto& e : ids->elements) {
+    std::string invoice = e.str.substr(0, e.str.find(':'));
+    std::string key = keys_.Key(tenant, "invoice", invoice);
+    if (keys.empty() || keys.back() != key) keys.push_back(key);
+  }
+  std::vector<v1::Invoice> out;
+  if (keys.empty()) return out;
+  auto recs = records_.ReadMany(keys);
+  if (!recs.ok()) return recs.status();
   for (const Record& r : *recs) {
     v1::Invoice inv;
     if (r.found() && inv.ParseFromString(r.data)) out.push_back(std::move(inv));

@@ -15,6 +15,7 @@
 //   bill:{t:T}:idx:invoices:issued           zset yyyymmdd issue date → id (export)
 //   bill:{t:T}:idx:invoices:open_due         zset yyyymmdd due date → id (issued, unpaid)
 //   bill:{t:T}:idx:invoices:open_balance     zset balance yen → id (issued, unpaid)
+//   bill:{t:T}:idx:refunds                   zset yyyymmdd refund date → <invoice id>:<refund id>
 //   bill:{t:T}:idem:<principal>:<request_id> idempotency record, per principal (events: kept)
 //   bill:tenants                             set of tenants (metrics only)
 
@@ -62,6 +63,8 @@ class BillingStore : public Repository {
     int64_t pointer_version = 0;
   };
   absl::StatusOr<Accepted> GetAcceptedQuote(const std::string& tenant, const std::string& eid);
+  absl::StatusOr<absl::optional<Stored<v1::BillingEvent>>> GetEvent(const std::string& tenant,
+                                                                    const std::string& id);
   absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> EventsNeedingQuote(
       const std::string& tenant, const std::string& eid);
   absl::StatusOr<absl::optional<Stored<v1::Invoice>>> GetInvoice(const std::string& tenant,
@@ -83,9 +86,13 @@ class BillingStore : public Repository {
     v1::BillingEvent after;
     NewInvoice invoice;
   };
+  // `waiting_read`: how many stage-1 events of the engagement were waiting
+  // when the step was decided, checked in the step (one recorded meanwhile
+  // aborts it; the acceptance runs again and invoices that one too).
   absl::StatusOr<v1::Quote> AcceptQuote(const std::string& tenant, const Stored<v1::Quote>& before,
                                         const v1::Quote& q,
-                                        const std::vector<WaitingEvent>& waiting);
+                                        const std::vector<WaitingEvent>& waiting,
+                                        int64_t waiting_read = -1);
   // A billing event, its idempotency record and its invoice (if it has lines);
   // `accepted_version`: the accepted-quote pointer's version the lines were
   // taken from (stage-1 events), checked in the same step. The commit answers a
@@ -119,6 +126,10 @@ class BillingStore : public Repository {
   absl::StatusOr<std::vector<v1::Invoice>> InvoicesIssuedBetween(const std::string& tenant,
                                                                  absl::CivilDay from,
                                                                  absl::CivilDay to, int limit);
+  // Invoices with a refund dated within [from, to] (whatever their state), at most `limit`.
+  absl::StatusOr<std::vector<v1::Invoice>> InvoicesRefundedBetween(const std::string& tenant,
+                                                                   absl::CivilDay from,
+                                                                   absl::CivilDay to, int limit);
   absl::StatusOr<TenantBillingStats> Stats(const std::string& tenant, absl::CivilDay today);
 
  private:

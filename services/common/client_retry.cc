@@ -12,6 +12,11 @@ bool IsTransient(const absl::Status& s) {
          s.code() == absl::StatusCode::kResourceExhausted;
 }
 
+bool ShouldRetry(const RetryPolicy& policy, const absl::Status& s) {
+  if (s.code() == absl::StatusCode::kDeadlineExceeded) return policy.retry_deadline_exceeded;
+  return IsTransient(s);
+}
+
 absl::Status CallWithRetry(const RetryPolicy& policy, const Attempt& attempt,
                            const Backoff& backoff,
                            const std::function<void(const absl::Status&)>& observe) {
@@ -21,7 +26,7 @@ absl::Status CallWithRetry(const RetryPolicy& policy, const Attempt& attempt,
     last = attempt(std::chrono::system_clock::now() +
                    absl::ToChronoMilliseconds(policy.call_deadline));
     if (observe) observe(last);
-    if (last.ok() || !IsTransient(last) || i == policy.max_attempts) return last;
+    if (last.ok() || !ShouldRetry(policy, last) || i == policy.max_attempts) return last;
     if (backoff) {
       if (!backoff(wait)) return last;
     } else {

@@ -17,10 +17,14 @@ struct RetryPolicy {
   absl::Duration call_deadline = absl::Seconds(2);
   absl::Duration initial_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(2);
+  // Off for calls made while serving a request: a slow callee must not hold
+  // the worker for several deadlines.
+  bool retry_deadline_exceeded = true;
 };
 
 // Worth another attempt: the callee was down, slow or shedding load.
 bool IsTransient(const absl::Status& s);
+bool ShouldRetry(const RetryPolicy& policy, const absl::Status& s);
 
 using Attempt = std::function<absl::Status(std::chrono::system_clock::time_point deadline)>;
 // Sleeps for the backoff; false = stop retrying now (shutting down).

@@ -3,6 +3,8 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
 
@@ -54,6 +56,18 @@ absl::Status Policy::Allow(const Principal& p, absl::string_view method) const {
 }
 
 absl::Status Policy::Hidden(absl::string_view method) const { return NotFound(Rule(method).what); }
+
+absl::Status Policy::CheckCovers(absl::string_view service) const {
+  const auto* svc =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(std::string(service));
+  if (svc == nullptr) return absl::FailedPreconditionError(absl::StrCat("no service ", service));
+  std::vector<std::string> methods;
+  for (int i = 0; i < svc->method_count(); ++i) methods.push_back(svc->method(i)->name());
+  auto missing = Uncovered(methods);
+  if (missing.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(service_, ": no access rule for ", absl::StrJoin(missing, ", ")));
+}
 
 std::vector<std::string> Policy::Uncovered(const std::vector<std::string>& methods) const {
   std::vector<std::string> out;

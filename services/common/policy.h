@@ -52,8 +52,8 @@ class Policy {
  public:
   Policy(std::string service, std::initializer_list<RpcRule> rules);
 
-  // The rule of `method`; every RPC has one (a missing rule aborts at start,
-  // see CheckCovers).
+  // The rule of `method`; every RPC has one (App::Start refuses to start a
+  // service whose table misses one: CheckCovers).
   const RpcRule& Rule(absl::string_view method) const;
   // PERMISSION_DENIED when `p`'s role may not call `method`. Call it once the
   // caller was found to see the object (object scope) or the tenant.
@@ -64,6 +64,9 @@ class Policy {
   const std::vector<RpcRule>& rules() const { return rules_; }
   // The methods of `methods` without a rule (empty = every RPC is covered).
   std::vector<std::string> Uncovered(const std::vector<std::string>& methods) const;
+  // FAILED_PRECONDITION naming the RPCs of `service` (a proto service's full
+  // name, e.g. "certpath.billing.v1.BillingService") that have no rule.
+  absl::Status CheckCovers(absl::string_view service) const;
 
  private:
   std::string service_;

@@ -11,7 +11,7 @@ namespace {
 // every write. Ops: name, then arity arguments; key arguments are KEYS indexes.
 const RedisScript& CommitScript() {
   static const RedisScript kScript(R"lua(
-local arity = {IDEM=3, VER=2, EMPTY=1, SEQ=3, ORD=1, PUT=5, ZADD=3, ZREM=2, DEL=1, RESP=2}
+local arity = {IDEM=3, VER=2, EMPTY=1, CARD=2, SEQ=3, ORD=1, PUT=5, ZADD=3, ZREM=2, DEL=1, RESP=2}
 local function varint(n)
   local s = ''
   while n >= 128 do
@@ -44,6 +44,10 @@ while i <= #ARGV do
     end
   elseif op == 'EMPTY' then
     if redis.call('ZCARD', KEYS[tonumber(ARGV[i+1])]) > 0 then return {'NOT_EMPTY', ARGV[i+1]} end
+  elseif op == 'CARD' then
+    if redis.call('ZCARD', KEYS[tonumber(ARGV[i+1])]) ~= tonumber(ARGV[i+2]) then
+      return {'CONFLICT', ARGV[i+1]}
+    end
   end
   i = i + 1 + arity[op]
 end
@@ -209,6 +213,12 @@ void Batch::ExpectEmpty(std::string zset_key, std::string what) {
   size_t k = KeyIndex(std::move(zset_key));
   what_[k - 1] = std::move(what);
   args_.insert(args_.end(), {"EMPTY", std::to_string(k)});
+}
+
+void Batch::ExpectCount(std::string zset_key, int64_t count, std::string what) {
+  size_t k = KeyIndex(std::move(zset_key));
+  what_[k - 1] = std::move(what);
+  args_.insert(args_.end(), {"CARD", std::to_string(k), std::to_string(count)});
 }
 
 void Batch::Delete(std::string key) {

@@ -1,5 +1,7 @@
 #include "services/engagements/app.h"
 
+#include "services/engagements/domain/policy.h"
+
 #include "services/engagements/business_metrics.h"
 #include "services/engagements/grpc_service.h"
 #include "services/engagements/relay.h"
@@ -44,6 +46,10 @@ struct App::Impl {
 App::App(std::unique_ptr<Impl> impl) : ServiceApp(impl->host), impl_(std::move(impl)) {}
 
 absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
+  // Every RPC has its access rule, or the service does not start.
+  if (auto s = domain::EngagementsPolicy().CheckCovers("certpath.engagements.v1.EngagementService");
+      !s.ok())
+    return s;
   auto impl = std::make_unique<Impl>(options);
   if (auto s = impl->host.Start({&impl->grpc_service}); !s.ok()) return s;
   if (impl->relay) impl->relay->Start();

@@ -118,7 +118,7 @@ absl::Status EngagementsApi::UpdateClient(const Principal& p, const v1::UpdateCl
         ApplyUpdateMask(mv, req.update_mask(), kClientPaths, req.client(), &c);
         if (auto s = mv.ToStatus(); !s.ok()) return s;
         *c.mutable_update_time() = Ts(clock_.Now());
-        auto saved = store_.SaveClient((*ids)[0], (*ids)[1], c, before, Idem{}, {});
+        auto saved = store_.SaveClient((*ids)[0], (*ids)[1], c, before, Idem{});
         if (!saved.ok()) return saved.status();
         *out = *std::move(saved);
         return absl::OkStatus();
@@ -197,7 +197,7 @@ absl::Status EngagementsApi::EraseClientPersonalData(const Principal& p,
         }
         auto saved =
             store_.SaveClient((*ids)[0], (*ids)[1], c, before,
-                              store_.MakeIdem((*ids)[0], p, req.request_id(), req), changed);
+                              store_.MakeIdem((*ids)[0], p, req.request_id(), req), &changed);
         if (!saved.ok()) return saved.status();
         *out = *std::move(saved);
         return absl::OkStatus();

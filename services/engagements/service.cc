@@ -126,7 +126,12 @@ absl::Status EngagementsApi::MutateMessage(const Principal& p, const EngagementR
     if (!effects.ok()) return effects.status();
     auto saved = store_.SaveEngagement(ref.tenant, ref.id, before, after, *effects, idem,
                                        out->SerializeAsString());
-    if (!saved.ok()) return saved;
+    if (!saved.ok()) return saved.status();
+    if (saved->replayed) {
+      // A concurrent retry of this request committed first: answer with its response.
+      return out->ParseFromString(saved->response) ? absl::OkStatus()
+                                                   : absl::InternalError("corrupt replay");
+    }
     if (effects->event) {
       stage1_events_.Increment();
       if (on_event_) on_event_();

@@ -51,13 +51,20 @@ absl::StatusOr<v1::Client> EngagementStore::CreateClient(const std::string& tena
 absl::StatusOr<v1::Client> EngagementStore::SaveClient(
     const std::string& tenant, const std::string& id, const v1::Client& client,
     const Stored<v1::Client>& before, const Idem& idem,
-    const std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>>& engagements) {
+    const std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>>* engagements) {
   Batch b;
   AddIdem(b, idem);
   PutStored(b, keys_.Key(tenant, "client", id), &before, client, keys_.Ordinals(tenant), "client");
-  for (const auto& [eb, ea] : engagements) {
-    PutStored(b, keys_.Key(tenant, "engagement", LastSegment(ea.name())), &eb, ea,
-              keys_.Ordinals(tenant), "engagement");
+  if (engagements != nullptr) {
+    // The client's engagements are the ones read: one created meanwhile aborts (and retries).
+    b.ExpectCount(keys_.Index(tenant, "client:" + id), static_cast<int64_t>(engagements->size()),
+                  "the client's engagements");
+  }
+  if (engagements != nullptr) {
+    for (const auto& [eb, ea] : *engagements) {
+      PutStored(b, keys_.Key(tenant, "engagement", LastSegment(ea.name())), &eb, ea,
+                keys_.Ordinals(tenant), "engagement");
+    }
   }
   v1::Client response = client;
   response.set_etag(std::to_string(before.version + 1));
@@ -175,11 +182,10 @@ absl::StatusOr<v1::Engagement> EngagementStore::CreateEngagement(const std::stri
   return out;
 }
 
-absl::Status EngagementStore::SaveEngagement(const std::string& tenant, const std::string& id,
-                                             const Stored<v1::Engagement>& before,
-                                             const v1::Engagement& after,
-                                             const EngagementEffects& fx, const Idem& idem,
-                                             const std::string& response) {
+absl::StatusOr<CommitResult> EngagementStore::SaveEngagement(
+    const std::string& tenant, const std::string& id, const Stored<v1::Engagement>& before,
+    const v1::Engagement& after, const EngagementEffects& fx, const Idem& idem,
+    const std::string& response) {
   Batch b;
   AddIdem(b, idem);
   std::string key = keys_.Key(tenant, "engagement", id);
@@ -214,7 +220,7 @@ absl::Status EngagementStore::SaveEngagement(const std::string& tenant, const st
   if (fx.finding) PutFinding(b, tenant, id, *fx.finding);
   if (fx.inquiry) PutInquiry(b, tenant, id, *fx.inquiry);
   b.Response(response);
-  return records_.Commit(b).status();
+  return records_.Commit(b);
 }
 
 absl::StatusOr<ListPage> EngagementStore::ListEngagements(const std::string& tenant,

@@ -80,12 +80,13 @@ class EngagementStore : public Repository {
                                                                const std::string& id);
   absl::StatusOr<v1::Client> CreateClient(const std::string& tenant, const std::string& id,
                                           const v1::Client& client, const Idem& idem);
-  // The client and (erasure) engagements changed with it, compare-and-set on
-  // every version read, in one step.
+  // The client and, for an erasure, every engagement of it changed with it
+  // (the client's engagement count checked in the same step: one created
+  // meanwhile aborts), compare-and-set on every version read, in one step.
   absl::StatusOr<v1::Client> SaveClient(
       const std::string& tenant, const std::string& id, const v1::Client& client,
       const Stored<v1::Client>& before, const Idem& idem,
-      const std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>>& engagements);
+      const std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>>* engagements = nullptr);
   // Removes a client that has no engagement (checked in the same step) and
   // keeps `tombstone` at eng:{t:T}:deleted_client:<id>.
   absl::StatusOr<v1::Client> DeleteClient(const std::string& tenant, const std::string& id,
@@ -116,10 +117,13 @@ class EngagementStore : public Repository {
   // The one step of every change to an engagement: compare-and-set on the
   // version read, index entries moved, and the effects (outbox event, a
   // finding or an inquiry with its indexes) and `response` for `idem`.
-  absl::Status SaveEngagement(const std::string& tenant, const std::string& id,
-                              const Stored<v1::Engagement>& before, const v1::Engagement& after,
-                              const EngagementEffects& effects, const Idem& idem,
-                              const std::string& response);
+  // A concurrent retry of the same request finds the first one's record in
+  // the commit: CommitResult::replayed, with the first response.
+  absl::StatusOr<CommitResult> SaveEngagement(const std::string& tenant, const std::string& id,
+                                              const Stored<v1::Engagement>& before,
+                                              const v1::Engagement& after,
+                                              const EngagementEffects& effects, const Idem& idem,
+                                              const std::string& response);
   absl::StatusOr<ListPage> ListEngagements(const std::string& tenant, const EngagementFilter& f,
                                            int64_t after, int limit, absl::CivilDay today);
 

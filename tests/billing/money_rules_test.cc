@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "services/billing/domain/freee_export.h"
 #include "services/billing/domain/rules.h"
 #include "services/common/clock.h"
 #include "services/common/validate.h"
@@ -240,4 +241,26 @@ TEST(Settings, RegistrationNumberValidated) {
 }
 
 }  // namespace
+TEST(FreeeExport, ARefundIsExportedInThePeriodItWasPaidBackEvenForAVoidedInvoice) {
+  v1::Invoice inv = DraftInvoice("tenants/t1/invoices/i1", "e", "株式会社デモ", {L(1, 100000)},
+                                 Issuer(), {}, kNow);
+  ASSERT_TRUE(Issue(inv, absl::CivilDay(2026, 10, 30), Issuer(), kNow).ok());
+  inv.set_number("INV-0007");
+  int64_t due = inv.balance_jpy();
+  ASSERT_TRUE(RecordPayment(inv, due, absl::CivilDay(2026, 11, 2), "kenji", kNow).ok());
+  ASSERT_TRUE(RecordRefund(inv, due, absl::CivilDay(2026, 11, 20), "誤請求", "admin", kNow).ok());
+  ASSERT_TRUE(Void(inv, "誤請求", kNow).ok());
+  // November: the invoice was issued in October, so only its refund is November's.
+  FreeeExport nov =
+      ExportFreee({}, {inv}, absl::CivilDay(2026, 11, 1), absl::CivilDay(2026, 11, 30));
+  EXPECT_EQ(nov.invoice_count, 0);
+  EXPECT_NE(nov.csv.find("支出,INV-0007-R1,2026/11/20,,株式会社デモ,売上高,対象外,"),
+            std::string::npos)
+      << nov.csv;
+  FreeeExport dec =
+      ExportFreee({}, {inv}, absl::CivilDay(2026, 12, 1), absl::CivilDay(2026, 12, 31));
+  EXPECT_EQ(dec.csv.find("支出"), std::string::npos) << dec.csv;
+  EXPECT_EQ(nov.filename, "invoices-20261101-20261130-freee.csv");
+}
+
 }  // namespace certpath::billing::domain

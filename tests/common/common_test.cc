@@ -214,7 +214,17 @@ TEST(CallWithRetry, RetriesOnlyTransientFailuresWithGrowingBackoff) {
       },
       record);
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(calls, 4);  // attempts ran out
+  EXPECT_EQ(calls, 4);                     // attempts ran out
+  policy.retry_deadline_exceeded = false;  // inside a request: a slow callee is not retried
+  calls = 0;
+  s = CallWithRetry(
+      policy,
+      [&](std::chrono::system_clock::time_point) {
+        ++calls;
+        return absl::DeadlineExceededError("slow");
+      },
+      record);
+  EXPECT_EQ(calls, 1);
   calls = 0;
   s = CallWithRetry(
       policy,

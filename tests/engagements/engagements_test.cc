@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <set>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "services/common/record_store.h"
 #include "services/common/redis.h"
 #include "services/common/status.h"
@@ -371,6 +374,34 @@ TEST_F(EngagementsTest, ClientsWithoutEngagementsAreDeletedAndPersonalDataErased
                       "string.find(v, '山田', 1, true) then n = n + 1 end end end end return n",
                       "0"}),
             0);
+}
+
+TEST_F(EngagementsTest, ConcurrentRetriesOfOneRequestGetOneAnswer) {
+  v1::Client c = MakeClient(env);
+  v1::Engagement e = MakeEngagement(env, c.name());
+  Principal client = ClientOf(c);
+  constexpr int kPairs = 30;
+  for (int i = 0; i < kPairs; ++i) {
+    v1::CreateInquiryRequest req;
+    req.set_parent(e.name());
+    req.set_request_id(absl::StrFormat("%08x-9b4d-4e8a-9c61-0a2b3c4d5e6f", i));
+    req.mutable_inquiry()->set_subject("同時の再送");
+    req.mutable_inquiry()->set_body("本文");
+    v1::Inquiry a, b;
+    absl::Status sa, sb;
+    // The client's retry races its first attempt: both must name the one inquiry stored.
+    std::thread first([&] { sa = env.Call(&Stub::CreateInquiry, client, req, &a); });
+    sb = env.Call(&Stub::CreateInquiry, client, req, &b);
+    first.join();
+    ASSERT_TRUE(sa.ok() && sb.ok()) << sa << " / " << sb;
+    EXPECT_EQ(a.name(), b.name()) << "a retry answered with an inquiry that was never stored";
+  }
+  v1::ListInquiriesRequest list;
+  list.set_parent(e.name());
+  list.set_page_size(100);
+  v1::ListInquiriesResponse all;
+  ASSERT_TRUE(env.Call(&Stub::ListInquiries, kAdmin, list, &all).ok());
+  EXPECT_EQ(all.inquiries_size(), kPairs);
 }
 
 TEST_F(EngagementsTest, CreateIsIdempotentByRequestId) {

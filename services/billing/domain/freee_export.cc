@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "services/common/validate.h"
 
 namespace certpath::billing::domain {
 namespace {
@@ -31,14 +32,15 @@ std::string PaymentSummary(const v1::Invoice& inv) {
 
 }  // namespace
 
-FreeeExport ExportFreee(const std::vector<v1::Invoice>& invoices, absl::CivilDay from,
+FreeeExport ExportFreee(const std::vector<v1::Invoice>& issued,
+                        const std::vector<v1::Invoice>& refunded, absl::CivilDay from,
                         absl::CivilDay to) {
   FreeeExport out;
   std::string& csv = out.csv;
   int& count = out.invoice_count;
   // freee 取引インポート (収入): one row per invoice and tax rate, UTF-8.
   csv = "収支区分,管理番号,発生日,決済期日,取引先,勘定科目,税区分,金額,税額,備考\r\n";
-  for (const v1::Invoice& inv : invoices) {
+  for (const v1::Invoice& inv : issued) {
     if (inv.state() != v1::INVOICE_STATE_ISSUED && inv.state() != v1::INVOICE_STATE_PAID) continue;
     ++count;
     for (const auto& rate : inv.totals().by_rate()) {
@@ -56,8 +58,12 @@ FreeeExport ExportFreee(const std::vector<v1::Invoice>& invoices, absl::CivilDay
                       tax_class, ",", rate.taxable_jpy() + rate.tax_jpy(), ",", rate.tax_jpy(), ",",
                       Csv(note), "\r\n");
     }
-    // Money paid back: one 支出 row per refund, on its date.
+  }
+  // Money paid back: one 支出 row per refund dated in the period, on its date.
+  for (const v1::Invoice& inv : refunded) {
     for (const auto& rf : inv.refunds()) {
+      auto day = ToCivilDay(rf.refund_date());
+      if (!day || *day < from || *day > to) continue;
       absl::StrAppend(&csv, "支出,", Csv(absl::StrCat(inv.number(), "-R", rf.id())), ",",
                       Slashed(rf.refund_date()), ",,", Csv(inv.recipient_name()), ",売上高,対象外,",
                       rf.amount_jpy(), ",0,",

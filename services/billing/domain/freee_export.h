@@ -1,7 +1,7 @@
 #pragma once
 // The accounting export: issued and paid invoices as a UTF-8 CSV for freee
 // 取引インポート (収入), one row per invoice and tax rate, then one 支出 row per
-// refund. Columns and rows: README, "Billing in one paragraph". Pure.
+// refund dated in the period. Columns and rows: README, "Billing in one paragraph". Pure.
 
 #include <string>
 #include <vector>
@@ -17,7 +17,11 @@ struct FreeeExport {
   int invoice_count = 0;  // issued or paid invoices written
 };
 
-FreeeExport ExportFreee(const std::vector<v1::Invoice>& invoices, absl::CivilDay from,
+// `issued`: invoices issued within [from, to]; `refunded`: invoices with a
+// refund dated within it, in any state (a refund is exported in the period it
+// was paid back, even when the invoice was issued earlier or voided since).
+FreeeExport ExportFreee(const std::vector<v1::Invoice>& issued,
+                        const std::vector<v1::Invoice>& refunded, absl::CivilDay from,
                         absl::CivilDay to);
 
 }  // namespace certpath::billing::domain

@@ -207,8 +207,11 @@ absl::Status ReversePayment(v1::Invoice& inv, const std::string& payment_id,
                             const std::string& reason, const std::string& by, absl::Time now) {
   if (auto s = RequireReceivable(inv); !s.ok()) return s;
   v1::Payment* p = nullptr;
-  for (auto& candidate : *inv.mutable_payments()) {
-    if (candidate.id() == payment_id) p = &candidate;
+  for (int i = 0; i < inv.payments_size(); ++i) {
+    v1::Payment& candidate = *inv.mutable_payments(i);
+    // Payments recorded before ids existed are named by their position.
+    std::string id = candidate.id().empty() ? std::to_string(i + 1) : candidate.id();
+    if (id == payment_id) p = &candidate;
   }
   if (p == nullptr) return NotFound("payment " + payment_id);
   if (p->reversed()) return FailedPrecondition("PAYMENT_REVERSED", "the payment was reversed");
