@@ -181,58 +181,35 @@ TEST(CallWithRetry, RetriesOnlyTransientFailuresWithGrowingBackoff) {
   RetryPolicy policy;
   policy.max_attempts = 4;
   std::vector<absl::Duration> waits;
-  auto record = [&](absl::Duration d) {
-    waits.push_back(d);
-    return true;
-  };
+  bool keep_waiting = true;
   int calls = 0;
-  absl::Status s = CallWithRetry(
-      policy,
-      [&](std::chrono::system_clock::time_point) {
-        return ++calls < 3 ? absl::UnavailableError("down") : absl::OkStatus();
-      },
-      record);
-  EXPECT_TRUE(s.ok());
+  // Runs CallWithRetry on an attempt that fails with `fail` until the
+  // `succeed_on`-th call (0 = never); returns the final status.
+  auto run = [&](absl::Status fail, int succeed_on = 0) {
+    calls = 0;
+    waits.clear();
+    return CallWithRetry(
+        policy,
+        [&](std::chrono::system_clock::time_point) {
+          return ++calls == succeed_on ? absl::OkStatus() : fail;
+        },
+        [&](absl::Duration d) {
+          waits.push_back(d);
+          return keep_waiting;
+        });
+  };
+  EXPECT_TRUE(run(absl::UnavailableError("down"), 3).ok());
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(waits, (std::vector<absl::Duration>{absl::Milliseconds(50), absl::Milliseconds(100)}));
-  calls = 0;
-  s = CallWithRetry(
-      policy,
-      [&](std::chrono::system_clock::time_point) {
-        ++calls;
-        return absl::InvalidArgumentError("bad");
-      },
-      record);
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(run(absl::InvalidArgumentError("bad")).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(calls, 1);  // a refusal is final
-  calls = 0;
-  s = CallWithRetry(
-      policy,
-      [&](std::chrono::system_clock::time_point) {
-        ++calls;
-        return absl::DeadlineExceededError("slow");
-      },
-      record);
-  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(run(absl::DeadlineExceededError("slow")).code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(calls, 4);                     // attempts ran out
   policy.retry_deadline_exceeded = false;  // inside a request: a slow callee is not retried
-  calls = 0;
-  s = CallWithRetry(
-      policy,
-      [&](std::chrono::system_clock::time_point) {
-        ++calls;
-        return absl::DeadlineExceededError("slow");
-      },
-      record);
+  EXPECT_EQ(run(absl::DeadlineExceededError("slow")).code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(calls, 1);
-  calls = 0;
-  s = CallWithRetry(
-      policy,
-      [&](std::chrono::system_clock::time_point) {
-        ++calls;
-        return absl::ResourceExhaustedError("busy");
-      },
-      [](absl::Duration) { return false; });  // shutting down
+  keep_waiting = false;  // shutting down
+  EXPECT_EQ(run(absl::ResourceExhaustedError("busy")).code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(calls, 1);
 }
 

@@ -11,14 +11,18 @@ namespace {
 
 using Stub = v1::EngagementService::Stub;
 
+// The engagements service on `redis`, with the guard checking every 50 ms.
+absl::StatusOr<std::unique_ptr<engagements::App>> StartOn(RedisServer& redis) {
+  engagements::AppOptions a;
+  a.host.redis.unix_socket = redis.socket();
+  a.host.signing_key = kTestSigningKey;
+  a.host.guard_interval = absl::Milliseconds(50);
+  return engagements::App::Start(a);
+}
+
 TEST(Durability, WeakRedisMeansNotServingAndNoWrites) {
   RedisServer redis(/*durable=*/false);
-  engagements::AppOptions a;
-  HostOptions& o = a.host;
-  o.redis.unix_socket = redis.socket();
-  o.signing_key = kTestSigningKey;
-  o.guard_interval = absl::Milliseconds(50);
-  auto app = engagements::App::Start(a);
+  auto app = StartOn(redis);
   ASSERT_TRUE(app.ok());
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string((*app)->port()),
                                      grpc::InsecureChannelCredentials());
@@ -51,12 +55,7 @@ TEST(Durability, ThrowawayRedisIsAcceptedWhenSaidSo) {
 
 TEST(Durability, FixedRedisBecomesServing) {
   RedisServer redis(/*durable=*/false);
-  engagements::AppOptions a;
-  HostOptions& o = a.host;
-  o.redis.unix_socket = redis.socket();
-  o.signing_key = kTestSigningKey;
-  o.guard_interval = absl::Milliseconds(50);
-  auto app = engagements::App::Start(a);
+  auto app = StartOn(redis);
   ASSERT_TRUE(app.ok());
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_FALSE((*app)->writable());

@@ -42,12 +42,14 @@ void ConfigureTestHost(HostOptions& o, RedisServer& redis, const Clock& clock, b
   o.metrics_listen = with_metrics ? "127.0.0.1:0" : "";
 }
 
-bool WaitForHealth(grpc::health::v1::Health::Stub& health, bool serving, absl::Duration timeout) {
+bool WaitForHealth(grpc::health::v1::Health::Stub& health, bool serving, absl::Duration timeout,
+                   const std::string& service) {
   absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
     grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
     grpc::health::v1::HealthCheckResponse resp;
     grpc::Status s = health.Check(&ctx, req, &resp);
     bool is_serving = s.ok() && resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;

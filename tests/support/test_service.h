@@ -33,9 +33,10 @@ std::string SignedToken(const Principal& p, absl::Time now, absl::Duration ttl =
 void ConfigureTestHost(HostOptions& o, RedisServer& redis, const Clock& clock,
                        bool with_metrics = false);
 
-// True once grpc.health.v1 on `health` reports `serving` (false: NOT_SERVING).
+// True once grpc.health.v1 on `health` reports `serving` (false: NOT_SERVING)
+// for `service` ("" = the server as a whole).
 bool WaitForHealth(grpc::health::v1::Health::Stub& health, bool serving,
-                   absl::Duration timeout = absl::Seconds(10));
+                   absl::Duration timeout = absl::Seconds(10), const std::string& service = "");
 
 // App: services/<svc>/app.h (Start(Options), port(), metrics_port(), Shutdown);
 // Service: the generated gRPC service (its Stub is used).

@@ -21,20 +21,14 @@
 namespace certpath::testing {
 namespace {
 
-bool Healthy(int port, const std::string& service = "") {
-  // A new channel each time: a new connection must be accepted.
+// Whether the server answers SERVING for `service` within `timeout` on a new
+// connection (a new channel each time: the flood test needs new accepts).
+bool Healthy(int port, const std::string& service = "", absl::Duration timeout = absl::Seconds(3)) {
   grpc::ChannelArguments args;
   args.SetInt("grpc.use_local_subchannel_pool", 1);
   auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port),
                                            grpc::InsecureChannelCredentials(), args);
-  auto health = grpc::health::v1::Health::NewStub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
-  grpc::health::v1::HealthCheckRequest req;
-  req.set_service(service);
-  grpc::health::v1::HealthCheckResponse resp;
-  return health->Check(&ctx, req, &resp).ok() &&
-         resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+  return WaitForHealth(*grpc::health::v1::Health::NewStub(channel), true, timeout, service);
 }
 
 int ConnectIdle(int port) {
@@ -70,11 +64,7 @@ TEST(Faults, AFloodOfIdleConnectionsBeyondALoweredLimitLeavesTheServiceServing) 
   // As a container or a login shell might start it: a soft limit of 64.
   svc.set_open_file_limit(64, 4096);
   svc.Start();
-  bool up = false;
-  for (int i = 0; i < 200 && !up; ++i) {
-    up = Healthy(port);
-    if (!up) absl::SleepFor(absl::Milliseconds(50));
-  }
+  bool up = Healthy(port, "", absl::Seconds(10));
   ASSERT_TRUE(up);
   // Three times the lowered limit, held open, idle (no HTTP/2 preface).
   std::vector<int> idle;
@@ -104,14 +94,9 @@ TEST(Faults, LivenessDoesNotFollowRedis) {
   std::string log = redis.dir() + "/engagements.log";
   Process svc = Engagements(redis, port, log);
   svc.Start();
-  bool alive = false;
-  for (int i = 0; i < 200 && !alive; ++i) {
-    alive = Healthy(port, kLivenessService);
-    if (!alive) absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_TRUE(alive);  // … liveness stays SERVING
-  absl::SleepFor(absl::Milliseconds(500));
-  EXPECT_FALSE(Healthy(port));  // readiness
+  bool alive = Healthy(port, kLivenessService, absl::Seconds(10));
+  EXPECT_TRUE(alive);                                        // … liveness stays SERVING
+  EXPECT_FALSE(Healthy(port, "", absl::Milliseconds(500)));  // readiness stays NOT_SERVING
   EXPECT_TRUE(Healthy(port, kLivenessService));
   svc.Signal(SIGTERM);
   std::ifstream in(log);
