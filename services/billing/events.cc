@@ -81,19 +81,6 @@ absl::Status BillingApi::RecordBillingEvent(const Principal& p,
     auto r = store_.RecordEvent(
         tenant, id, e, idem,
         stage1 ? absl::optional<int64_t>(accepted.pointer_version) : absl::nullopt, invoice);
-    if (!r.ok() && r.status().code() == absl::StatusCode::kAlreadyExists &&
-        p.role() == Principal::ROLE_SERVICE) {
-      // The event id was applied under an idempotency record this principal
-      // cannot see (e.g. one written before records were scoped per principal):
-      // a producer's redelivery of an applied event is answered with it.
-      auto applied = store_.GetEvent(tenant, id);
-      if (!applied.ok()) return applied.status();
-      if (applied->has_value() && (*applied)->value.engagement() == in.engagement() &&
-          (*applied)->value.kind() == in.kind()) {
-        *out = (*applied)->value;
-        return absl::OkStatus();
-      }
-    }
     if (!r.ok()) return r.status();
     if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
     if (!r->replayed) {

@@ -20,6 +20,14 @@ constexpr size_t kReasonText = 2000;
 
 }  // namespace
 
+absl::Status BillingApi::Answer(const absl::StatusOr<CommitResult>& committed,
+                                v1::Invoice* out) const {
+  if (!committed.ok()) return committed.status();
+  if (!out->ParseFromString(committed->response)) return absl::InternalError("corrupt response");
+  Present(*out);
+  return absl::OkStatus();
+}
+
 absl::Status BillingApi::GetInvoice(const Principal& p, const v1::GetInvoiceRequest& req,
                                     v1::Invoice* out) {
   auto inv = LoadInvoice(p, req.name(), "GetInvoice");
@@ -60,9 +68,9 @@ absl::Status BillingApi::IssueInvoice(const Principal& p, const v1::IssueInvoice
   if (auto s = v.ToStatus(); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   // A retry of an issue that went through answers with the issued invoice.
+  Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
   return Act<v1::Invoice>(
-      store_, store_.MakeIdem(p.tenant(), p, req.request_id(), req), req.etag(),
-      [&] { return LoadInvoice(p, req.name(), "IssueInvoice"); },
+      store_, idem, req.etag(), [&] { return LoadInvoice(p, req.name(), "IssueInvoice"); },
       [&](const Stored<v1::Invoice>& before) -> absl::Status {
         auto settings = store_.GetSettings(p.tenant());
         if (!settings.ok()) return settings.status();
@@ -71,12 +79,9 @@ absl::Status BillingApi::IssueInvoice(const Principal& p, const v1::IssueInvoice
             req.issue_date().year() ? *ToCivilDay(req.issue_date()) : TokyoDay(now);
         v1::Invoice inv = before.value;
         if (auto s = d::Issue(inv, day, settings->value, now); !s.ok()) return s;
-        auto r = store_.IssueInvoice(p.tenant(), before, inv,
-                                     store_.MakeIdem(p.tenant(), p, req.request_id(), req));
-        if (!r.ok()) return r.status();
-        if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
+        auto r = store_.IssueInvoice(p.tenant(), before, inv, idem);
+        if (auto s = Answer(r, out); !s.ok()) return s;
         if (!r->replayed) CountIssued(*out);
-        Present(*out);
         return absl::OkStatus();
       },
       out);
@@ -108,10 +113,7 @@ absl::Status BillingApi::VoidInvoice(const Principal& p, const v1::VoidInvoiceRe
           n.invoice.set_replaces(inv.name());
         }
         auto r = store_.SaveInvoice(p.tenant(), before, inv, Idem{}, replacement);
-        if (!r.ok()) return r.status();
-        if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
-        Present(*out);
-        return absl::OkStatus();
+        return Answer(r, out);
       },
       out);
 }
@@ -128,10 +130,7 @@ absl::Status BillingApi::InvoiceAction(const Principal& p, absl::string_view met
         v1::Invoice inv = before.value;
         if (auto s = change(inv, clock_.Now()); !s.ok()) return s;
         auto r = store_.SaveInvoice(p.tenant(), before, inv, idem);
-        if (!r.ok()) return r.status();
-        if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
-        Present(*out);
-        return absl::OkStatus();
+        return Answer(r, out);
       },
       out);
 }

@@ -103,13 +103,12 @@ class BillingApi {
   absl::Status InvoiceAction(const Principal& p, absl::string_view method, const std::string& name,
                              const std::string& request_id, const google::protobuf::Message& req,
                              const InvoiceChange& change, v1::Invoice* out);
+  // The invoice a step committed (the first one's, on a replay), presented.
+  absl::Status Answer(const absl::StatusOr<CommitResult>& committed, v1::Invoice* out) const;
   // Present: derived fields for the reader (quote EXPIRED, invoice overdue).
   void Present(v1::Quote& q) const;
   void Present(v1::Invoice& inv) const;
   void CountIssued(const v1::Invoice& inv);
-  absl::StatusOr<Stored<v1::BillingSettings>> Settings(const std::string& tenant) {
-    return store_.GetSettings(tenant);
-  }
 
   BillingStore& store_;
   const Clock& clock_;

@@ -49,11 +49,6 @@ absl::StatusOr<BillingStore::Accepted> BillingStore::GetAcceptedQuote(const std:
   return out;
 }
 
-absl::StatusOr<absl::optional<Stored<v1::BillingEvent>>> BillingStore::GetEvent(
-    const std::string& tenant, const std::string& id) {
-  return Read<v1::BillingEvent>(keys_.Key(tenant, "event", id));
-}
-
 absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> BillingStore::EventsNeedingQuote(
     const std::string& tenant, const std::string& eid) {
   ListQuery q;

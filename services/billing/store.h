@@ -63,8 +63,6 @@ class BillingStore : public Repository {
     int64_t pointer_version = 0;
   };
   absl::StatusOr<Accepted> GetAcceptedQuote(const std::string& tenant, const std::string& eid);
-  absl::StatusOr<absl::optional<Stored<v1::BillingEvent>>> GetEvent(const std::string& tenant,
-                                                                    const std::string& id);
   absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> EventsNeedingQuote(
       const std::string& tenant, const std::string& eid);
   absl::StatusOr<absl::optional<Stored<v1::Invoice>>> GetInvoice(const std::string& tenant,

@@ -1,5 +1,6 @@
 #include "services/common/log.h"
 
+#include <atomic>
 #include <cstdio>
 #include <mutex>
 
@@ -12,7 +13,7 @@ namespace certpath::log {
 namespace {
 std::mutex mu;
 std::string service_name = "certpath";
-Level min_level = Level::kInfo;
+std::atomic<Level> min_level{Level::kInfo};  // read on every call: no lock
 
 const char* LevelName(Level l) {
   switch (l) {
@@ -34,15 +35,9 @@ void SetService(std::string service) {
   service_name = std::move(service);
 }
 
-void SetMinLevel(Level level) {
-  std::lock_guard<std::mutex> lock(mu);
-  min_level = level;
-}
+void SetMinLevel(Level level) { min_level.store(level); }
 
-bool Enabled(Level level) {
-  std::lock_guard<std::mutex> lock(mu);
-  return level >= min_level;
-}
+bool Enabled(Level level) { return level >= min_level.load(); }
 
 bool ParseLevel(absl::string_view name, Level* level) {
   for (Level l : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {
@@ -89,7 +84,7 @@ void Write(Level level, absl::string_view msg, std::initializer_list<Field> fiel
   std::string line;
   {
     std::lock_guard<std::mutex> lock(mu);
-    if (level < min_level) return;
+    if (level < min_level.load()) return;
     line =
         absl::StrFormat(R"({"time":"%s","level":"%s","service":"%s","msg":"%s")",
                         absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),

@@ -24,6 +24,41 @@ class RecordStoreTest : public ::testing::Test {
   RecordStore records;
 };
 
+// The checks a step makes on an index: empty (a client without engagements),
+// a member count (what a decision was taken on); a failed check writes nothing.
+TEST_F(RecordStoreTest, IndexChecksRefuseTheWholeStep) {
+  Batch seed;
+  seed.ZAdd("idx:children", 1, "a");
+  seed.Put("parent", 1, "p", 0);
+  ASSERT_TRUE(records.Commit(seed).ok());
+
+  Batch remove;
+  remove.ExpectEmpty("idx:children", "the parent has children");
+  remove.Delete("parent");
+  absl::Status s = records.Commit(remove).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(s), "HAS_DEPENDENTS");
+  EXPECT_TRUE(records.Read("parent")->found());
+
+  Batch stale;
+  stale.ExpectCount("idx:children", 0, "children");  // one was added since it was read
+  stale.Put("parent", 2, "p2", 0);
+  EXPECT_EQ(records.Commit(stale).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(records.Read("parent")->data, "p");
+
+  Batch fresh;
+  fresh.ExpectCount("idx:children", 1, "children");
+  fresh.Put("parent", 2, "p2", 0);
+  ASSERT_TRUE(records.Commit(fresh).ok());
+  EXPECT_EQ(records.Read("parent")->data, "p2");
+
+  Batch emptied;
+  emptied.ZRem("idx:children", "a");
+  ASSERT_TRUE(records.Commit(emptied).ok());
+  ASSERT_TRUE(records.Commit(remove).ok());
+  EXPECT_FALSE(records.Read("parent")->found());
+}
+
 TEST_F(RecordStoreTest, FilteredPagesNeverSkipItems) {
   // 10 items; 7 of them in the filter set; pages of 5.
   for (int i = 1; i <= 10; ++i) {

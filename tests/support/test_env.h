@@ -62,6 +62,9 @@ absl::Status CallAs(Stub& stub,
   return FromGrpcStatus((stub.*method)(&ctx, req, resp));
 }
 
+// A TCP connection to 127.0.0.1:port (its fd), or -1.
+int ConnectLoopback(int port);
+
 // Reads http://127.0.0.1:port/path (tiny blocking client for /metrics).
 std::string HttpGet(int port, const std::string& path);
 

@@ -31,20 +31,6 @@ bool Healthy(int port, const std::string& service = "", absl::Duration timeout =
   return WaitForHealth(*grpc::health::v1::Health::NewStub(channel), true, timeout, service);
 }
 
-int ConnectIdle(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // The real engagements binary on `redis`, as run.sh starts it (not started yet).
 Process Engagements(RedisServer& redis, int port, const std::string& log) {
   std::string key_file = redis.dir() + "/signing.key";
@@ -69,7 +55,7 @@ TEST(Faults, AFloodOfIdleConnectionsBeyondALoweredLimitLeavesTheServiceServing) 
   // Three times the lowered limit, held open, idle (no HTTP/2 preface).
   std::vector<int> idle;
   for (int i = 0; i < 192; ++i) {
-    int fd = ConnectIdle(port);
+    int fd = ConnectLoopback(port);
     if (fd >= 0) idle.push_back(fd);
   }
   EXPECT_EQ(idle.size(), 192u);
