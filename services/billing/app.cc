@@ -9,6 +9,7 @@
 #include "services/billing/grpc_service.h"
 #include "services/common/client_retry.h"
 #include "services/common/grpc_util.h"
+#include "services/common/outbox.h"
 #include "services/common/status.h"
 
 namespace certpath::billing {
@@ -75,7 +76,10 @@ struct App::Impl {
                                                                     host.signer(), host.clock())),
         service(store, host.clock(), host.tokens(), host.gate(), visibility.get(),
                 host.metrics().registry()),
-        grpc_service(service, host.dispatcher()),
+        audit(store.audit(), domain::BillingPolicy(), host.tokens()),
+        grpc_service(service, audit, host.dispatcher()),
+        consumer("billing", host.dispatcher(), host.metrics().registry()),
+        sealer(store.audit(), [this] { return store.Tenants(); }),
         outstanding(Gauge(host.metrics().registry(), "certpath_invoices_outstanding_yen",
                           "Unpaid balance of issued invoices")),
         overdue_count(Gauge(host.metrics().registry(), "certpath_invoices_overdue",
@@ -85,6 +89,10 @@ struct App::Impl {
         needs_quote(Gauge(host.metrics().registry(), "certpath_billing_events_needing_quote",
                           "Stage-1 events waiting for an accepted quote")) {
     host.AddPeriodic([this] { return Refresh(); });
+    consumer.Handle("certpath.engagements.v1.Stage1Passed",
+                    [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {
+                      return service.ApplyStage1Passed(p, e);
+                    });
   }
 
   absl::Status Refresh() {
@@ -111,7 +119,10 @@ struct App::Impl {
   BillingStore store;
   std::unique_ptr<EngagementVisibility> visibility;
   BillingApi service;
+  AuditApi audit;
   BillingGrpc grpc_service;
+  EventConsumerService consumer;
+  AuditSealer sealer;
   prometheus::Gauge& outstanding;
   prometheus::Gauge& overdue_count;
   prometheus::Gauge& overdue_yen;
@@ -125,10 +136,17 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
   if (auto s = domain::BillingPolicy().CheckCovers("certpath.billing.v1.BillingService"); !s.ok())
     return s;
   auto impl = std::make_unique<Impl>(options);
-  if (auto s = impl->host.Start({&impl->grpc_service}); !s.ok()) return s;
+  if (auto s = impl->consumer.CheckHandlesSubscriptions(); !s.ok()) return s;
+  if (auto s = impl->host.Start({&impl->grpc_service, &impl->consumer}); !s.ok()) return s;
+  impl->sealer.Start();
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 
 App::~App() { Shutdown(absl::ZeroDuration()); }
+
+void App::Shutdown(absl::Duration drain) {
+  impl_->host.Shutdown(drain);
+  impl_->sealer.Stop();
+}
 
 }  // namespace certpath::billing

@@ -24,6 +24,7 @@ class App final : public ServiceApp {
   using Options = AppOptions;
   static absl::StatusOr<std::unique_ptr<App>> Start(const AppOptions& options);
   ~App() override;
+  void Shutdown(absl::Duration drain) override;
 
  private:
   struct Impl;

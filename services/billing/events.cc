@@ -1,6 +1,7 @@
 // Billing events: what the office bills (stage 1 passed, options delivered,
 // paid reviews…), exactly once per request_id, each with its invoice.
 #include "absl/strings/str_cat.h"
+#include "certpath/engagements/v1/engagements.pb.h"
 #include "services/billing/domain/rules.h"
 #include "services/billing/service.h"
 #include "services/common/crypto.h"
@@ -89,6 +90,24 @@ absl::Status BillingApi::RecordBillingEvent(const Principal& p,
     }
     return absl::OkStatus();
   });
+}
+
+absl::Status BillingApi::ApplyStage1Passed(const Principal& p,
+                                           const certpath::common::v1::OutboxEvent& event) {
+  engagements::v1::Stage1Passed payload;
+  if (!event.payload().UnpackTo(&payload)) {
+    return InvalidArgument("event.payload", "not a certpath.engagements.v1.Stage1Passed");
+  }
+  v1::RecordBillingEventRequest req;
+  req.set_parent("tenants/" + event.tenant());
+  req.set_request_id(event.id());
+  auto* be = req.mutable_billing_event();
+  be->set_kind(v1::BILLING_EVENT_KIND_STAGE1_PASSED);
+  be->set_engagement(payload.engagement());
+  be->set_source_event_id(event.id());
+  *be->mutable_occurred_date() = payload.audit_date();
+  v1::BillingEvent recorded;
+  return RecordBillingEvent(p, req, &recorded);
 }
 
 absl::Status BillingApi::ListBillingEvents(const Principal& p,

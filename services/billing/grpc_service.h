@@ -3,13 +3,15 @@
 
 #include "certpath/billing/v1/billing.grpc.pb.h"
 #include "services/billing/service.h"
+#include "services/common/audit.h"
 #include "services/common/server.h"
 
 namespace certpath::billing {
 
 class BillingGrpc final : public v1::BillingService::CallbackService {
  public:
-  BillingGrpc(BillingApi& svc, Dispatcher& dispatcher) : svc_(svc), dispatcher_(dispatcher) {}
+  BillingGrpc(BillingApi& svc, AuditApi& audit, Dispatcher& dispatcher)
+      : svc_(svc), audit_(audit), dispatcher_(dispatcher) {}
 
   CERTPATH_UNARY_RPC(GetBillingSettings, v1::GetBillingSettingsRequest, v1::BillingSettings)
   CERTPATH_UNARY_RPC(UpdateBillingSettings, v1::UpdateBillingSettingsRequest, v1::BillingSettings)
@@ -31,8 +33,14 @@ class BillingGrpc final : public v1::BillingService::CallbackService {
   CERTPATH_UNARY_RPC(RecordRefund, v1::RecordRefundRequest, v1::Invoice)
   CERTPATH_UNARY_RPC(ExportInvoices, v1::ExportInvoicesRequest, v1::ExportInvoicesResponse)
 
+  CERTPATH_UNARY_RPC_TO(audit_, ListAuditEntries, cv1::ListAuditEntriesRequest,
+                        cv1::ListAuditEntriesResponse)
+  CERTPATH_UNARY_RPC_TO(audit_, VerifyAuditTrail, cv1::VerifyAuditTrailRequest,
+                        cv1::VerifyAuditTrailResponse)
+
  private:
   BillingApi& svc_;
+  AuditApi& audit_;
   Dispatcher& dispatcher_;
 };
 

@@ -14,6 +14,7 @@
 #include <prometheus/registry.h>
 
 #include "certpath/billing/v1/billing.pb.h"
+#include "certpath/common/v1/common.pb.h"
 #include "services/billing/store.h"
 #include "services/common/clock.h"
 #include "services/common/page_token.h"
@@ -53,6 +54,10 @@ class BillingApi {
   absl::Status AcceptQuote(const Principal& p, const v1::QuoteActionRequest& req, v1::Quote* out);
   absl::Status RejectQuote(const Principal& p, const v1::QuoteActionRequest& req, v1::Quote* out);
   // events.cc
+  // Consumed event (subscriptions.cc): the consulting fee of a stage-1 pass,
+  // recorded as a billing event whose request_id is the event id.
+  absl::Status ApplyStage1Passed(const Principal& p,
+                                 const certpath::common::v1::OutboxEvent& event);
   absl::Status RecordBillingEvent(const Principal& p, const v1::RecordBillingEventRequest& req,
                                   v1::BillingEvent* out);
   absl::Status ListBillingEvents(const Principal& p, const v1::ListBillingEventsRequest& req,

@@ -74,7 +74,7 @@ absl::StatusOr<v1::BillingSettings> BillingStore::SaveSettings(const std::string
   std::string key = keys_.Prefix(tenant) + "settings";
   b.ExpectVersion(key, before_version, "billing settings");
   b.Put(key, before_version + 1, StoredBytes(next), 0);
-  if (auto r = records_.Commit(b); !r.ok()) return r.status();
+  if (auto r = Commit(b); !r.ok()) return r.status();
   v1::BillingSettings out = next;
   out.set_etag(std::to_string(before_version + 1));
   return out;
@@ -120,7 +120,7 @@ absl::StatusOr<v1::Quote> BillingStore::AcceptQuote(const std::string& tenant,
     AddInvoice(b, tenant, w.invoice);
     PutEvent(b, tenant, LastSegment(w.after.name()), &w.before, w.after);
   }
-  if (auto r = records_.Commit(b); !r.ok()) return r.status();
+  if (auto r = Commit(b); !r.ok()) return r.status();
   v1::Quote out = q;
   out.set_etag(std::to_string(before.version + 1));
   return out;
@@ -140,7 +140,7 @@ absl::StatusOr<CommitResult> BillingStore::RecordEvent(const std::string& tenant
   if (invoice) AddInvoice(b, tenant, *invoice);
   PutEvent(b, tenant, id, nullptr, e);
   b.Response(e.SerializeAsString());
-  return records_.Commit(b);
+  return Commit(b);
 }
 
 absl::StatusOr<CommitResult> BillingStore::IssueInvoice(const std::string& tenant,
@@ -154,7 +154,7 @@ absl::StatusOr<CommitResult> BillingStore::IssueInvoice(const std::string& tenan
   v1::Invoice response = issued;
   response.set_etag(std::to_string(before.version + 1));
   b.Response(response.SerializeAsString(), /*append_reference=*/true);
-  return records_.Commit(b);
+  return Commit(b);
 }
 
 absl::StatusOr<CommitResult> BillingStore::SaveInvoice(
@@ -167,7 +167,7 @@ absl::StatusOr<CommitResult> BillingStore::SaveInvoice(
   v1::Invoice response = after;
   response.set_etag(std::to_string(before.version + 1));
   b.Response(response.SerializeAsString());
-  return records_.Commit(b);
+  return Commit(b);
 }
 
 // ------------------------------------------------------------------ batch parts

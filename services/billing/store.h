@@ -50,7 +50,7 @@ struct NewInvoice {
 class BillingStore : public Repository {
  public:
   BillingStore(RecordStore& records, int64_t idempotency_ttl_seconds)
-      : Repository(records, "bill", idempotency_ttl_seconds) {}
+      : Repository(records, "bill", "billing", idempotency_ttl_seconds) {}
 
   // ---- reads
   // Defaults (version 0) when the tenant never saved settings.

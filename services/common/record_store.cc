@@ -11,7 +11,8 @@ namespace {
 // every write. Ops: name, then arity arguments; key arguments are KEYS indexes.
 const RedisScript& CommitScript() {
   static const RedisScript kScript(R"lua(
-local arity = {IDEM=3, VER=2, EMPTY=1, CARD=2, SEQ=3, ORD=1, PUT=5, ZADD=3, ZREM=2, DEL=1, RESP=2}
+local arity = {IDEM=3, VER=2, EMPTY=1, CARD=2, SEQ=3, ORD=1, PUT=5, ZADD=3, ZREM=2, DEL=1, RESP=2,
+  EVENT=4, QUEUE=2, ACK=3, MOVE=4, AUDIT=3}
 local function varint(n)
   local s = ''
   while n >= 128 do
@@ -51,7 +52,7 @@ while i <= #ARGV do
   end
   i = i + 1 + arity[op]
 end
-local seqfield, seqval, ord, resp = '', '', 0, ''
+local seqfield, seqval, ord, resp, evseq, audseq = '', '', 0, '', 0, 0
 local function pick(v) if v == '#' then return ord end return v end
 i = 1
 while i <= #ARGV do
@@ -75,6 +76,23 @@ while i <= #ARGV do
   elseif op == 'RESP' then
     resp = ARGV[i+1]
     if ARGV[i+2] == '1' then resp = resp .. seqfield end
+  elseif op == 'EVENT' then
+    evseq = redis.call('INCR', KEYS[tonumber(ARGV[i+2])])
+    redis.call('HSET', KEYS[tonumber(ARGV[i+1])], 'd', ARGV[i+3], 'p', ARGV[i+4], 's', evseq)
+  elseif op == 'QUEUE' then
+    redis.call('ZADD', KEYS[tonumber(ARGV[i+1])], evseq, ARGV[i+2])
+  elseif op == 'ACK' then
+    if redis.call('ZREM', KEYS[tonumber(ARGV[i+1])], ARGV[i+2]) == 1 then
+      local ek = KEYS[tonumber(ARGV[i+3])]
+      if redis.call('HINCRBY', ek, 'p', -1) <= 0 then redis.call('DEL', ek) end
+    end
+  elseif op == 'MOVE' then
+    if redis.call('ZREM', KEYS[tonumber(ARGV[i+1])], ARGV[i+4]) == 1 then
+      redis.call('ZADD', KEYS[tonumber(ARGV[i+2])], ARGV[i+3], ARGV[i+4])
+    end
+  elseif op == 'AUDIT' then
+    audseq = redis.call('INCR', KEYS[tonumber(ARGV[i+1])])
+    redis.call('HSET', KEYS[tonumber(ARGV[i+2])], audseq, ARGV[i+3] .. '\8' .. varint(audseq))
   end
   i = i + 1 + arity[op]
 end
@@ -82,7 +100,7 @@ if idem_key then
   redis.call('HSET', idem_key, 'f', idem_fp, 'r', resp)
   if tonumber(idem_ttl) > 0 then redis.call('EXPIRE', idem_key, idem_ttl) end
 end
-return {'OK', resp, seqval, ord}
+return {'OK', resp, seqval, ord, audseq}
 )lua");
   return kScript;
 }
@@ -194,17 +212,20 @@ static std::string Score(int64_t v) { return v == kNewOrdinal ? "#" : std::to_st
 
 void Batch::Put(std::string key, int64_t version, std::string data, int64_t ordinal,
                 bool append_reference) {
+  writes_ = true;
   size_t k = KeyIndex(std::move(key));
   args_.insert(args_.end(), {"PUT", std::to_string(k), std::to_string(version), std::move(data),
                              append_reference ? "1" : "0", Score(ordinal)});
 }
 
 void Batch::ZAdd(std::string key, int64_t score, std::string member) {
+  writes_ = true;
   size_t k = KeyIndex(std::move(key));
   args_.insert(args_.end(), {"ZADD", std::to_string(k), Score(score), std::move(member)});
 }
 
 void Batch::ZRem(std::string key, std::string member) {
+  writes_ = true;
   size_t k = KeyIndex(std::move(key));
   args_.insert(args_.end(), {"ZREM", std::to_string(k), std::move(member)});
 }
@@ -222,12 +243,57 @@ void Batch::ExpectCount(std::string zset_key, int64_t count, std::string what) {
 }
 
 void Batch::Delete(std::string key) {
+  writes_ = true;
   size_t k = KeyIndex(std::move(key));
   args_.insert(args_.end(), {"DEL", std::to_string(k)});
 }
 
 void Batch::Response(std::string data, bool append_reference) {
   args_.insert(args_.end(), {"RESP", std::move(data), append_reference ? "1" : "0"});
+}
+
+void Batch::Event(std::string event_key, std::string seq_key, std::string data, int pending) {
+  writes_ = true;
+  size_t e = KeyIndex(std::move(event_key));
+  size_t q = KeyIndex(std::move(seq_key));
+  args_.insert(args_.end(), {"EVENT", std::to_string(e), std::to_string(q), std::move(data),
+                             std::to_string(pending)});
+}
+
+void Batch::Queue(std::string queue_key, std::string event_id) {
+  size_t k = KeyIndex(std::move(queue_key));
+  args_.insert(args_.end(), {"QUEUE", std::to_string(k), std::move(event_id)});
+}
+
+void Batch::Ack(std::string zset_key, std::string member, std::string event_key) {
+  writes_ = true;
+  size_t z = KeyIndex(std::move(zset_key));
+  size_t e = KeyIndex(std::move(event_key));
+  args_.insert(args_.end(), {"ACK", std::to_string(z), std::move(member), std::to_string(e)});
+}
+
+void Batch::Move(std::string from_key, std::string to_key, int64_t score, std::string member) {
+  writes_ = true;
+  size_t f = KeyIndex(std::move(from_key));
+  size_t t = KeyIndex(std::move(to_key));
+  args_.insert(args_.end(), {"MOVE", std::to_string(f), std::to_string(t), std::to_string(score),
+                             std::move(member)});
+}
+
+void Batch::Audit(std::string seq_key, std::string entries_key, std::string entry) {
+  size_t s = KeyIndex(std::move(seq_key));
+  size_t e = KeyIndex(std::move(entries_key));
+  args_.insert(args_.end(), {"AUDIT", std::to_string(s), std::to_string(e), std::move(entry)});
+}
+
+void Batch::NoteWrite(std::string resource, std::vector<std::string> changed_paths) {
+  if (resource.empty()) return;
+  if (resource_.empty()) {
+    resource_ = std::move(resource);
+    changed_paths_ = std::move(changed_paths);
+  } else if (resource != resource_) {
+    others_.push_back(std::move(resource));
+  }
 }
 
 RecordStore::RecordStore(RedisPool& redis) : redis_(redis) {}
@@ -297,10 +363,11 @@ absl::StatusOr<CommitResult> RecordStore::Commit(const Batch& batch) {
   if (r->is_error() || r->elements.empty()) return ReplyError(*r);
   const std::string& tag = r->elements[0].str;
   CommitResult out;
-  if (tag == "OK" && r->elements.size() == 4) {
+  if (tag == "OK" && r->elements.size() == 5) {
     out.response = r->elements[1].str;
     out.reference = r->elements[2].str;
     out.ordinal = ToInt(r->elements[3]);
+    out.audit_sequence = ToInt(r->elements[4]);
     return out;
   }
   if (tag == "REPLAY" && r->elements.size() == 2) {

@@ -54,19 +54,51 @@ class Batch {
   void ZRem(std::string key, std::string member);
   void Response(std::string data, bool append_reference = false);
 
+  // ---- outbox (services/common/outbox.h)
+  // The event record {d: data, p: consumers pending, s: sequence}; INCR
+  // seq_key gives the event its place in the tenant's sequence, which the
+  // following Queue() ops use as their score.
+  void Event(std::string event_key, std::string seq_key, std::string data, int pending);
+  void Queue(std::string queue_key, std::string event_id);
+  // ZREM member from zset_key; only if it was there, one consumer fewer
+  // pending on event_key (deleted at none). Safe to repeat.
+  void Ack(std::string zset_key, std::string member, std::string event_key);
+  // Moves member from one zset to another (score) only if it was in the first.
+  void Move(std::string from_key, std::string to_key, int64_t score, std::string member);
+
+  // ---- audit trail (services/common/audit.h)
+  // Appends `entry` (a serialized AuditEntry without its sequence) at
+  // INCR(seq_key) in the hash entries_key, with the sequence appended as
+  // field 1. Written only if the step writes.
+  void Audit(std::string seq_key, std::string entries_key, std::string entry);
+
+  // What the step writes, for its audit entry: the first record noted is the
+  // resource, with its changed field paths; the others are listed.
+  void NoteWrite(std::string resource, std::vector<std::string> changed_paths);
+  const std::string& resource() const { return resource_; }
+  const std::vector<std::string>& changed_paths() const { return changed_paths_; }
+  const std::vector<std::string>& other_resources() const { return others_; }
+  // Whether the step writes anything (beyond its idempotency record).
+  bool writes() const { return writes_; }
+
  private:
   friend class RecordStore;
   size_t KeyIndex(std::string key);
   std::vector<std::string> keys_;
   std::vector<std::string> args_;
   std::vector<std::string> what_;  // per key, for error messages
+  bool writes_ = false;
+  std::string resource_;
+  std::vector<std::string> changed_paths_;
+  std::vector<std::string> others_;
 };
 
 struct CommitResult {
   bool replayed = false;
   std::string response;
-  std::string reference;  // allocated reference, if any
-  int64_t ordinal = 0;    // allocated ordinal, if any
+  std::string reference;       // allocated reference, if any
+  int64_t ordinal = 0;         // allocated ordinal, if any
+  int64_t audit_sequence = 0;  // the step's audit entry, if any
 };
 
 struct ListQuery {

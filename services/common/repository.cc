@@ -51,9 +51,13 @@ absl::StatusOr<absl::optional<std::string>> Repository::ReadReplay(const Idem& i
   return records_.ReadIdempotency(idem.key, idem.fingerprint);
 }
 
-absl::StatusOr<CommitResult> Repository::CommitInto(const Batch& b,
-                                                    google::protobuf::Message* out) {
-  auto r = records_.Commit(b);
+absl::StatusOr<CommitResult> Repository::Commit(Batch& b) {
+  audit_.Append(b);
+  return records_.Commit(b);
+}
+
+absl::StatusOr<CommitResult> Repository::CommitInto(Batch& b, google::protobuf::Message* out) {
+  auto r = Commit(b);
   if (!r.ok()) return r.status();
   if (out != nullptr && !out->ParseFromString(r->response)) {
     return absl::InternalError("corrupt response");

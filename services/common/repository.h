@@ -22,6 +22,8 @@
 #include "absl/time/civil_time.h"
 #include "absl/types/optional.h"
 #include "google/protobuf/message.h"
+#include "services/common/audit.h"
+#include "services/common/key_space.h"
 #include "services/common/principal.h"
 #include "services/common/record_store.h"
 
@@ -44,19 +46,6 @@ struct Idem {
 
 // Default lifetime of an idempotency record (flag --idempotency-ttl-seconds).
 inline constexpr int64_t kDefaultIdempotencyTtlSeconds = 7 * 24 * 3600;
-
-class KeySpace {
- public:
-  explicit KeySpace(std::string service) : service_(std::move(service)) {}
-  std::string Prefix(const std::string& tenant) const;  // "<svc>:{t:T}:"
-  std::string Key(const std::string& tenant, absl::string_view kind, absl::string_view id) const;
-  std::string Index(const std::string& tenant, absl::string_view name) const;
-  std::string Ordinals(const std::string& tenant) const;
-  std::string Tenants() const;  // the set of tenants that wrote (metrics)
-
- private:
-  std::string service_;
-};
 
 namespace repository_internal {
 template <typename T, typename = void>
@@ -110,6 +99,7 @@ int64_t PutStored(Batch& b, const std::string& key, const Stored<T>* before, con
   if (!before) b.AllocateOrdinal(ordinals);
   int64_t ordinal = before ? before->ordinal : kNewOrdinal;
   b.Put(key, version + 1, StoredBytes(after), ordinal, append_reference);
+  b.NoteWrite(ResourceName(after), ChangedFields(before ? &before->value : nullptr, after));
   return ordinal;
 }
 
@@ -132,6 +122,10 @@ class Repository {
   // request_id was used for another request).
   absl::StatusOr<absl::optional<std::string>> ReadReplay(const Idem& idem);
 
+  // The service's audit trail (every write's entry is added by Commit).
+  AuditTrail& audit() { return audit_; }
+  const std::string& service() const { return audit_.service(); }
+
   template <typename T>
   absl::StatusOr<absl::optional<Stored<T>>> Read(const std::string& key) {
     auto r = records_.Read(key);
@@ -143,15 +137,26 @@ class Repository {
   }
 
  protected:
-  Repository(RecordStore& records, std::string service, int64_t idempotency_ttl_seconds)
-      : records_(records), keys_(std::move(service)), idem_ttl_(idempotency_ttl_seconds) {}
+  friend class Outbox;  // the producer side of event delivery writes through Commit
+  // `key_prefix` starts every key ("eng"); `service` names the service in
+  // its audit entries and API ("engagements").
+  Repository(RecordStore& records, std::string key_prefix, std::string service,
+             int64_t idempotency_ttl_seconds)
+      : records_(records),
+        keys_(key_prefix),
+        idem_ttl_(idempotency_ttl_seconds),
+        audit_(records.redis(), KeySpace(key_prefix), std::move(service)) {}
 
-  // Commits `b`; parses the response (the first one, on a replay) into *out.
-  absl::StatusOr<CommitResult> CommitInto(const Batch& b, google::protobuf::Message* out);
+  // Commits `b` — with the current call's audit entry, when it writes — as
+  // one atomic step. Every business write goes through here.
+  absl::StatusOr<CommitResult> Commit(Batch& b);
+  // Commit, then parses the response (the first one, on a replay) into *out.
+  absl::StatusOr<CommitResult> CommitInto(Batch& b, google::protobuf::Message* out);
 
   RecordStore& records_;
   KeySpace keys_;
   int64_t idem_ttl_;
+  AuditTrail audit_;
 };
 
 }  // namespace certpath

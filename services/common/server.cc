@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/common/call_context.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
 
@@ -77,6 +78,19 @@ int WaitForTerminationSignal() {
 namespace {
 bool IsRead(absl::string_view method) {
   return absl::StartsWith(method, "Get") || absl::StartsWith(method, "List");
+}
+
+// The request's `name`, else its `parent` (the resource a call is about).
+std::string TargetOf(const google::protobuf::Message& m) {
+  for (const char* field : {"name", "parent"}) {
+    const auto* f = m.GetDescriptor()->FindFieldByName(field);
+    if (f != nullptr && f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING &&
+        !f->is_repeated()) {
+      std::string v = m.GetReflection()->GetString(m, f);
+      if (!v.empty() && v.size() <= 512) return v;
+    }
+  }
+  return "";
 }
 
 std::string RequestIdOf(const google::protobuf::Message& m) {
@@ -162,15 +176,18 @@ grpc::ServerUnaryReactor* Dispatcher::Run(grpc::CallbackServerContext* ctx, cons
     return reactor;
   }
   auto deadline = ctx->deadline();
-  bool queued =
-      executor_.Submit([this, ctx, reactor, method, start, deadline, trace_id = std::move(trace_id),
-                        request_id, handler = std::move(handler), p = *principal]() {
+  std::string target = TargetOf(request);
+  bool queued = executor_.Submit(
+      [this, ctx, reactor, method, start, deadline, trace_id = std::move(trace_id), request_id,
+       target = std::move(target), handler = std::move(handler), p = *principal]() {
         absl::Status status;
         if (ctx->IsCancelled()) {
           status = absl::CancelledError("the caller went away while the call was queued");
         } else if (std::chrono::system_clock::now() >= deadline) {
           status = absl::DeadlineExceededError("the deadline passed while the call was queued");
         } else {
+          CallContext call{method, &p, request_id, trace_id, clock_.Now(), target};
+          ScopedCall scope(call);
           status = handler(p);
         }
         LogCall(method, status, &p, request_id, trace_id, absl::Now() - start);

@@ -108,4 +108,14 @@ std::string TraceIdFromContext(const grpc::ServerContextBase& ctx);
     });                                                                                            \
   }
 
+// The same, into `target.Method(principal, request, response)` (a shared API
+// object such as AuditApi or DeadLetterApi).
+#define CERTPATH_UNARY_RPC_TO(target, Method, Req, Resp)                                           \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp)   \
+      override {                                                                                   \
+    return dispatcher_.Run(ctx, #Method, *req, [this, req, resp](const ::certpath::Principal& p) { \
+      return (target).Method(p, *req, resp);                                                       \
+    });                                                                                            \
+  }
+
 }  // namespace certpath

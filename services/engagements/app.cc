@@ -2,9 +2,9 @@
 
 #include "services/engagements/domain/policy.h"
 
+#include "services/common/subscriptions.h"
 #include "services/engagements/business_metrics.h"
 #include "services/engagements/grpc_service.h"
-#include "services/engagements/relay.h"
 
 namespace certpath::engagements {
 
@@ -13,34 +13,61 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
   auto host = HostOptions::FromConfig(c, "127.0.0.1:7101", "127.0.0.1:9101");
   if (!host.ok()) return host.status();
   o.host = *std::move(host);
-  o.billing_target = c.Get("billing-target", "");
+  auto poll = c.GetInt("relay-poll-ms", 500);
+  if (!poll.ok() || *poll <= 0)
+    return absl::InvalidArgumentError("--relay-poll-ms: a positive number");
+  o.relay_poll_interval = absl::Milliseconds(*poll);
+  // --<consumer>-target=host:port for every consumer of engagements' events.
+  for (const auto& consumer : ConsumersOfProducer("engagements")) {
+    std::string target = c.Get(consumer + "-target", "");
+    if (!target.empty()) o.consumer_targets[consumer] = target;
+  }
   return o;
 }
+
+namespace {
+RelayOptions Relay(const AppOptions& o) {
+  RelayOptions ro;
+  ro.targets = o.consumer_targets;
+  ro.poll_interval = o.relay_poll_interval;
+  return ro;
+}
+}  // namespace
 
 struct App::Impl {
   explicit Impl(const AppOptions& o)
       : host(o.host),
         store(host.records(), o.host.idempotency_ttl_seconds),
         service(store, host.clock(), host.tokens(), host.gate(), host.metrics().registry()),
-        grpc_service(service, host.dispatcher()),
-        business(host.metrics().registry(), store, host.clock()) {
+        writable(host.gate(), [this](const std::string& t) { return store.RegisterTenant(t); }),
+        dead_letters(store.outbox(), domain::EngagementsPolicy(), host.tokens(),
+                     [this](const std::string& t) { return writable.Check(t); }),
+        audit(store.audit(), domain::EngagementsPolicy(), host.tokens()),
+        grpc_service(service, dead_letters, audit, host.dispatcher()),
+        consumer("engagements", host.dispatcher(), host.metrics().registry()),
+        business(host.metrics().registry(), store, host.clock()),
+        relay(store.outbox(), host.signer(), host.clock(), Relay(o), host.metrics().registry()),
+        sealer(store.audit(), [this] { return store.Tenants(); }) {
     host.AddPeriodic([this] { return business.Refresh(); });
-    if (!o.billing_target.empty()) {
-      RelayOptions ro;
-      ro.billing_target = o.billing_target;
-      ro.poll_interval = o.relay_poll_interval;
-      relay = std::make_unique<OutboxRelay>(store, host.signer(), host.clock(), ro,
-                                            host.metrics().registry());
-      service.set_event_hook([this] { relay->Notify(); });
-    }
+    service.set_event_hook([this] { relay.Notify(); });
+    dead_letters.set_replay_hook([this] { relay.Notify(); });
+    consumer.Handle("certpath.documents.v1.DocumentApproved",
+                    [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {
+                      return service.ApplyDocumentApproved(p, e);
+                    });
   }
 
   ServiceHost host;
   EngagementStore store;
   EngagementsApi service;
+  WritableTenants writable;
+  DeadLetterApi dead_letters;
+  AuditApi audit;
   EngagementsGrpc grpc_service;
+  EventConsumerService consumer;
   BusinessMetrics business;
-  std::unique_ptr<OutboxRelay> relay;
+  EventRelay relay;
+  AuditSealer sealer;
 };
 
 App::App(std::unique_ptr<Impl> impl) : ServiceApp(impl->host), impl_(std::move(impl)) {}
@@ -51,16 +78,19 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
       !s.ok())
     return s;
   auto impl = std::make_unique<Impl>(options);
-  if (auto s = impl->host.Start({&impl->grpc_service}); !s.ok()) return s;
-  if (impl->relay) impl->relay->Start();
+  if (auto s = impl->consumer.CheckHandlesSubscriptions(); !s.ok()) return s;
+  if (auto s = impl->host.Start({&impl->grpc_service, &impl->consumer}); !s.ok()) return s;
+  impl->relay.Start();
+  impl->sealer.Start();
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 
 App::~App() { Shutdown(absl::ZeroDuration()); }
 
 void App::Shutdown(absl::Duration drain) {
-  if (impl_->relay) impl_->relay->Stop();
+  impl_->relay.Stop();
   impl_->host.Shutdown(drain);
+  impl_->sealer.Stop();
 }
 
 }  // namespace certpath::engagements

@@ -2,7 +2,9 @@
 // Wires one engagements server on a ServiceHost: store → service → gRPC,
 // business gauges. main.cc and the integration tests both start this.
 
+#include <map>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "services/common/config.h"
@@ -13,8 +15,9 @@ namespace certpath::engagements {
 
 struct AppOptions {
   HostOptions host;
-  // Outbox delivery to billing; empty target = no relay in this process.
-  std::string billing_target;
+  // Event delivery: consumer → gRPC target (flags --billing-target,
+  // --scheduling-target …); a consumer without one is not delivered to here.
+  std::map<std::string, std::string> consumer_targets;
   absl::Duration relay_poll_interval = absl::Milliseconds(500);
 
   static absl::StatusOr<AppOptions> FromConfig(const Config& config);

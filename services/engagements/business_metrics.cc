@@ -17,12 +17,7 @@ BusinessMetrics::BusinessMetrics(prometheus::Registry& registry, EngagementStore
                       "Engagements in each state (EXPIRED derived from the support end)")),
       ending_(Gauge(registry, "certpath_support_periods_ending",
                     "Active engagements whose support ends within the window (days)")),
-      open_findings_(Gauge(registry, "certpath_open_findings", "Open findings by grade")),
-      outbox_backlog_(Gauge(registry, "certpath_outbox_backlog", "Outbox events not delivered")
-                          .Add({{"service", "engagements"}})),
-      outbox_oldest_(Gauge(registry, "certpath_outbox_oldest_age_seconds",
-                           "Age of the oldest undelivered outbox event")
-                         .Add({{"service", "engagements"}})) {}
+      open_findings_(Gauge(registry, "certpath_open_findings", "Open findings by grade")) {}
 
 absl::Status BusinessMetrics::Refresh() {
   auto tenants = store_.Tenants();
@@ -43,11 +38,6 @@ absl::Status BusinessMetrics::Refresh() {
     sum.ending_30 += s->ending_30;
     sum.ending_60 += s->ending_60;
     sum.ending_90 += s->ending_90;
-    sum.outbox_backlog += s->outbox_backlog;
-    if (s->outbox_oldest_ms > 0 &&
-        (sum.outbox_oldest_ms == 0 || s->outbox_oldest_ms < sum.outbox_oldest_ms)) {
-      sum.outbox_oldest_ms = s->outbox_oldest_ms;
-    }
   }
   for (int p = 1; p <= 8; ++p) {
     by_phase_.Add({{"phase", v1::Phase_Name(static_cast<v1::Phase>(p))}}).Set(sum.by_phase[p]);
@@ -63,10 +53,6 @@ absl::Status BusinessMetrics::Refresh() {
   ending_.Add({{"within_days", "30"}}).Set(sum.ending_30);
   ending_.Add({{"within_days", "60"}}).Set(sum.ending_60);
   ending_.Add({{"within_days", "90"}}).Set(sum.ending_90);
-  outbox_backlog_.Set(sum.outbox_backlog);
-  outbox_oldest_.Set(sum.outbox_oldest_ms == 0
-                         ? 0
-                         : absl::ToDoubleSeconds(now - absl::FromUnixMillis(sum.outbox_oldest_ms)));
   return absl::OkStatus();
 }
 

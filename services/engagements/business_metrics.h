@@ -23,8 +23,6 @@ class BusinessMetrics {
   prometheus::Family<prometheus::Gauge>& by_state_;
   prometheus::Family<prometheus::Gauge>& ending_;
   prometheus::Family<prometheus::Gauge>& open_findings_;
-  prometheus::Gauge& outbox_backlog_;
-  prometheus::Gauge& outbox_oldest_;
 };
 
 }  // namespace certpath::engagements

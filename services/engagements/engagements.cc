@@ -5,6 +5,7 @@
 #include "services/common/list_page.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
+#include "services/engagements/domain/events.h"
 #include "services/engagements/domain/rules.h"
 #include "services/engagements/internal.h"
 #include "services/engagements/service.h"
@@ -96,9 +97,12 @@ absl::Status EngagementsApi::CreateEngagement(const Principal& p,
   ApplyUpdateMask(v, AllEngagementPaths(), kEngagementPaths, in, &e);
   absl::Time now = clock_.Now();
   d::InitializeEngagement(e, now);
-  auto created = store_.CreateEngagement(
-      p.tenant(), id, e, store_.MakeIdem(p.tenant(), p, req.request_id(), req), TokyoDay(now));
+  auto events = Envelopes(p.tenant(), e.name(), 1, d::EngagementEvents(nullptr, e));
+  auto created = store_.CreateEngagement(p.tenant(), id, e,
+                                         store_.MakeIdem(p.tenant(), p, req.request_id(), req),
+                                         TokyoDay(now), events);
   if (!created.ok()) return created.status();
+  Published(events);
   *out = *std::move(created);
   Present(*out);
   return absl::OkStatus();
@@ -293,30 +297,14 @@ absl::Status EngagementsApi::RecordAuditResult(const Principal& p,
       p, *ref, req.etag(), req.request_id(), req, "RecordAuditResult",
       [&](v1::Engagement& e, v1::Engagement& resp,
           const std::string& etag) -> absl::StatusOr<EngagementEffects> {
-        absl::Time now = clock_.Now();
-        bool stage1_passed = false;
+        bool stage1_passed = false;  // its event is derived from the change (domain/events.h)
         if (auto s = d::RecordAuditResult(e, p, req.stage(), req.outcome(),
-                                          *ToCivilDay(req.audit_date()), req.note(), now,
+                                          *ToCivilDay(req.audit_date()), req.note(), clock_.Now(),
                                           &stage1_passed);
             !s.ok()) {
           return s;
         }
         EngagementEffects fx;
-        if (stage1_passed) {
-          // Written in the same step as the result: billing can never miss it.
-          v1::Stage1Passed payload;
-          payload.set_engagement(e.name());
-          payload.set_reference_number(e.reference_number());
-          payload.set_client(e.client());
-          *payload.mutable_audit_date() = req.audit_date();
-          OutboxEvent& event = fx.event.emplace();
-          event.set_id(RandomUuid());
-          event.set_type("certpath.engagements.v1.Stage1Passed");
-          event.set_tenant(p.tenant());
-          event.set_subject(e.name());
-          *event.mutable_create_time() = Ts(now);
-          event.mutable_payload()->PackFrom(payload);
-        }
         resp = Respond(e, etag);
         return fx;
       },

@@ -3,6 +3,8 @@
 // and runs the matching EngagementsApi operation on the worker pool.
 
 #include "certpath/engagements/v1/engagements.grpc.pb.h"
+#include "services/common/audit.h"
+#include "services/common/outbox.h"
 #include "services/common/server.h"
 #include "services/engagements/service.h"
 
@@ -10,8 +12,8 @@ namespace certpath::engagements {
 
 class EngagementsGrpc final : public v1::EngagementService::CallbackService {
  public:
-  EngagementsGrpc(EngagementsApi& svc, Dispatcher& dispatcher)
-      : svc_(svc), dispatcher_(dispatcher) {}
+  EngagementsGrpc(EngagementsApi& svc, DeadLetterApi& dead, AuditApi& audit, Dispatcher& dispatcher)
+      : svc_(svc), dead_(dead), audit_(audit), dispatcher_(dispatcher) {}
 
   CERTPATH_UNARY_RPC(CreateClient, v1::CreateClientRequest, v1::Client)
   CERTPATH_UNARY_RPC(GetClient, v1::GetClientRequest, v1::Client)
@@ -36,9 +38,20 @@ class EngagementsGrpc final : public v1::EngagementService::CallbackService {
   CERTPATH_UNARY_RPC(CreateInquiry, v1::CreateInquiryRequest, v1::Inquiry)
   CERTPATH_UNARY_RPC(AnswerInquiry, v1::AnswerInquiryRequest, v1::Inquiry)
   CERTPATH_UNARY_RPC(ListInquiries, v1::ListInquiriesRequest, v1::ListInquiriesResponse)
+  CERTPATH_UNARY_RPC_TO(dead_, ListDeadLetters, cv1::ListDeadLettersRequest,
+                        cv1::ListDeadLettersResponse)
+  CERTPATH_UNARY_RPC_TO(dead_, GetDeadLetter, cv1::GetDeadLetterRequest, cv1::DeadLetter)
+  CERTPATH_UNARY_RPC_TO(dead_, ReplayDeadLetter, cv1::ReplayDeadLetterRequest, cv1::DeadLetter)
+  CERTPATH_UNARY_RPC_TO(dead_, DiscardDeadLetter, cv1::DiscardDeadLetterRequest, cv1::DeadLetter)
+  CERTPATH_UNARY_RPC_TO(audit_, ListAuditEntries, cv1::ListAuditEntriesRequest,
+                        cv1::ListAuditEntriesResponse)
+  CERTPATH_UNARY_RPC_TO(audit_, VerifyAuditTrail, cv1::VerifyAuditTrailRequest,
+                        cv1::VerifyAuditTrailResponse)
 
  private:
   EngagementsApi& svc_;
+  DeadLetterApi& dead_;
+  AuditApi& audit_;
   Dispatcher& dispatcher_;
 };
 

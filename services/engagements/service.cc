@@ -4,9 +4,11 @@
 #include "services/engagements/service.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/crypto.h"
 #include "services/common/retry.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
+#include "services/engagements/domain/events.h"
 #include "services/engagements/domain/policy.h"
 #include "services/engagements/domain/rules.h"
 #include "services/engagements/internal.h"
@@ -14,6 +16,7 @@
 namespace certpath::engagements {
 
 namespace d = domain;
+using certpath::common::v1::OutboxEvent;
 
 EngagementsApi::EngagementsApi(EngagementStore& store, const Clock& clock,
                                const PageTokenCodec& tokens, const WriteGate& gate,
@@ -26,11 +29,34 @@ EngagementsApi::EngagementsApi(EngagementStore& store, const Clock& clock,
                        .Name("certpath_engagement_phase_transitions_total")
                        .Help("Phase transitions, by the phase entered")
                        .Register(registry)),
-      stage1_events_(prometheus::BuildCounter()
-                         .Name("certpath_engagement_stage1_passed_events_total")
-                         .Help("Stage1Passed events written to the outbox")
-                         .Register(registry)
-                         .Add({})) {}
+      published_(prometheus::BuildCounter()
+                     .Name("certpath_events_published_total")
+                     .Help("Events written to the outbox, by type")
+                     .Register(registry)) {}
+
+std::vector<OutboxEvent> EngagementsApi::Envelopes(
+    const std::string& tenant, const std::string& subject, int64_t version,
+    const std::vector<google::protobuf::Any>& payloads) const {
+  std::vector<OutboxEvent> out;
+  for (const auto& payload : payloads) {
+    OutboxEvent& e = out.emplace_back();
+    e.set_id(RandomUuid());
+    std::string type = payload.type_url();
+    e.set_type(type.substr(type.rfind('/') + 1));
+    e.set_tenant(tenant);
+    e.set_subject(subject);
+    *e.mutable_create_time() = ToTimestamp(clock_.Now());
+    *e.mutable_payload() = payload;
+    e.set_producer("engagements");
+    e.set_subject_version(version);
+  }
+  return out;
+}
+
+void EngagementsApi::Published(const std::vector<OutboxEvent>& events) {
+  for (const auto& e : events) published_.Add({{"type", e.type()}}).Increment();
+  if (!events.empty() && on_event_) on_event_();
+}
 
 absl::StatusOr<EngagementsApi::EngagementRef> EngagementsApi::ParseEngagement(
     const Principal& p, absl::string_view field, const std::string& name) const {
@@ -104,9 +130,9 @@ absl::Status EngagementsApi::MutateMessage(const Principal& p, const EngagementR
                                            const std::string& etag, const std::string& request_id,
                                            const google::protobuf::Message& request,
                                            absl::string_view method, const MessageChange& change,
-                                           google::protobuf::Message* out) {
+                                           google::protobuf::Message* out, bool keep_for_good) {
   if (auto s = CheckWritable(p); !s.ok()) return s;
-  Idem idem = store_.MakeIdem(ref.tenant, p, request_id, request);
+  Idem idem = store_.MakeIdem(ref.tenant, p, request_id, request, keep_for_good);
   return RetryOnConflict(!etag.empty(), [&]() -> absl::Status {
     // The engagement and the idempotency record in one round trip.
     auto got = store_.GetEngagementForUpdate(ref.tenant, ref.id, idem);
@@ -124,6 +150,16 @@ absl::Status EngagementsApi::MutateMessage(const Principal& p, const EngagementR
     out->Clear();
     auto effects = change(after, *out, std::to_string(before.version + 1));
     if (!effects.ok()) return effects.status();
+    // What the change publishes, derived from it (domain/events.h), in its own step.
+    auto payloads = d::EngagementEvents(&before.value, after);
+    if (effects->finding) {
+      const auto& f = *effects->finding;
+      auto more = d::FindingEvents(f.before ? &f.before->value : nullptr, f.after);
+      payloads.insert(payloads.end(), more.begin(), more.end());
+    }
+    int64_t version = before.version + (effects->engagement_changed ? 1 : 0);
+    auto events = Envelopes(ref.tenant, ref.name(), version, payloads);
+    effects->events.insert(effects->events.end(), events.begin(), events.end());
     auto saved = store_.SaveEngagement(ref.tenant, ref.id, before, after, *effects, idem,
                                        out->SerializeAsString());
     if (!saved.ok()) return saved.status();
@@ -132,10 +168,7 @@ absl::Status EngagementsApi::MutateMessage(const Principal& p, const EngagementR
       return out->ParseFromString(saved->response) ? absl::OkStatus()
                                                    : absl::InternalError("corrupt replay");
     }
-    if (effects->event) {
-      stage1_events_.Increment();
-      if (on_event_) on_event_();
-    }
+    Published(effects->events);
     if (after.phase() != before.value.phase()) {
       transitions_.Add({{"phase", v1::Phase_Name(after.phase())}}).Increment();
     }

@@ -12,7 +12,9 @@
 #include <prometheus/registry.h>
 
 #include "absl/status/status.h"
+#include "certpath/common/v1/common.pb.h"
 #include "certpath/engagements/v1/engagements.pb.h"
+#include "google/protobuf/any.pb.h"
 #include "services/common/clock.h"
 #include "services/common/page_token.h"
 #include "services/common/principal.h"
@@ -75,6 +77,11 @@ class EngagementsApi {
   absl::Status ListFindings(const Principal& p, const v1::ListFindingsRequest& req,
                             v1::ListFindingsResponse* out);
 
+  // events.cc: consumed events (services/common/subscriptions.cc), applied
+  // exactly once — the event id is the request_id, its record kept for good.
+  absl::Status ApplyDocumentApproved(const Principal& p,
+                                     const certpath::common::v1::OutboxEvent& event);
+
   // inquiries.cc
   absl::Status CreateInquiry(const Principal& p, const v1::CreateInquiryRequest& req,
                              v1::Inquiry* out);
@@ -121,20 +128,23 @@ class EngagementsApi {
   template <typename Resp>
   absl::Status Mutate(const Principal& p, const EngagementRef& ref, const std::string& etag,
                       const std::string& request_id, const google::protobuf::Message& request,
-                      absl::string_view method, const Change<Resp>& change, Resp* out) {
+                      absl::string_view method, const Change<Resp>& change, Resp* out,
+                      bool keep_for_good = false) {
     return MutateMessage(
         p, ref, etag, request_id, request, method,
         [&](v1::Engagement& e, google::protobuf::Message& msg, const std::string& next_etag) {
           return change(e, static_cast<Resp&>(msg), next_etag);
         },
-        out);
+        out, keep_for_good);
   }
   using MessageChange = std::function<absl::StatusOr<EngagementEffects>(
       v1::Engagement& e, google::protobuf::Message& response, const std::string& next_etag)>;
+  // `keep_for_good`: the idempotency record never expires (consumed events).
   absl::Status MutateMessage(const Principal& p, const EngagementRef& ref, const std::string& etag,
                              const std::string& request_id,
                              const google::protobuf::Message& request, absl::string_view method,
-                             const MessageChange& change, google::protobuf::Message* out);
+                             const MessageChange& change, google::protobuf::Message* out,
+                             bool keep_for_good = false);
   // A change of the engagement by one domain rule, answered with the engagement.
   using Rule = std::function<absl::Status(v1::Engagement& e)>;
   absl::Status Transition(const Principal& p, const std::string& name, const std::string& etag,
@@ -147,6 +157,12 @@ class EngagementsApi {
                                                              const std::string& name,
                                                              const std::string& reason,
                                                              const std::string& request_id);
+  // The outbox events of `payloads` about `subject` at its `version`.
+  std::vector<certpath::common::v1::OutboxEvent> Envelopes(
+      const std::string& tenant, const std::string& subject, int64_t version,
+      const std::vector<google::protobuf::Any>& payloads) const;
+  // Counts committed events and wakes the relay.
+  void Published(const std::vector<certpath::common::v1::OutboxEvent>& events);
   // The engagement as the response of a change: etag and effective state.
   v1::Engagement Respond(const v1::Engagement& e, const std::string& etag) const;
 
@@ -155,7 +171,7 @@ class EngagementsApi {
   const PageTokenCodec& tokens_;
   WritableTenants writable_;
   prometheus::Family<prometheus::Counter>& transitions_;
-  prometheus::Counter& stage1_events_;
+  prometheus::Family<prometheus::Counter>& published_;
   std::function<void()> on_event_;
 };
 

@@ -157,11 +157,9 @@ absl::StatusOr<EngagementStore::ForUpdate> EngagementStore::GetEngagementForUpda
   return out;
 }
 
-absl::StatusOr<v1::Engagement> EngagementStore::CreateEngagement(const std::string& tenant,
-                                                                 const std::string& id,
-                                                                 const v1::Engagement& e,
-                                                                 const Idem& idem,
-                                                                 absl::CivilDay today) {
+absl::StatusOr<v1::Engagement> EngagementStore::CreateEngagement(
+    const std::string& tenant, const std::string& id, const v1::Engagement& e, const Idem& idem,
+    absl::CivilDay today, const std::vector<certpath::common::v1::OutboxEvent>& events) {
   Batch b;
   AddIdem(b, idem);
   b.ExpectVersion(keys_.Key(tenant, "client", LastSegment(e.client())), -1, "client");
@@ -174,6 +172,7 @@ absl::StatusOr<v1::Engagement> EngagementStore::CreateEngagement(const std::stri
   if (auto end = ToCivilDay(e.support_end()); end && e.state() == v1::ENGAGEMENT_STATE_ACTIVE) {
     b.ZAdd(keys_.Index(tenant, "active_end"), DayScore(*end), id);
   }
+  for (const auto& ev : events) outbox_.Publish(b, ev);
   v1::Engagement response = e;
   response.set_etag("1");
   b.Response(response.SerializeAsString(), /*append_reference=*/true);
@@ -208,19 +207,11 @@ absl::StatusOr<CommitResult> EngagementStore::SaveEngagement(
       b.ZRem(keys_.Index(tenant, "active_end"), id);
     }
   }
-  if (fx.event) {
-    const auto& event = *fx.event;
-    std::string ekey = keys_.Key(tenant, "event", event.id());
-    b.ExpectVersion(ekey, 0, "event");
-    b.Put(ekey, 1, event.SerializeAsString(), 0);
-    b.ZAdd(keys_.Prefix(tenant) + "outbox",
-           event.create_time().seconds() * 1000 + event.create_time().nanos() / 1000000,
-           event.id());
-  }
+  for (const auto& ev : fx.events) outbox_.Publish(b, ev);
   if (fx.finding) PutFinding(b, tenant, id, *fx.finding);
   if (fx.inquiry) PutInquiry(b, tenant, id, *fx.inquiry);
   b.Response(response);
-  return records_.Commit(b);
+  return Commit(b);
 }
 
 absl::StatusOr<ListPage> EngagementStore::ListEngagements(const std::string& tenant,
@@ -323,37 +314,6 @@ absl::StatusOr<ListPage> EngagementStore::ListInquiries(const std::string& tenan
   return records_.List(q);
 }
 
-// ------------------------------------------------------------------ outbox
-
-absl::StatusOr<std::vector<EngagementStore::PendingEvent>> EngagementStore::PendingEvents(
-    const std::string& tenant, int limit) {
-  auto ids = records_.redis().Command(
-      {"ZRANGE", keys_.Prefix(tenant) + "outbox", "0", std::to_string(limit - 1)});
-  if (!ids.ok()) return ids.status();
-  std::vector<std::string> keys;
-  for (const auto& e : ids->elements)
-    keys.push_back(absl::StrCat(keys_.Prefix(tenant), "event:", e.str));
-  std::vector<PendingEvent> out;
-  if (keys.empty()) return out;
-  auto recs = records_.ReadMany(keys);
-  if (!recs.ok()) return recs.status();
-  for (size_t i = 0; i < recs->size(); ++i) {
-    PendingEvent p;
-    p.id = ids->elements[i].str;
-    if (!(*recs)[i].found() || !p.event.ParseFromString((*recs)[i].data)) continue;
-    out.push_back(std::move(p));
-  }
-  return out;
-}
-
-absl::Status EngagementStore::MarkEvent(const std::string& tenant, const std::string& id,
-                                        bool delivered, int64_t now_ms) {
-  Batch b;
-  b.ZRem(keys_.Prefix(tenant) + "outbox", id);
-  b.ZAdd(keys_.Prefix(tenant) + (delivered ? "outbox_delivered" : "outbox_dead"), now_ms, id);
-  return records_.Commit(b).status();
-}
-
 // ------------------------------------------------------------------ metrics
 
 absl::StatusOr<TenantStats> EngagementStore::Stats(const std::string& tenant,
@@ -367,7 +327,6 @@ absl::StatusOr<TenantStats> EngagementStore::Stats(const std::string& tenant,
   for (int p = 1; p <= 8; ++p) zcard(keys_.Index(tenant, absl::StrCat("phase:", p)));
   for (int s = 1; s <= 4; ++s) zcard(keys_.Index(tenant, absl::StrCat("state:", s)));
   for (int g = 1; g <= 4; ++g) zcard(keys_.Index(tenant, absl::StrCat("open_findings:", g)));
-  zcard(keys_.Prefix(tenant) + "outbox");
   keys.push_back(keys_.Index(tenant, "active_end"));
   std::deque<std::string> bounds;
   for (int d : {-1, 0, 30, 60, 90}) bounds.push_back(std::to_string(DayScore(today + d)));
@@ -375,8 +334,6 @@ absl::StatusOr<TenantStats> EngagementStore::Stats(const std::string& tenant,
   cmds.push_back({"ZCOUNT", keys.back(), bounds[1], bounds[2]});
   cmds.push_back({"ZCOUNT", keys.back(), bounds[1], bounds[3]});
   cmds.push_back({"ZCOUNT", keys.back(), bounds[1], bounds[4]});
-  keys.push_back(keys_.Prefix(tenant) + "outbox");
-  cmds.push_back({"ZRANGE", keys.back(), "0", "0", "WITHSCORES"});
   auto r = records_.redis().Pipeline(cmds);
   if (!r.ok()) return r.status();
   const auto& rep = *r;
@@ -388,15 +345,12 @@ absl::StatusOr<TenantStats> EngagementStore::Stats(const std::string& tenant,
   for (int p = 1; p <= 8; ++p) s.by_phase[p] = rep[i++].integer;
   for (int st = 1; st <= 4; ++st) s.by_state[st] = rep[i++].integer;
   for (int g = 1; g <= 4; ++g) s.open_findings_by_grade[g] = rep[i++].integer;
-  s.outbox_backlog = rep[i++].integer;
   int64_t expired = rep[i++].integer;
   s.by_state[v1::ENGAGEMENT_STATE_ACTIVE] -= expired;
   s.by_state[v1::ENGAGEMENT_STATE_EXPIRED] = expired;
   s.ending_30 = rep[i++].integer;
   s.ending_60 = rep[i++].integer;
   s.ending_90 = rep[i++].integer;
-  const auto& oldest = rep[i++];
-  if (oldest.elements.size() == 2) s.outbox_oldest_ms = std::stoll(oldest.elements[1].str);
   return s;
 }
 

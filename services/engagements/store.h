@@ -10,7 +10,6 @@
 //   eng:{t:T}:engagement:<id>             engagement record (aggregate root)
 //   eng:{t:T}:finding:<eid>:<id>          finding record
 //   eng:{t:T}:inquiry:<eid>:<id>          inquiry record
-//   eng:{t:T}:event:<id>                  outbox event record
 //   eng:{t:T}:idx:clients                 zset ordinal → client id
 //   eng:{t:T}:idx:all|phase:N|state:N|client:C|consultant:S|partner:O
 //                                         zset ordinal → engagement id
@@ -18,7 +17,8 @@
 //   eng:{t:T}:idx:findings:<eid>[:open]   zset ordinal → finding id
 //   eng:{t:T}:idx:open_findings:<grade>   zset ordinal → <eid>/<fid> (metrics)
 //   eng:{t:T}:idx:inquiries:<eid>         zset ordinal → inquiry id
-//   eng:{t:T}:outbox                      zset unix ms → pending event id
+//   eng:{t:T}:out:…                       outbox (services/common/outbox.h)
+//   eng:{t:T}:audit:…                     audit trail (services/common/audit.h)
 //   eng:{t:T}:ord, eng:{t:T}:ref:<year>   counters
 //   eng:{t:T}:idem:<principal>:<request_id> idempotency record (TTL), per principal
 //   eng:tenants                           set of tenants (for metrics only)
@@ -31,6 +31,7 @@
 #include "absl/types/optional.h"
 #include "certpath/common/v1/common.pb.h"
 #include "certpath/engagements/v1/engagements.pb.h"
+#include "services/common/outbox.h"
 #include "services/common/principal.h"
 #include "services/common/repository.h"
 
@@ -49,8 +50,6 @@ struct TenantStats {
   std::vector<int64_t> by_state;  // index = EngagementState value (EXPIRED derived)
   int64_t ending_30 = 0, ending_60 = 0, ending_90 = 0;
   std::vector<int64_t> open_findings_by_grade;  // index = FindingGrade value
-  int64_t outbox_backlog = 0;
-  int64_t outbox_oldest_ms = 0;  // 0 = empty
 };
 
 // A record under an engagement written in the engagement's step: `before`
@@ -65,7 +64,8 @@ struct ChildWrite {
 // What one step writes besides the engagement.
 struct EngagementEffects {
   bool engagement_changed = true;  // false: the version read is only checked
-  absl::optional<certpath::common::v1::OutboxEvent> event;
+  // Published in the same step (services/common/outbox.h).
+  std::vector<certpath::common::v1::OutboxEvent> events;
   absl::optional<ChildWrite<v1::Finding>> finding;
   absl::optional<ChildWrite<v1::Inquiry>> inquiry;
 };
@@ -73,7 +73,11 @@ struct EngagementEffects {
 class EngagementStore : public Repository {
  public:
   EngagementStore(RecordStore& records, int64_t idempotency_ttl_seconds)
-      : Repository(records, "eng", idempotency_ttl_seconds) {}
+      : Repository(records, "eng", "engagements", idempotency_ttl_seconds),
+        outbox_(*this, "engagements") {}
+
+  // The engagements service's published events.
+  Outbox& outbox() { return outbox_; }
 
   // ---- clients
   absl::StatusOr<absl::optional<Stored<v1::Client>>> GetClient(const std::string& tenant,
@@ -111,9 +115,9 @@ class EngagementStore : public Repository {
   absl::StatusOr<ForUpdate> GetEngagementForUpdate(const std::string& tenant, const std::string& id,
                                                    const Idem& idem);
   // Allocates the reference number (整理番号) and ordinal in the same step.
-  absl::StatusOr<v1::Engagement> CreateEngagement(const std::string& tenant, const std::string& id,
-                                                  const v1::Engagement& e, const Idem& idem,
-                                                  absl::CivilDay today);
+  absl::StatusOr<v1::Engagement> CreateEngagement(
+      const std::string& tenant, const std::string& id, const v1::Engagement& e, const Idem& idem,
+      absl::CivilDay today, const std::vector<certpath::common::v1::OutboxEvent>& events);
   // The one step of every change to an engagement: compare-and-set on the
   // version read, index entries moved, and the effects (outbox event, a
   // finding or an inquiry with its indexes) and `response` for `idem`.
@@ -139,16 +143,6 @@ class EngagementStore : public Repository {
   absl::StatusOr<ListPage> ListInquiries(const std::string& tenant, const std::string& eid,
                                          int64_t after, int limit);
 
-  // ---- outbox (oldest first)
-  struct PendingEvent {
-    std::string id;
-    certpath::common::v1::OutboxEvent event;
-  };
-  absl::StatusOr<std::vector<PendingEvent>> PendingEvents(const std::string& tenant, int limit);
-  // Delivered (acknowledged) or dead (refused for good): out of the outbox in one step.
-  absl::Status MarkEvent(const std::string& tenant, const std::string& id, bool delivered,
-                         int64_t now_ms);
-
   absl::StatusOr<TenantStats> Stats(const std::string& tenant, absl::CivilDay today);
 
  private:
@@ -156,6 +150,8 @@ class EngagementStore : public Repository {
                   const ChildWrite<v1::Finding>& w);
   void PutInquiry(Batch& b, const std::string& tenant, const std::string& eid,
                   const ChildWrite<v1::Inquiry>& w);
+
+  Outbox outbox_;
 };
 
 }  // namespace certpath::engagements

@@ -23,6 +23,7 @@ namespace certpath::testing {
 namespace {
 
 namespace bv1 = certpath::billing::v1;
+namespace cv1 = certpath::common::v1;
 using BStub = bv1::BillingService::Stub;
 using EStub = v1::EngagementService::Stub;
 
@@ -34,7 +35,7 @@ class BillingTest : public ::testing::Test {
         billing_port(FreePort()),
         eng_svc(redis, clock,
                 [this](engagements::AppOptions& o) {
-                  o.billing_target = "127.0.0.1:" + std::to_string(billing_port);
+                  o.consumer_targets["billing"] = "127.0.0.1:" + std::to_string(billing_port);
                   o.relay_poll_interval = absl::Milliseconds(100);
                 }),
         bill_svc(redis, clock, [this](billing::AppOptions& o) {
@@ -824,6 +825,16 @@ TEST_F(BillingTest, EveryRpcEveryPrincipalAsThePolicyTableSays) {
     *req.mutable_from() = Day(2026, 11, 1);
     *req.mutable_to() = Day(2026, 11, 30);
     return Do(&BStub::ExportInvoices, p, req);
+  };
+  rpcs["ListAuditEntries"] = [&](const Principal& p, const Objects&) {
+    cv1::ListAuditEntriesRequest req;
+    req.set_parent("tenants/t1/services/billing");
+    return Do(&BStub::ListAuditEntries, p, req);
+  };
+  rpcs["VerifyAuditTrail"] = [&](const Principal& p, const Objects&) {
+    cv1::VerifyAuditTrailRequest req;
+    req.set_parent("tenants/t1/services/billing");
+    return Do(&BStub::VerifyAuditTrail, p, req);
   };
   EXPECT_EQ(rpcs.size(), methods.size()) << "an RPC is missing from the matrix";
 

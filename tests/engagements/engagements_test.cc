@@ -469,23 +469,29 @@ TEST_F(EngagementsMetricsTest, WholeLifecycleWritesStage1EventAtomically) {
   }
   EXPECT_EQ(Get(e.name()).phase(), v1::PHASE_STAGE1_AUDIT);
   ASSERT_TRUE(FinishPhase(e, client).ok());
-  EXPECT_EQ(RedisInt({"ZCARD", "eng:{t:t1}:outbox"}), 0);
+  EXPECT_EQ(RedisInt({"ZCARD", "eng:{t:t1}:out:q:billing"}), 0);
   audit.set_request_id("0f1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
   ASSERT_TRUE(env.Call(&Stub::RecordAuditResult, kConsultant, audit, &out).ok());
   // A retry of the same request replays; it writes no second event.
   ASSERT_TRUE(env.Call(&Stub::RecordAuditResult, kConsultant, audit, &out).ok());
-  EXPECT_EQ(RedisInt({"ZCARD", "eng:{t:t1}:outbox"}), 1);
+  // Queued for billing (its only Stage1Passed) and for scheduling (with the other events).
+  EXPECT_EQ(RedisInt({"ZCARD", "eng:{t:t1}:out:q:billing"}), 1);
   {
     RedisOptions o;
     o.unix_socket = redis.socket();
     RedisPool pool(o);
-    auto ids = pool.Command({"ZRANGE", "eng:{t:t1}:outbox", "0", "-1"});
+    auto ids = pool.Command({"ZRANGE", "eng:{t:t1}:out:q:billing", "0", "-1"});
     ASSERT_TRUE(ids.ok());
-    RecordStore records(pool);
-    auto rec = records.Read("eng:{t:t1}:event:" + ids->elements[0].str);
-    ASSERT_TRUE(rec.ok() && rec->found());
+    auto rec = pool.Command({"HGET", "eng:{t:t1}:out:event:" + ids->elements[0].str, "d"});
+    ASSERT_TRUE(rec.ok() && !rec->is_nil());
     certpath::common::v1::OutboxEvent ev;
-    ASSERT_TRUE(ev.ParseFromString(rec->data));
+    ASSERT_TRUE(ev.ParseFromString(rec->str));
+    EXPECT_EQ(ev.type(), "certpath.engagements.v1.Stage1Passed");
+    EXPECT_EQ(ev.producer(), "engagements");
+    EXPECT_EQ(ev.subject(), e.name());
+    auto sched = pool.Command({"ZSCORE", "eng:{t:t1}:out:q:scheduling", ids->elements[0].str});
+    ASSERT_TRUE(sched.ok());
+    EXPECT_FALSE(sched->is_nil()) << "Stage1Passed goes to scheduling too";
     v1::Stage1Passed payload;
     ASSERT_TRUE(ev.payload().UnpackTo(&payload));
     EXPECT_EQ(payload.engagement(), e.name());
@@ -495,8 +501,8 @@ TEST_F(EngagementsMetricsTest, WholeLifecycleWritesStage1EventAtomically) {
   // The metric shows the backlog once the guard refreshed it.
   bool seen = false;
   for (int i = 0; i < 100 && !seen; ++i) {
-    seen = absl::StrContains(env.ScrapeMetrics(),
-                             "certpath_outbox_backlog{service=\"engagements\"} 1");
+    seen =
+        absl::StrContains(env.ScrapeMetrics(), "certpath_outbox_backlog{consumer=\"billing\"} 1");
     if (!seen) absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_TRUE(seen);
@@ -757,7 +763,6 @@ TEST_F(EngagementsTest, StatsBehindTheGaugesCountPhasesStatesAndEndingSupport) {
   EXPECT_EQ(s->ending_30, 1);
   EXPECT_EQ(s->ending_60, 2);
   EXPECT_EQ(s->ending_90, 3);
-  EXPECT_EQ(s->outbox_backlog, 0);
 }
 
 TEST_F(EngagementsTest, TokensAreRequiredAndVerified) {

@@ -1,7 +1,10 @@
-// Exactly-once billing under crashes: the real binaries — billing and two
-// engagements replicas, both relaying — while 200 engagements pass stage 1 and
-// processes are SIGKILLed at random moments and restarted. Afterwards: exactly
-// 200 consulting-fee invoices, numbered without gaps, and an empty outbox.
+// Exactly-once delivery under crashes: the real binaries — billing, a second
+// consumer (certpath-test-consumer as "scheduling") and two engagements
+// replicas, both relaying to both — while 200 engagements pass stage 1 and
+// every process is SIGKILLed in turn at random moments and restarted.
+// Afterwards: exactly 200 consulting-fee invoices, numbered without gaps; the
+// second consumer applied each of the tenant's events exactly once and each
+// engagement's in order; the outbox is empty.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -19,6 +22,7 @@
 #include "services/common/redis.h"
 #include "tests/support/billing_setup.h"
 #include "tests/support/process.h"
+#include "tests/support/system_stack.h"
 #include "tests/support/test_env.h"
 
 namespace certpath::testing {
@@ -29,21 +33,6 @@ using EStub = v1::EngagementService::Stub;
 using BStub = bv1::BillingService::Stub;
 
 const Principal kAdmin = MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "admin@office");
-
-bool Serving(const std::string& target) {
-  auto h = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-  grpc::health::v1::HealthCheckRequest req;
-  grpc::health::v1::HealthCheckResponse resp;
-  return h->Check(&ctx, req, &resp).ok() &&
-         resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
-}
-
-void WaitServing(const std::string& target) {
-  for (int i = 0; i < 200 && !Serving(target); ++i) absl::SleepFor(absl::Milliseconds(50));
-}
 
 // Retries a call until it succeeds (same request, same request_id), for up to a minute.
 template <typename Fn>
@@ -59,32 +48,11 @@ absl::Status Retry(Fn fn) {
 
 TEST(ExactlyOnce, TwoHundredStage1PassesUnderSigkillGiveTwoHundredInvoices) {
   constexpr int kEngagements = 200;
-  RedisServer redis;
-  std::string key_file = redis.dir() + "/signing.key";
-  std::ofstream(key_file) << kTestSigningKey << "\n";
-  int bport = FreePort(), e1port = FreePort(), e2port = FreePort();
-  std::string b = absl::StrCat("127.0.0.1:", bport), e1 = absl::StrCat("127.0.0.1:", e1port),
-              e2 = absl::StrCat("127.0.0.1:", e2port);
-  auto common = [&](const std::string& listen) {
-    return std::vector<std::string>{
-        "--listen=" + listen, absl::StrCat("--metrics-listen=127.0.0.1:", FreePort()),
-        "--redis-socket=" + redis.socket(), "--signing-key-file=" + key_file, "--drain-seconds=1"};
-  };
-  auto bargs = common(b);
-  bargs.push_back("--engagements-target=" + e1);
-  Process billing(BinaryPath("services/billing/certpath-billing"), bargs,
-                  redis.dir() + "/billing.log");
-  std::vector<std::unique_ptr<Process>> engs;
-  for (const auto& listen : {e1, e2}) {
-    auto args = common(listen);
-    args.push_back("--billing-target=" + b);
-    engs.push_back(
-        std::make_unique<Process>(BinaryPath("services/engagements/certpath-engagements"), args,
-                                  redis.dir() + "/engagements-" + listen + ".log"));
-  }
-  billing.Start();
-  for (auto& p : engs) p->Start();
-  for (const auto& t : {b, e1, e2}) WaitServing(t);
+  SystemStack stack;
+  const std::string& b = stack.billing_target;
+  const std::string& e1 = stack.engagement_targets[0];
+  const std::string& e2 = stack.engagement_targets[1];
+  stack.StartAll();
 
   auto estub = [&](int i) {
     return v1::EngagementService::NewStub(
@@ -114,7 +82,10 @@ TEST(ExactlyOnce, TwoHundredStage1PassesUnderSigkillGiveTwoHundredInvoices) {
   std::thread chaos([&] {
     std::mt19937 rng(20261126);
     std::vector<std::pair<std::string, Process*>> victims = {
-        {"billing", &billing}, {"engagements-1", engs[0].get()}, {"engagements-2", engs[1].get()}};
+        {"billing", stack.billing.get()},
+        {"engagements-1", stack.engagements[0].get()},
+        {"consumer", stack.sink.get()},
+        {"engagements-2", stack.engagements[1].get()}};
     for (size_t n = 0; !done.load(); ++n) {
       absl::SleepFor(absl::Milliseconds(100 + rng() % 250));
       if (done.load()) break;
@@ -141,23 +112,39 @@ TEST(ExactlyOnce, TwoHundredStage1PassesUnderSigkillGiveTwoHundredInvoices) {
   done = true;
   chaos.join();
   EXPECT_GE(kills["billing"], 1);
+  EXPECT_GE(kills["consumer"], 1);
   EXPECT_GE(kills["engagements-1"] + kills["engagements-2"], 2);
-  for (const auto& t : {b, e1, e2}) WaitServing(t);
+  for (const auto& t : {b, e1, e2, stack.sink_target}) stack.WaitServing(t);
 
-  // The relays drain the outbox.
-  RedisOptions ro;
-  ro.unix_socket = redis.socket();
-  RedisPool pool(ro);
-  int64_t backlog = -1;
-  for (int i = 0; i < 600 && backlog != 0; ++i) {
-    auto r = pool.Command({"ZCARD", "eng:{t:t1}:outbox"});
-    backlog = r.ok() ? r->integer : -1;
-    if (backlog != 0) absl::SleepFor(absl::Milliseconds(100));
+  // The relays drain both consumers' queues; every event record is gone.
+  EXPECT_EQ(stack.WaitInt({"ZCARD", "eng:{t:t1}:out:q:billing"}, 0), 0);
+  EXPECT_EQ(stack.WaitInt({"ZCARD", "eng:{t:t1}:out:q:scheduling"}, 0), 0);
+  EXPECT_EQ(stack.Int({"ZCARD", "eng:{t:t1}:out:dead:billing"}), 0);
+  EXPECT_EQ(stack.Int({"ZCARD", "eng:{t:t1}:out:dead:scheduling"}), 0);
+  auto events = stack.pool().Command({"KEYS", "eng:{t:t1}:out:event:*"});
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->elements.size(), 0u) << "an event left behind in the outbox";
+
+  // The second consumer applied every event the tenant published, each once
+  // (a second application of an id would fail: its record must not exist),
+  // and each engagement's events in the order they were written.
+  int64_t published = stack.Int({"GET", "eng:{t:t1}:out:seq"});
+  EXPECT_GT(published, 3 * kEngagements);
+  EXPECT_EQ(stack.Int({"ZCARD", "sink:{t:t1}:idx:order"}), published);
+  auto order = stack.pool().Command({"ZRANGE", "sink:{t:t1}:idx:order", "0", "-1"});
+  ASSERT_TRUE(order.ok());
+  std::map<std::string, int64_t> last_version;
+  int out_of_order = 0;
+  for (const auto& id : order->elements) {
+    auto rec = stack.pool().Command({"HGET", "sink:{t:t1}:applied:" + id.str, "d"});
+    ASSERT_TRUE(rec.ok() && !rec->is_nil()) << id.str;
+    certpath::common::v1::OutboxEvent ev;
+    ASSERT_TRUE(ev.ParseFromString(rec->str));
+    int64_t& last = last_version[ev.subject()];
+    if (ev.subject_version() < last) ++out_of_order;
+    last = ev.subject_version();
   }
-  EXPECT_EQ(backlog, 0);
-  auto dead = pool.Command({"ZCARD", "eng:{t:t1}:outbox_dead"});
-  ASSERT_TRUE(dead.ok());
-  EXPECT_EQ(dead->integer, 0);
+  EXPECT_EQ(out_of_order, 0) << "events of one engagement applied out of order";
 
   // Exactly one issued invoice per engagement, numbered 1..200 without gaps.
   std::set<std::string> numbers, engagements_billed;
@@ -186,8 +173,9 @@ TEST(ExactlyOnce, TwoHundredStage1PassesUnderSigkillGiveTwoHundredInvoices) {
   std::set<std::string> want;
   for (int i = 1; i <= kEngagements; ++i) want.insert(absl::StrFormat("INV-%04d", i));
   EXPECT_EQ(numbers, want);
-  std::printf("kills: billing %d, engagements-1 %d, engagements-2 %d\n", kills["billing"],
-              kills["engagements-1"], kills["engagements-2"]);
+  std::printf("kills: billing %d, consumer %d, engagements-1 %d, engagements-2 %d; %lld events\n",
+              kills["billing"], kills["consumer"], kills["engagements-1"], kills["engagements-2"],
+              static_cast<long long>(published));
 }
 
 }  // namespace

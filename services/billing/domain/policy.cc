@@ -27,6 +27,8 @@ const Policy& BillingPolicy() {
                      {"ReversePayment", O, kAdminRole, "invoice"},
                      {"RecordRefund", O, kAdminRole, "invoice"},
                      {"ExportInvoices", T, kAdminRole, "invoice"},
+                     {"ListAuditEntries", T, kAdminRole, "audit trail"},
+                     {"VerifyAuditTrail", T, kAdminRole, "audit trail"},
                  });
   return kPolicy;
 }

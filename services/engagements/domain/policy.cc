@@ -35,6 +35,15 @@ const Policy& EngagementsPolicy() {
           {"CreateInquiry", O, kAnyRole, "engagement"},
           {"AnswerInquiry", O, kOfficeOrPartner, "engagement"},
           {"ListInquiries", O, kAnyRole, "engagement"},
+          // Event delivery and the audit trail (services/common/outbox.h, audit.h).
+          {"ListDeadLetters", T, kAdminRole, "dead letter"},
+          {"GetDeadLetter", T, kAdminRole, "dead letter"},
+          {"ReplayDeadLetter", T, kAdminRole, "dead letter"},
+          {"DiscardDeadLetter", T, kAdminRole, "dead letter"},
+          {"ListAuditEntries", T, kAdminRole, "audit trail"},
+          {"VerifyAuditTrail", T, kAdminRole, "audit trail"},
+          // Consumed events (certpath.common.v1.EventConsumer), by the producers' relays.
+          {"DeliverEvent", O, kServiceRole, "engagement"},
       });
   return kPolicy;
 }

@@ -1,0 +1,56 @@
+// The subscription table: event type → consumers, for every service. A new
+// consumer adds itself here (and serves certpath.common.v1.EventConsumer);
+// events written before a subscription existed are not delivered to it.
+// docs/events.md explains the delivery and ordering guarantees.
+#include "services/common/subscriptions.h"
+
+#include <set>
+
+namespace certpath {
+
+const std::vector<Subscription>& Subscriptions() {
+  static const std::vector<Subscription> kTable = {
+      // The consulting fee is invoiced when stage 1 is passed (billing);
+      // scheduling plans stage 2 and the deadlines after it.
+      {"certpath.engagements.v1.Stage1Passed", "engagements", {"billing", "scheduling"}},
+      // Scheduling keeps support periods, audits, registration and
+      // corrective-action due dates as deadlines.
+      {"certpath.engagements.v1.EngagementChanged", "engagements", {"scheduling"}},
+      {"certpath.engagements.v1.AuditResultRecorded", "engagements", {"scheduling"}},
+      {"certpath.engagements.v1.RegistrationRecorded", "engagements", {"scheduling"}},
+      {"certpath.engagements.v1.FindingChanged", "engagements", {"scheduling"}},
+      {"certpath.engagements.v1.EngagementTerminated", "engagements", {"scheduling"}},
+      // An approved document completes its checklist task.
+      {"certpath.documents.v1.DocumentApproved", "documents", {"engagements"}},
+  };
+  return kTable;
+}
+
+const std::vector<std::string>& ConsumersOf(absl::string_view event_type) {
+  static const std::vector<std::string> kNone;
+  for (const auto& s : Subscriptions()) {
+    if (s.event_type == event_type) return s.consumers;
+  }
+  return kNone;
+}
+
+std::vector<std::string> ConsumersOfProducer(absl::string_view producer) {
+  std::set<std::string> out;
+  for (const auto& s : Subscriptions()) {
+    if (s.producer == producer) out.insert(s.consumers.begin(), s.consumers.end());
+  }
+  return {out.begin(), out.end()};
+}
+
+std::vector<std::string> TypesFor(absl::string_view producer, absl::string_view consumer) {
+  std::vector<std::string> out;
+  for (const auto& s : Subscriptions()) {
+    if (s.producer != producer) continue;
+    for (const auto& c : s.consumers) {
+      if (c == consumer) out.push_back(s.event_type);
+    }
+  }
+  return out;
+}
+
+}  // namespace certpath

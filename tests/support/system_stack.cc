@@ -1,0 +1,102 @@
+#include "tests/support/system_stack.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/test_env.h"
+
+namespace certpath::testing {
+
+namespace {
+bool Serving(const std::string& target) {
+  auto h = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  grpc::health::v1::HealthCheckRequest req;
+  grpc::health::v1::HealthCheckResponse resp;
+  return h->Check(&ctx, req, &resp).ok() &&
+         resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+}
+}  // namespace
+
+SystemStack::SystemStack(int engagement_replicas) {
+  key_file_ = redis.dir() + "/signing.key";
+  std::ofstream(key_file_) << kTestSigningKey << "\n";
+  billing_target = absl::StrCat("127.0.0.1:", FreePort());
+  sink_target = absl::StrCat("127.0.0.1:", FreePort());
+  for (int i = 0; i < engagement_replicas; ++i) {
+    engagement_targets.push_back(absl::StrCat("127.0.0.1:", FreePort()));
+  }
+  auto bargs = Common(billing_target);
+  bargs.push_back("--engagements-target=" + engagement_targets[0]);
+  billing = std::make_unique<Process>(BinaryPath("services/billing/certpath-billing"), bargs,
+                                      redis.dir() + "/billing.log");
+  for (const auto& t : engagement_targets) {
+    auto args = Common(t);
+    args.push_back("--billing-target=" + billing_target);
+    args.push_back("--scheduling-target=" + sink_target);
+    args.push_back("--relay-poll-ms=200");
+    engagements.push_back(
+        std::make_unique<Process>(BinaryPath("services/engagements/certpath-engagements"), args,
+                                  redis.dir() + "/engagements-" + t + ".log"));
+  }
+  ResetSink({});
+  RedisOptions ro;
+  ro.unix_socket = redis.socket();
+  pool_ = std::make_unique<RedisPool>(ro);
+}
+
+SystemStack::~SystemStack() = default;
+
+std::vector<std::string> SystemStack::Common(const std::string& listen) const {
+  return {"--listen=" + listen, absl::StrCat("--metrics-listen=127.0.0.1:", FreePort()),
+          "--redis-socket=" + redis.socket(), "--signing-key-file=" + key_file_,
+          "--drain-seconds=1"};
+}
+
+void SystemStack::ResetSink(std::vector<std::string> extra) {
+  auto args = Common(sink_target);
+  args.push_back("--consumer=scheduling");
+  args.insert(args.end(), extra.begin(), extra.end());
+  sink = std::make_unique<Process>(BinaryPath("tests/certpath-test-consumer"), args,
+                                   redis.dir() + "/consumer.log");
+}
+
+void SystemStack::WaitServing(const std::string& target) {
+  for (int i = 0; i < 200 && !Serving(target); ++i) absl::SleepFor(absl::Milliseconds(50));
+}
+
+void SystemStack::StartAll() {
+  billing->Start();
+  sink->Start();
+  for (auto& e : engagements) e->Start();
+  WaitServing(billing_target);
+  WaitServing(sink_target);
+  for (const auto& t : engagement_targets) WaitServing(t);
+}
+
+int64_t SystemStack::Int(const std::vector<std::string>& cmd) {
+  RedisPool::Args args(cmd.begin(), cmd.end());
+  auto r = pool_->Command(args);
+  if (!r.ok() || r->is_error()) return -1;
+  if (r->type == RedisReply::Type::kInteger) return r->integer;
+  if (r->is_nil()) return 0;
+  return std::stoll(r->str);
+}
+
+int64_t SystemStack::WaitInt(const std::vector<std::string>& cmd, int64_t want,
+                             absl::Duration timeout) {
+  absl::Time end = absl::Now() + timeout;
+  int64_t got = Int(cmd);
+  while (got != want && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(100));
+    got = Int(cmd);
+  }
+  return got;
+}
+
+}  // namespace certpath::testing

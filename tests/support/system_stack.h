@@ -1,0 +1,49 @@
+#pragma once
+// The run command's stack as separate processes, for the system tests: a
+// real redis-server, billing, engagements replicas relaying to billing and to
+// a second real consumer (certpath-test-consumer as "scheduling"), each a
+// real binary that can be SIGKILLed and started again.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "services/common/redis.h"
+#include "tests/support/process.h"
+#include "tests/support/redis_server.h"
+
+namespace certpath::testing {
+
+class SystemStack {
+ public:
+  // `sink_args`: extra flags of the test consumer (e.g. --refuse-subject).
+  explicit SystemStack(int engagement_replicas = 2);
+  ~SystemStack();
+
+  // Starts every process and waits until each serves.
+  void StartAll();
+  // (Re)creates the consumer's process with extra flags (not started).
+  void ResetSink(std::vector<std::string> extra);
+  void WaitServing(const std::string& target);
+
+  RedisServer redis;
+  std::string billing_target, sink_target;
+  std::vector<std::string> engagement_targets;
+  std::unique_ptr<Process> billing, sink;
+  std::vector<std::unique_ptr<Process>> engagements;
+
+  RedisPool& pool() { return *pool_; }
+  int64_t Int(const std::vector<std::string>& cmd);
+  // Polls until `cmd` answers `want` (up to `timeout`); the last answer.
+  int64_t WaitInt(const std::vector<std::string>& cmd, int64_t want,
+                  absl::Duration timeout = absl::Seconds(60));
+
+ private:
+  std::vector<std::string> Common(const std::string& listen) const;
+  std::string key_file_;
+  std::unique_ptr<RedisPool> pool_;
+};
+
+}  // namespace certpath::testing
