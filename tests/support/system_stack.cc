@@ -2,6 +2,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -77,6 +80,19 @@ void SystemStack::StartAll() {
   WaitServing(billing_target);
   WaitServing(sink_target);
   for (const auto& t : engagement_targets) WaitServing(t);
+}
+
+int SystemStack::Admin(const std::string& args, std::string* out) {
+  std::string cmd = absl::StrCat(BinaryPath("services/common/certpath-admin"), " ", args,
+                                 " --signing-key-file=", key_file_);
+  FILE* f = popen(cmd.c_str(), "r");
+  if (f == nullptr) return -1;
+  out->clear();
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
+  int status = pclose(f);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 int64_t SystemStack::Int(const std::vector<std::string>& cmd) {

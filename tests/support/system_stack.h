@@ -35,6 +35,9 @@ class SystemStack {
   std::vector<std::unique_ptr<Process>> engagements;
 
   RedisPool& pool() { return *pool_; }
+  const std::string& key_file() const { return key_file_; }
+  // Runs certpath-admin with `args` (and the signing key); its exit code and stdout.
+  int Admin(const std::string& args, std::string* out);
   int64_t Int(const std::vector<std::string>& cmd);
   // Polls until `cmd` answers `want` (up to `timeout`); the last answer.
   int64_t WaitInt(const std::vector<std::string>& cmd, int64_t want,
