@@ -1,5 +1,7 @@
 #include "services/common/service_host.h"
 
+#include "services/common/audit.h"
+
 #include "absl/strings/str_join.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
@@ -48,6 +50,9 @@ absl::StatusOr<HostOptions> HostOptions::FromConfig(const Config& c,
   if (!sample.ok()) return sample.status();
   if (*sample < 0) return absl::InvalidArgumentError("log-read-sample: 0 or more");
   o.log_read_sample_every = static_cast<int>(*sample);
+  std::string audit = c.Get("audit-trail", "on");
+  if (audit != "on" && audit != "off") return absl::InvalidArgumentError("audit-trail: on or off");
+  o.audit_trail = audit == "on";
   log::Level level;
   if (!log::ParseLevel(c.Get("log-level", "info"), &level)) {
     return absl::InvalidArgumentError("log-level: debug, info, warn or error");
@@ -70,6 +75,10 @@ ServiceHost::ServiceHost(const HostOptions& o)
       dispatcher_(executor_, signer_, *clock_, o.log_read_sample_every) {
   redis_.set_round_trip_observer([](void* c) { static_cast<prometheus::Counter*>(c)->Increment(); },
                                  &metrics_.redis_round_trips());
+  if (!o.audit_trail) {
+    AuditTrail::DisableForBenchmarks();
+    log::Warn("audit trail OFF (--audit-trail=off): for benchmarks only, never in production");
+  }
 }
 
 ServiceHost::~ServiceHost() { Shutdown(absl::ZeroDuration()); }

@@ -71,11 +71,14 @@ struct HostOptions {
   int64_t idempotency_ttl_seconds = 7 * 24 * 3600;
   // Log one in N successful reads at info (0 = reads at debug only).
   int log_read_sample_every = 0;
+  // Off only to measure what the audit trail costs (bench_engagements).
+  bool audit_trail = true;
 
   // Flags: listen, metrics-listen, redis-socket|redis-host+redis-port,
   // signing-key-file|signing-key, workers, drain-seconds,
   // metrics-interval-seconds, redis-throwaway, log-level (debug|info|warn|error;
-  // applied at once), log-read-sample (N), idempotency-ttl-seconds.
+  // applied at once), log-read-sample (N), idempotency-ttl-seconds,
+  // audit-trail (on|off; off for benchmarks only).
   static absl::StatusOr<HostOptions> FromConfig(const Config& config,
                                                 const std::string& default_listen,
                                                 const std::string& default_metrics);

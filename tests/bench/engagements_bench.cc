@@ -2,7 +2,9 @@
 // baseline (grpc.health.v1 Health/Check on the same server) and then
 // GetEngagement, CreateEngagement and ListEngagements (page 50) at 1k and at
 // N engagements (default 100k), printing qps, p50/p99, the ratio to the
-// baseline, Redis round trips per call and the service's RSS.
+// baseline, Redis round trips per call and the service's RSS; then what the
+// audit trail costs CreateEngagement (the same binary with --audit-trail=off,
+// alternately).
 //
 // The service is the real binary (so its RSS is its own) on a durable
 // redis-server (appendfsync always). Not a test: it never fails on time.
@@ -30,6 +32,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/config.h"
 #include "tests/bench/bench_util.h"
+#include "tests/support/process.h"
 #include "tests/support/test_env.h"
 
 namespace certpath::testing {
@@ -185,6 +188,47 @@ int Main(int argc, char** argv) {
       std::printf("\n(filled to %zu engagements in %.1f s)\n\n", names.size(), s);
     }
   }
+  // What the audit trail costs CreateEngagement: the same binary with
+  // --audit-trail=off on the same Redis, measured alternately (twice each).
+  std::string plain_target = absl::StrCat("127.0.0.1:", FreePort());
+  Process plain(
+      std::string(CERTPATH_BINARY_DIR) + "/services/engagements/certpath-engagements",
+      {"--listen=" + plain_target, "--metrics-listen=", "--redis-socket=" + redis.socket(),
+       "--signing-key-file=" + key_file, "--metrics-interval-seconds=3600", "--audit-trail=off"},
+      "/dev/null");
+  plain.Start();
+  auto plain_stub = v1::EngagementService::NewStub(
+      grpc::CreateChannel(plain_target, grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < 300; ++i) {
+    v1::GetClientRequest req;
+    req.set_name(client.name());
+    v1::Client c;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata(kPrincipalMetadataKey, token);
+    if (plain_stub->GetClient(&ctx, req, &c).ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto create_plain_op = [&](int, int64_t) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata(kPrincipalMetadataKey, token);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::Engagement e;
+    return plain_stub->CreateEngagement(&ctx, create, &e).ok();
+  };
+  std::printf("\n");
+  double with_sum = 0, without_sum = 0;
+  for (int round = 0; round < 2; ++round) {
+    Result with = Measure(threads, seconds, create_op);
+    Print("CreateEngagement, audit trail on", with, base, -1);
+    Result without = Measure(threads, seconds, create_plain_op);
+    Print("CreateEngagement, audit trail off", without, base, -1);
+    with_sum += with.qps;
+    without_sum += without.qps;
+  }
+  std::printf("%-34s %.1f%% of the throughput without it\n", "audit trail cost",
+              100.0 * with_sum / without_sum);
+  plain.Signal(SIGTERM);
+
   // Same-run baseline again: the machine may have changed under us.
   Result base2 = Measure(threads, seconds, health_op);
   Print("Health/Check (baseline, again)", base2, base, -1);
