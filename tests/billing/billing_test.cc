@@ -54,6 +54,15 @@ class BillingTest : public ::testing::Test {
     return CallAs(*stub, m, p, req, resp, clock.Now());
   }
 
+  // Entries in billing's audit trail of tenant t1.
+  int64_t AuditEntries() {
+    RedisOptions o;
+    o.unix_socket = redis.socket();
+    RedisPool pool(o);
+    auto r = pool.Command({"HLEN", "bill:{t:t1}:audit:e"});
+    return r.ok() ? r->integer : -1;
+  }
+
   void SetUpIssuer(bool withholding) {
     ASSERT_TRUE(testing::SetUpIssuer(*bill, kAdmin, withholding).ok());
   }
@@ -731,6 +740,7 @@ TEST_F(BillingTest, EveryRpcEveryPrincipalAsThePolicyTableSays) {
     return m == "ListQuotes" || m == "ListInvoices";
   };
   std::map<std::string, Rpc> rpcs;
+  std::set<std::string> audited;
   rpcs["GetBillingSettings"] = [&](const Principal& p, const Objects&) {
     bv1::GetBillingSettingsRequest req;
     req.set_name("tenants/t1/billingSettings");
@@ -868,16 +878,71 @@ TEST_F(BillingTest, EveryRpcEveryPrincipalAsThePolicyTableSays) {
       if (engagement_filtered(method) && !c.sees_engagement) return 'N';
       return 'A';
     };
-    // Hidden and denied first, so an allowed change comes last.
+    // Hidden and denied first, so an allowed change comes last. Each successful
+    // write leaves exactly one audit entry; anything else none.
+    bool write = !absl::StartsWith(method, "Get") && !absl::StartsWith(method, "List") &&
+                 method != "ExportInvoices" && method != "VerifyAuditTrail";
     for (int pass = 0; pass < 2; ++pass) {
       for (const Caller& c : callers) {
         char want = expect(c);
         if ((want == 'A') != (pass == 1)) continue;
+        int64_t before = AuditEntries();
         absl::Status got = rpc(c.p, o);
         EXPECT_EQ(Classify(got), want) << method << " by " << c.name << ": " << got;
+        EXPECT_EQ(AuditEntries(), before + (write && got.ok() ? 1 : 0))
+            << method << " by " << c.name << ": " << got;
+        if (write && got.ok()) audited.insert(method);
       }
     }
   }
+  // The writes the matrix's objects refuse for business reasons (a draft quote
+  // is not accepted, a draft invoice takes no payment), on objects that allow them.
+  auto one_entry = [&](const char* method, const std::function<absl::Status()>& call) {
+    int64_t before = AuditEntries();
+    absl::Status got = call();
+    EXPECT_TRUE(got.ok()) << method << ": " << got;
+    EXPECT_EQ(AuditEntries(), before + 1) << method;
+    audited.insert(method);
+  };
+  v1::Engagement flow = NewEngagement();
+  bv1::Quote q;
+  ASSERT_TRUE(Call(bill, &BStub::CreateQuote, kAdmin, QuoteRequest(flow.name()), &q).ok());
+  bv1::QuoteActionRequest act;
+  act.set_name(q.name());
+  ASSERT_TRUE(Call(bill, &BStub::SendQuote, kAdmin, act, &q).ok());
+  one_entry("AcceptQuote", [&] { return Call(bill, &BStub::AcceptQuote, kAdmin, act, &q); });
+  bv1::BillingEvent ev;
+  ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kAdmin,
+                   ReviewEvent(flow.name(), "5a1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f"), &ev)
+                  .ok());
+  bv1::IssueInvoiceRequest issue;
+  issue.set_name(ev.invoice());
+  bv1::Invoice inv;
+  ASSERT_TRUE(Call(bill, &BStub::IssueInvoice, kAdmin, issue, &inv).ok());
+  one_entry("RecordPayment", [&] {
+    return Call(bill, &BStub::RecordPayment, kAdmin, PaymentRequest(ev.invoice(), 1'000), &inv);
+  });
+  one_entry("ReversePayment", [&] {
+    return Call(bill, &BStub::ReversePayment, kAdmin, ReversalRequest(ev.invoice()), &inv);
+  });
+  ASSERT_TRUE(
+      Call(bill, &BStub::RecordPayment, kAdmin, PaymentRequest(ev.invoice(), 2'000), &inv).ok());
+  one_entry("RecordRefund", [&] {
+    return Call(bill, &BStub::RecordRefund, kAdmin, RefundRequest(ev.invoice(), 500), &inv);
+  });
+  for (const auto& m : methods) {
+    bool write = !absl::StartsWith(m, "Get") && !absl::StartsWith(m, "List") &&
+                 m != "ExportInvoices" && m != "VerifyAuditTrail";
+    if (write) {
+      EXPECT_TRUE(audited.count(m)) << m << ": no successful call, so no audit entry checked";
+    }
+  }
+  cv1::VerifyAuditTrailRequest vr;
+  vr.set_parent("tenants/t1/services/billing");
+  cv1::VerifyAuditTrailResponse verified;
+  ASSERT_TRUE(Call(bill, &BStub::VerifyAuditTrail, kAdmin, vr, &verified).ok());
+  EXPECT_TRUE(verified.intact()) << verified.first_break().detail();
+  EXPECT_EQ(verified.entries_checked(), AuditEntries());
 }
 
 }  // namespace
