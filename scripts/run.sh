@@ -96,6 +96,10 @@ Try (grpcurl):
   grpcurl -plaintext -H "x-certpath-principal: \$TOKEN" -d '{"parent":"tenants/$TENANT"}' \\
     $BILLING_ADDR certpath.billing.v1.BillingService/ListInvoices
 More tokens: $ADMIN token --signing-key-file=$KEY_FILE --tenant=$TENANT --role=consultant --subject=you@demo
+Audit trail (every write, hash-chained; docs/audit-trail.md):
+  $ADMIN audit verify --signing-key-file=$KEY_FILE --tenant=$TENANT --service=engagements --target=$ENGAGEMENTS_ADDR
+Dead letters (events a consumer refused; docs/events.md):
+  $ADMIN dead-letters list --signing-key-file=$KEY_FILE --tenant=$TENANT --producer=engagements --target=$ENGAGEMENTS_ADDR
 
 Ctrl-C stops everything.
 MSG

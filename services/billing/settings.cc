@@ -60,7 +60,7 @@ absl::Status BillingApi::UpdateBillingSettings(const Principal& p,
         d::CheckSettings(mv, next);
         if (auto s = mv.ToStatus(); !s.ok()) return s;
         *next.mutable_update_time() = ToTimestamp(clock_.Now());
-        auto saved = store_.SaveSettings(p.tenant(), before.version, next);
+        auto saved = store_.SaveSettings(p.tenant(), before, next);
         if (!saved.ok()) return saved.status();
         *out = *std::move(saved);
         return absl::OkStatus();

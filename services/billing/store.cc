@@ -67,16 +67,16 @@ absl::StatusOr<absl::optional<Stored<v1::Invoice>>> BillingStore::GetInvoice(
 
 // ------------------------------------------------------------------ steps
 
-absl::StatusOr<v1::BillingSettings> BillingStore::SaveSettings(const std::string& tenant,
-                                                               int64_t before_version,
-                                                               const v1::BillingSettings& next) {
+absl::StatusOr<v1::BillingSettings> BillingStore::SaveSettings(
+    const std::string& tenant, const Stored<v1::BillingSettings>& before,
+    const v1::BillingSettings& next) {
   Batch b;
-  std::string key = keys_.Prefix(tenant) + "settings";
-  b.ExpectVersion(key, before_version, "billing settings");
-  b.Put(key, before_version + 1, StoredBytes(next), 0);
+  // Version 0 (never saved): the key must not exist yet.
+  PutStored(b, keys_.Prefix(tenant) + "settings", &before, next, keys_.Ordinals(tenant),
+            "billing settings");
   if (auto r = Commit(b); !r.ok()) return r.status();
   v1::BillingSettings out = next;
-  out.set_etag(std::to_string(before_version + 1));
+  out.set_etag(std::to_string(before.version + 1));
   return out;
 }
 

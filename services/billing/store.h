@@ -70,7 +70,7 @@ class BillingStore : public Repository {
 
   // ---- steps (one atomic commit each; compare-and-set on every version read)
   absl::StatusOr<v1::BillingSettings> SaveSettings(const std::string& tenant,
-                                                   int64_t before_version,
+                                                   const Stored<v1::BillingSettings>& before,
                                                    const v1::BillingSettings& next);
   absl::StatusOr<v1::Quote> CreateQuote(const std::string& tenant, const std::string& id,
                                         const v1::Quote& q, const Idem& idem);

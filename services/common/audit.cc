@@ -227,12 +227,14 @@ absl::StatusOr<ListPage> AuditTrail::List(const std::string& tenant, const Filte
          budget > 0) {
     int64_t first = page.last + 1;
     int64_t last = std::min<int64_t>(head->allocated, first + kChunk - 1);
-    auto st = ReadStretch(redis_, Key(tenant, "e"), Key(tenant, "h"), first, last);
+    // One entry before the stretch too: its hash is the first one's prev_hash.
+    int64_t from = std::max<int64_t>(1, first - 1);
+    auto st = ReadStretch(redis_, Key(tenant, "e"), Key(tenant, "h"), from, last);
     if (!st.ok()) return st.status();
-    std::string prev;
-    for (size_t i = 0; i < st->entries.size(); ++i) {
+    for (int64_t k = first; k <= last; ++k) {
       if (static_cast<int>(page.records.size()) == limit) break;
-      page.last = first + static_cast<int64_t>(i);
+      size_t i = static_cast<size_t>(k - from);
+      page.last = k;
       --budget;
       if (!st->entries[i]) continue;
       cv1::AuditEntry e = *st->entries[i];
@@ -243,10 +245,13 @@ absl::StatusOr<ListPage> AuditTrail::List(const std::string& tenant, const Filte
         continue;
       }
       e.set_hash(st->hashes[i]);
+      if (!e.hash().empty()) {
+        e.set_prev_hash(k == 1 ? std::string(64, '0') : st->hashes[i - 1]);
+      }
       Record rec;
       rec.data = e.SerializeAsString();
       rec.version = 1;
-      rec.ordinal = page.last;
+      rec.ordinal = k;
       page.records.push_back(std::move(rec));
     }
   }

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "certpath/documents/v1/events.pb.h"
+#include "services/common/audit.h"
 #include "services/common/redis.h"
 #include "services/common/validate.h"
 #include "services/engagements/store.h"
@@ -298,7 +299,16 @@ TEST_F(AuditTrailTest, ListFiltersPagesAndIsForOfficeAdminsOnly) {
     req.mutable_update_mask()->add_paths("department");
     ASSERT_TRUE(env.Call(&Stub::UpdateEngagement, kConsultant, req, &a).ok());
   }
-  EXPECT_EQ(Entries().size(), 6u);
+  ASSERT_TRUE(Verify().intact());  // sealed
+  auto all = Entries();
+  ASSERT_EQ(all.size(), 6u);
+  // Anyone holding the list can recompute the chain: hash = SHA-256(prev ‖ canonical entry).
+  std::string prev;
+  for (const auto& e : all) {
+    EXPECT_EQ(e.prev_hash(), prev.empty() ? std::string(64, '0') : prev);
+    EXPECT_EQ(e.hash(), ChainHash(prev, e)) << e.sequence();
+    prev = e.hash();
+  }
   cv1::ListAuditEntriesRequest by_resource;
   by_resource.set_resource(a.name());
   EXPECT_EQ(Entries(by_resource).size(), 4u);
