@@ -457,29 +457,42 @@ absl::Status DeadLetterApi::GetDeadLetter(const Principal& p, const cv1::GetDead
   return absl::OkStatus();
 }
 
-absl::Status DeadLetterApi::ReplayDeadLetter(const Principal& p,
-                                             const cv1::ReplayDeadLetterRequest& req,
-                                             cv1::DeadLetter* out) {
-  FieldViolations v;
-  CheckRequestId(v, req.request_id());
-  if (auto s = v.ToStatus(); !s.ok()) return s;
-  Idem idem = outbox_.repository().MakeIdem(p.tenant(), p, req.request_id(), req);
+absl::Status DeadLetterApi::Act(const Principal& p, const std::string& name, const char* method,
+                                const std::string& request_id,
+                                const google::protobuf::Message& request, const Step& step,
+                                cv1::DeadLetter* out) {
+  Idem idem = outbox_.repository().MakeIdem(p.tenant(), p, request_id, request);
   if (auto replay = outbox_.repository().ReadReplay(idem); !replay.ok()) {
     return replay.status();
   } else if (*replay) {
     return out->ParseFromString(**replay) ? absl::OkStatus()
                                           : absl::InternalError("corrupt replay");
   }
-  auto dl = Load(p, req.name(), "ReplayDeadLetter");
+  auto dl = Load(p, name, method);
   if (!dl.ok()) return dl.status();
   if (auto s = writable_(p.tenant()); !s.ok()) return s;
-  if (auto s = outbox_.Replay(p.tenant(), *dl, idem, out); !s.ok()) return s;
-  log::Info("dead letter replayed", {{"producer", outbox_.producer()},
-                                     {"consumer", dl->value.consumer()},
-                                     {"tenant", p.tenant()},
-                                     {"event_id", dl->value.event().id()}});
-  if (on_replay_) on_replay_();
+  if (auto s = step(*dl, idem); !s.ok()) return s;
+  log::Info(method, {{"producer", outbox_.producer()},
+                     {"consumer", dl->value.consumer()},
+                     {"tenant", p.tenant()},
+                     {"event_id", dl->value.event().id()}});
   return absl::OkStatus();
+}
+
+absl::Status DeadLetterApi::ReplayDeadLetter(const Principal& p,
+                                             const cv1::ReplayDeadLetterRequest& req,
+                                             cv1::DeadLetter* out) {
+  FieldViolations v;
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  auto s = Act(
+      p, req.name(), "ReplayDeadLetter", req.request_id(), req,
+      [&](const Stored<cv1::DeadLetter>& dl, const Idem& idem) {
+        return outbox_.Replay(p.tenant(), dl, idem, out);
+      },
+      out);
+  if (s.ok() && on_replay_) on_replay_();
+  return s;
 }
 
 absl::Status DeadLetterApi::DiscardDeadLetter(const Principal& p,
@@ -489,22 +502,12 @@ absl::Status DeadLetterApi::DiscardDeadLetter(const Principal& p,
   CheckText(v, "reason", req.reason(), 2000, /*required=*/true, /*multiline=*/true);
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
-  Idem idem = outbox_.repository().MakeIdem(p.tenant(), p, req.request_id(), req);
-  if (auto replay = outbox_.repository().ReadReplay(idem); !replay.ok()) {
-    return replay.status();
-  } else if (*replay) {
-    return out->ParseFromString(**replay) ? absl::OkStatus()
-                                          : absl::InternalError("corrupt replay");
-  }
-  auto dl = Load(p, req.name(), "DiscardDeadLetter");
-  if (!dl.ok()) return dl.status();
-  if (auto s = writable_(p.tenant()); !s.ok()) return s;
-  if (auto s = outbox_.Discard(p.tenant(), *dl, idem, out); !s.ok()) return s;
-  log::Warn("dead letter discarded", {{"producer", outbox_.producer()},
-                                      {"consumer", dl->value.consumer()},
-                                      {"tenant", p.tenant()},
-                                      {"event_id", dl->value.event().id()}});
-  return absl::OkStatus();
+  return Act(
+      p, req.name(), "DiscardDeadLetter", req.request_id(), req,
+      [&](const Stored<cv1::DeadLetter>& dl, const Idem& idem) {
+        return outbox_.Discard(p.tenant(), dl, idem, out);
+      },
+      out);
 }
 
 // ------------------------------------------------------------------ consumer side

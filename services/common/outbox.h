@@ -179,6 +179,11 @@ class DeadLetterApi {
  private:
   absl::StatusOr<Stored<cv1::DeadLetter>> Load(const Principal& p, const std::string& name,
                                                const char* method);
+  // A replay of an answered request_id, or: load, authorize, gate, `step`, log.
+  using Step = std::function<absl::Status(const Stored<cv1::DeadLetter>&, const Idem&)>;
+  absl::Status Act(const Principal& p, const std::string& name, const char* method,
+                   const std::string& request_id, const google::protobuf::Message& request,
+                   const Step& step, cv1::DeadLetter* out);
   Outbox& outbox_;
   const Policy& policy_;
   const PageTokenCodec& tokens_;
