@@ -12,8 +12,11 @@
 //   certpath-admin dead-letters list --target=HOST:PORT --producer=S --tenant=T
 //                        [--consumer=C]
 //   certpath-admin dead-letters replay|discard --target=HOST:PORT --producer=S
-//                        --name=tenants/T/producers/S/deadLetters/ID [--reason=WHY]
-//       the dead letters of an event producer (services/common/outbox.h).
+//                        --name=tenants/T/producers/S/deadLetters/ID --operator=YOU
+//                        [--reason=WHY] [--request-id=UUID]
+//       the dead letters of an event producer (services/common/outbox.h). A
+//       replay or discard is recorded in the audit trail as --operator's; it
+//       prints its request id: give it again (--request-id) to retry safely.
 // Services: engagements, billing. Output is JSON (proto3 mapping).
 // Flags fall back to CERTPATH_* environment variables (CERTPATH_SIGNING_KEY, ...).
 
@@ -52,7 +55,7 @@ int Usage() {
                "       certpath-admin dead-letters list --target=HOST:PORT --producer=S "
                "--tenant=T [--consumer=C]\n"
                "       certpath-admin dead-letters replay|discard --target=HOST:PORT "
-               "--producer=S --name=N [--reason=WHY]\n"
+               "--producer=S --name=N --operator=YOU [--reason=WHY] [--request-id=UUID]\n"
                "roles: office_admin consultant partner client service\n"
                "services: engagements billing\n");
   return 2;
@@ -100,7 +103,7 @@ int Call(const certpath::Config& config, const std::string& service, const std::
   }
   certpath::Principal p;
   p.set_tenant(tenant);
-  p.set_subject(config.Get("subject-as", "certpath-admin"));
+  p.set_subject(config.Get("operator", "certpath-admin"));
   p.set_role(certpath::Principal::ROLE_OFFICE_ADMIN);
   certpath::PrincipalSigner signer(*key);
   auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
@@ -165,7 +168,14 @@ int DeadLetters(const std::string& verb, const certpath::Config& config) {
     return 0;
   }
   std::string name = config.Get("name", "");
-  std::string request_id = certpath::RandomUuid();
+  if (config.Get("operator", "").empty()) {
+    std::fprintf(stderr, "certpath-admin: --operator=<your subject> (the audit trail names you)\n");
+    return 2;
+  }
+  std::string request_id = config.Get("request-id", "");
+  if (request_id.empty()) request_id = certpath::RandomUuid();
+  std::fprintf(stderr, "request id %s (--request-id=%s retries this request safely)\n",
+               request_id.c_str(), request_id.c_str());
   cv1::DeadLetter resp;
   int rc;
   if (verb == "replay") {

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -99,10 +102,12 @@ std::string CanonicalAuditBytes(cv1::AuditEntry e) {
 std::string ChainHash(const std::string& prev_hex, const cv1::AuditEntry& e) {
   std::string prev(32, '\0');
   if (!prev_hex.empty()) {
-    prev.clear();
-    for (size_t i = 0; i + 1 < prev_hex.size(); i += 2) {
-      prev.push_back(static_cast<char>(std::stoi(prev_hex.substr(i, 2), nullptr, 16)));
-    }
+    // A stored hash is 64 hex digits; anything else (tampered) is hashed as it
+    // is, so it can only fail to match — never stop the sealer.
+    bool hex = prev_hex.size() == 64 && std::all_of(prev_hex.begin(), prev_hex.end(), [](char c) {
+                 return absl::ascii_isxdigit(static_cast<unsigned char>(c));
+               });
+    prev = hex ? absl::HexStringToBytes(prev_hex) : prev_hex;
   }
   return HexEncode(Sha256(prev + CanonicalAuditBytes(e)));
 }
@@ -198,8 +203,16 @@ absl::StatusOr<int64_t> AuditTrail::Seal(const std::string& tenant, int max) {
     const auto& e = st->entries[i];
     // Not yet written (its step still running) or not what a step writes: stop here.
     if (!e || e->sequence() != seq) {
-      if (st->raw_present[i] == "1") {
-        log::Error("audit entry not sealable (malformed or out of place)",
+      // Every allocated sequence has its entry (written in the same step): one
+      // missing or out of place was tampered with. The chain stops here until
+      // someone looks (VerifyAuditTrail reports it).
+      bool first_report;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        first_report = std::exchange(stuck_[tenant], seq) != seq;
+      }
+      if (first_report) {
+        log::Error("audit entry cannot be sealed: missing, malformed or out of place",
                    {{"service", service_}, {"tenant", tenant}, {"sequence", std::to_string(seq)}});
       }
       break;
@@ -290,12 +303,19 @@ absl::StatusOr<cv1::VerifyAuditTrailResponse> AuditTrail::Verify(const std::stri
     for (int64_t k = first; k <= std::min<int64_t>(end, first + kChunk - 1); ++k) {
       size_t i = static_cast<size_t>(k - first);
       const auto& e = st->entries[i];
+      // The sequence field of the entry stored at j (-1: none there).
       auto seq_at = [&](int64_t j) -> int64_t {
-        if (j < first || j > last) return -1;
-        const auto& x = st->entries[static_cast<size_t>(j - first)];
-        return x ? x->sequence() : -1;
+        if (j >= first && j <= last) {
+          const auto& x = st->entries[static_cast<size_t>(j - first)];
+          return x ? x->sequence() : -1;
+        }
+        auto r = redis_.Command({"HGET", Key(tenant, "e"), std::to_string(j)});
+        cv1::AuditEntry x;
+        if (!r.ok() || r->is_nil() || !x.ParseFromString(r->str)) return -1;
+        return x.sequence();
       };
-      if (k > head->sealed) break;  // unsealable: reported by the sealer's log
+      // Entries past the head were written after the seal above: their place is
+      // checked (a removed unsealed entry stops the sealer for good), not their hash.
       if (!e) {
         // Entries 1..k-1 are all there: any entry beyond them means this one was taken out.
         bool any_later = stored > k - 1;
@@ -316,6 +336,7 @@ absl::StatusOr<cv1::VerifyAuditTrailResponse> AuditTrail::Verify(const std::stri
         return fail(k, cv1::AuditBreak::INSERTED,
                     absl::StrCat("entry ", j, " stands at ", k, ": an entry was inserted"));
       }
+      if (k > head->sealed) continue;
       std::string h = ChainHash(prev, *e);
       if (h != st->hashes[i]) {
         if (seq_at(k + 1) == k) {
@@ -330,7 +351,7 @@ absl::StatusOr<cv1::VerifyAuditTrailResponse> AuditTrail::Verify(const std::stri
       out.set_entries_checked(k);
     }
   }
-  if (head->sealed > 0 && prev != head->hash) {
+  if (head->sealed > 0 && (out.entries_checked() != head->sealed || prev != head->hash)) {
     return fail(head->sealed, cv1::AuditBreak::TRUNCATED, "the chain does not end at its head");
   }
   out.set_intact(true);

@@ -92,6 +92,7 @@ class AuditTrail {
   std::string service_;
   std::mutex mu_;
   std::map<std::string, std::pair<int64_t, absl::Time>> anchored_;  // tenant → seq, when
+  std::map<std::string, int64_t> stuck_;  // tenant → the sequence the sealer last stopped at
 };
 
 // ListAuditEntries and VerifyAuditTrail, the same on every service: the

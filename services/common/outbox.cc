@@ -29,6 +29,7 @@ bool IsRefusal(const absl::Status& s) {
 }
 
 namespace {
+std::string MemberOf(const cv1::DeadLetter& dl) { return LastSegment(dl.name()); }
 absl::Time ToTime(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
@@ -50,6 +51,38 @@ void Outbox::Publish(Batch& b, const cv1::OutboxEvent& event) const {
   b.Event(Key(t, "event:" + event.id()), Key(t, "seq"), event.SerializeAsString(),
           static_cast<int>(consumers.size()));
   for (const auto& c : consumers) b.Queue(Key(t, "q:" + c), event.id());
+}
+
+absl::StatusOr<int> Outbox::AdoptLegacyOutbox(const std::string& tenant) {
+  const std::string legacy = repo_.keys_.Prefix(tenant) + "outbox";
+  auto ids = repo_.records_.redis().Command({"ZRANGE", legacy, "0", "-1"});
+  if (!ids.ok()) return ids.status();
+  int moved = 0;
+  for (const auto& id : ids->elements) {
+    const std::string key = repo_.keys_.Key(tenant, "event", id.str);
+    auto rec = repo_.records_.Read(key);
+    if (!rec.ok()) return rec.status();
+    cv1::OutboxEvent e;
+    Batch b;
+    if (rec->found() && e.ParseFromString(rec->data)) {
+      b.ExpectVersion(key, rec->version, "legacy event");
+      e.set_producer(producer_);
+      Publish(b, e);
+      b.Delete(key);
+    }
+    b.ZRem(legacy, id.str);
+    auto r = repo_.records_.Commit(b);
+    if (!r.ok() && r.status().code() != absl::StatusCode::kAborted &&
+        r.status().code() != absl::StatusCode::kNotFound) {
+      return r.status();
+    }
+    if (r.ok()) ++moved;
+  }
+  if (moved > 0) {
+    log::Info("events of the earlier outbox moved to the queues",
+              {{"producer", producer_}, {"tenant", tenant}, {"events", std::to_string(moved)}});
+  }
+  return moved;
 }
 
 absl::StatusOr<std::vector<Outbox::Pending>> Outbox::Queue(const std::string& tenant,
@@ -83,26 +116,32 @@ absl::StatusOr<std::vector<Outbox::Pending>> Outbox::Queue(const std::string& te
 
 absl::StatusOr<std::set<std::string>> Outbox::BlockedSubjects(const std::string& tenant,
                                                               const std::string& consumer) {
-  auto ids =
-      repo_.records_.redis().Command({"ZRANGE", Key(tenant, "dead:" + consumer), "0", "999"});
-  if (!ids.ok()) return ids.status();
+  auto r = repo_.records_.redis().Command({"HKEYS", Key(tenant, "blocked:" + consumer)});
+  if (!r.ok()) return r.status();
   std::set<std::string> out;
-  if (ids->elements.empty()) return out;
-  std::vector<std::string> keys;
-  for (const auto& e : ids->elements) keys.push_back(Key(tenant, "dl:" + consumer + "-" + e.str));
-  auto recs = repo_.records_.ReadMany(keys);
-  if (!recs.ok()) return recs.status();
-  for (const auto& r : *recs) {
-    cv1::DeadLetter dl;
-    if (r.found() && dl.ParseFromString(r.data)) out.insert(dl.event().subject());
-  }
+  for (const auto& e : r->elements) out.insert(e.str);
   return out;
 }
 
+void Outbox::ClearDeadLetter(Batch& b, const std::string& tenant, const std::string& consumer,
+                             const std::string& id, const std::string& subject) const {
+  const std::string member = consumer + "-" + id;
+  if (!subject.empty()) b.HashIncrement(Key(tenant, "blocked:" + consumer), subject, -1);
+  b.Delete(Key(tenant, "dl:" + member));
+  b.ZRem(Key(tenant, "dlidx"), member);
+  b.ZRem(Key(tenant, "dlidx:" + consumer), member);
+}
+
 absl::Status Outbox::Acknowledge(const std::string& tenant, const std::string& consumer,
-                                 const std::string& id) {
+                                 const Pending& p) {
   Batch b;
-  b.Ack(Key(tenant, "q:" + consumer), id, Key(tenant, "event:" + id));
+  const std::string ekey = Key(tenant, "event:" + p.id);
+  b.Ack(Key(tenant, "q:" + consumer), p.id, ekey);
+  // Another replica may have dead-lettered it meanwhile (the consumer answered
+  // it differently): applied is what counts — no dead letter, nothing held back.
+  b.Ack(Key(tenant, "dead:" + consumer), p.id, ekey);
+  b.Then();
+  ClearDeadLetter(b, tenant, consumer, p.id, p.event ? p.event->subject() : "");
   return repo_.records_.Commit(b).status();
 }
 
@@ -114,6 +153,7 @@ absl::Status Outbox::Refuse(const std::string& tenant, const std::string& consum
   dl.set_name(absl::StrCat("tenants/", tenant, "/producers/", producer_, "/deadLetters/", member));
   dl.set_consumer(consumer);
   if (p.event) *dl.mutable_event() = *p.event;
+  dl.mutable_event()->set_id(p.id);
   dl.set_error_code(absl::StatusCodeToString(answer.code()));
   dl.set_error_message(std::string(answer.message().substr(0, 500)));
   dl.set_attempts(attempts);
@@ -122,6 +162,8 @@ absl::Status Outbox::Refuse(const std::string& tenant, const std::string& consum
   Batch b;
   b.AllocateOrdinal(repo_.keys_.Ordinals(tenant));
   b.Move(Key(tenant, "q:" + consumer), Key(tenant, "dead:" + consumer), p.sequence, p.id);
+  b.Then();  // only if it was still queued (not acknowledged through another replica)
+  if (p.event) b.HashIncrement(Key(tenant, "blocked:" + consumer), p.event->subject(), 1);
   b.Put(Key(tenant, "dl:" + member), 1, dl.SerializeAsString(), kNewOrdinal);
   b.ZAdd(Key(tenant, "dlidx"), kNewOrdinal, member);
   b.ZAdd(Key(tenant, "dlidx:" + consumer), kNewOrdinal, member);
@@ -161,44 +203,40 @@ absl::StatusOr<absl::optional<Stored<cv1::DeadLetter>>> Outbox::GetDead(const st
   return repo_.Read<cv1::DeadLetter>(Key(tenant, "dl:" + member));
 }
 
-namespace {
-std::string MemberOf(const cv1::DeadLetter& dl) { return LastSegment(dl.name()); }
-}  // namespace
-
 absl::Status Outbox::Replay(const std::string& tenant, const Stored<cv1::DeadLetter>& dl,
                             const Idem& idem, cv1::DeadLetter* out) {
-  const std::string member = MemberOf(dl.value);
-  const std::string& c = dl.value.consumer();
+  const cv1::DeadLetter& d = dl.value;
   Batch b;
   AddIdem(b, idem);
-  b.ExpectVersion(Key(tenant, "dl:" + member), dl.version, "dead letter");
-  b.Move(Key(tenant, "dead:" + c), Key(tenant, "q:" + c), dl.value.sequence(),
-         dl.value.event().id());
-  b.Delete(Key(tenant, "dl:" + member));
-  b.ZRem(Key(tenant, "dlidx"), member);
-  b.ZRem(Key(tenant, "dlidx:" + c), member);
-  b.NoteWrite(dl.value.name(), {});
-  b.Response(dl.value.SerializeAsString());
-  auto r = repo_.CommitInto(b, out);
-  return r.status();
+  b.ExpectVersion(Key(tenant, "dl:" + MemberOf(d)), dl.version, "dead letter");
+  b.Move(Key(tenant, "dead:" + d.consumer()), Key(tenant, "q:" + d.consumer()), d.sequence(),
+         d.event().id());
+  b.Then();
+  ClearDeadLetter(b, tenant, d.consumer(), d.event().id(), d.event().subject());
+  b.NoteWrite(d.name(), {});
+  b.Response(d.SerializeAsString());
+  return repo_.CommitInto(b, out).status();
 }
 
 absl::Status Outbox::Discard(const std::string& tenant, const Stored<cv1::DeadLetter>& dl,
+                             const std::string& reason, const std::string& by, absl::Time now,
                              const Idem& idem, cv1::DeadLetter* out) {
-  const std::string member = MemberOf(dl.value);
-  const std::string& c = dl.value.consumer();
+  cv1::DeadLetter d = dl.value;
+  d.set_discard_reason(reason);
+  d.set_discarded_by(by);
+  *d.mutable_discard_time() = ToTimestamp(now);
   Batch b;
   AddIdem(b, idem);
-  b.ExpectVersion(Key(tenant, "dl:" + member), dl.version, "dead letter");
-  b.Ack(Key(tenant, "dead:" + c), dl.value.event().id(),
-        Key(tenant, "event:" + dl.value.event().id()));
-  b.Delete(Key(tenant, "dl:" + member));
-  b.ZRem(Key(tenant, "dlidx"), member);
-  b.ZRem(Key(tenant, "dlidx:" + c), member);
-  b.NoteWrite(dl.value.name(), {});
-  b.Response(dl.value.SerializeAsString());
-  auto r = repo_.CommitInto(b, out);
-  return r.status();
+  b.ExpectVersion(Key(tenant, "dl:" + MemberOf(d)), dl.version, "dead letter");
+  b.Ack(Key(tenant, "dead:" + d.consumer()), d.event().id(),
+        Key(tenant, "event:" + d.event().id()));
+  b.Then();
+  ClearDeadLetter(b, tenant, d.consumer(), d.event().id(), d.event().subject());
+  // Kept: what was dropped, by whom, when and why.
+  b.Put(Key(tenant, "discarded:" + MemberOf(d)), 1, d.SerializeAsString(), 0);
+  b.NoteWrite(d.name(), {"discard_reason", "discarded_by", "discard_time"});
+  b.Response(d.SerializeAsString());
+  return repo_.CommitInto(b, out).status();
 }
 
 // ------------------------------------------------------------------ relay
@@ -293,6 +331,14 @@ EventRelay::EventRelay(Outbox& outbox, std::map<std::string, std::unique_ptr<Eve
 EventRelay::~EventRelay() { Stop(); }
 
 void EventRelay::Start() {
+  if (auto tenants = outbox_.repository().Tenants(); tenants.ok()) {
+    for (const auto& t : *tenants) {
+      if (auto s = outbox_.AdoptLegacyOutbox(t); !s.ok()) {
+        log::Error("cannot move the earlier outbox's events",
+                   {{"tenant", t}, {"error", s.status().message()}});
+      }
+    }
+  }
   for (auto& l : lanes_) {
     if (!l->sink) {
       log::Warn("no target for an event consumer: its events wait in the outbox",
@@ -324,7 +370,10 @@ void EventRelay::Measure(Lane& lane) {
     dead += s->dead;
     oldest = std::min(oldest, s->oldest);
   }
-  prometheus::Labels labels = {{"consumer", lane.consumer}};
+  // delivering="false": a subscribed consumer this replica has no target for
+  // (not deployed yet): its queue waits, and the stuck-event alert leaves it be.
+  prometheus::Labels labels = {{"consumer", lane.consumer},
+                               {"delivering", lane.sink ? "true" : "false"}};
   backlog_.Add(labels).Set(static_cast<double>(backlog));
   dead_.Add(labels).Set(static_cast<double>(dead));
   oldest_.Add(labels).Set(oldest == absl::InfiniteFuture()
@@ -343,34 +392,54 @@ int EventRelay::RunOnce(const std::string& consumer) {
   int delivered = 0;
   constexpr int kWindow = 100;
   for (const auto& tenant : *tenants) {
-    auto blocked = outbox_.BlockedSubjects(tenant, consumer);
-    if (!blocked.ok()) return delivered;
+    std::set<std::string> held;  // subjects held back in this pass
     int64_t cursor = 0;
     for (;;) {
       auto pending = outbox_.Queue(tenant, consumer, cursor, kWindow);
       if (!pending.ok()) return delivered;
+      // Read after the window: an event another replica dead-lettered meanwhile
+      // is gone from the window and its subject is here, so its successors wait.
+      auto blocked = outbox_.BlockedSubjects(tenant, consumer);
+      if (!blocked.ok()) return delivered;
+      held.insert(blocked->begin(), blocked->end());
       for (const auto& p : *pending) {
         cursor = p.sequence;
         if (!p.event) {
-          // Its record is gone (acknowledged by every consumer meanwhile): drop the entry.
-          (void)outbox_.Acknowledge(tenant, consumer, p.id);
+          // A queued event always has its record: this one was lost or damaged.
+          absl::Status lost = Error(absl::StatusCode::kDataLoss, "EVENT_RECORD_MISSING",
+                                    "the event's record is missing or unreadable");
+          log::Error("queued event without its record; now a dead letter",
+                     {{"producer", outbox_.producer()},
+                      {"consumer", consumer},
+                      {"tenant", tenant},
+                      {"event_id", p.id}});
+          if (!outbox_.Refuse(tenant, consumer, p, lost, 0, clock_.Now()).ok()) return delivered;
           continue;
         }
-        // Later events of a subject wait behind its dead letter.
-        if (blocked->count(p.event->subject())) continue;
+        if (held.count(p.event->subject())) continue;  // in order: behind its subject's first
         absl::Status answer;
         int attempts = 0;
         Outcome o = Deliver(*lane, p, &answer, &attempts);
-        if (o == Outcome::kUnavailable) return delivered;  // in order: try again later
         if (o == Outcome::kDelivered) {
-          if (!outbox_.Acknowledge(tenant, consumer, p.id).ok()) return delivered;
+          if (!outbox_.Acknowledge(tenant, consumer, p).ok()) return delivered;
           ++delivered;
+          continue;
+        }
+        if (o == Outcome::kUnavailable) {
+          // The consumer is down or slow: try again on the next pass, from here.
+          if (answer.code() == absl::StatusCode::kUnavailable ||
+              answer.code() == absl::StatusCode::kDeadlineExceeded) {
+            return delivered;
+          }
+          // Up, but failing on this event (INTERNAL, ABORTED…): hold its
+          // subject for this pass, go on with the others.
+          held.insert(p.event->subject());
           continue;
         }
         if (!outbox_.Refuse(tenant, consumer, p, answer, attempts, clock_.Now()).ok()) {
           return delivered;
         }
-        blocked->insert(p.event->subject());
+        held.insert(p.event->subject());
         log::Error("event refused by its consumer; now a dead letter",
                    {{"producer", outbox_.producer()},
                     {"consumer", consumer},
@@ -390,6 +459,7 @@ EventRelay::Outcome EventRelay::Deliver(Lane& lane, const Outbox::Pending& p, ab
   cv1::DeliverEventRequest req;
   *req.mutable_event() = *p.event;
   req.set_consumer(lane.consumer);
+  req.set_request_id(p.id);
   Principal relay;
   relay.set_tenant(p.event->tenant());
   relay.set_subject(outbox_.producer() + "-relay");
@@ -415,14 +485,18 @@ EventRelay::Outcome EventRelay::Deliver(Lane& lane, const Outbox::Pending& p, ab
 
 // ------------------------------------------------------------------ dead-letter API
 
-absl::StatusOr<Stored<cv1::DeadLetter>> DeadLetterApi::Load(const Principal& p,
-                                                            const std::string& name,
-                                                            const char* method) {
+absl::StatusOr<std::string> DeadLetterApi::Check(const Principal& p, const std::string& name,
+                                                 const char* method) const {
   auto ids = ParseName("name", name, {"tenants", "producers", "deadLetters"});
   if (!ids.ok()) return ids.status();
   if ((*ids)[0] != p.tenant() || (*ids)[1] != outbox_.producer()) return NotFound("dead letter");
   if (auto s = policy_.Allow(p, method); !s.ok()) return s;
-  auto got = outbox_.GetDead((*ids)[0], (*ids)[2]);
+  return (*ids)[2];
+}
+
+absl::StatusOr<Stored<cv1::DeadLetter>> DeadLetterApi::Load(const Principal& p,
+                                                            const std::string& member) {
+  auto got = outbox_.GetDead(p.tenant(), member);
   if (!got.ok()) return got.status();
   if (!got->has_value()) return NotFound("dead letter");
   return **std::move(got);
@@ -451,7 +525,9 @@ absl::Status DeadLetterApi::ListDeadLetters(const Principal& p,
 
 absl::Status DeadLetterApi::GetDeadLetter(const Principal& p, const cv1::GetDeadLetterRequest& req,
                                           cv1::DeadLetter* out) {
-  auto dl = Load(p, req.name(), "GetDeadLetter");
+  auto member = Check(p, req.name(), "GetDeadLetter");
+  if (!member.ok()) return member.status();
+  auto dl = Load(p, *member);
   if (!dl.ok()) return dl.status();
   *out = std::move(dl->value);
   return absl::OkStatus();
@@ -461,6 +537,9 @@ absl::Status DeadLetterApi::Act(const Principal& p, const std::string& name, con
                                 const std::string& request_id,
                                 const google::protobuf::Message& request, const Step& step,
                                 cv1::DeadLetter* out) {
+  // Authorized first: a stored answer goes only to who may still make the call.
+  auto member = Check(p, name, method);
+  if (!member.ok()) return member.status();
   Idem idem = outbox_.repository().MakeIdem(p.tenant(), p, request_id, request);
   if (auto replay = outbox_.repository().ReadReplay(idem); !replay.ok()) {
     return replay.status();
@@ -468,7 +547,7 @@ absl::Status DeadLetterApi::Act(const Principal& p, const std::string& name, con
     return out->ParseFromString(**replay) ? absl::OkStatus()
                                           : absl::InternalError("corrupt replay");
   }
-  auto dl = Load(p, name, method);
+  auto dl = Load(p, *member);
   if (!dl.ok()) return dl.status();
   if (auto s = writable_(p.tenant()); !s.ok()) return s;
   if (auto s = step(*dl, idem); !s.ok()) return s;
@@ -505,7 +584,7 @@ absl::Status DeadLetterApi::DiscardDeadLetter(const Principal& p,
   return Act(
       p, req.name(), "DiscardDeadLetter", req.request_id(), req,
       [&](const Stored<cv1::DeadLetter>& dl, const Idem& idem) {
-        return outbox_.Discard(p.tenant(), dl, idem, out);
+        return outbox_.Discard(p.tenant(), dl, req.reason(), p.subject(), clock_.Now(), idem, out);
       },
       out);
 }
@@ -550,23 +629,32 @@ grpc::ServerUnaryReactor* EventConsumerService::DeliverEvent(grpc::CallbackServe
 absl::Status EventConsumerService::Deliver(const Principal& p,
                                            const cv1::DeliverEventRequest& req) {
   const cv1::OutboxEvent& e = req.event();
+  // The producer is the subscription table's, not the caller's word (and a bounded label).
+  const std::string producer = ProducerOf(e.type());
   if (p.role() != Principal::ROLE_SERVICE) {
     return Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
                  "only services deliver events");
+  }
+  auto it = handlers_.find(e.type());
+  if (it == handlers_.end() || producer.empty()) {
+    consumed_.Add({{"producer", "unknown"}, {"type", "unknown"}, {"outcome", "refused"}})
+        .Increment();
+    return FailedPrecondition("UNKNOWN_EVENT_TYPE", consumer_ + " does not handle " + e.type());
+  }
+  if (p.subject() != producer + "-relay") {
+    return Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                 e.type() + " is delivered by the " + producer + " relay only");
   }
   FieldViolations v;
   CheckRequestId(v, e.id());
   if (e.id().empty()) v.Add("event.id", "required");
   if (e.tenant() != p.tenant()) v.Add("event.tenant", "not the caller's tenant");
+  if (e.producer() != producer) v.Add("event.producer", "must be " + producer);
   if (req.consumer() != consumer_) v.Add("consumer", "this is " + consumer_);
-  if (auto s = v.ToStatus(); !s.ok()) return s;
-  std::string producer = e.producer().empty() ? "unknown" : e.producer();
-  auto it = handlers_.find(e.type());
-  if (it == handlers_.end()) {
-    consumed_.Add({{"producer", producer}, {"type", "unknown"}, {"outcome", "refused"}})
-        .Increment();
-    return FailedPrecondition("UNKNOWN_EVENT_TYPE", consumer_ + " does not handle " + e.type());
+  if (!req.request_id().empty() && req.request_id() != e.id()) {
+    v.Add("request_id", "must be the event's id");
   }
+  if (auto s = v.ToStatus(); !s.ok()) return s;
   absl::Status s = it->second(p, e);
   const char* outcome = s.ok() ? "applied" : (IsRefusal(s) ? "refused" : "failed");
   consumed_.Add({{"producer", producer}, {"type", e.type()}, {"outcome", outcome}}).Increment();

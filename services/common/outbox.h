@@ -21,6 +21,8 @@
 //   <svc>:{t:T}:out:dead:<consumer>     zset sequence → event id (refused)
 //   <svc>:{t:T}:out:dl:<consumer>-<id>  DeadLetter record
 //   <svc>:{t:T}:out:dlidx[:<consumer>]  zset ordinal → <consumer>-<id> (listing)
+//   <svc>:{t:T}:out:blocked:<consumer>  hash subject → its dead letters (held back)
+//   <svc>:{t:T}:out:discarded:<consumer>-<id>  a discarded dead letter (reason, who, when)
 
 #include <map>
 #include <memory>
@@ -57,6 +59,11 @@ class Outbox {
   const std::string& producer() const { return producer_; }
   // Adds `event` (producer, id, type, tenant set) for every subscribed consumer to `b`.
   void Publish(Batch& b, const cv1::OutboxEvent& event) const;
+  // Moves events left in a one-consumer outbox of an earlier release
+  // (<svc>:{t:T}:outbox, zset → <svc>:{t:T}:event:<id>) into the queues, in
+  // their order, each in one step with its removal (safe on every replica at
+  // once). Returns how many moved.
+  absl::StatusOr<int> AdoptLegacyOutbox(const std::string& tenant);
 
   struct Pending {
     std::string id;
@@ -69,10 +76,13 @@ class Outbox {
   // Subjects with a dead letter for the consumer: their later events wait.
   absl::StatusOr<std::set<std::string>> BlockedSubjects(const std::string& tenant,
                                                         const std::string& consumer);
-  // The consumer acknowledged the event (safe to repeat).
+  // The consumer acknowledged (applied) the event: off its queue — or off its
+  // dead letters, had another replica's delivery been refused meanwhile. Safe
+  // to repeat.
   absl::Status Acknowledge(const std::string& tenant, const std::string& consumer,
-                           const std::string& id);
-  // The consumer refused the event for good: a dead letter.
+                           const Pending& p);
+  // The consumer refused the event for good: a dead letter, which holds back
+  // the subject's later events — only if it was still queued.
   absl::Status Refuse(const std::string& tenant, const std::string& consumer, const Pending& p,
                       const absl::Status& answer, int attempts, absl::Time now);
 
@@ -93,12 +103,16 @@ class Outbox {
   absl::Status Replay(const std::string& tenant, const Stored<cv1::DeadLetter>& dl,
                       const Idem& idem, cv1::DeadLetter* out);
   absl::Status Discard(const std::string& tenant, const Stored<cv1::DeadLetter>& dl,
+                       const std::string& reason, const std::string& by, absl::Time now,
                        const Idem& idem, cv1::DeadLetter* out);
 
   Repository& repository() { return repo_; }
 
  private:
   std::string Key(const std::string& tenant, absl::string_view part) const;
+  // The dead letter's record, index entries and hold on its subject go.
+  void ClearDeadLetter(Batch& b, const std::string& tenant, const std::string& consumer,
+                       const std::string& id, const std::string& subject) const;
   Repository& repo_;
   std::string producer_;
 };
@@ -163,8 +177,12 @@ class DeadLetterApi {
  public:
   using Writable = std::function<absl::Status(const std::string& tenant)>;
   DeadLetterApi(Outbox& outbox, const Policy& policy, const PageTokenCodec& tokens,
-                Writable writable)
-      : outbox_(outbox), policy_(policy), tokens_(tokens), writable_(std::move(writable)) {}
+                const Clock& clock, Writable writable)
+      : outbox_(outbox),
+        policy_(policy),
+        tokens_(tokens),
+        clock_(clock),
+        writable_(std::move(writable)) {}
   absl::Status ListDeadLetters(const Principal& p, const cv1::ListDeadLettersRequest& req,
                                cv1::ListDeadLettersResponse* out);
   absl::Status GetDeadLetter(const Principal& p, const cv1::GetDeadLetterRequest& req,
@@ -177,8 +195,10 @@ class DeadLetterApi {
   void set_replay_hook(std::function<void()> hook) { on_replay_ = std::move(hook); }
 
  private:
-  absl::StatusOr<Stored<cv1::DeadLetter>> Load(const Principal& p, const std::string& name,
-                                               const char* method);
+  // The name's dead-letter id, once the caller may call `method` on it.
+  absl::StatusOr<std::string> Check(const Principal& p, const std::string& name,
+                                    const char* method) const;
+  absl::StatusOr<Stored<cv1::DeadLetter>> Load(const Principal& p, const std::string& member);
   // A replay of an answered request_id, or: load, authorize, gate, `step`, log.
   using Step = std::function<absl::Status(const Stored<cv1::DeadLetter>&, const Idem&)>;
   absl::Status Act(const Principal& p, const std::string& name, const char* method,
@@ -187,6 +207,7 @@ class DeadLetterApi {
   Outbox& outbox_;
   const Policy& policy_;
   const PageTokenCodec& tokens_;
+  const Clock& clock_;
   Writable writable_;
   std::function<void()> on_replay_;
 };

@@ -12,7 +12,7 @@ namespace {
 const RedisScript& CommitScript() {
   static const RedisScript kScript(R"lua(
 local arity = {IDEM=3, VER=2, EMPTY=1, CARD=2, SEQ=3, ORD=1, PUT=5, ZADD=3, ZREM=2, DEL=1, RESP=2,
-  EVENT=4, QUEUE=2, ACK=3, MOVE=4, AUDIT=3}
+  EVENT=4, QUEUE=2, ACK=3, MOVE=4, AUDIT=3, THEN=0, HINCR=3}
 local function varint(n)
   local s = ''
   while n >= 128 do
@@ -54,10 +54,19 @@ while i <= #ARGV do
 end
 local seqfield, seqval, ord, resp, evseq, audseq = '', '', 0, '', 0, 0
 local function pick(v) if v == '#' then return ord end return v end
+-- THEN: the writes after it happen only if the last ACK/MOVE removed something.
+local moved, skipping = true, false
 i = 1
 while i <= #ARGV do
   local op = ARGV[i]
-  if op == 'SEQ' then
+  if skipping and op ~= 'RESP' then
+    -- skipped
+  elseif op == 'THEN' then
+    skipping = not moved
+  elseif op == 'HINCR' then
+    local v = redis.call('HINCRBY', KEYS[tonumber(ARGV[i+1])], ARGV[i+2], ARGV[i+3])
+    if v <= 0 then redis.call('HDEL', KEYS[tonumber(ARGV[i+1])], ARGV[i+2]) end
+  elseif op == 'SEQ' then
     local v = redis.call('INCR', KEYS[tonumber(ARGV[i+1])])
     seqval = ARGV[i+2] .. string.format('%04d', v)
     seqfield = string.char(tonumber(ARGV[i+3]) * 8 + 2) .. varint(#seqval) .. seqval
@@ -82,13 +91,15 @@ while i <= #ARGV do
   elseif op == 'QUEUE' then
     redis.call('ZADD', KEYS[tonumber(ARGV[i+1])], evseq, ARGV[i+2])
   elseif op == 'ACK' then
-    if redis.call('ZREM', KEYS[tonumber(ARGV[i+1])], ARGV[i+2]) == 1 then
+    moved = redis.call('ZREM', KEYS[tonumber(ARGV[i+1])], ARGV[i+2]) == 1
+    if moved then
       local ek = KEYS[tonumber(ARGV[i+3])]
       if redis.call('HINCRBY', ek, 'p', -1) <= 0 then redis.call('DEL', ek) end
     end
   elseif op == 'MOVE' then
-    if redis.call('ZREM', KEYS[tonumber(ARGV[i+1])], ARGV[i+4]) == 1 then
-      redis.call('ZADD', KEYS[tonumber(ARGV[i+2])], ARGV[i+3], ARGV[i+4])
+    moved = redis.call('ZREM', KEYS[tonumber(ARGV[i+1])], ARGV[i+4]) == 1
+    if moved then
+      redis.call('ZADD', KEYS[tonumber(ARGV[i+2])], pick(ARGV[i+3]), ARGV[i+4])
     end
   elseif op == 'AUDIT' then
     audseq = redis.call('INCR', KEYS[tonumber(ARGV[i+1])])
@@ -278,6 +289,14 @@ void Batch::Move(std::string from_key, std::string to_key, int64_t score, std::s
   size_t t = KeyIndex(std::move(to_key));
   args_.insert(args_.end(), {"MOVE", std::to_string(f), std::to_string(t), std::to_string(score),
                              std::move(member)});
+}
+
+void Batch::Then() { args_.push_back("THEN"); }
+
+void Batch::HashIncrement(std::string key, std::string field, int64_t delta) {
+  writes_ = true;
+  size_t k = KeyIndex(std::move(key));
+  args_.insert(args_.end(), {"HINCR", std::to_string(k), std::move(field), std::to_string(delta)});
 }
 
 void Batch::Audit(std::string seq_key, std::string entries_key, std::string entry) {

@@ -65,6 +65,11 @@ class Batch {
   void Ack(std::string zset_key, std::string member, std::string event_key);
   // Moves member from one zset to another (score) only if it was in the first.
   void Move(std::string from_key, std::string to_key, int64_t score, std::string member);
+  // The writes added after this happen only if the last Ack/Move before it
+  // removed its member (the response and idempotency record are written anyway).
+  void Then();
+  // HINCRBY key field delta; the field goes when it reaches 0 or less.
+  void HashIncrement(std::string key, std::string field, int64_t delta);
 
   // ---- audit trail (services/common/audit.h)
   // Appends `entry` (a serialized AuditEntry without its sequence) at

@@ -34,6 +34,13 @@ const std::vector<std::string>& ConsumersOf(absl::string_view event_type) {
   return kNone;
 }
 
+std::string ProducerOf(absl::string_view event_type) {
+  for (const auto& s : Subscriptions()) {
+    if (s.event_type == event_type) return s.producer;
+  }
+  return "";
+}
+
 std::vector<std::string> ConsumersOfProducer(absl::string_view producer) {
   std::set<std::string> out;
   for (const auto& s : Subscriptions()) {

@@ -19,6 +19,8 @@ struct Subscription {
 const std::vector<Subscription>& Subscriptions();
 // The consumers of `event_type` (empty: nobody subscribes).
 const std::vector<std::string>& ConsumersOf(absl::string_view event_type);
+// The producer of `event_type` ("" when no subscription names it).
+std::string ProducerOf(absl::string_view event_type);
 // Every consumer of any event `producer` publishes, sorted, once each.
 std::vector<std::string> ConsumersOfProducer(absl::string_view producer);
 // The event types `consumer` receives from `producer`.

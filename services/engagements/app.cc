@@ -40,7 +40,7 @@ struct App::Impl {
         store(host.records(), o.host.idempotency_ttl_seconds),
         service(store, host.clock(), host.tokens(), host.gate(), host.metrics().registry()),
         writable(host.gate(), [this](const std::string& t) { return store.RegisterTenant(t); }),
-        dead_letters(store.outbox(), domain::EngagementsPolicy(), host.tokens(),
+        dead_letters(store.outbox(), domain::EngagementsPolicy(), host.tokens(), host.clock(),
                      [this](const std::string& t) { return writable.Check(t); }),
         audit(store.audit(), domain::EngagementsPolicy(), host.tokens()),
         grpc_service(service, dead_letters, audit, host.dispatcher()),

@@ -382,12 +382,19 @@ TEST_F(AuditTrailTest, VerificationFindsEachKindOfTamperingAtItsSequence) {
     auto r = pool->Command({"HGET", key, std::to_string(seq)});
     return r.ok() && !r->is_nil() ? r->str : std::string();
   };
-  std::map<int, std::string> original;
-  for (int k = 1; k <= 10; ++k) original[k] = get(k);
+  std::map<int, std::string> original, hashes;
+  for (int k = 1; k <= 10; ++k) {
+    original[k] = get(k);
+    auto h = pool->Command({"HGET", "eng:{t:t1}:audit:h", std::to_string(k)});
+    ASSERT_TRUE(h.ok() && !h->is_nil());
+    hashes[k] = h->str;
+  }
   auto restore = [&] {
     for (const auto& [k, v] : original) {
       ASSERT_TRUE(pool->Command({"HSET", key, std::to_string(k), v}).ok());
+      ASSERT_TRUE(pool->Command({"HSET", "eng:{t:t1}:audit:h", std::to_string(k), hashes[k]}).ok());
     }
+    ASSERT_TRUE(pool->Command({"HSET", "eng:{t:t1}:audit:head", "s", "10", "h", hashes[10]}).ok());
     ASSERT_TRUE(Verify().intact());
   };
   auto set = [&](int seq, const std::string& v) {
@@ -435,6 +442,18 @@ TEST_F(AuditTrailTest, VerificationFindsEachKindOfTamperingAtItsSequence) {
   ASSERT_TRUE(pool->Command({"HDEL", key, "10"}).ok());
   expect_break("truncated", 10, cv1::AuditBreak::TRUNCATED);
   restore();
+  // An entry removed before it was sealed (here: the head set back to 5, as if
+  // 6… were new): the sealer stops at it, verification names it.
+  auto h5 = pool->Command({"HGET", "eng:{t:t1}:audit:h", "5"});
+  ASSERT_TRUE(h5.ok());
+  ASSERT_TRUE(pool->Command({"HSET", "eng:{t:t1}:audit:head", "s", "5", "h", h5->str}).ok());
+  ASSERT_TRUE(pool->Command({"HDEL", key, "7"}).ok());
+  expect_break("unsealed entry deleted", 7, cv1::AuditBreak::DELETED);
+  // A damaged head hash (not hex) is a break, not a crash of the sealer.
+  ASSERT_TRUE(pool->Command({"HSET", "eng:{t:t1}:audit:head", "s", "5", "h", "zz"}).ok());
+  set(7, original[7]);
+  EXPECT_FALSE(Verify().intact());
+  restore();
 }
 
 TEST_F(AuditTrailTest, DocumentApprovedMarksItsTaskDoneExactlyOnce) {
@@ -464,8 +483,14 @@ TEST_F(AuditTrailTest, DocumentApprovedMarksItsTaskDoneExactlyOnce) {
     return FromGrpcStatus(consumer->DeliverEvent(&ctx, req, &resp));
   };
   Principal relay = MakePrincipal(Principal::ROLE_SERVICE, "documents-relay");
-  // Only services deliver events.
+  req.set_request_id(ev->id());
+  // Only the producer's relay delivers its events.
   EXPECT_EQ(deliver(kAdmin).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(deliver(MakePrincipal(Principal::ROLE_SERVICE, "billing-relay")).code(),
+            absl::StatusCode::kPermissionDenied);
+  ev->set_producer("billing");
+  EXPECT_EQ(deliver(relay).code(), absl::StatusCode::kInvalidArgument);
+  ev->set_producer("documents");
   int64_t before = Count();
   ASSERT_TRUE(deliver(relay).ok());
   ASSERT_TRUE(deliver(relay).ok());  // a redelivery: applied once
@@ -483,15 +508,56 @@ TEST_F(AuditTrailTest, DocumentApprovedMarksItsTaskDoneExactlyOnce) {
   auto last = Entries().back();
   EXPECT_EQ(last.method(), "DeliverEvent");
   EXPECT_EQ(last.role(), Principal::ROLE_SERVICE);
-  EXPECT_EQ(last.request_id(), "");  // the event id is not a request's
+  EXPECT_EQ(last.request_id(), ev->id());  // the event id names the call
   // An unknown task is refused for good (a dead letter at the producer).
   approved.set_task_id("no-such-task");
   ev->mutable_payload()->PackFrom(approved);
   ev->set_id("7f1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  req.set_request_id(ev->id());
   EXPECT_EQ(deliver(relay).code(), absl::StatusCode::kNotFound);
   // An event type engagements does not consume is refused too.
   ev->set_type("certpath.documents.v1.Unknown");
   EXPECT_EQ(deliver(relay).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+// Events an earlier release left in its one-consumer outbox are moved into the
+// queues when the relay starts, so an upgrade loses none.
+TEST_F(AuditTrailTest, AnEarlierReleasesOutboxIsAdoptedAtStart) {
+  v1::Client client = MakeClient(env);
+  v1::Engagement e = MakeEngagement(env, client.name());
+  v1::Stage1Passed payload;
+  payload.set_engagement(e.name());
+  cv1::OutboxEvent ev;
+  ev.set_id("8a1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  ev.set_type("certpath.engagements.v1.Stage1Passed");
+  ev.set_tenant("t1");
+  ev.set_subject(e.name());
+  ev.mutable_payload()->PackFrom(payload);
+  ASSERT_TRUE(pool->Command({"HSET", "eng:{t:t1}:event:" + ev.id(), "d", ev.SerializeAsString(),
+                             "v", "1", "o", "0"})
+                  .ok());
+  ASSERT_TRUE(pool->Command({"ZADD", "eng:{t:t1}:outbox", "1000", ev.id()}).ok());
+  env.Restart();
+  auto score = pool->Command({"ZSCORE", "eng:{t:t1}:out:q:billing", ev.id()});
+  ASSERT_TRUE(score.ok());
+  EXPECT_FALSE(score->is_nil()) << "queued for billing";
+  auto legacy = pool->Command({"ZCARD", "eng:{t:t1}:outbox"});
+  ASSERT_TRUE(legacy.ok());
+  EXPECT_EQ(legacy->integer, 0);
+  auto gone = pool->Command({"EXISTS", "eng:{t:t1}:event:" + ev.id()});
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->integer, 0);
+  auto moved = pool->Command({"HGET", "eng:{t:t1}:out:event:" + ev.id(), "d"});
+  ASSERT_TRUE(moved.ok() && !moved->is_nil());
+  cv1::OutboxEvent back;
+  ASSERT_TRUE(back.ParseFromString(moved->str));
+  EXPECT_EQ(back.producer(), "engagements");
 }
 
 }  // namespace

@@ -502,7 +502,8 @@ TEST_F(EngagementsMetricsTest, WholeLifecycleWritesStage1EventAtomically) {
   bool seen = false;
   for (int i = 0; i < 100 && !seen; ++i) {
     seen =
-        absl::StrContains(env.ScrapeMetrics(), "certpath_outbox_backlog{consumer=\"billing\"} 1");
+        absl::StrContains(env.ScrapeMetrics(),
+                          "certpath_outbox_backlog{consumer=\"billing\",delivering=\"false\"} 1");
     if (!seen) absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_TRUE(seen);
