@@ -1,0 +1,280 @@
+#include "gateway/transcode.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/rpc/status.pb.h"
+#include "services/common/status.h"
+
+namespace certpath::gateway {
+
+namespace pb = google::protobuf;
+
+namespace {
+
+struct Target {
+  pb::Message* msg = nullptr;
+  const pb::FieldDescriptor* field = nullptr;
+};
+
+// The field at dotted `path` of `m` (message-typed parents created on the way).
+Target Resolve(pb::Message* m, absl::string_view path) {
+  Target t;
+  std::vector<absl::string_view> parts = absl::StrSplit(path, '.');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const pb::Descriptor* d = m->GetDescriptor();
+    const pb::FieldDescriptor* f = d->FindFieldByName(std::string(parts[i]));
+    // Query parameters may also use the JSON (lowerCamelCase) name.
+    if (f == nullptr) f = d->FindFieldByCamelcaseName(std::string(parts[i]));
+    if (f == nullptr) return {};
+    if (i + 1 == parts.size()) return {m, f};
+    if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE || f->is_repeated()) return {};
+    m = m->GetReflection()->MutableMessage(m, f);
+  }
+  return t;
+}
+
+absl::Status BadParam(absl::string_view name, absl::string_view why) {
+  return InvalidArgument(std::string(name), std::string(why));
+}
+
+// Sets (or appends, for repeated fields) one value given as text.
+absl::Status SetText(const Target& t, absl::string_view name, const std::string& value) {
+  pb::Message* m = t.msg;
+  const pb::FieldDescriptor* f = t.field;
+  const pb::Reflection* r = m->GetReflection();
+  bool rep = f->is_repeated();
+  switch (f->cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_STRING:
+      rep ? r->AddString(m, f, value) : r->SetString(m, f, value);
+      return absl::OkStatus();
+    case pb::FieldDescriptor::CPPTYPE_INT32: {
+      int32_t v;
+      if (!absl::SimpleAtoi(value, &v)) return BadParam(name, "not a 32-bit integer");
+      rep ? r->AddInt32(m, f, v) : r->SetInt32(m, f, v);
+      return absl::OkStatus();
+    }
+    case pb::FieldDescriptor::CPPTYPE_INT64: {
+      int64_t v;
+      if (!absl::SimpleAtoi(value, &v)) return BadParam(name, "not an integer");
+      rep ? r->AddInt64(m, f, v) : r->SetInt64(m, f, v);
+      return absl::OkStatus();
+    }
+    case pb::FieldDescriptor::CPPTYPE_UINT32: {
+      uint32_t v;
+      if (!absl::SimpleAtoi(value, &v)) return BadParam(name, "not an unsigned integer");
+      rep ? r->AddUInt32(m, f, v) : r->SetUInt32(m, f, v);
+      return absl::OkStatus();
+    }
+    case pb::FieldDescriptor::CPPTYPE_UINT64: {
+      uint64_t v;
+      if (!absl::SimpleAtoi(value, &v)) return BadParam(name, "not an unsigned integer");
+      rep ? r->AddUInt64(m, f, v) : r->SetUInt64(m, f, v);
+      return absl::OkStatus();
+    }
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+    case pb::FieldDescriptor::CPPTYPE_FLOAT: {
+      double v;
+      if (!absl::SimpleAtod(value, &v)) return BadParam(name, "not a number");
+      if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_FLOAT) {
+        rep ? r->AddFloat(m, f, static_cast<float>(v)) : r->SetFloat(m, f, static_cast<float>(v));
+      } else {
+        rep ? r->AddDouble(m, f, v) : r->SetDouble(m, f, v);
+      }
+      return absl::OkStatus();
+    }
+    case pb::FieldDescriptor::CPPTYPE_BOOL: {
+      bool v;
+      if (value == "true" || value == "1") {
+        v = true;
+      } else if (value == "false" || value == "0") {
+        v = false;
+      } else {
+        return BadParam(name, "not true or false");
+      }
+      rep ? r->AddBool(m, f, v) : r->SetBool(m, f, v);
+      return absl::OkStatus();
+    }
+    case pb::FieldDescriptor::CPPTYPE_ENUM: {
+      const pb::EnumValueDescriptor* e = f->enum_type()->FindValueByName(value);
+      int n;
+      if (e == nullptr && absl::SimpleAtoi(value, &n)) e = f->enum_type()->FindValueByNumber(n);
+      if (e == nullptr) return BadParam(name, "not a value of " + f->enum_type()->full_name());
+      rep ? r->AddEnum(m, f, e) : r->SetEnum(m, f, e);
+      return absl::OkStatus();
+    }
+    case pb::FieldDescriptor::CPPTYPE_MESSAGE: {
+      if (rep) return BadParam(name, "a repeated message cannot be given in the query");
+      const std::string& type = f->message_type()->full_name();
+      pb::Message* sub = r->MutableMessage(m, f);
+      if (type == "google.protobuf.Timestamp") {
+        absl::Time t;
+        std::string err;
+        if (!absl::ParseTime(absl::RFC3339_full, value, &t, &err)) {
+          return BadParam(name, "not an RFC 3339 time");
+        }
+        auto* ts = static_cast<pb::Timestamp*>(sub);
+        ts->set_seconds(absl::ToUnixSeconds(t));
+        ts->set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(ts->seconds())) /
+                                           absl::Nanoseconds(1)));
+        return absl::OkStatus();
+      }
+      if (type == "google.protobuf.FieldMask") {
+        auto* mask = static_cast<pb::FieldMask*>(sub);
+        for (absl::string_view p : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+          mask->add_paths(std::string(p));
+        }
+        return absl::OkStatus();
+      }
+      return BadParam(name, "give its fields with dotted names (" + std::string(name) + ".x=…)");
+    }
+  }
+  return BadParam(name, "unsupported field type");
+}
+
+// The name protobuf's JSON parser complains about, when it says so
+// ("departmnt: Cannot find field." in protobuf 3.21, "Cannot find field: x" elsewhere).
+std::string UnknownFieldOf(absl::string_view message) {
+  size_t suffix = message.find(": Cannot find field.");
+  if (suffix != absl::string_view::npos) {
+    absl::string_view name = message.substr(0, suffix);
+    return std::string(name.substr(name.rfind(' ') + 1));
+  }
+  for (absl::string_view marker : {"Cannot find field: ", "cannot find field: "}) {
+    size_t at = message.find(marker);
+    if (at == absl::string_view::npos) continue;
+    absl::string_view rest = message.substr(at + marker.size());
+    return std::string(rest.substr(0, rest.find_first_of(" ,")));
+  }
+  return "";
+}
+
+absl::Status ParseJson(absl::string_view body, pb::Message* m, const std::string& field) {
+  if (body.empty()) return absl::OkStatus();
+  pb::util::JsonParseOptions o;
+  o.ignore_unknown_fields = false;
+  auto s = pb::util::JsonStringToMessage(std::string(body), m, o);
+  if (s.ok()) return absl::OkStatus();
+  const std::string message(s.message().data(), s.message().size());
+  std::string unknown = UnknownFieldOf(message);
+  if (!unknown.empty()) {
+    return InvalidArgument(field.empty() ? unknown : field + "." + unknown, "unknown field");
+  }
+  return InvalidArgument(field.empty() ? "body" : field,
+                         "not valid JSON for this request: " + message);
+}
+
+}  // namespace
+
+absl::Status BuildRequest(const Route& route,
+                          const std::vector<std::pair<std::string, std::string>>& bindings,
+                          absl::string_view query, absl::string_view body, pb::Message* req) {
+  req->Clear();
+  if (route.body == "*") {
+    if (auto s = ParseJson(body, req, ""); !s.ok()) return s;
+  } else if (!route.body.empty()) {
+    const pb::FieldDescriptor* f = req->GetDescriptor()->FindFieldByName(route.body);
+    if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE || f->is_repeated()) {
+      return absl::UnimplementedError("body of a non-message field");
+    }
+    if (auto s = ParseJson(body, req->GetReflection()->MutableMessage(req, f), route.body);
+        !s.ok()) {
+      return s;
+    }
+  } else if (!body.empty()) {
+    return InvalidArgument("body", "this request takes no body");
+  }
+  for (const auto& [path, value] : bindings) {
+    Target t = Resolve(req, path);
+    if (t.field == nullptr) return absl::InternalError("route variable " + path);
+    if (auto s = SetText(t, path, value); !s.ok()) return s;
+  }
+  if (query.empty()) return absl::OkStatus();
+  for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    size_t eq = pair.find('=');
+    auto key = PercentDecode(pair.substr(0, eq), true);
+    auto value = PercentDecode(eq == absl::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!key.ok() || !value.ok()) return InvalidArgument("query", "bad percent-encoding");
+    if (route.body == "*")
+      return InvalidArgument(*key, "unknown query parameter (the body has it all)");
+    std::string top = key->substr(0, key->find('.'));
+    if (!route.body.empty() && (top == route.body)) {
+      return InvalidArgument(*key, "given in the body, not the query");
+    }
+    for (const auto& [bound, unused] : bindings) {
+      if (bound == *key) return InvalidArgument(*key, "given in the path, not the query");
+    }
+    Target t = Resolve(req, *key);
+    if (t.field == nullptr) return InvalidArgument(*key, "unknown query parameter");
+    if (auto s = SetText(t, *key, *value); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ResponseJson(const pb::Message& resp) {
+  std::string out;
+  pb::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = false;
+  auto s = pb::util::MessageToJsonString(resp, &out, o);
+  if (!s.ok()) {
+    return absl::InternalError("cannot print the response: " +
+                               std::string(s.message().data(), s.message().size()));
+  }
+  return out;
+}
+
+int HttpStatus(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return 200;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kAborted:
+      return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kCancelled:
+      return 499;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+std::string ErrorJson(const absl::Status& status) {
+  google::rpc::Status rpc;
+  rpc.set_code(static_cast<int>(status.code()));
+  rpc.set_message(std::string(status.message()));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& value) {
+    auto* any = rpc.add_details();
+    any->set_type_url(std::string(url));
+    any->set_value(std::string(value));
+  });
+  std::string out;
+  if (!pb::util::MessageToJsonString(rpc, &out).ok()) {
+    rpc.clear_details();  // a detail of a type this binary does not know
+    out.clear();
+    (void)pb::util::MessageToJsonString(rpc, &out);
+  }
+  return out;
+}
+
+}  // namespace certpath::gateway

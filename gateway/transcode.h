@@ -1,0 +1,43 @@
+#pragma once
+// JSON ⇄ proto for a matched route (pure, unit-tested): the request message
+// from the path's variables, the body (proto3 JSON mapping) and the query
+// string; the HTTP status of a gRPC code; the google.rpc.Status JSON of an
+// error. Unknown JSON fields and unknown query parameters are refused with
+// their names.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "gateway/routes.h"
+#include "google/protobuf/message.h"
+
+namespace certpath::gateway {
+
+// Fills `req` (of the route's input type): the body first (per the route's
+// body rule), then the path variables, then the query parameters (dotted
+// paths for nested fields, repeated keys for repeated fields, enum names or
+// numbers, int64 as decimal strings, Timestamp as RFC 3339, FieldMask as
+// comma-separated paths). INVALID_ARGUMENT naming the offending field or
+// parameter.
+absl::Status BuildRequest(const Route& route,
+                          const std::vector<std::pair<std::string, std::string>>& bindings,
+                          absl::string_view query, absl::string_view body,
+                          google::protobuf::Message* req);
+
+// The response as proto3 JSON (lowerCamelCase, int64 as strings, enums as names).
+absl::StatusOr<std::string> ResponseJson(const google::protobuf::Message& resp);
+
+// The usual table: INVALID_ARGUMENT/FAILED_PRECONDITION/OUT_OF_RANGE 400,
+// UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND 404,
+// ALREADY_EXISTS/ABORTED 409, RESOURCE_EXHAUSTED 429, CANCELLED 499,
+// UNIMPLEMENTED 501, UNAVAILABLE 503, DEADLINE_EXCEEDED 504, others 500.
+int HttpStatus(absl::StatusCode code);
+
+// The body of an error: google.rpc.Status as JSON, with the details carried
+// by `status` (ErrorInfo, BadRequest … as the services set them).
+std::string ErrorJson(const absl::Status& status);
+
+}  // namespace certpath::gateway

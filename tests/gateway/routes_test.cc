@@ -1,0 +1,239 @@
+// The gateway's pure parts: path templates, the route table from the
+// compiled-in annotations, matching, and JSON/query/body mapping.
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "certpath/billing/v1/billing.pb.h"
+#include "certpath/engagements/v1/engagements.pb.h"
+#include "gateway/routes.h"
+#include "gateway/transcode.h"
+#include "services/common/status.h"
+
+namespace certpath::gateway {
+namespace {
+
+namespace ev1 = certpath::engagements::v1;
+namespace bv1 = certpath::billing::v1;
+namespace cv1 = certpath::common::v1;
+
+const RouteTable& Table() {
+  static const RouteTable* t = [] {
+    auto r = RouteTable::FromServices(RouteTable::CompiledServices());
+    EXPECT_TRUE(r.ok()) << r.status();
+    return new RouteTable(*std::move(r));
+  }();
+  return *t;
+}
+
+RouteTable::Lookup Find(const std::string& method, const std::string& path) {
+  auto p = SplitPath(path);
+  EXPECT_TRUE(p.ok()) << path;
+  return Table().Find(method, *p);
+}
+
+TEST(PathTemplate, ParsesVariablesMultiSegmentAndVerbs) {
+  auto t = ParseTemplate("/v1/{name=tenants/*/engagements/*}:advancePhase");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->verb, "advancePhase");
+  ASSERT_EQ(t->segments.size(), 5u);
+  EXPECT_EQ(t->segments[0].literal, "v1");
+  EXPECT_EQ(t->segments[2].kind, PathTemplate::Segment::kAny);
+  ASSERT_EQ(t->variables.size(), 1u);
+  EXPECT_EQ(t->variables[0].field_path, "name");
+  EXPECT_EQ(t->variables[0].first, 1u);
+  EXPECT_EQ(t->variables[0].end, 5u);
+  auto simple = ParseTemplate("/v1/things/{id}");
+  ASSERT_TRUE(simple.ok());
+  EXPECT_EQ(simple->variables[0].end - simple->variables[0].first, 1u);
+  auto tail = ParseTemplate("/v1/{path=files/**}");
+  ASSERT_TRUE(tail.ok());
+  for (const char* bad : {"v1/x", "/v1/{name", "/v1/{=x}", "/v1/**/x", "/v1/{a={b}}", "/v1/x:"}) {
+    EXPECT_FALSE(ParseTemplate(bad).ok()) << bad;
+  }
+}
+
+TEST(PathTemplate, AnEncodedSlashNeverSeparatesSegments) {
+  auto p = SplitPath("/v1/tenants/t1/engagements/a%2Fb");
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->segments.size(), 5u);
+  EXPECT_EQ(p->segments[4], "a/b");
+  auto got = Table().Find("GET", *p);
+  ASSERT_NE(got.route, nullptr);
+  EXPECT_EQ(got.route->method->name(), "GetEngagement");
+  EXPECT_EQ(got.bindings[0].second, "tenants/t1/engagements/a/b");  // refused upstream: one id
+  // An encoded ':' stays in the id; a real one starts the verb.
+  auto colon = SplitPath("/v1/tenants/t1/engagements/e1%3AadvancePhase");
+  ASSERT_TRUE(colon.ok());
+  EXPECT_EQ(colon->verb, "");
+  EXPECT_FALSE(SplitPath("/v1/bad%zz").ok());
+  EXPECT_FALSE(SplitPath("/v1/bad%2").ok());
+}
+
+TEST(RouteTable, EveryAnnotatedRpcHasExactlyOneRouteAndItsOwnPath) {
+  std::set<std::string> rpcs;
+  int annotated = 0;
+  for (const auto& name : RouteTable::CompiledServices()) {
+    const auto* svc = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+    ASSERT_NE(svc, nullptr);
+    annotated += svc->method_count();  // every certpath RPC is annotated
+  }
+  EXPECT_GE(RouteTable::CompiledServices().size(), 2u);
+  EXPECT_EQ(static_cast<int>(Table().routes().size()), annotated);
+  for (const Route& r : Table().routes()) {
+    EXPECT_TRUE(rpcs.insert(r.method->full_name()).second) << r.method->full_name();
+    // A concrete path of the template reaches this route and no other.
+    std::vector<std::string> segs;
+    for (const auto& s : r.path.segments) {
+      segs.push_back(s.kind == PathTemplate::Segment::kLiteral ? s.literal : "x1");
+    }
+    std::string path =
+        "/" + absl::StrJoin(segs, "/") + (r.path.verb.empty() ? "" : ":" + r.path.verb);
+    auto got = Find(r.http_method, path);
+    ASSERT_NE(got.route, nullptr) << path;
+    EXPECT_EQ(got.route, &r) << path << " reaches " << got.route->method->full_name();
+  }
+}
+
+TEST(RouteTable, UnknownPathsAndWrongMethods) {
+  auto get = Find("GET", "/v1/tenants/t1/engagements/e1");
+  ASSERT_NE(get.route, nullptr);
+  EXPECT_EQ(get.route->method->name(), "GetEngagement");
+  ASSERT_EQ(get.bindings.size(), 1u);
+  EXPECT_EQ(get.bindings[0].first, "name");
+  EXPECT_EQ(get.bindings[0].second, "tenants/t1/engagements/e1");
+  auto verb = Find("POST", "/v1/tenants/t1/engagements/e1:advancePhase");
+  ASSERT_NE(verb.route, nullptr);
+  EXPECT_EQ(verb.route->method->name(), "AdvancePhase");
+  auto wrong = Find("DELETE", "/v1/tenants/t1/engagements/e1");
+  EXPECT_EQ(wrong.route, nullptr);
+  EXPECT_EQ(std::set<std::string>(wrong.allowed.begin(), wrong.allowed.end()),
+            (std::set<std::string>{"GET", "PATCH"}));
+  auto none = Find("GET", "/v1/tenants/t1/nothing/e1");
+  EXPECT_EQ(none.route, nullptr);
+  EXPECT_TRUE(none.allowed.empty());
+  EXPECT_EQ(Find("GET", "/v1/tenants//engagements/e1").route, nullptr);  // empty segment
+}
+
+TEST(Transcode, QueryMapsScalarsEnumsNestedRepeatedAndRefusesUnknownNames) {
+  auto list = Find("GET", "/v1/tenants/t1/engagements");
+  ASSERT_NE(list.route, nullptr);
+  ev1::ListEngagementsRequest req;
+  ASSERT_TRUE(BuildRequest(*list.route, list.bindings,
+                           "pageSize=20&phase=PHASE_STAGE1_AUDIT&consultant=kenji%40office", "",
+                           &req)
+                  .ok());
+  EXPECT_EQ(req.parent(), "tenants/t1");
+  EXPECT_EQ(req.page_size(), 20);
+  EXPECT_EQ(req.phase(), ev1::PHASE_STAGE1_AUDIT);
+  EXPECT_EQ(req.consultant(), "kenji@office");
+  ASSERT_TRUE(BuildRequest(*list.route, list.bindings, "state=4&page_size=1", "", &req).ok());
+  EXPECT_EQ(req.state(), ev1::ENGAGEMENT_STATE_TERMINATED);  // enum by number, proto name too
+  for (const char* bad : {"colour=red", "phase=NOPE", "pageSize=ten", "parent=tenants/t2"}) {
+    absl::Status s = BuildRequest(*list.route, list.bindings, bad, "", &req);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    std::string name(absl::string_view(bad).substr(0, absl::string_view(bad).find('=')));
+    EXPECT_TRUE(absl::StrContains(ErrorJson(s), name)) << ErrorJson(s);
+  }
+  // Nested messages by dotted names (a calendar date), Timestamps in RFC 3339.
+  auto exp = Find("GET", "/v1/tenants/t1/invoices:export");
+  ASSERT_NE(exp.route, nullptr);
+  {
+    bv1::ExportInvoicesRequest er;
+    ASSERT_TRUE(
+        BuildRequest(*exp.route, exp.bindings,
+                     "from.year=2026&from.month=11&from.day=1&to.year=2026&to.month=11&to.day=30",
+                     "", &er)
+            .ok());
+    EXPECT_EQ(er.from().month(), 11);
+    EXPECT_EQ(er.to().day(), 30);
+  }
+  auto audit = Find("GET", "/v1/tenants/t1/services/billing/auditEntries");
+  ASSERT_NE(audit.route, nullptr);
+  cv1::ListAuditEntriesRequest ar;
+  ASSERT_TRUE(
+      BuildRequest(*audit.route, audit.bindings, "startTime=2026-11-01T00%3A00%3A00Z", "", &ar)
+          .ok());
+  EXPECT_EQ(ar.parent(), "tenants/t1/services/billing");
+  EXPECT_EQ(ar.start_time().seconds(), 1793491200);
+}
+
+TEST(Transcode, BodyRulesAndUnknownJsonFields) {
+  auto upd = Find("PATCH", "/v1/tenants/t1/engagements/e1");
+  ASSERT_NE(upd.route, nullptr);
+  EXPECT_EQ(upd.route->body, "engagement");
+  ev1::UpdateEngagementRequest req;
+  ASSERT_TRUE(BuildRequest(*upd.route, upd.bindings, "updateMask=department,leadConsultant",
+                           R"({"department":"情報システム部","leadConsultant":"sato@office"})",
+                           &req)
+                  .ok());
+  EXPECT_EQ(req.engagement().name(), "tenants/t1/engagements/e1");  // from the path
+  EXPECT_EQ(req.engagement().department(), "情報システム部");
+  ASSERT_EQ(req.update_mask().paths_size(), 2);
+  EXPECT_EQ(req.update_mask().paths(1), "leadConsultant");
+  absl::Status unknown = BuildRequest(*upd.route, upd.bindings, "", R"({"departmnt":"x"})", &req);
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(ErrorJson(unknown), "engagement.departmnt")) << ErrorJson(unknown);
+  EXPECT_EQ(BuildRequest(*upd.route, upd.bindings, "", "{not json", &req).code(),
+            absl::StatusCode::kInvalidArgument);
+  // body "*": everything from the body, nothing from the query.
+  auto adv = Find("POST", "/v1/tenants/t1/engagements/e1:advancePhase");
+  ASSERT_NE(adv.route, nullptr);
+  ev1::AdvancePhaseRequest ar;
+  ASSERT_TRUE(BuildRequest(
+                  *adv.route, adv.bindings, "",
+                  R"({"overrideReason":"理由","requestId":"0f1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f"})",
+                  &ar)
+                  .ok());
+  EXPECT_EQ(ar.name(), "tenants/t1/engagements/e1");
+  EXPECT_EQ(ar.override_reason(), "理由");
+  EXPECT_EQ(BuildRequest(*adv.route, adv.bindings, "etag=1", "{}", &ar).code(),
+            absl::StatusCode::kInvalidArgument);
+  // A GET takes no body.
+  auto get = Find("GET", "/v1/tenants/t1/engagements/e1");
+  ev1::GetEngagementRequest gr;
+  EXPECT_EQ(BuildRequest(*get.route, get.bindings, "", "{}", &gr).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Transcode, Int64AsStringsEnumsAsNamesAndTheStatusTable) {
+  bv1::Invoice inv;
+  inv.set_state(bv1::INVOICE_STATE_ISSUED);
+  inv.mutable_totals()->set_total_jpy(660'000);
+  auto json = ResponseJson(inv);
+  ASSERT_TRUE(json.ok());
+  EXPECT_TRUE(absl::StrContains(*json, R"("state":"INVOICE_STATE_ISSUED")")) << *json;
+  EXPECT_TRUE(absl::StrContains(*json, R"("totalJpy":"660000")")) << *json;
+  const std::pair<absl::StatusCode, int> table[] = {
+      {absl::StatusCode::kOk, 200},
+      {absl::StatusCode::kInvalidArgument, 400},
+      {absl::StatusCode::kFailedPrecondition, 400},
+      {absl::StatusCode::kOutOfRange, 400},
+      {absl::StatusCode::kUnauthenticated, 401},
+      {absl::StatusCode::kPermissionDenied, 403},
+      {absl::StatusCode::kNotFound, 404},
+      {absl::StatusCode::kAlreadyExists, 409},
+      {absl::StatusCode::kAborted, 409},
+      {absl::StatusCode::kResourceExhausted, 429},
+      {absl::StatusCode::kCancelled, 499},
+      {absl::StatusCode::kUnimplemented, 501},
+      {absl::StatusCode::kUnavailable, 503},
+      {absl::StatusCode::kDeadlineExceeded, 504},
+      {absl::StatusCode::kInternal, 500},
+      {absl::StatusCode::kDataLoss, 500},
+      {absl::StatusCode::kUnknown, 500},
+  };
+  for (const auto& [code, http] : table) EXPECT_EQ(HttpStatus(code), http) << code;
+  std::string err = ErrorJson(FailedPrecondition("WRONG_PHASE", "not yet"));
+  EXPECT_TRUE(absl::StrContains(err, R"("@type":"type.googleapis.com/google.rpc.ErrorInfo")"))
+      << err;
+  EXPECT_TRUE(absl::StrContains(err, R"("reason":"WRONG_PHASE")")) << err;
+  EXPECT_TRUE(absl::StrContains(err, R"("code":9)")) << err;
+}
+
+}  // namespace
+}  // namespace certpath::gateway
