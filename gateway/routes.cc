@@ -5,6 +5,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "certpath/billing/v1/billing.pb.h"
+#include "certpath/engagements/v1/engagements.pb.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.pb.h"
 
@@ -192,8 +194,10 @@ bool MatchTemplate(const PathTemplate& t, const RequestPath& path,
 }
 
 std::vector<std::string> RouteTable::CompiledServices() {
-  // The services whose generated code is linked in register their files; the
-  // gateway links every service proto library (gateway/CMakeLists.txt).
+  // Referenced so the linker keeps each service's generated code, whose
+  // static initializers put its files (and services) in the generated pool.
+  (void)certpath::engagements::v1::Engagement::descriptor();
+  (void)certpath::billing::v1::Invoice::descriptor();
   std::vector<std::string> out;
   for (const char* file :
        {"certpath/engagements/v1/engagements.proto", "certpath/billing/v1/billing.proto"}) {

@@ -4,8 +4,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "google/protobuf/field_mask.pb.h"
-#include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/status.pb.h"
 #include "services/common/status.h"
@@ -117,16 +115,19 @@ absl::Status SetText(const Target& t, absl::string_view name, const std::string&
         if (!absl::ParseTime(absl::RFC3339_full, value, &t, &err)) {
           return BadParam(name, "not an RFC 3339 time");
         }
-        auto* ts = static_cast<pb::Timestamp*>(sub);
-        ts->set_seconds(absl::ToUnixSeconds(t));
-        ts->set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(ts->seconds())) /
-                                           absl::Nanoseconds(1)));
+        // By reflection: the message may be a generated or a dynamic one.
+        const pb::Descriptor* d = sub->GetDescriptor();
+        int64_t secs = absl::ToUnixSeconds(t);
+        sub->GetReflection()->SetInt64(sub, d->FindFieldByName("seconds"), secs);
+        sub->GetReflection()->SetInt32(
+            sub, d->FindFieldByName("nanos"),
+            static_cast<int32_t>((t - absl::FromUnixSeconds(secs)) / absl::Nanoseconds(1)));
         return absl::OkStatus();
       }
       if (type == "google.protobuf.FieldMask") {
-        auto* mask = static_cast<pb::FieldMask*>(sub);
+        const pb::FieldDescriptor* paths = sub->GetDescriptor()->FindFieldByName("paths");
         for (absl::string_view p : absl::StrSplit(value, ',', absl::SkipEmpty())) {
-          mask->add_paths(std::string(p));
+          sub->GetReflection()->AddString(sub, paths, std::string(p));
         }
         return absl::OkStatus();
       }

@@ -12,9 +12,10 @@ ENGAGEMENTS_ADDR="${CERTPATH_ENGAGEMENTS_ADDR:-127.0.0.1:7101}"
 ENGAGEMENTS_METRICS="${CERTPATH_ENGAGEMENTS_METRICS:-127.0.0.1:9101}"
 BILLING_ADDR="${CERTPATH_BILLING_ADDR:-127.0.0.1:7104}"
 BILLING_METRICS="${CERTPATH_BILLING_METRICS:-127.0.0.1:9104}"
+GATEWAY_ADDR="${CERTPATH_GATEWAY_ADDR:-127.0.0.1:8080}"
 
 "$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build.sh" certpath-engagements certpath-billing certpath-admin certpath-demo
+"$ROOT/scripts/build.sh" certpath-engagements certpath-billing certpath-gateway certpath-admin certpath-demo
 
 mkdir -p "$STATE/redis" "$STATE/log"
 chmod 700 "$STATE"
@@ -58,6 +59,15 @@ pids+=($!)
 for target in "$ENGAGEMENTS_ADDR" "$BILLING_ADDR"; do
   "$BUILD/tools/certpath-demo" wait --target="$target" --timeout-seconds=30
 done
+"$BUILD/gateway/certpath-gateway" \
+  --listen="$GATEWAY_ADDR" --signing-key-file="$KEY_FILE" \
+  --engagements-target="$ENGAGEMENTS_ADDR" --billing-target="$BILLING_ADDR" \
+  >> "$STATE/log/gateway.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/${GATEWAY_ADDR%:*}/${GATEWAY_ADDR##*:}") 2>/dev/null && break
+  sleep 0.1
+done
 
 ADMIN="$BUILD/services/common/certpath-admin"
 token() { "$ADMIN" token --signing-key-file="$KEY_FILE" --tenant="$TENANT" --ttl-minutes=720 "$@"; }
@@ -73,6 +83,7 @@ CLIENT_TOKEN=$(token --role=client --subject=yamada@demo --organization="${CLIEN
 cat <<MSG
 
 certpath is running (tenant "$TENANT").
+  gateway HTTP/JSON  http://$GATEWAY_ADDR   (Authorization: Bearer <token>)
   engagements gRPC   $ENGAGEMENTS_ADDR   (grpc.health.v1, reflection)
   engagements /metrics http://$ENGAGEMENTS_METRICS/metrics
   billing gRPC       $BILLING_ADDR   (certpath.billing.v1.BillingService)
@@ -90,7 +101,11 @@ Tokens (metadata "x-certpath-principal", valid 12 h):
   partner       $PARTNER_TOKEN
   client        $CLIENT_TOKEN
 
-Try (grpcurl):
+Try (curl, through the gateway):
+  curl -s -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/$ENGAGEMENT
+  curl -s -H "Authorization: Bearer \$TOKEN" "http://$GATEWAY_ADDR/v1/tenants/$TENANT/engagements?pageSize=10"
+  curl -s -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/tenants/$TENANT/invoices
+Or gRPC directly (grpcurl):
   grpcurl -plaintext -H "x-certpath-principal: \$TOKEN" -d '{"name":"$ENGAGEMENT"}' \\
     $ENGAGEMENTS_ADDR certpath.engagements.v1.EngagementService/GetEngagement
   grpcurl -plaintext -H "x-certpath-principal: \$TOKEN" -d '{"parent":"tenants/$TENANT"}' \\

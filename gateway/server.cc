@@ -1,0 +1,402 @@
+#include "gateway/server.h"
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gateway/transcode.h"
+#include "google/protobuf/message.h"
+#include "services/common/crypto.h"
+#include "services/common/grpc_util.h"
+#include "services/common/log.h"
+#include "services/common/principal.h"
+#include "services/common/status.h"
+
+namespace certpath::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace pb = google::protobuf;
+using tcp = asio::ip::tcp;
+
+absl::StatusOr<GatewayOptions> GatewayOptions::FromConfig(const Config& c) {
+  GatewayOptions o;
+  o.listen = c.Get("listen", o.listen);
+  auto key = LoadSigningKey(c.Get("signing-key", ""), c.Get("signing-key-file", ""));
+  if (!key.ok()) return key.status();
+  o.signing_key = *key;
+  auto threads = c.GetInt("threads", o.threads);
+  auto conns = c.GetInt("max-connections", o.max_connections);
+  auto body = c.GetInt("body-limit-bytes", static_cast<int64_t>(o.body_limit));
+  if (!threads.ok() || *threads < 1 || !conns.ok() || *conns < 1 || !body.ok() || *body < 1) {
+    return absl::InvalidArgumentError(
+        "threads, max-connections, body-limit-bytes: positive numbers");
+  }
+  o.threads = static_cast<int>(*threads);
+  o.max_connections = static_cast<int>(*conns);
+  o.body_limit = static_cast<size_t>(*body);
+  for (const std::string& svc : RouteTable::CompiledServices()) {
+    // certpath.<name>.v1.<Service> → --<name>-target
+    std::vector<std::string> parts = absl::StrSplit(svc, '.');
+    if (parts.size() < 3) continue;
+    std::string target = c.Get(parts[1] + "-target", "");
+    if (target.empty()) {
+      return absl::InvalidArgumentError("--" + parts[1] + "-target: where " + svc + " listens");
+    }
+    o.upstreams[svc] = target;
+  }
+  return o;
+}
+
+namespace {
+
+absl::string_view View(beast::string_view v) { return absl::string_view(v.data(), v.size()); }
+
+std::string TraceParent() { return absl::StrCat("00-", RandomHex(16), "-", RandomHex(8), "-01"); }
+
+bool ValidTraceParent(absl::string_view v) {
+  if (v.size() != 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i == 2 || i == 35 || i == 52) continue;
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(v[i]))) return false;
+  }
+  return true;
+}
+
+bool SafeRequestId(absl::string_view v) {
+  if (v.empty() || v.size() > 64) return false;
+  for (char c : v) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+struct Gateway::Impl {
+  explicit Impl(const GatewayOptions& o)
+      : options(o),
+        clock(o.clock ? o.clock : &system_clock),
+        signer(o.signing_key),
+        ioc(o.threads),
+        acceptor(ioc) {}
+
+  struct Upstream {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<grpc::GenericStub> stub;
+  };
+
+  GatewayOptions options;
+  SystemClock system_clock;
+  const Clock* clock;
+  PrincipalSigner signer;
+  RouteTable routes;
+  std::map<std::string, Upstream> upstreams;
+  // Every routed type is compiled in: its generated class.
+  pb::MessageFactory* factory = pb::MessageFactory::generated_factory();
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<int> connections{0};
+  int port = 0;
+
+  void Accept();
+};
+
+namespace {
+
+using Response = http::response<http::string_body>;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Gateway::Impl& gw) : stream_(std::move(socket)), gw_(gw) {
+    gw_.connections.fetch_add(1);
+  }
+  ~Session() { gw_.connections.fetch_sub(1); }
+
+  void Run() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&Session::Read, shared_from_this()));
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(gw_.options.header_limit));
+    parser_->body_limit(gw_.options.body_limit);
+    // The first request must come within the read timeout; later ones within the idle one.
+    stream_.expires_after(absl::ToChronoMilliseconds(served_ == 0 ? gw_.options.read_timeout
+                                                                  : gw_.options.idle_timeout));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted) {
+      return Close();
+    }
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      bool body = ec == http::error::body_limit;
+      start_ = absl::Now();
+      request_id_ = RandomUuid();
+      traceparent_ = TraceParent();
+      route_text_ = "unread";
+      method_ = "?";
+      return Fail(
+          body ? 413 : 431,
+          Error(absl::StatusCode::kInvalidArgument, body ? "BODY_TOO_LARGE" : "HEADERS_TOO_LARGE",
+                body ? absl::StrCat("the body is limited to ", gw_.options.body_limit, " bytes")
+                     : absl::StrCat("the headers are limited to ", gw_.options.header_limit,
+                                    " bytes")),
+          /*close=*/true);
+    }
+    if (ec) return Close();
+    ++served_;
+    stream_.expires_never();  // the upstream call has its own deadline
+    Handle(parser_->release());
+  }
+
+  void Handle(http::request<http::string_body> req) {
+    start_ = absl::Now();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    method_ = std::string(View(req.method_string()));
+    std::string target(View(req.target()));
+    size_t q = target.find('?');
+    std::string path = target.substr(0, q);
+    std::string query = q == std::string::npos ? "" : target.substr(q + 1);
+    auto rid = req.find("x-request-id");
+    request_id_ = rid != req.end() && SafeRequestId(View(rid->value()))
+                      ? std::string(View(rid->value()))
+                      : RandomUuid();
+    auto tp = req.find("traceparent");
+    traceparent_ = tp != req.end() && ValidTraceParent(View(tp->value()))
+                       ? std::string(View(tp->value()))
+                       : TraceParent();
+    route_text_ = "unmatched";
+
+    auto split = SplitPath(path);
+    if (!split.ok())
+      return Fail(400, InvalidArgument("path", std::string(split.status().message())));
+    auto found = gw_.routes.Find(method_, *split);
+    if (found.route == nullptr) {
+      if (found.allowed.empty()) return Fail(404, NotFound("route " + path));
+      allow_ = absl::StrJoin(found.allowed, ", ");
+      return Fail(405, Error(absl::StatusCode::kUnimplemented, "METHOD_NOT_ALLOWED",
+                             method_ + " is not allowed here; allowed: " + allow_));
+    }
+    const Route& route = *found.route;
+    route_text_ = route.path.text;
+
+    // Credentials: the Authorization header only (client-sent internal headers are ignored).
+    auto auth = req.find(http::field::authorization);
+    absl::string_view cred = auth == req.end() ? absl::string_view() : View(auth->value());
+    if (!absl::ConsumePrefix(&cred, "Bearer ") || cred.empty()) {
+      return Fail(401, Unauthenticated("missing or invalid credentials"));
+    }
+    auto principal = gw_.signer.Verify(cred, gw_.clock->Now());
+    if (!principal.ok()) return Fail(401, Unauthenticated("missing or invalid credentials"));
+    tenant_ = principal->tenant();
+    subject_ = principal->subject();
+
+    const pb::Message* proto = gw_.factory->GetPrototype(route.method->input_type());
+    std::unique_ptr<pb::Message> request(proto->New());
+    if (auto s = BuildRequest(route, found.bindings, query, req.body(), request.get()); !s.ok()) {
+      return Fail(HttpStatus(s.code()), s);
+    }
+    auto up = gw_.upstreams.find(route.method->service()->full_name());
+    if (up == gw_.upstreams.end()) {
+      return Fail(
+          503, absl::UnavailableError("no upstream for " + route.method->service()->full_name()));
+    }
+    Call(up->second, route, *principal, std::move(request));
+  }
+
+  void Call(Gateway::Impl::Upstream& up, const Route& route, const Principal& p,
+            std::unique_ptr<pb::Message> request) {
+    struct Pending {
+      grpc::ClientContext ctx;
+      grpc::ByteBuffer request, response;
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->ctx.set_deadline(std::chrono::system_clock::now() +
+                              absl::ToChronoMilliseconds(gw_.options.upstream_deadline));
+    pending->ctx.AddMetadata(kPrincipalMetadataKey,
+                             gw_.signer.Sign(p, gw_.clock->Now(), absl::Minutes(5)));
+    pending->ctx.AddMetadata("x-request-id", request_id_);
+    pending->ctx.AddMetadata("traceparent", traceparent_);
+    std::string bytes = request->SerializeAsString();
+    grpc::Slice slice(bytes);
+    pending->request = grpc::ByteBuffer(&slice, 1);
+    std::string method =
+        absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name());
+    const pb::Descriptor* out_type = route.method->output_type();
+    auto self = shared_from_this();
+    up.stub->UnaryCall(&pending->ctx, method, grpc::StubOptions(), &pending->request,
+                       &pending->response, [self, pending, out_type](grpc::Status status) {
+                         // On a gRPC thread: back to the connection's strand.
+                         asio::post(self->stream_.get_executor(),
+                                    [self, pending, out_type, status]() {
+                                      self->OnUpstream(status, pending->response, out_type);
+                                    });
+                       });
+  }
+
+  void OnUpstream(const grpc::Status& status, grpc::ByteBuffer& buffer,
+                  const pb::Descriptor* type) {
+    if (!status.ok()) {
+      absl::Status s = FromGrpcStatus(status);
+      return Fail(HttpStatus(s.code()), s);
+    }
+    std::vector<grpc::Slice> slices;
+    std::string bytes;
+    if (buffer.Dump(&slices).ok()) {
+      for (const auto& sl : slices)
+        bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+    }
+    std::unique_ptr<pb::Message> msg(gw_.factory->GetPrototype(type)->New());
+    if (!msg->ParseFromString(bytes)) return Fail(502, absl::InternalError("bad upstream answer"));
+    auto json = ResponseJson(*msg);
+    if (!json.ok()) return Fail(500, json.status());
+    Send(200, *std::move(json), absl::OkStatus(), false);
+  }
+
+  void Fail(int code, const absl::Status& s, bool close = false) {
+    Send(code, ErrorJson(s), s, close);
+  }
+
+  void Send(int code, std::string body, const absl::Status& s, bool close) {
+    auto res = std::make_shared<Response>(static_cast<http::status>(code), version_);
+    res->set(http::field::content_type, "application/json; charset=utf-8");
+    res->set("X-Request-Id", request_id_);
+    res->set("traceparent", traceparent_);
+    if (!allow_.empty()) res->set(http::field::allow, allow_);
+    res->keep_alive(keep_alive_ && !close);
+    res->body() = std::move(body);
+    res->prepare_payload();
+    log::Write(
+        code >= 500 ? log::Level::kError : (code >= 400 ? log::Level::kWarn : log::Level::kInfo),
+        "http",
+        {{"method", method_},
+         {"route", route_text_},
+         {"status", std::to_string(code)},
+         {"code", s.ok() ? "OK" : absl::StatusCodeToString(s.code())},
+         {"tenant", tenant_},
+         {"subject", subject_},
+         {"request_id", request_id_},
+         {"trace_id", traceparent_.size() >= 35 ? traceparent_.substr(3, 32) : ""},
+         {"latency_ms",
+          absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(absl::Now() - start_))}});
+    allow_.clear();
+    tenant_.clear();
+    subject_.clear();
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        if (ec || !res->keep_alive()) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  Gateway::Impl& gw_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  int served_ = 0;
+  bool keep_alive_ = false;
+  unsigned version_ = 11;
+  absl::Time start_;
+  std::string method_, request_id_, traceparent_, route_text_, allow_, tenant_, subject_;
+};
+
+}  // namespace
+
+void Gateway::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+    } else if (connections.load() >= options.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);  // over the cap: refused at once, the others unaffected
+    } else {
+      std::make_shared<Session>(std::move(socket), *this)->Run();
+    }
+    Accept();
+  });
+}
+
+Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  auto routes = RouteTable::FromServices(RouteTable::CompiledServices());
+  if (!routes.ok()) return routes.status();
+  if (routes->routes().empty()) return absl::FailedPreconditionError("no routes compiled in");
+  impl->routes = *std::move(routes);
+  for (const auto& [svc, target] : options.upstreams) {
+    Impl::Upstream u;
+    u.channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+    u.stub = std::make_unique<grpc::GenericStub>(u.channel);
+    impl->upstreams[svc] = std::move(u);
+  }
+  size_t colon = options.listen.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError("listen: host:port");
+  }
+  beast::error_code ec;
+  auto address = asio::ip::make_address(options.listen.substr(0, colon), ec);
+  if (ec) return absl::InvalidArgumentError("listen: bad address");
+  tcp::endpoint ep(address, static_cast<unsigned short>(port));
+  impl->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(ep, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return absl::UnavailableError("cannot listen on " + options.listen + ": " + ec.message());
+  impl->port = impl->acceptor.local_endpoint().port();
+  impl->Accept();
+  for (int i = 0; i < options.threads; ++i) {
+    impl->threads.emplace_back([io = &impl->ioc] { io->run(); });
+  }
+  return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
+}
+
+int Gateway::port() const { return impl_->port; }
+
+void Gateway::Shutdown() {
+  if (impl_->threads.empty()) return;
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+Gateway::~Gateway() { Shutdown(); }
+
+}  // namespace certpath::gateway

@@ -1,0 +1,62 @@
+#pragma once
+// certpath-gateway's HTTP/JSON front door (Boost.Beast on Asio: asynchronous,
+// keep-alive, a few I/O threads, no thread per connection). A request is
+// routed by the annotations (routes.h), turned into the RPC's request
+// (transcode.h), authenticated (Authorization: Bearer <principal token>),
+// and sent to the service that owns the RPC with gRPC's generic stub, as a
+// fresh short-lived principal token; the answer goes back as proto3 JSON, an
+// error as google.rpc.Status JSON with the usual HTTP code.
+//
+// Hygiene: internal headers from the client are never forwarded (only the
+// gateway sets x-certpath-principal); header and body size limits; read
+// timeouts (slow clients) and an idle timeout; a cap on open connections;
+// X-Request-Id generated when absent, echoed and forwarded; W3C traceparent
+// forwarded or generated; one JSON access-log line per request.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gateway/routes.h"
+#include "services/common/clock.h"
+#include "services/common/config.h"
+
+namespace certpath::gateway {
+
+struct GatewayOptions {
+  std::string listen = "127.0.0.1:8080";
+  // Full gRPC service name → target ("certpath.billing.v1.BillingService" → "127.0.0.1:7104").
+  std::map<std::string, std::string> upstreams;
+  std::string signing_key;
+  int threads = 2;
+  int max_connections = 1024;
+  size_t header_limit = 7 * 1024;  // below gRPC's 8 KiB metadata limit
+  size_t body_limit = 1 << 20;
+  absl::Duration read_timeout = absl::Seconds(30);  // a request must arrive within this
+  absl::Duration idle_timeout = absl::Seconds(60);  // between requests on a connection
+  absl::Duration upstream_deadline = absl::Seconds(30);
+  const Clock* clock = nullptr;  // null = system clock
+
+  // Flags: listen, signing-key-file|signing-key, threads, max-connections,
+  // body-limit-bytes, and --<svc>-target for each compiled-in service
+  // (--engagements-target, --billing-target).
+  static absl::StatusOr<GatewayOptions> FromConfig(const Config& c);
+};
+
+class Gateway {
+ public:
+  static absl::StatusOr<std::unique_ptr<Gateway>> Start(const GatewayOptions& options);
+  ~Gateway();
+  int port() const;
+  void Shutdown();
+
+  struct Impl;  // server.cc
+
+ private:
+  explicit Gateway(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace certpath::gateway

@@ -1,0 +1,159 @@
+// The gateway in front of the real services (in process, real gRPC, real
+// redis-server), called over HTTP as a partner's program would.
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gateway/server.h"
+#include "tests/support/fixtures.h"
+#include "tests/support/test_env.h"
+
+namespace certpath::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+
+// One HTTP/1.1 exchange on a fresh connection.
+Reply Http(int port, const std::string& method, const std::string& target,
+           const std::map<std::string, std::string>& headers = {}, const std::string& body = "") {
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  beast::tcp_stream stream(ioc);
+  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
+  http::request<http::string_body> req(http::string_to_verb(method), target, 11);
+  req.set(http::field::host, "127.0.0.1");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  beast::error_code ec;
+  http::write(stream, req, ec);  // the server may answer (413) and close before it all went
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res, ec);
+  Reply out;
+  if (ec) return out;
+  out.status = res.result_int();
+  out.body = res.body();
+  for (const auto& f : res) {
+    out.headers[std::string(f.name_string().data(), f.name_string().size())] =
+        std::string(f.value().data(), f.value().size());
+  }
+  return out;
+}
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  GatewayTest() : env(redis) {
+    gateway::GatewayOptions o;
+    o.listen = "127.0.0.1:0";
+    o.signing_key = kTestSigningKey;
+    o.clock = &env.clock;
+    o.upstreams["certpath.engagements.v1.EngagementService"] = env.target();
+    o.upstreams["certpath.billing.v1.BillingService"] = "127.0.0.1:1";  // not needed here
+    auto gw = gateway::Gateway::Start(o);
+    EXPECT_TRUE(gw.ok()) << gw.status();
+    gw_ = *std::move(gw);
+  }
+  std::map<std::string, std::string> As(const Principal& p) {
+    return {{"Authorization", "Bearer " + SignedToken(p, env.clock.Now())}};
+  }
+  int port() const { return gw_->port(); }
+
+  RedisServer redis;
+  ServiceEnv env;
+  std::unique_ptr<gateway::Gateway> gw_;
+};
+
+TEST_F(GatewayTest, RestCallsReachTheServiceAsTheCaller) {
+  v1::Client client = MakeClient(env);
+  v1::Engagement e = MakeEngagement(env, client.name(), {"p1"});
+  Reply get = Http(port(), "GET", "/v1/" + e.name(), As(kAdmin));
+  EXPECT_EQ(get.status, 200) << get.body;
+  EXPECT_TRUE(absl::StrContains(get.body, "\"referenceNumber\":\"2026-0001\"")) << get.body;
+  EXPECT_FALSE(get.headers["X-Request-Id"].empty());
+  // Create with a JSON body; Japanese text round-trips.
+  Reply created = Http(port(), "POST", "/v1/tenants/t1/clients", As(kAdmin),
+                       R"({"displayName":"株式会社ゲートウェイ"})");
+  EXPECT_EQ(created.status, 200) << created.body;
+  EXPECT_TRUE(absl::StrContains(created.body, "株式会社ゲートウェイ")) << created.body;
+  // PATCH with the body rule and an update mask in the query.
+  Reply patched = Http(port(), "PATCH", "/v1/" + e.name() + "?updateMask=department", As(kAdmin),
+                       R"({"department":"総務部"})");
+  EXPECT_EQ(patched.status, 200) << patched.body;
+  EXPECT_TRUE(absl::StrContains(patched.body, "総務部"));
+  // A list with query filters.
+  Reply list = Http(port(), "GET", "/v1/tenants/t1/engagements?pageSize=1&partnerOrganization=p1",
+                    As(kAdmin));
+  EXPECT_EQ(list.status, 200) << list.body;
+  // The request id the caller sent comes back.
+  auto h = As(kAdmin);
+  h["X-Request-Id"] = "req-123";
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + e.name(), h).headers["X-Request-Id"], "req-123");
+}
+
+TEST_F(GatewayTest, ErrorsAsStatusJsonWithTheUsualCodes) {
+  v1::Client client = MakeClient(env);
+  v1::Engagement e = MakeEngagement(env, client.name(), {"p1"});
+  // No credentials, a forged token, and an injected internal header are all 401.
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + e.name()).status, 401);
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + e.name(), {{"Authorization", "Bearer nope"}}).status, 401);
+  Reply injected = Http(port(), "GET", "/v1/" + e.name(),
+                        {{"x-certpath-principal", SignedToken(kAdmin, env.clock.Now())}});
+  EXPECT_EQ(injected.status, 401) << "a client's internal header is never used";
+  // Another tenant's admin: 404; a partner not on it: 404; a consultant terminating: 403.
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + e.name(),
+                 As(MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "eve", "", "t2")))
+                .status,
+            404);
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + e.name(),
+                 As(MakePrincipal(Principal::ROLE_PARTNER, "pat", "p2")))
+                .status,
+            404);
+  Reply denied = Http(port(), "POST", "/v1/" + e.name() + ":terminate", As(kConsultant),
+                      R"({"reason":"解約"})");
+  EXPECT_EQ(denied.status, 403) << denied.body;
+  EXPECT_TRUE(absl::StrContains(denied.body, "\"code\":7")) << denied.body;
+  // Unknown field (400 naming it), unknown query parameter, wrong phase (400 with ErrorInfo).
+  Reply unknown = Http(port(), "POST", "/v1/tenants/t1/clients", As(kAdmin), R"({"nmae":"x"})");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_TRUE(absl::StrContains(unknown.body, "nmae")) << unknown.body;
+  Reply param = Http(port(), "GET", "/v1/tenants/t1/engagements?colour=red", As(kAdmin));
+  EXPECT_EQ(param.status, 400);
+  EXPECT_TRUE(absl::StrContains(param.body, "colour")) << param.body;
+  Reply phase = Http(port(), "POST", "/v1/" + e.name() + ":recordAuditResult", As(kAdmin),
+                     R"({"stage":"AUDIT_STAGE_1","outcome":"AUDIT_OUTCOME_MAY_PROCEED",)"
+                     R"("auditDate":{"year":2026,"month":11,"day":20}})");
+  EXPECT_EQ(phase.status, 400) << phase.body;
+  EXPECT_TRUE(absl::StrContains(phase.body, "WRONG_PHASE")) << phase.body;
+  EXPECT_TRUE(absl::StrContains(phase.body, "google.rpc.ErrorInfo")) << phase.body;
+  // Routing: unknown path 404, wrong method 405 with Allow.
+  EXPECT_EQ(Http(port(), "GET", "/v1/nothing/here", As(kAdmin)).status, 404);
+  Reply wrong = Http(port(), "DELETE", "/v1/" + e.name(), As(kAdmin));
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_TRUE(absl::StrContains(wrong.headers["Allow"], "GET")) << wrong.headers["Allow"];
+  // An encoded slash stays inside one segment: no other resource is reached.
+  EXPECT_EQ(Http(port(), "GET", "/v1/tenants/t1/engagements/x%2F..%2Fy", As(kAdmin)).status, 400);
+  // Too big a body: 413.
+  EXPECT_EQ(Http(port(), "POST", "/v1/tenants/t1/clients", As(kAdmin),
+                 "{\"displayName\":\"" + std::string(2 << 20, 'a') + "\"}")
+                .status,
+            413);
+}
+
+}  // namespace
+}  // namespace certpath::testing
