@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "gateway/api_keys.h"
 #include "gateway/transcode.h"
 #include "google/protobuf/message.h"
 #include "services/common/crypto.h"
@@ -39,7 +40,7 @@ using tcp = asio::ip::tcp;
 
 absl::StatusOr<GatewayOptions> GatewayOptions::FromConfig(const Config& c) {
   GatewayOptions o;
-  o.listen = c.Get("listen", o.listen);
+  o.listen = c.Get("http-listen", o.listen);
   auto key = LoadSigningKey(c.Get("signing-key", ""), c.Get("signing-key-file", ""));
   if (!key.ok()) return key.status();
   o.signing_key = *key;
@@ -56,7 +57,7 @@ absl::StatusOr<GatewayOptions> GatewayOptions::FromConfig(const Config& c) {
   for (const std::string& svc : RouteTable::CompiledServices()) {
     // certpath.<name>.v1.<Service> → --<name>-target
     std::vector<std::string> parts = absl::StrSplit(svc, '.');
-    if (parts.size() < 3) continue;
+    if (parts.size() < 3 || parts[1] == "gateway") continue;  // served in this process
     std::string target = c.Get(parts[1] + "-target", "");
     if (target.empty()) {
       return absl::InvalidArgumentError("--" + parts[1] + "-target: where " + svc + " listens");
@@ -213,8 +214,17 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!absl::ConsumePrefix(&cred, "Bearer ") || cred.empty()) {
       return Fail(401, Unauthenticated("missing or invalid credentials"));
     }
-    auto principal = gw_.signer.Verify(cred, gw_.clock->Now());
-    if (!principal.ok()) return Fail(401, Unauthenticated("missing or invalid credentials"));
+    absl::StatusOr<Principal> principal =
+        absl::StartsWith(cred, "cpk_")
+            ? (gw_.options.api_keys ? gw_.options.api_keys->Resolve(std::string(cred))
+                                    : Unauthenticated("missing or invalid credentials"))
+            : gw_.signer.Verify(cred, gw_.clock->Now());
+    if (!principal.ok()) {
+      if (principal.status().code() == absl::StatusCode::kUnavailable) {
+        return Fail(503, principal.status());
+      }
+      return Fail(401, Unauthenticated("missing or invalid credentials"));
+    }
     tenant_ = principal->tenant();
     subject_ = principal->subject();
 

@@ -25,8 +25,12 @@
 
 namespace certpath::gateway {
 
+class ApiKeyResolver;
+
 struct GatewayOptions {
   std::string listen = "127.0.0.1:8080";
+  // Resolves "Bearer cpk_…" (null: API keys are refused).
+  ApiKeyResolver* api_keys = nullptr;
   // Full gRPC service name → target ("certpath.billing.v1.BillingService" → "127.0.0.1:7104").
   std::map<std::string, std::string> upstreams;
   std::string signing_key;
@@ -39,9 +43,10 @@ struct GatewayOptions {
   absl::Duration upstream_deadline = absl::Seconds(30);
   const Clock* clock = nullptr;  // null = system clock
 
-  // Flags: listen, signing-key-file|signing-key, threads, max-connections,
-  // body-limit-bytes, and --<svc>-target for each compiled-in service
-  // (--engagements-target, --billing-target).
+  // Flags: http-listen, signing-key-file|signing-key, threads,
+  // max-connections, body-limit-bytes, and --<svc>-target for each
+  // compiled-in service but the gateway's own (--engagements-target,
+  // --billing-target).
   static absl::StatusOr<GatewayOptions> FromConfig(const Config& c);
 };
 

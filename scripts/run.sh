@@ -13,6 +13,8 @@ ENGAGEMENTS_METRICS="${CERTPATH_ENGAGEMENTS_METRICS:-127.0.0.1:9101}"
 BILLING_ADDR="${CERTPATH_BILLING_ADDR:-127.0.0.1:7104}"
 BILLING_METRICS="${CERTPATH_BILLING_METRICS:-127.0.0.1:9104}"
 GATEWAY_ADDR="${CERTPATH_GATEWAY_ADDR:-127.0.0.1:8080}"
+GATEWAY_GRPC="${CERTPATH_GATEWAY_GRPC:-127.0.0.1:7100}"
+GATEWAY_METRICS="${CERTPATH_GATEWAY_METRICS:-127.0.0.1:9100}"
 
 "$ROOT/scripts/install-deps.sh"
 "$ROOT/scripts/build.sh" certpath-engagements certpath-billing certpath-gateway certpath-admin certpath-demo
@@ -60,7 +62,8 @@ for target in "$ENGAGEMENTS_ADDR" "$BILLING_ADDR"; do
   "$BUILD/tools/certpath-demo" wait --target="$target" --timeout-seconds=30
 done
 "$BUILD/gateway/certpath-gateway" \
-  --listen="$GATEWAY_ADDR" --signing-key-file="$KEY_FILE" \
+  --http-listen="$GATEWAY_ADDR" --listen="$GATEWAY_GRPC" --metrics-listen="$GATEWAY_METRICS" \
+  --redis-socket="$SOCK" --signing-key-file="$KEY_FILE" \
   --engagements-target="$ENGAGEMENTS_ADDR" --billing-target="$BILLING_ADDR" \
   >> "$STATE/log/gateway.log" 2>&1 &
 pids+=($!)
@@ -105,6 +108,9 @@ Try (curl, through the gateway):
   curl -s -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/$ENGAGEMENT
   curl -s -H "Authorization: Bearer \$TOKEN" "http://$GATEWAY_ADDR/v1/tenants/$TENANT/engagements?pageSize=10"
   curl -s -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/tenants/$TENANT/invoices
+  # an API key for a partner program (shown once; office admin token):
+  curl -s -X POST -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/tenants/$TENANT/apiKeys \
+    -d '{"displayName":"partner sync","role":"ROLE_PARTNER","organization":"partner-demo","subject":"sync@partner"}'
 Or gRPC directly (grpcurl):
   grpcurl -plaintext -H "x-certpath-principal: \$TOKEN" -d '{"name":"$ENGAGEMENT"}' \\
     $ENGAGEMENTS_ADDR certpath.engagements.v1.EngagementService/GetEngagement

@@ -98,11 +98,13 @@ std::string HexEncode(absl::string_view data) {
   return out;
 }
 
-std::string RandomHex(int bytes) {
+std::string RandomBytes(int bytes) {
   std::string buf(static_cast<size_t>(bytes), '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(buf.data()), bytes) != 1) std::abort();
-  return HexEncode(buf);
+  return buf;
 }
+
+std::string RandomHex(int bytes) { return HexEncode(RandomBytes(bytes)); }
 
 std::string RandomUuid() {
   std::string h = RandomHex(16);

@@ -19,6 +19,8 @@ absl::optional<std::string> Base64UrlDecode(absl::string_view text);
 std::string HexEncode(absl::string_view data);
 // `bytes` random bytes from the OS CSPRNG, hex encoded.
 std::string RandomHex(int bytes);
+// `bytes` random bytes from the OS's CSPRNG.
+std::string RandomBytes(int bytes);
 // A random (version 4) UUID, lower-case 8-4-4-4-12: what request_id fields take.
 std::string RandomUuid();
 

@@ -10,7 +10,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "certpath/gateway/v1/api_keys.grpc.pb.h"
+#include "gateway/app.h"
 #include "gateway/server.h"
+#include "services/common/redis.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/test_env.h"
 
@@ -153,6 +156,110 @@ TEST_F(GatewayTest, ErrorsAsStatusJsonWithTheUsualCodes) {
                  "{\"displayName\":\"" + std::string(2 << 20, 'a') + "\"}")
                 .status,
             413);
+}
+
+}  // namespace
+}  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+namespace gv1 = certpath::gateway::v1;
+
+// The gateway process as it runs: its own host (ApiKeyService on Redis) in
+// front of the engagements service.
+class GatewayAppTest : public ::testing::Test {
+ protected:
+  GatewayAppTest()
+      : env(redis), gw(redis, env.clock, [this](gateway::AppOptions& o) {
+          o.http.listen = "127.0.0.1:0";
+          o.http.signing_key = kTestSigningKey;
+          o.http.upstreams["certpath.engagements.v1.EngagementService"] = env.target();
+        }) {
+    gw.Start();
+  }
+  std::map<std::string, std::string> As(const Principal& p) {
+    return {{"Authorization", "Bearer " + SignedToken(p, env.clock.Now())}};
+  }
+  int port() { return gw.app().http_port(); }
+
+  RedisServer redis;
+  ServiceEnv env;
+  TestService<gateway::App, gv1::ApiKeyService> gw;
+};
+
+std::string JsonField(const std::string& json, const std::string& field) {
+  std::string marker = "\"" + field + "\":\"";
+  size_t at = json.find(marker);
+  if (at == std::string::npos) return "";
+  at += marker.size();
+  return json.substr(at, json.find('"', at) - at);
+}
+
+TEST_F(GatewayAppTest, ApiKeysActAsTheirPrincipalUntilRevokedOrExpired) {
+  v1::Client client = MakeClient(env);
+  v1::Engagement theirs = MakeEngagement(env, client.name(), {"p1"});
+  v1::Engagement other = MakeEngagement(env, client.name(), {"p2"});
+  // Office admins create keys; the key is shown once.
+  const std::string spec =
+      R"({"displayName":"partner sync","role":"ROLE_PARTNER","organization":"p1","subject":"sync@p1"})";
+  EXPECT_EQ(Http(port(), "POST", "/v1/tenants/t1/apiKeys", As(kConsultant), spec).status, 403);
+  Reply created = Http(port(), "POST", "/v1/tenants/t1/apiKeys", As(kAdmin), spec);
+  ASSERT_EQ(created.status, 200) << created.body;
+  std::string key = JsonField(created.body, "key");
+  ASSERT_TRUE(absl::StartsWith(key, "cpk_")) << created.body;
+  EXPECT_EQ(key.size(), 4u + 43u);  // 32 bytes, base64url without padding
+  std::string name = JsonField(created.body, "name");
+  std::map<std::string, std::string> with_key = {{"Authorization", "Bearer " + key}};
+  // The key acts as the partner: its engagement yes, another partner's no.
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + theirs.name(), with_key).status, 200);
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + other.name(), with_key).status, 404);
+  // Not stored in the clear anywhere in Redis.
+  RedisOptions ro;
+  ro.unix_socket = redis.socket();
+  RedisPool pool(ro);
+  auto keys = pool.Command({"KEYS", "*"});
+  ASSERT_TRUE(keys.ok());
+  for (const auto& k : keys->elements) {
+    auto type = pool.Command({"TYPE", k.str});
+    if (type.ok() && type->str == "hash") {
+      auto all = pool.Command({"HGETALL", k.str});
+      ASSERT_TRUE(all.ok());
+      for (const auto& v : all->elements) {
+        EXPECT_EQ(v.str.find(key.substr(4)), std::string::npos) << "the key is stored in " << k.str;
+      }
+    }
+  }
+  // Unknown and malformed keys: the same 401 as no key.
+  Reply unknown = Http(port(), "GET", "/v1/" + theirs.name(),
+                       {{"Authorization", "Bearer cpk_" + std::string(43, 'A')}});
+  EXPECT_EQ(unknown.status, 401);
+  Reply none = Http(port(), "GET", "/v1/" + theirs.name());
+  EXPECT_EQ(unknown.body, none.body);
+  // Listed with its last use; the list never shows the key.
+  Reply list = Http(port(), "GET", "/v1/tenants/t1/apiKeys", As(kAdmin));
+  EXPECT_EQ(list.status, 200) << list.body;
+  EXPECT_TRUE(absl::StrContains(list.body, "lastUsedTime")) << list.body;
+  EXPECT_FALSE(absl::StrContains(list.body, key));
+  // Revoked: refused on this replica within 5 s (the cache's life).
+  Reply revoked =
+      Http(port(), "POST", "/v1/" + name + ":revoke", As(kAdmin), R"({"reason":"leak"})");
+  EXPECT_EQ(revoked.status, 200) << revoked.body;
+  env.clock.Advance(absl::Seconds(5));
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + theirs.name(), with_key).status, 401);
+  // Expired keys are refused too.
+  Reply soon = Http(port(), "POST", "/v1/tenants/t1/apiKeys", As(kAdmin),
+                    R"({"displayName":"short","role":"ROLE_CONSULTANT","subject":"tmp@office",)"
+                    R"("expireTime":")" +
+                        absl::FormatTime(absl::RFC3339_full, env.clock.Now() + absl::Minutes(1),
+                                         absl::UTCTimeZone()) +
+                        R"("})");
+  ASSERT_EQ(soon.status, 200) << soon.body;
+  std::map<std::string, std::string> short_key = {
+      {"Authorization", "Bearer " + JsonField(soon.body, "key")}};
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + theirs.name(), short_key).status, 200);
+  env.clock.Advance(absl::Minutes(2));
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + theirs.name(), short_key).status, 401);
 }
 
 }  // namespace

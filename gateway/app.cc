@@ -1,0 +1,82 @@
+#include "gateway/app.h"
+
+#include "absl/strings/str_cat.h"
+#include "certpath/gateway/v1/api_keys.grpc.pb.h"
+#include "gateway/api_keys.h"
+#include "services/common/audit.h"
+#include "services/common/server.h"
+
+namespace certpath::gateway {
+
+absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
+  AppOptions o;
+  auto host = HostOptions::FromConfig(c, "127.0.0.1:7100", "127.0.0.1:9100");
+  if (!host.ok()) return host.status();
+  o.host = *std::move(host);
+  auto http = GatewayOptions::FromConfig(c);
+  if (!http.ok()) return http.status();
+  o.http = *std::move(http);
+  return o;
+}
+
+namespace {
+class ApiKeysGrpc final : public gv1::ApiKeyService::CallbackService {
+ public:
+  ApiKeysGrpc(ApiKeyApi& svc, Dispatcher& dispatcher) : svc_(svc), dispatcher_(dispatcher) {}
+  CERTPATH_UNARY_RPC(CreateApiKey, gv1::CreateApiKeyRequest, gv1::CreateApiKeyResponse)
+  CERTPATH_UNARY_RPC(ListApiKeys, gv1::ListApiKeysRequest, gv1::ListApiKeysResponse)
+  CERTPATH_UNARY_RPC(RevokeApiKey, gv1::RevokeApiKeyRequest, gv1::ApiKey)
+
+ private:
+  ApiKeyApi& svc_;
+  Dispatcher& dispatcher_;
+};
+}  // namespace
+
+struct App::Impl {
+  explicit Impl(const AppOptions& o)
+      : host(o.host),
+        store(host.records(), o.host.idempotency_ttl_seconds),
+        api(store, host.clock(), host.tokens(), host.gate()),
+        grpc_service(api, host.dispatcher()),
+        resolver(store, host.clock()),
+        sealer(store.audit(), [this] { return store.Tenants(); }) {}
+
+  ServiceHost host;
+  ApiKeyStore store;
+  ApiKeyApi api;
+  ApiKeysGrpc grpc_service;
+  ApiKeyResolver resolver;
+  AuditSealer sealer;
+  std::unique_ptr<Gateway> http;
+};
+
+App::App(std::unique_ptr<Impl> impl) : ServiceApp(impl->host), impl_(std::move(impl)) {}
+
+absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
+  if (auto s = GatewayPolicy().CheckCovers("certpath.gateway.v1.ApiKeyService"); !s.ok()) return s;
+  auto impl = std::make_unique<Impl>(options);
+  if (auto s = impl->host.Start({&impl->grpc_service}); !s.ok()) return s;
+  impl->sealer.Start();
+  GatewayOptions http = options.http;
+  http.api_keys = &impl->resolver;
+  if (http.clock == nullptr) http.clock = &impl->host.clock();
+  http.upstreams["certpath.gateway.v1.ApiKeyService"] =
+      absl::StrCat("127.0.0.1:", impl->host.port());
+  auto gw = Gateway::Start(http);
+  if (!gw.ok()) return gw.status();
+  impl->http = *std::move(gw);
+  return std::unique_ptr<App>(new App(std::move(impl)));
+}
+
+int App::http_port() const { return impl_->http ? impl_->http->port() : 0; }
+
+void App::Shutdown(absl::Duration drain) {
+  if (impl_->http) impl_->http->Shutdown();
+  impl_->host.Shutdown(drain);
+  impl_->sealer.Stop();
+}
+
+App::~App() { Shutdown(absl::ZeroDuration()); }
+
+}  // namespace certpath::gateway
