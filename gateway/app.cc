@@ -40,6 +40,7 @@ struct App::Impl {
         api(store, host.clock(), host.tokens(), host.gate()),
         grpc_service(api, host.dispatcher()),
         resolver(store, host.clock()),
+        limiter(host.redis(), o.http.per_key, o.http.per_ip),
         sealer(store.audit(), [this] { return store.Tenants(); }) {}
 
   ServiceHost host;
@@ -47,6 +48,7 @@ struct App::Impl {
   ApiKeyApi api;
   ApiKeysGrpc grpc_service;
   ApiKeyResolver resolver;
+  RateLimiter limiter;
   AuditSealer sealer;
   std::unique_ptr<Gateway> http;
 };
@@ -60,6 +62,7 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
   impl->sealer.Start();
   GatewayOptions http = options.http;
   http.api_keys = &impl->resolver;
+  http.limiter = &impl->limiter;
   if (http.clock == nullptr) http.clock = &impl->host.clock();
   http.upstreams["certpath.gateway.v1.ApiKeyService"] =
       absl::StrCat("127.0.0.1:", impl->host.port());

@@ -9,6 +9,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cmath>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -52,6 +53,17 @@ absl::StatusOr<GatewayOptions> GatewayOptions::FromConfig(const Config& c) {
         "threads, max-connections, body-limit-bytes: positive numbers");
   }
   o.threads = static_cast<int>(*threads);
+  for (auto [name, limit] : {std::pair<const char*, RateLimit*>{"key", &o.per_key},
+                             std::pair<const char*, RateLimit*>{"ip", &o.per_ip}}) {
+    auto rate = c.GetInt(absl::StrCat("rate-per-", name), static_cast<int64_t>(limit->per_second));
+    auto burst = c.GetInt(absl::StrCat("burst-per-", name), limit->burst);
+    if (!rate.ok() || *rate < 1 || !burst.ok() || *burst < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("rate-per-", name, ", burst-per-", name, ": positive numbers"));
+    }
+    limit->per_second = static_cast<double>(*rate);
+    limit->burst = *burst;
+  }
   o.max_connections = static_cast<int>(*conns);
   o.body_limit = static_cast<size_t>(*body);
   for (const std::string& svc : RouteTable::CompiledServices()) {
@@ -214,16 +226,23 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!absl::ConsumePrefix(&cred, "Bearer ") || cred.empty()) {
       return Fail(401, Unauthenticated("missing or invalid credentials"));
     }
+    bool is_key = absl::StartsWith(cred, "cpk_");
     absl::StatusOr<Principal> principal =
-        absl::StartsWith(cred, "cpk_")
-            ? (gw_.options.api_keys ? gw_.options.api_keys->Resolve(std::string(cred))
-                                    : Unauthenticated("missing or invalid credentials"))
-            : gw_.signer.Verify(cred, gw_.clock->Now());
+        is_key ? (gw_.options.api_keys ? gw_.options.api_keys->Resolve(std::string(cred))
+                                       : Unauthenticated("missing or invalid credentials"))
+               : gw_.signer.Verify(cred, gw_.clock->Now());
     if (!principal.ok()) {
       if (principal.status().code() == absl::StatusCode::kUnavailable) {
         return Fail(503, principal.status());
       }
+      // Guessing keys costs the guesser's address its bucket.
+      beast::error_code ec;
+      std::string ip = stream_.socket().remote_endpoint(ec).address().to_string();
+      if (!Limit("ip:" + ip, /*is_ip=*/true)) return;
       return Fail(401, Unauthenticated("missing or invalid credentials"));
+    }
+    if (is_key && !Limit("key:" + HexEncode(Sha256(cred)).substr(0, 32), /*is_ip=*/false)) {
+      return;
     }
     tenant_ = principal->tenant();
     subject_ = principal->subject();
@@ -239,6 +258,27 @@ class Session : public std::enable_shared_from_this<Session> {
           503, absl::UnavailableError("no upstream for " + route.method->service()->full_name()));
     }
     Call(up->second, route, *principal, std::move(request));
+  }
+
+  // Takes a token from `bucket`; false when it answered 429 itself. A Redis
+  // that does not answer lets the call through (limits are protection, not
+  // a single point of failure).
+  bool Limit(const std::string& bucket, bool is_ip) {
+    if (gw_.options.limiter == nullptr) return true;
+    auto t = gw_.options.limiter->TakeOne(bucket, is_ip, gw_.clock->Now());
+    if (!t.ok()) return true;
+    const RateLimit& l = gw_.options.limiter->limit(is_ip);
+    int64_t reset = static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(t->retry_after)));
+    headers_.emplace_back("RateLimit", absl::StrCat("limit=", l.burst, ", remaining=", t->remaining,
+                                                    ", reset=", reset));
+    headers_.emplace_back(
+        "RateLimit-Policy",
+        absl::StrCat(l.burst, ";w=", static_cast<int64_t>(l.burst / l.per_second)));
+    if (t->allowed) return true;
+    headers_.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, reset)));
+    Fail(429, Error(absl::StatusCode::kResourceExhausted, "RATE_LIMITED",
+                    "too many requests; retry after the Retry-After seconds"));
+    return false;
   }
 
   void Call(Gateway::Impl::Upstream& up, const Route& route, const Principal& p,
@@ -300,6 +340,8 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set("X-Request-Id", request_id_);
     res->set("traceparent", traceparent_);
     if (!allow_.empty()) res->set(http::field::allow, allow_);
+    for (const auto& [k, v] : headers_) res->set(k, v);
+    headers_.clear();
     res->keep_alive(keep_alive_ && !close);
     res->body() = std::move(body);
     res->prepare_payload();
@@ -340,6 +382,7 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   absl::Time start_;
   std::string method_, request_id_, traceparent_, route_text_, allow_, tenant_, subject_;
+  std::vector<std::pair<std::string, std::string>> headers_;  // for the next response
 };
 
 }  // namespace

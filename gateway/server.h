@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "gateway/rate_limit.h"
 #include "gateway/routes.h"
 #include "services/common/clock.h"
 #include "services/common/config.h"
@@ -26,11 +27,17 @@
 namespace certpath::gateway {
 
 class ApiKeyResolver;
+class RateLimiter;
 
 struct GatewayOptions {
   std::string listen = "127.0.0.1:8080";
   // Resolves "Bearer cpk_…" (null: API keys are refused).
   ApiKeyResolver* api_keys = nullptr;
+  // Token buckets per API key and per client IP of calls without valid
+  // credentials (null: no limits).
+  RateLimiter* limiter = nullptr;
+  RateLimit per_key{20, 40};
+  RateLimit per_ip{5, 20};
   // Full gRPC service name → target ("certpath.billing.v1.BillingService" → "127.0.0.1:7104").
   std::map<std::string, std::string> upstreams;
   std::string signing_key;
@@ -44,7 +51,8 @@ struct GatewayOptions {
   const Clock* clock = nullptr;  // null = system clock
 
   // Flags: http-listen, signing-key-file|signing-key, threads,
-  // max-connections, body-limit-bytes, and --<svc>-target for each
+  // max-connections, body-limit-bytes, rate-per-key, burst-per-key,
+  // rate-per-ip, burst-per-ip, and --<svc>-target for each
   // compiled-in service but the gateway's own (--engagements-target,
   // --billing-target).
   static absl::StatusOr<GatewayOptions> FromConfig(const Config& c);

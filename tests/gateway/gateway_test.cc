@@ -264,3 +264,57 @@ TEST_F(GatewayAppTest, ApiKeysActAsTheirPrincipalUntilRevokedOrExpired) {
 
 }  // namespace
 }  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+TEST(GatewayLimits, OneBucketPerKeyAcrossReplicasAndPerAddressForBadCredentials) {
+  RedisServer redis;
+  ServiceEnv env(redis);
+  auto configure = [&](gateway::AppOptions& o) {
+    o.http.listen = "127.0.0.1:0";
+    o.http.signing_key = kTestSigningKey;
+    o.http.upstreams["certpath.engagements.v1.EngagementService"] = env.target();
+    o.http.per_key = {1, 5};
+    o.http.per_ip = {1, 3};
+  };
+  TestService<gateway::App, certpath::gateway::v1::ApiKeyService> a(redis, env.clock, configure);
+  TestService<gateway::App, certpath::gateway::v1::ApiKeyService> b(redis, env.clock, configure);
+  a.Start();
+  b.Start();
+  v1::Client client = MakeClient(env);
+  v1::Engagement e = MakeEngagement(env, client.name());
+  Reply created =
+      Http(a.app().http_port(), "POST", "/v1/tenants/t1/apiKeys",
+           {{"Authorization", "Bearer " + SignedToken(kAdmin, env.clock.Now())}},
+           R"({"displayName":"sync","role":"ROLE_CONSULTANT","subject":"sync@office"})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  std::string key = JsonField(created.body, "key");
+  std::map<std::string, std::string> h = {{"Authorization", "Bearer " + key}};
+  int ok = 0, limited = 0;
+  Reply last;
+  for (int i = 0; i < 10; ++i) {
+    Reply r = Http((i % 2 ? b : a).app().http_port(), "GET", "/v1/" + e.name(), h);
+    (r.status == 200 ? ok : limited) += 1;
+    if (r.status == 429) last = r;
+  }
+  EXPECT_EQ(ok, 5) << "one bucket for both replicas";
+  EXPECT_EQ(limited, 5);
+  EXPECT_EQ(last.headers["Retry-After"], "1");
+  EXPECT_TRUE(absl::StrContains(last.headers["RateLimit"], "remaining=0"))
+      << last.headers["RateLimit"];
+  EXPECT_TRUE(absl::StrContains(last.body, "RATE_LIMITED")) << last.body;
+  env.clock.Advance(absl::Seconds(2));  // two tokens back
+  EXPECT_EQ(Http(a.app().http_port(), "GET", "/v1/" + e.name(), h).status, 200);
+  EXPECT_EQ(Http(b.app().http_port(), "GET", "/v1/" + e.name(), h).status, 200);
+  EXPECT_EQ(Http(a.app().http_port(), "GET", "/v1/" + e.name(), h).status, 429);
+  // Guessing keys: 401 until the address's bucket is empty, then 429.
+  std::map<std::string, std::string> bad = {{"Authorization", "Bearer cpk_guess"}};
+  std::vector<int> codes;
+  for (int i = 0; i < 5; ++i)
+    codes.push_back(Http(a.app().http_port(), "GET", "/v1/" + e.name(), bad).status);
+  EXPECT_EQ(codes, (std::vector<int>{401, 401, 401, 429, 429}));
+}
+
+}  // namespace
+}  // namespace certpath::testing
