@@ -3,6 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "certpath/gateway/v1/api_keys.grpc.pb.h"
 #include "gateway/api_keys.h"
+#include "gateway/edge_auth.h"
+#include "gateway/grpc_proxy.h"
 #include "services/common/audit.h"
 #include "services/common/server.h"
 
@@ -41,6 +43,9 @@ struct App::Impl {
         grpc_service(api, host.dispatcher()),
         resolver(store, host.clock()),
         limiter(host.redis(), o.http.per_key, o.http.per_ip),
+        signer(o.host.signing_key),
+        edge(signer, host.clock(), &resolver, &limiter),
+        proxy(o.http.upstreams, signer, host.clock(), edge),
         sealer(store.audit(), [this] { return store.Tenants(); }) {}
 
   ServiceHost host;
@@ -49,6 +54,9 @@ struct App::Impl {
   ApiKeysGrpc grpc_service;
   ApiKeyResolver resolver;
   RateLimiter limiter;
+  PrincipalSigner signer;
+  EdgeAuth edge;
+  GrpcProxy proxy;  // gRPC pass-through on the host's port
   AuditSealer sealer;
   std::unique_ptr<Gateway> http;
 };
@@ -58,7 +66,7 @@ App::App(std::unique_ptr<Impl> impl) : ServiceApp(impl->host), impl_(std::move(i
 absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
   if (auto s = GatewayPolicy().CheckCovers("certpath.gateway.v1.ApiKeyService"); !s.ok()) return s;
   auto impl = std::make_unique<Impl>(options);
-  if (auto s = impl->host.Start({&impl->grpc_service}); !s.ok()) return s;
+  if (auto s = impl->host.Start({&impl->grpc_service}, &impl->proxy); !s.ok()) return s;
   impl->sealer.Start();
   GatewayOptions http = options.http;
   http.api_keys = &impl->resolver;

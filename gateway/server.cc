@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gateway/api_keys.h"
+#include "gateway/edge_auth.h"
 #include "gateway/transcode.h"
 #include "google/protobuf/message.h"
 #include "services/common/crypto.h"
@@ -121,6 +122,7 @@ struct Gateway::Impl {
   SystemClock system_clock;
   const Clock* clock;
   PrincipalSigner signer;
+  std::unique_ptr<EdgeAuth> auth;
   RouteTable routes;
   std::map<std::string, Upstream> upstreams;
   // Every routed type is compiled in: its generated class.
@@ -222,28 +224,28 @@ class Session : public std::enable_shared_from_this<Session> {
 
     // Credentials: the Authorization header only (client-sent internal headers are ignored).
     auto auth = req.find(http::field::authorization);
-    absl::string_view cred = auth == req.end() ? absl::string_view() : View(auth->value());
-    if (!absl::ConsumePrefix(&cred, "Bearer ") || cred.empty()) {
-      return Fail(401, Unauthenticated("missing or invalid credentials"));
-    }
-    bool is_key = absl::StartsWith(cred, "cpk_");
-    absl::StatusOr<Principal> principal =
-        is_key ? (gw_.options.api_keys ? gw_.options.api_keys->Resolve(std::string(cred))
-                                       : Unauthenticated("missing or invalid credentials"))
-               : gw_.signer.Verify(cred, gw_.clock->Now());
-    if (!principal.ok()) {
-      if (principal.status().code() == absl::StatusCode::kUnavailable) {
-        return Fail(503, principal.status());
+    beast::error_code peer_ec;
+    Admission admitted =
+        gw_.auth->Admit(auth == req.end() ? absl::string_view() : View(auth->value()),
+                        stream_.socket().remote_endpoint(peer_ec).address().to_string());
+    if (admitted.metered) {
+      const RateLimit& l = admitted.limit;
+      int64_t reset =
+          static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(admitted.take.retry_after)));
+      headers_.emplace_back("RateLimit", absl::StrCat("limit=", l.burst, ", remaining=",
+                                                      admitted.take.remaining, ", reset=", reset));
+      headers_.emplace_back(
+          "RateLimit-Policy",
+          absl::StrCat(l.burst, ";w=", static_cast<int64_t>(l.burst / l.per_second)));
+      if (!admitted.take.allowed) {
+        headers_.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, reset)));
       }
-      // Guessing keys costs the guesser's address its bucket.
-      beast::error_code ec;
-      std::string ip = stream_.socket().remote_endpoint(ec).address().to_string();
-      if (!Limit("ip:" + ip, /*is_ip=*/true)) return;
-      return Fail(401, Unauthenticated("missing or invalid credentials"));
     }
-    if (is_key && !Limit("key:" + HexEncode(Sha256(cred)).substr(0, 32), /*is_ip=*/false)) {
-      return;
+    if (!admitted.principal.ok()) {
+      const absl::Status& s = admitted.principal.status();
+      return Fail(HttpStatus(s.code()), s);
     }
+    const Principal* principal = &*admitted.principal;
     tenant_ = principal->tenant();
     subject_ = principal->subject();
 
@@ -258,27 +260,6 @@ class Session : public std::enable_shared_from_this<Session> {
           503, absl::UnavailableError("no upstream for " + route.method->service()->full_name()));
     }
     Call(up->second, route, *principal, std::move(request));
-  }
-
-  // Takes a token from `bucket`; false when it answered 429 itself. A Redis
-  // that does not answer lets the call through (limits are protection, not
-  // a single point of failure).
-  bool Limit(const std::string& bucket, bool is_ip) {
-    if (gw_.options.limiter == nullptr) return true;
-    auto t = gw_.options.limiter->TakeOne(bucket, is_ip, gw_.clock->Now());
-    if (!t.ok()) return true;
-    const RateLimit& l = gw_.options.limiter->limit(is_ip);
-    int64_t reset = static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(t->retry_after)));
-    headers_.emplace_back("RateLimit", absl::StrCat("limit=", l.burst, ", remaining=", t->remaining,
-                                                    ", reset=", reset));
-    headers_.emplace_back(
-        "RateLimit-Policy",
-        absl::StrCat(l.burst, ";w=", static_cast<int64_t>(l.burst / l.per_second)));
-    if (t->allowed) return true;
-    headers_.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, reset)));
-    Fail(429, Error(absl::StatusCode::kResourceExhausted, "RATE_LIMITED",
-                    "too many requests; retry after the Retry-After seconds"));
-    return false;
   }
 
   void Call(Gateway::Impl::Upstream& up, const Route& route, const Principal& p,
@@ -405,6 +386,8 @@ Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& options) {
   auto impl = std::make_unique<Impl>(options);
+  impl->auth =
+      std::make_unique<EdgeAuth>(impl->signer, *impl->clock, options.api_keys, options.limiter);
   auto routes = RouteTable::FromServices(RouteTable::CompiledServices());
   if (!routes.ok()) return routes.status();
   if (routes->routes().empty()) return absl::FailedPreconditionError("no routes compiled in");

@@ -20,7 +20,8 @@ namespace certpath {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
                                                       const std::vector<grpc::Service*>& services,
-                                                      Metrics& metrics) {
+                                                      Metrics& metrics,
+                                                      grpc::CallbackGenericService* generic) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<Server> s(new Server());
@@ -28,6 +29,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   for (grpc::Service* svc : services) builder.RegisterService(svc);
+  if (generic != nullptr) builder.RegisterCallbackGenericService(generic);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(metrics.InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

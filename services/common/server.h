@@ -3,6 +3,7 @@
 // reflection, the metrics interceptor, a worker pool for handlers, and a
 // graceful stop (SIGTERM → NOT_SERVING → Shutdown(deadline) → exit 0).
 
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -37,9 +38,11 @@ struct ServerOptions {
 
 class Server {
  public:
-  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options,
-                                                       const std::vector<grpc::Service*>& services,
-                                                       Metrics& metrics);
+  // `generic`: answers every method no service registers (the gateway's
+  // pass-through), or null.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerOptions& options, const std::vector<grpc::Service*>& services, Metrics& metrics,
+      grpc::CallbackGenericService* generic = nullptr);
   ~Server();
 
   int port() const { return port_; }

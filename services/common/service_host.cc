@@ -83,11 +83,12 @@ ServiceHost::ServiceHost(const HostOptions& o)
 
 ServiceHost::~ServiceHost() { Shutdown(absl::ZeroDuration()); }
 
-absl::Status ServiceHost::Start(const std::vector<grpc::Service*>& services) {
+absl::Status ServiceHost::Start(const std::vector<grpc::Service*>& services,
+                                grpc::CallbackGenericService* generic) {
   if (!options_.metrics_listen.empty()) {
     if (auto s = metrics_.Serve(options_.metrics_listen); !s.ok()) return s;
   }
-  auto server = Server::Start(options_.server, services, metrics_);
+  auto server = Server::Start(options_.server, services, metrics_, generic);
   if (!server.ok()) return server.status();
   server_ = *std::move(server);
   server_->SetServing(false);  // until the guard has seen a durable Redis

@@ -101,7 +101,8 @@ class ServiceHost {
 
   // Runs every metrics interval on the guard thread while Redis is healthy.
   void AddPeriodic(std::function<absl::Status()> fn) { periodic_.push_back(std::move(fn)); }
-  absl::Status Start(const std::vector<grpc::Service*>& services);
+  absl::Status Start(const std::vector<grpc::Service*>& services,
+                     grpc::CallbackGenericService* generic = nullptr);
   // NOT_SERVING, drain in-flight calls up to `drain`, stop the guard.
   void Shutdown(absl::Duration drain);
 

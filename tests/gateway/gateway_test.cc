@@ -318,3 +318,47 @@ TEST(GatewayLimits, OneBucketPerKeyAcrossReplicasAndPerAddressForBadCredentials)
 
 }  // namespace
 }  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+TEST_F(GatewayAppTest, GrpcPassThroughWithTheSameCredentialsAndLimits) {
+  v1::Client client = MakeClient(env);
+  v1::Engagement theirs = MakeEngagement(env, client.name(), {"p1"});
+  Reply created =
+      Http(port(), "POST", "/v1/tenants/t1/apiKeys", As(kAdmin),
+           R"({"displayName":"grpc","role":"ROLE_PARTNER","organization":"p1","subject":"g@p1"})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  std::string key = JsonField(created.body, "key");
+  // A partner's program: one address (the gateway), one credential, gRPC.
+  auto stub = v1::EngagementService::NewStub(
+      grpc::CreateChannel(gw.target(), grpc::InsecureChannelCredentials()));
+  auto get = [&](const std::string& auth, const std::string& injected = "") {
+    grpc::ClientContext ctx;
+    if (!auth.empty()) ctx.AddMetadata("authorization", auth);
+    if (!injected.empty()) ctx.AddMetadata(kPrincipalMetadataKey, injected);
+    v1::GetEngagementRequest req;
+    req.set_name(theirs.name());
+    v1::Engagement e;
+    grpc::Status s = stub->GetEngagement(&ctx, req, &e);
+    return std::make_pair(s.error_code(), e.reference_number());
+  };
+  auto ok = get("Bearer " + key);
+  EXPECT_EQ(ok.first, grpc::StatusCode::OK);
+  EXPECT_EQ(ok.second, theirs.reference_number());
+  EXPECT_EQ(get("").first, grpc::StatusCode::UNAUTHENTICATED);
+  // A client's own principal header is never forwarded: without credentials it is refused.
+  EXPECT_EQ(get("", SignedToken(kAdmin, env.clock.Now())).first, grpc::StatusCode::UNAUTHENTICATED);
+  // Upstream answers pass through with their codes (another engagement: not found to the partner).
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + key);
+  v1::GetEngagementRequest req;
+  req.set_name("tenants/t1/engagements/nope");
+  v1::Engagement e;
+  EXPECT_EQ(stub->GetEngagement(&ctx, req, &e).error_code(), grpc::StatusCode::NOT_FOUND);
+  // Health answers on the gateway's port too.
+  EXPECT_TRUE(gw.WaitHealth(true));
+}
+
+}  // namespace
+}  // namespace certpath::testing

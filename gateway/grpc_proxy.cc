@@ -1,0 +1,114 @@
+#include "gateway/grpc_proxy.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/crypto.h"
+#include "services/common/grpc_util.h"
+#include "services/common/log.h"
+
+namespace certpath::gateway {
+
+GrpcProxy::GrpcProxy(const std::map<std::string, std::string>& upstreams,
+                     const PrincipalSigner& signer, const Clock& clock, EdgeAuth& auth,
+                     absl::Duration deadline)
+    : signer_(signer), clock_(clock), auth_(auth), deadline_(deadline) {
+  for (const auto& [svc, target] : upstreams) {
+    stubs_[svc] = std::make_unique<grpc::GenericStub>(
+        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  }
+}
+
+grpc::GenericStub* GrpcProxy::StubFor(const std::string& service) {
+  auto it = stubs_.find(service);
+  return it == stubs_.end() ? nullptr : it->second.get();
+}
+
+namespace {
+
+std::string Metadata(const grpc::GenericCallbackServerContext& ctx, const char* key) {
+  auto it = ctx.client_metadata().find(key);
+  return it == ctx.client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+// The peer's address without the port ("ipv4:127.0.0.1:5000" → "127.0.0.1").
+std::string PeerAddress(const std::string& peer) {
+  std::string p = peer.substr(peer.find(':') + 1);
+  return p.substr(0, p.rfind(':'));
+}
+
+class ProxyCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  ProxyCall(GrpcProxy& proxy, grpc::GenericCallbackServerContext* ctx)
+      : proxy_(proxy), ctx_(ctx), start_(absl::Now()) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return Done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
+    const std::string& method = ctx_->method();  // "/certpath.x.v1.Service/Method"
+    size_t slash = method.rfind('/');
+    std::string service =
+        slash == std::string::npos || slash == 0 ? "" : method.substr(1, slash - 1);
+    grpc::GenericStub* stub = proxy_.StubFor(service);
+    if (stub == nullptr) {
+      return Done(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no such method: " + method));
+    }
+    Admission a = proxy_.auth().Admit(Metadata(*ctx_, "authorization"), PeerAddress(ctx_->peer()));
+    if (!a.principal.ok()) return Done(ToGrpcStatus(a.principal.status()));
+    tenant_ = a.principal->tenant();
+    subject_ = a.principal->subject();
+    auto deadline = std::min(ctx_->deadline(), std::chrono::system_clock::now() +
+                                                   absl::ToChronoMilliseconds(proxy_.deadline()));
+    upstream_.set_deadline(deadline);
+    upstream_.AddMetadata(
+        kPrincipalMetadataKey,
+        proxy_.signer().Sign(*a.principal, proxy_.clock().Now(), absl::Minutes(5)));
+    std::string rid = Metadata(*ctx_, "x-request-id");
+    upstream_.AddMetadata("x-request-id", rid.empty() || rid.size() > 64 ? RandomUuid() : rid);
+    std::string tp = Metadata(*ctx_, "traceparent");
+    if (!tp.empty() && tp.size() == 55) upstream_.AddMetadata("traceparent", tp);
+    method_ = method;
+    stub->UnaryCall(&upstream_, method, grpc::StubOptions(), &request_, &response_,
+                    [this](grpc::Status s) {
+                      if (s.ok()) {
+                        Log(s);
+                        StartWriteAndFinish(&response_, grpc::WriteOptions(), s);
+                      } else {
+                        Done(s);
+                      }
+                    });
+  }
+
+  void OnCancel() override { upstream_.TryCancel(); }
+  void OnDone() override { delete this; }
+
+ private:
+  void Done(const grpc::Status& s) {
+    Log(s);
+    Finish(s);
+  }
+  void Log(const grpc::Status& s) {
+    log::Write(s.ok() ? log::Level::kInfo : log::Level::kWarn, "grpc proxy",
+               {{"method", method_.empty() ? ctx_->method() : method_},
+                {"code", std::to_string(static_cast<int>(s.error_code()))},
+                {"tenant", tenant_},
+                {"subject", subject_},
+                {"latency_ms", std::to_string(absl::ToDoubleMilliseconds(absl::Now() - start_))}});
+  }
+
+  GrpcProxy& proxy_;
+  grpc::GenericCallbackServerContext* ctx_;
+  grpc::ClientContext upstream_;
+  grpc::ByteBuffer request_, response_;
+  std::string method_, tenant_, subject_;
+  absl::Time start_;
+};
+
+}  // namespace
+
+grpc::ServerGenericBidiReactor* GrpcProxy::CreateReactor(grpc::GenericCallbackServerContext* ctx) {
+  return new ProxyCall(*this, ctx);
+}
+
+}  // namespace certpath::gateway

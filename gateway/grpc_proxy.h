@@ -1,0 +1,44 @@
+#pragma once
+// gRPC pass-through on the gateway's gRPC port: any certpath method that the
+// gateway does not serve itself goes to the service that owns it, after the
+// same authentication and rate limits as HTTP (metadata `authorization:
+// Bearer <principal token | cpk_…>`), with a fresh principal token; a
+// client's own x-certpath-principal is never forwarded. Unary methods (all of
+// certpath's).
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/generic/generic_stub.h>
+
+#include "absl/time/time.h"
+#include "gateway/edge_auth.h"
+#include "services/common/principal.h"
+
+namespace certpath::gateway {
+
+class GrpcProxy final : public grpc::CallbackGenericService {
+ public:
+  // upstreams: full service name → target.
+  GrpcProxy(const std::map<std::string, std::string>& upstreams, const PrincipalSigner& signer,
+            const Clock& clock, EdgeAuth& auth, absl::Duration deadline = absl::Seconds(30));
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
+
+  // Internal, for the call reactor.
+  grpc::GenericStub* StubFor(const std::string& service);
+  const PrincipalSigner& signer() const { return signer_; }
+  const Clock& clock() const { return clock_; }
+  EdgeAuth& auth() { return auth_; }
+  absl::Duration deadline() const { return deadline_; }
+
+ private:
+  std::map<std::string, std::unique_ptr<grpc::GenericStub>> stubs_;
+  const PrincipalSigner& signer_;
+  const Clock& clock_;
+  EdgeAuth& auth_;
+  absl::Duration deadline_;
+};
+
+}  // namespace certpath::gateway
