@@ -54,6 +54,10 @@ absl::StatusOr<GatewayOptions> GatewayOptions::FromConfig(const Config& c) {
         "threads, max-connections, body-limit-bytes: positive numbers");
   }
   o.threads = static_cast<int>(*threads);
+  for (absl::string_view origin :
+       absl::StrSplit(c.Get("cors-origins", ""), ',', absl::SkipEmpty())) {
+    o.cors_origins.insert(std::string(origin));
+  }
   for (auto [name, limit] : {std::pair<const char*, RateLimit*>{"key", &o.per_key},
                              std::pair<const char*, RateLimit*>{"ip", &o.per_ip}}) {
     auto rate = c.GetInt(absl::StrCat("rate-per-", name), static_cast<int64_t>(limit->per_second));
@@ -210,8 +214,31 @@ class Session : public std::enable_shared_from_this<Session> {
     route_text_ = "unmatched";
 
     auto split = SplitPath(path);
-    if (!split.ok())
+    if (!split.ok()) {
       return Fail(400, InvalidArgument("path", std::string(split.status().message())));
+    }
+    // CORS: only origins on the allow-list get the headers a browser needs.
+    auto origin = req.find(http::field::origin);
+    bool cors = origin != req.end() &&
+                gw_.options.cors_origins.count(std::string(View(origin->value()))) > 0;
+    if (cors) {
+      headers_.emplace_back("Access-Control-Allow-Origin", std::string(View(origin->value())));
+      headers_.emplace_back("Vary", "Origin");
+      headers_.emplace_back("Access-Control-Expose-Headers",
+                            "X-Request-Id, RateLimit, RateLimit-Policy, Retry-After");
+    }
+    if (method_ == "OPTIONS") {
+      // A preflight: the methods this path has, and the headers a caller may send.
+      auto any = gw_.routes.Find("", *split);
+      if (any.allowed.empty()) return Fail(404, NotFound("route " + path));
+      if (cors) {
+        headers_.emplace_back("Access-Control-Allow-Methods", absl::StrJoin(any.allowed, ", "));
+        headers_.emplace_back("Access-Control-Allow-Headers",
+                              "Authorization, Content-Type, X-Request-Id, traceparent, tracestate");
+        headers_.emplace_back("Access-Control-Max-Age", "600");
+      }
+      return Send(204, "", absl::OkStatus(), false);
+    }
     auto found = gw_.routes.Find(method_, *split);
     if (found.route == nullptr) {
       if (found.allowed.empty()) return Fail(404, NotFound("route " + path));
@@ -317,7 +344,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Send(int code, std::string body, const absl::Status& s, bool close) {
     auto res = std::make_shared<Response>(static_cast<http::status>(code), version_);
-    res->set(http::field::content_type, "application/json; charset=utf-8");
+    if (code != 204) res->set(http::field::content_type, "application/json; charset=utf-8");
     res->set("X-Request-Id", request_id_);
     res->set("traceparent", traceparent_);
     if (!allow_.empty()) res->set(http::field::allow, allow_);

@@ -15,6 +15,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -36,6 +37,8 @@ struct GatewayOptions {
   // Token buckets per API key and per client IP of calls without valid
   // credentials (null: no limits).
   RateLimiter* limiter = nullptr;
+  // Browser origins allowed to call (CORS, with preflight); empty = none.
+  std::set<std::string> cors_origins;
   RateLimit per_key{20, 40};
   RateLimit per_ip{5, 20};
   // Full gRPC service name → target ("certpath.billing.v1.BillingService" → "127.0.0.1:7104").
@@ -52,7 +55,7 @@ struct GatewayOptions {
 
   // Flags: http-listen, signing-key-file|signing-key, threads,
   // max-connections, body-limit-bytes, rate-per-key, burst-per-key,
-  // rate-per-ip, burst-per-ip, and --<svc>-target for each
+  // rate-per-ip, burst-per-ip, cors-origins (comma-separated), and --<svc>-target for each
   // compiled-in service but the gateway's own (--engagements-target,
   // --billing-target).
   static absl::StatusOr<GatewayOptions> FromConfig(const Config& c);

@@ -68,6 +68,7 @@ class GatewayTest : public ::testing::Test {
     o.clock = &env.clock;
     o.upstreams["certpath.engagements.v1.EngagementService"] = env.target();
     o.upstreams["certpath.billing.v1.BillingService"] = "127.0.0.1:1";  // not needed here
+    o.cors_origins = {"https://app.example.jp"};
     auto gw = gateway::Gateway::Start(o);
     EXPECT_TRUE(gw.ok()) << gw.status();
     gw_ = *std::move(gw);
@@ -151,6 +152,21 @@ TEST_F(GatewayTest, ErrorsAsStatusJsonWithTheUsualCodes) {
   EXPECT_TRUE(absl::StrContains(wrong.headers["Allow"], "GET")) << wrong.headers["Allow"];
   // An encoded slash stays inside one segment: no other resource is reached.
   EXPECT_EQ(Http(port(), "GET", "/v1/tenants/t1/engagements/x%2F..%2Fy", As(kAdmin)).status, 400);
+  // CORS: the allowed origin gets its headers and a preflight; another origin none.
+  Reply pre =
+      Http(port(), "OPTIONS", "/v1/" + e.name(),
+           {{"Origin", "https://app.example.jp"}, {"Access-Control-Request-Method", "PATCH"}});
+  EXPECT_EQ(pre.status, 204);
+  EXPECT_EQ(pre.headers["Access-Control-Allow-Origin"], "https://app.example.jp");
+  EXPECT_TRUE(absl::StrContains(pre.headers["Access-Control-Allow-Methods"], "PATCH"));
+  EXPECT_TRUE(absl::StrContains(pre.headers["Access-Control-Allow-Headers"], "Authorization"));
+  auto from_app = As(kAdmin);
+  from_app["Origin"] = "https://app.example.jp";
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + e.name(), from_app).headers["Access-Control-Allow-Origin"],
+            "https://app.example.jp");
+  Reply evil = Http(port(), "OPTIONS", "/v1/" + e.name(),
+                    {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "GET"}});
+  EXPECT_EQ(evil.headers.count("Access-Control-Allow-Origin"), 0u);
   // Too big a body: 413.
   EXPECT_EQ(Http(port(), "POST", "/v1/tenants/t1/clients", As(kAdmin),
                  "{\"displayName\":\"" + std::string(2 << 20, 'a') + "\"}")
