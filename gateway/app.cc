@@ -71,6 +71,7 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
   GatewayOptions http = options.http;
   http.api_keys = &impl->resolver;
   http.limiter = &impl->limiter;
+  http.registry = &impl->host.metrics().registry();
   if (http.clock == nullptr) http.clock = &impl->host.clock();
   http.upstreams["certpath.gateway.v1.ApiKeyService"] =
       absl::StrCat("127.0.0.1:", impl->host.port());

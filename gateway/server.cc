@@ -11,6 +11,11 @@
 #include <boost/beast/http.hpp>
 #include <cmath>
 #include <optional>
+#include <set>
+
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
 #include <thread>
 #include <vector>
 
@@ -136,6 +141,8 @@ struct Gateway::Impl {
   std::vector<std::thread> threads;
   std::atomic<int> connections{0};
   int port = 0;
+  prometheus::Family<prometheus::Counter>* requests = nullptr;
+  prometheus::Family<prometheus::Histogram>* latency = nullptr;
 
   void Accept();
 };
@@ -366,6 +373,18 @@ class Session : public std::enable_shared_from_this<Session> {
          {"trace_id", traceparent_.size() >= 35 ? traceparent_.substr(3, 32) : ""},
          {"latency_ms",
           absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(absl::Now() - start_))}});
+    if (gw_.requests != nullptr) {
+      static const std::set<std::string> kMethods = {"GET", "POST",   "PATCH",
+                                                     "PUT", "DELETE", "OPTIONS"};
+      const std::string& m = kMethods.count(method_) ? method_ : std::string("other");
+      gw_.requests->Add({{"route", route_text_}, {"method", m}, {"status", std::to_string(code)}})
+          .Increment();
+      gw_.latency
+          ->Add({{"route", route_text_}},
+                prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                        0.1, 0.25, 0.5, 1, 2.5})
+          .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+    }
     allow_.clear();
     tenant_.clear();
     subject_.clear();

@@ -29,6 +29,11 @@ namespace certpath::gateway {
 
 class ApiKeyResolver;
 class RateLimiter;
+}  // namespace certpath::gateway
+namespace prometheus {
+class Registry;
+}
+namespace certpath::gateway {
 
 struct GatewayOptions {
   std::string listen = "127.0.0.1:8080";
@@ -37,6 +42,9 @@ struct GatewayOptions {
   // Token buckets per API key and per client IP of calls without valid
   // credentials (null: no limits).
   RateLimiter* limiter = nullptr;
+  // Where the gateway's metrics go (null: none): requests by route template,
+  // method and HTTP status; latency by route.
+  prometheus::Registry* registry = nullptr;
   // Browser origins allowed to call (CORS, with preflight); empty = none.
   std::set<std::string> cors_origins;
   RateLimit per_key{20, 40};
