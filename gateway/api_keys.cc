@@ -1,6 +1,7 @@
 #include "gateway/api_keys.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/common/crypto.h"
@@ -90,7 +91,8 @@ absl::StatusOr<std::map<std::string, int64_t>> ApiKeyStore::LastUsed(const std::
   if (!r.ok()) return r.status();
   std::map<std::string, int64_t> out;
   for (size_t i = 0; i + 1 < r->elements.size(); i += 2) {
-    out[r->elements[i].str] = std::stoll(r->elements[i + 1].str);
+    int64_t ms = 0;
+    if (absl::SimpleAtoi(r->elements[i + 1].str, &ms)) out[r->elements[i].str] = ms;
   }
   return out;
 }
@@ -109,7 +111,10 @@ absl::Status CheckTenant(const Principal& p, const std::string& parent, const ch
   auto ids = ParseName("parent", parent, {"tenants"});
   if (!ids.ok()) return ids.status();
   if ((*ids)[0] != p.tenant()) return NotFound("tenant");
-  return GatewayPolicy().Allow(p, method);
+  if (auto s = GatewayPolicy().Allow(p, method); !s.ok()) return s;
+  // A leaked key must not be able to mint the next one.
+  if (p.via_api_key()) return PermissionDenied("API keys cannot manage API keys");
+  return absl::OkStatus();
 }
 }  // namespace
 
@@ -185,6 +190,7 @@ absl::Status ApiKeyApi::RevokeApiKey(const Principal& p, const gv1::RevokeApiKey
   if (!ids.ok()) return ids.status();
   if ((*ids)[0] != p.tenant()) return NotFound("api key");
   if (auto s = GatewayPolicy().Allow(p, "RevokeApiKey"); !s.ok()) return s;
+  if (p.via_api_key()) return PermissionDenied("API keys cannot manage API keys");
   FieldViolations v;
   CheckText(v, "reason", req.reason(), 500);
   if (auto s = v.ToStatus(); !s.ok()) return s;
@@ -212,50 +218,71 @@ absl::StatusOr<Principal> ApiKeyResolver::Resolve(const std::string& key) {
   const absl::Status denied = Unauthenticated("missing or invalid credentials");
   const std::string hash = HexEncode(Sha256(key));
   absl::Time now = clock_.Now();
+  std::string mark_tenant, mark_id;
+  absl::Time last_marked = absl::InfinitePast();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (auto bad = bad_.find(hash); bad != bad_.end() && now - bad->second < kCacheFor) {
+      return denied;
+    }
     auto it = cache_.find(hash);
-    if (it != cache_.end() && now - it->second.fetched < kCacheFor) {
-      if (it->second.principal.ok() && now - it->second.last_marked > absl::Minutes(1)) {
-        it->second.last_marked = now;
-        (void)store_.MarkUsed(it->second.tenant, it->second.id, absl::ToUnixMillis(now));
+    if (it != cache_.end()) {
+      last_marked = it->second.last_marked;
+      if (now - it->second.fetched < kCacheFor) {
+        if (now - it->second.last_marked > absl::Minutes(1)) {
+          it->second.last_marked = now;
+          mark_tenant = it->second.tenant;
+          mark_id = it->second.id;
+        }
+        absl::StatusOr<Principal> p = it->second.principal;
+        if (!mark_id.empty()) (void)store_.MarkUsed(mark_tenant, mark_id, absl::ToUnixMillis(now));
+        return p;
       }
-      return it->second.principal;
     }
   }
+  // Both reads happen for every key, known or not, so the answer takes as
+  // long either way.
   Entry e;
   e.fetched = now;
+  e.last_marked = last_marked;
   e.principal = denied;
   auto found = store_.Lookup(hash);
   if (!found.ok()) return Error(absl::StatusCode::kUnavailable, "UNAVAILABLE", "try again");
-  if (found->has_value()) {
-    std::vector<std::string> parts = absl::StrSplit(**found, '|');
-    if (parts.size() == 2) {
-      e.tenant = parts[0];
-      e.id = parts[1];
-      auto rec = store_.Get(e.tenant, e.id);
-      if (!rec.ok()) return Error(absl::StatusCode::kUnavailable, "UNAVAILABLE", "try again");
-      if (rec->has_value()) {
-        const gv1::ApiKey& k = (*rec)->value;
-        bool expired = k.has_expire_time() && ToTime(k.expire_time()) <= now;
-        if (!k.revoked() && !expired) {
-          Principal p;
-          p.set_tenant(e.tenant);
-          p.set_subject(k.subject());
-          p.set_role(k.role());
-          p.set_organization(k.organization());
-          e.principal = p;
-          e.last_marked = now;
-          (void)store_.MarkUsed(e.tenant, e.id, absl::ToUnixMillis(now));
-        }
-      }
+  std::vector<std::string> parts;
+  if (found->has_value()) parts = absl::StrSplit(**found, '|');
+  if (parts.size() != 2) parts = {"-", "-"};
+  e.tenant = parts[0];
+  e.id = parts[1];
+  auto rec = store_.Get(e.tenant, e.id);
+  if (!rec.ok()) return Error(absl::StatusCode::kUnavailable, "UNAVAILABLE", "try again");
+  if (found->has_value() && rec->has_value()) {
+    const gv1::ApiKey& k = (*rec)->value;
+    bool expired = k.has_expire_time() && ToTime(k.expire_time()) <= now;
+    if (!k.revoked() && !expired) {
+      Principal p;
+      p.set_tenant(e.tenant);
+      p.set_subject(k.subject());
+      p.set_role(k.role());
+      p.set_organization(k.organization());
+      p.set_via_api_key(true);
+      e.principal = p;
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (cache_.size() > 100000) cache_.clear();  // bounded: a flood of bad keys cannot grow it
-  auto& slot = cache_[hash];
-  slot = std::move(e);
-  return slot.principal;
+  bool mark = e.principal.ok() && now - e.last_marked > absl::Minutes(1);
+  if (mark) e.last_marked = now;
+  absl::StatusOr<Principal> out = e.principal;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (out.ok()) {
+      cache_[hash] = e;  // real keys: as many as an office creates
+    } else {
+      if (bad_.size() > 10000) bad_.clear();  // a flood of guesses never evicts real keys
+      bad_[hash] = now;
+      cache_.erase(hash);
+    }
+  }
+  if (mark) (void)store_.MarkUsed(e.tenant, e.id, absl::ToUnixMillis(now));
+  return out;
 }
 
 }  // namespace certpath::gateway

@@ -82,7 +82,8 @@ class ApiKeyResolver {
   ApiKeyStore& store_;
   const Clock& clock_;
   std::mutex mu_;
-  std::map<std::string, Entry> cache_;  // sha256 hex → entry
+  std::map<std::string, Entry> cache_;     // sha256 hex → entry (valid keys)
+  std::map<std::string, absl::Time> bad_;  // sha256 hex → when refused (bounded)
 };
 
 }  // namespace certpath::gateway

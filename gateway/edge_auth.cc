@@ -41,7 +41,14 @@ Admission EdgeAuth::Admit(absl::string_view authorization, const std::string& pe
     a.principal = Meter("ip:" + peer_address, /*is_ip=*/true, a) ? denied : limited;
     return a;
   }
-  if (is_key && !Meter("key:" + HexEncode(Sha256(cred)).substr(0, 32), /*is_ip=*/false, a)) {
+  // Services talk to each other inside the cluster, never through the front door.
+  if (p->role() == Principal::ROLE_SERVICE) {
+    a.principal = denied;
+    return a;
+  }
+  std::string bucket = is_key ? "key:" + HexEncode(Sha256(cred)).substr(0, 32)
+                              : "sub:" + p->tenant() + "/" + p->subject();
+  if (!Meter(bucket, /*is_ip=*/false, a)) {
     a.principal = limited;
     return a;
   }

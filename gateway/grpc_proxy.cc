@@ -19,6 +19,8 @@ GrpcProxy::GrpcProxy(const std::map<std::string, std::string>& upstreams,
   }
 }
 
+GrpcProxy::~GrpcProxy() = default;
+
 grpc::GenericStub* GrpcProxy::StubFor(const std::string& service) {
   auto it = stubs_.find(service);
   return it == stubs_.end() ? nullptr : it->second.get();
@@ -46,6 +48,17 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 
   void OnReadDone(bool ok) override {
     if (!ok) return Done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
+    if (!proxy_.pool().Submit([this] { Forward(); })) {
+      Done(grpc::Status(grpc::StatusCode::UNAVAILABLE, "busy; retry later"));
+    }
+  }
+
+  void OnCancel() override { upstream_.TryCancel(); }
+  void OnDone() override { delete this; }
+
+ private:
+  // On the proxy's pool: admission (may read Redis), then the upstream call.
+  void Forward() {
     const std::string& method = ctx_->method();  // "/certpath.x.v1.Service/Method"
     size_t slash = method.rfind('/');
     std::string service =
@@ -80,10 +93,6 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
                     });
   }
 
-  void OnCancel() override { upstream_.TryCancel(); }
-  void OnDone() override { delete this; }
-
- private:
   void Done(const grpc::Status& s) {
     Log(s);
     Finish(s);

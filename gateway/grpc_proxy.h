@@ -15,6 +15,7 @@
 
 #include "absl/time/time.h"
 #include "gateway/edge_auth.h"
+#include "services/common/executor.h"
 #include "services/common/principal.h"
 
 namespace certpath::gateway {
@@ -24,6 +25,7 @@ class GrpcProxy final : public grpc::CallbackGenericService {
   // upstreams: full service name → target.
   GrpcProxy(const std::map<std::string, std::string>& upstreams, const PrincipalSigner& signer,
             const Clock& clock, EdgeAuth& auth, absl::Duration deadline = absl::Seconds(30));
+  ~GrpcProxy();
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
 
   // Internal, for the call reactor.
@@ -32,6 +34,8 @@ class GrpcProxy final : public grpc::CallbackGenericService {
   const Clock& clock() const { return clock_; }
   EdgeAuth& auth() { return auth_; }
   absl::Duration deadline() const { return deadline_; }
+  // Admission reads Redis: never on gRPC's reaction threads.
+  Executor& pool() { return pool_; }
 
  private:
   std::map<std::string, std::unique_ptr<grpc::GenericStub>> stubs_;
@@ -39,6 +43,7 @@ class GrpcProxy final : public grpc::CallbackGenericService {
   const Clock& clock_;
   EdgeAuth& auth_;
   absl::Duration deadline_;
+  Executor pool_{2, 4096};
 };
 
 }  // namespace certpath::gateway

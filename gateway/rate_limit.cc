@@ -12,7 +12,12 @@ namespace {
 // once it would be full again (no state left for idle clients).
 const RedisScript& TakeScript() {
   static const RedisScript kScript(R"lua(
-local cap, rate, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local cap, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
+-- Redis' clock, the same for every replica (theirs may differ); ARGV[3] (the
+-- caller's clock) only when Redis' cannot be read.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[4] == '1' then now = tonumber(ARGV[3]) end
 local b = redis.call('HMGET', KEYS[1], 't', 'at')
 local tokens, at = tonumber(b[1]) or cap, tonumber(b[2]) or now
 if now > at then tokens = math.min(cap, tokens + (now - at) * rate) end
@@ -37,7 +42,7 @@ absl::StatusOr<Take> RateLimiter::TakeOne(const std::string& bucket, bool is_ip,
   std::string cap = std::to_string(l.burst);
   std::string rate = absl::StrCat(l.per_second / 1000.0);
   std::string ms = std::to_string(absl::ToUnixMillis(now));
-  auto r = redis_.Eval(TakeScript(), {key}, {cap, rate, ms});
+  auto r = redis_.Eval(TakeScript(), {key}, {cap, rate, ms, use_caller_clock_ ? "1" : "0"});
   if (!r.ok()) return r.status();
   if (r->is_error() || r->elements.size() != 3) return absl::InternalError("rate limit: " + r->str);
   Take t;

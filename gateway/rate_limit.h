@@ -30,8 +30,11 @@ class RateLimiter {
   // One token from the bucket of `bucket` ("key:<tenant>/<id>" or "ip:<address>").
   absl::StatusOr<Take> TakeOne(const std::string& bucket, bool is_ip, absl::Time now);
   const RateLimit& limit(bool is_ip) const { return is_ip ? per_ip_ : per_key_; }
+  // Tests with a fake clock: refill by the caller's clock instead of Redis'.
+  void use_caller_clock() { use_caller_clock_ = true; }
 
  private:
+  bool use_caller_clock_ = false;
   RedisPool& redis_;
   RateLimit per_key_, per_ip_;
 };

@@ -161,6 +161,10 @@ absl::StatusOr<RequestPath> SplitPath(absl::string_view path) {
     }
     auto d = PercentDecode(seg);
     if (!d.ok()) return d.status();
+    // An encoded '/' would become a separator in a multi-segment name: refused.
+    if (d->find('/') != std::string::npos) {
+      return absl::InvalidArgumentError("an encoded '/' inside a path segment");
+    }
     out.segments.push_back(*std::move(d));
   }
   return out;

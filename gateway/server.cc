@@ -6,10 +6,14 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cmath>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -32,6 +36,7 @@
 #include "gateway/transcode.h"
 #include "google/protobuf/message.h"
 #include "services/common/crypto.h"
+#include "services/common/executor.h"
 #include "services/common/grpc_util.h"
 #include "services/common/log.h"
 #include "services/common/principal.h"
@@ -127,6 +132,23 @@ struct Gateway::Impl {
     std::unique_ptr<grpc::GenericStub> stub;
   };
 
+  // Declared before the io_context: its handlers (sessions) may outlive it otherwise.
+  std::atomic<int> connections{0};
+  std::mutex inflight_mu;
+  std::condition_variable inflight_cv;
+  std::set<grpc::ClientContext*> inflight;  // upstream calls under way
+
+  // An upstream call starts (true) or has handed its answer to the strand (false).
+  void Track(grpc::ClientContext* ctx, bool start) {
+    std::lock_guard<std::mutex> lock(inflight_mu);
+    if (start) {
+      inflight.insert(ctx);
+    } else {
+      inflight.erase(ctx);
+      inflight_cv.notify_all();
+    }
+  }
+
   GatewayOptions options;
   SystemClock system_clock;
   const Clock* clock;
@@ -139,7 +161,8 @@ struct Gateway::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
-  std::atomic<int> connections{0};
+  std::unique_ptr<Executor> admit;  // admission (Redis reads) off the I/O threads
+  asio::steady_timer accept_retry{ioc};
   int port = 0;
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Histogram>* latency = nullptr;
@@ -257,11 +280,29 @@ class Session : public std::enable_shared_from_this<Session> {
     route_text_ = route.path.text;
 
     // Credentials: the Authorization header only (client-sent internal headers are ignored).
+    // Admission may read Redis (API keys, rate limits): off the I/O threads.
     auto auth = req.find(http::field::authorization);
     beast::error_code peer_ec;
-    Admission admitted =
-        gw_.auth->Admit(auth == req.end() ? absl::string_view() : View(auth->value()),
-                        stream_.socket().remote_endpoint(peer_ec).address().to_string());
+    std::string authorization(auth == req.end() ? absl::string_view() : View(auth->value()));
+    std::string peer = stream_.socket().remote_endpoint(peer_ec).address().to_string();
+    auto body = std::make_shared<std::string>(std::move(req.body()));
+    auto bindings = found.bindings;
+    auto self = shared_from_this();
+    bool queued = gw_.admit->Submit([self, &route, authorization, peer, body, bindings, query] {
+      self->AdmitAndCall(route, authorization, peer, *body, bindings, query);
+    });
+    if (!queued) {
+      return Fail(503, Error(absl::StatusCode::kUnavailable, "OVERLOADED", "busy; retry later"));
+    }
+  }
+
+  // On a worker: admission, the request, the upstream call (asynchronous);
+  // every answer goes back through the connection's strand.
+  void AdmitAndCall(const Route& route, const std::string& authorization, const std::string& peer,
+                    const std::string& body,
+                    const std::vector<std::pair<std::string, std::string>>& bindings,
+                    const std::string& query) {
+    Admission admitted = gw_.auth->Admit(authorization, peer);
     if (admitted.metered) {
       const RateLimit& l = admitted.limit;
       int64_t reset =
@@ -276,24 +317,31 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     if (!admitted.principal.ok()) {
-      const absl::Status& s = admitted.principal.status();
-      return Fail(HttpStatus(s.code()), s);
+      const absl::Status s = admitted.principal.status();
+      if (s.code() == absl::StatusCode::kUnauthenticated) {
+        headers_.emplace_back("WWW-Authenticate", "Bearer");
+      }
+      return Post([this, s] { Fail(HttpStatus(s.code()), s); });
     }
-    const Principal* principal = &*admitted.principal;
-    tenant_ = principal->tenant();
-    subject_ = principal->subject();
-
+    const Principal principal = *admitted.principal;
+    tenant_ = principal.tenant();
+    subject_ = principal.subject();
     const pb::Message* proto = gw_.factory->GetPrototype(route.method->input_type());
     std::unique_ptr<pb::Message> request(proto->New());
-    if (auto s = BuildRequest(route, found.bindings, query, req.body(), request.get()); !s.ok()) {
-      return Fail(HttpStatus(s.code()), s);
+    if (auto s = BuildRequest(route, bindings, query, body, request.get()); !s.ok()) {
+      return Post([this, s] { Fail(HttpStatus(s.code()), s); });
     }
     auto up = gw_.upstreams.find(route.method->service()->full_name());
     if (up == gw_.upstreams.end()) {
-      return Fail(
-          503, absl::UnavailableError("no upstream for " + route.method->service()->full_name()));
+      absl::Status s = absl::UnavailableError("no upstream for this route");
+      return Post([this, s] { Fail(503, s); });
     }
-    Call(up->second, route, *principal, std::move(request));
+    Call(up->second, route, principal, std::move(request));
+  }
+
+  // Runs `fn` on the connection's strand (keeping the session alive).
+  void Post(std::function<void()> fn) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), fn = std::move(fn)] { fn(); });
   }
 
   void Call(Gateway::Impl::Upstream& up, const Route& route, const Principal& p,
@@ -388,6 +436,7 @@ class Session : public std::enable_shared_from_this<Session> {
     allow_.clear();
     tenant_.clear();
     subject_.clear();
+    stream_.expires_after(absl::ToChronoMilliseconds(gw_.options.read_timeout));  // slow readers
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
                         if (ec || !res->keep_alive()) return self->Close();
@@ -417,7 +466,13 @@ class Session : public std::enable_shared_from_this<Session> {
 void Gateway::Impl::Accept() {
   acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
-      if (ec == asio::error::operation_aborted) return;
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      // Out of descriptors (or the like): wait a little instead of spinning.
+      accept_retry.expires_after(std::chrono::milliseconds(100));
+      accept_retry.async_wait([this](beast::error_code e) {
+        if (!e) Accept();
+      });
+      return;
     } else if (connections.load() >= options.max_connections) {
       beast::error_code ignored;
       socket.close(ignored);  // over the cap: refused at once, the others unaffected
@@ -434,6 +489,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   auto impl = std::make_unique<Impl>(options);
   impl->auth =
       std::make_unique<EdgeAuth>(impl->signer, *impl->clock, options.api_keys, options.limiter);
+  impl->admit = std::make_unique<Executor>(4, 4096);
   auto routes = RouteTable::FromServices(RouteTable::CompiledServices());
   if (!routes.ok()) return routes.status();
   if (routes->routes().empty()) return absl::FailedPreconditionError("no routes compiled in");
@@ -470,10 +526,25 @@ int Gateway::port() const { return impl_->port; }
 
 void Gateway::Shutdown() {
   if (impl_->threads.empty()) return;
-  asio::post(impl_->ioc, [this] {
+  // 1. No new connections (closed on the I/O threads, waited for here).
+  std::promise<void> closed;
+  asio::post(impl_->ioc, [this, &closed] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
+    impl_->accept_retry.cancel();
+    closed.set_value();
   });
+  closed.get_future().wait_for(std::chrono::seconds(2));
+  // 2. Admission finishes what it took.
+  impl_->admit.reset();
+  // 3. Upstream calls under way end (cancelled), so no callback outlives the server.
+  {
+    std::unique_lock<std::mutex> lock(impl_->inflight_mu);
+    for (grpc::ClientContext* ctx : impl_->inflight) ctx->TryCancel();
+    impl_->inflight_cv.wait_for(lock, std::chrono::seconds(5),
+                                [this] { return impl_->inflight.empty(); });
+  }
+  // 4. The I/O threads stop.
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

@@ -378,3 +378,30 @@ TEST_F(GatewayAppTest, GrpcPassThroughWithTheSameCredentialsAndLimits) {
 
 }  // namespace
 }  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+TEST_F(GatewayAppTest, KeysCannotManageKeysAndServicesCannotComeThroughTheFrontDoor) {
+  Reply admin_key =
+      Http(port(), "POST", "/v1/tenants/t1/apiKeys", As(kAdmin),
+           R"({"displayName":"ops","role":"ROLE_OFFICE_ADMIN","subject":"ops@office"})");
+  ASSERT_EQ(admin_key.status, 200) << admin_key.body;
+  std::map<std::string, std::string> h = {
+      {"Authorization", "Bearer " + JsonField(admin_key.body, "key")}};
+  // Even an office admin's key cannot mint the next key (a leak would outlive its revocation).
+  Reply minted = Http(port(), "POST", "/v1/tenants/t1/apiKeys", h,
+                      R"({"displayName":"x","role":"ROLE_OFFICE_ADMIN","subject":"x@office"})");
+  EXPECT_EQ(minted.status, 403) << minted.body;
+  Reply revoke =
+      Http(port(), "POST", "/v1/" + JsonField(admin_key.body, "name") + ":revoke", h, "{}");
+  EXPECT_EQ(revoke.status, 403) << revoke.body;
+  // A service principal's token is for inside the cluster only.
+  Reply svc = Http(port(), "GET", "/v1/tenants/t1/engagements",
+                   As(MakePrincipal(Principal::ROLE_SERVICE, "engagements-relay")));
+  EXPECT_EQ(svc.status, 401);
+  EXPECT_EQ(svc.headers["WWW-Authenticate"], "Bearer");
+}
+
+}  // namespace
+}  // namespace certpath::testing
