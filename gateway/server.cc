@@ -490,6 +490,18 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   impl->auth =
       std::make_unique<EdgeAuth>(impl->signer, *impl->clock, options.api_keys, options.limiter);
   impl->admit = std::make_unique<Executor>(4, 4096);
+  if (options.registry != nullptr) {
+    impl->requests = &prometheus::BuildCounter()
+                          .Name("certpath_gateway_requests_total")
+                          .Help(
+                              "HTTP requests by route template, method and status "
+                              "(401 auth failed, 429 rate-limited, 5xx upstream errors)")
+                          .Register(*options.registry);
+    impl->latency = &prometheus::BuildHistogram()
+                         .Name("certpath_gateway_request_seconds")
+                         .Help("HTTP request latency by route template")
+                         .Register(*options.registry);
+  }
   auto routes = RouteTable::FromServices(RouteTable::CompiledServices());
   if (!routes.ok()) return routes.status();
   if (routes->routes().empty()) return absl::FailedPreconditionError("no routes compiled in");

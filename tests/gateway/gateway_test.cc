@@ -188,6 +188,7 @@ class GatewayAppTest : public ::testing::Test {
  protected:
   GatewayAppTest()
       : env(redis), gw(redis, env.clock, [this](gateway::AppOptions& o) {
+          o.host.metrics_listen = "127.0.0.1:0";
           o.http.listen = "127.0.0.1:0";
           o.http.signing_key = kTestSigningKey;
           o.http.upstreams["certpath.engagements.v1.EngagementService"] = env.target();
@@ -276,6 +277,13 @@ TEST_F(GatewayAppTest, ApiKeysActAsTheirPrincipalUntilRevokedOrExpired) {
   EXPECT_EQ(Http(port(), "GET", "/v1/" + theirs.name(), short_key).status, 200);
   env.clock.Advance(absl::Minutes(2));
   EXPECT_EQ(Http(port(), "GET", "/v1/" + theirs.name(), short_key).status, 401);
+  // Requests are counted by route template, method and status.
+  std::string metrics = HttpGet(gw.metrics_port(), "/metrics");
+  EXPECT_TRUE(absl::StrContains(
+      metrics,
+      R"(certpath_gateway_requests_total{method="GET",route="/v1/{name=tenants/*/engagements/*}",status="200"})"))
+      << "metrics (" << metrics.size() << " bytes): " << metrics.substr(0, 3000);
+  EXPECT_TRUE(absl::StrContains(metrics, R"(status="401")"));
 }
 
 }  // namespace
