@@ -14,7 +14,13 @@
 //   certpath-admin dead-letters replay|discard --target=HOST:PORT --producer=S
 //                        --name=tenants/T/producers/S/deadLetters/ID --operator=YOU
 //                        [--reason=WHY] [--request-id=UUID]
-//       the dead letters of an event producer (services/common/outbox.h). A
+//       the dead letters of an event producer (services/common/outbox.h).
+//   certpath-admin api-keys create --target=GATEWAY_GRPC --tenant=T --operator=YOU
+//                        --display-name=N --role=partner|client|consultant|office_admin
+//                        --subject=S [--organization=O] [--expire-days=D]
+//   certpath-admin api-keys list|revoke --target=GATEWAY_GRPC --tenant=T --operator=YOU
+//                        [--name=tenants/T/apiKeys/ID]
+//       API keys (gateway/api_keys.h); a created key is printed once. A
 //       replay or discard is recorded in the audit trail as --operator's; it
 //       prints its request id: give it again (--request-id) to retry safely.
 // Services: engagements, billing. Output is JSON (proto3 mapping).
@@ -34,6 +40,7 @@
 #include "certpath/common/v1/common.pb.h"
 #include "certpath/documents/v1/events.pb.h"
 #include "certpath/engagements/v1/engagements.pb.h"
+#include "certpath/gateway/v1/api_keys.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/common/clock.h"
 #include "services/common/config.h"
@@ -56,6 +63,9 @@ int Usage() {
                "--tenant=T [--consumer=C]\n"
                "       certpath-admin dead-letters replay|discard --target=HOST:PORT "
                "--producer=S --name=N --operator=YOU [--reason=WHY] [--request-id=UUID]\n"
+               "       certpath-admin api-keys create|list|revoke --target=HOST:PORT --tenant=T "
+               "--operator=YOU [--display-name=N --role=R --subject=S --organization=O "
+               "--expire-days=D] [--name=N]\n"
                "roles: office_admin consultant partner client service\n"
                "services: engagements billing\n");
   return 2;
@@ -66,6 +76,7 @@ std::string GrpcService(const std::string& service) {
   static const std::map<std::string, std::string> kServices = {
       {"engagements", "certpath.engagements.v1.EngagementService"},
       {"billing", "certpath.billing.v1.BillingService"},
+      {"gateway", "certpath.gateway.v1.ApiKeyService"},
   };
   auto it = kServices.find(service);
   return it == kServices.end() ? "" : it->second;
@@ -225,12 +236,69 @@ int Token(const certpath::Config& config) {
 
 }  // namespace
 
+int ApiKeys(const std::string& verb, const certpath::Config& config) {
+  namespace gv1 = certpath::gateway::v1;
+  std::string tenant = config.Get("tenant", "");
+  if (config.Get("operator", "").empty()) {
+    std::fprintf(stderr, "certpath-admin: --operator=<your subject> (the audit trail names you)\n");
+    return 2;
+  }
+  if (verb == "create") {
+    gv1::CreateApiKeyRequest req;
+    req.set_parent("tenants/" + tenant);
+    req.set_request_id(certpath::RandomUuid());
+    auto* k = req.mutable_api_key();
+    k->set_display_name(config.Get("display-name", ""));
+    k->set_subject(config.Get("subject", ""));
+    k->set_organization(config.Get("organization", ""));
+    certpath::Principal::Role role;
+    if (!certpath::Principal::Role_Parse("ROLE_" + absl::AsciiStrToUpper(config.Get("role", "")),
+                                         &role)) {
+      return Usage();
+    }
+    k->set_role(role);
+    auto days = config.GetInt("expire-days", 0);
+    if (!days.ok() || *days < 0) return Usage();
+    if (*days > 0) {
+      k->mutable_expire_time()->set_seconds(
+          absl::ToUnixSeconds(certpath::SystemClock().Now() + absl::Hours(24 * *days)));
+    }
+    gv1::CreateApiKeyResponse resp;
+    if (int rc = Call(config, "gateway", tenant, "CreateApiKey", req, &resp); rc != 0) return rc;
+    Print(resp);
+    return 0;
+  }
+  if (verb == "list") {
+    gv1::ListApiKeysRequest req;
+    req.set_parent("tenants/" + tenant);
+    req.set_page_size(500);
+    gv1::ListApiKeysResponse resp;
+    if (int rc = Call(config, "gateway", tenant, "ListApiKeys", req, &resp); rc != 0) return rc;
+    Print(resp);
+    return 0;
+  }
+  if (verb == "revoke") {
+    gv1::RevokeApiKeyRequest req;
+    req.set_name(config.Get("name", ""));
+    req.set_reason(config.Get("reason", ""));
+    gv1::ApiKey resp;
+    if (int rc = Call(config, "gateway", TenantOf(req.name()), "RevokeApiKey", req, &resp);
+        rc != 0) {
+      return rc;
+    }
+    Print(resp);
+    return 0;
+  }
+  return Usage();
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return Usage();
   std::string cmd = argv[1];
-  if ((cmd == "audit" || cmd == "dead-letters") && argc >= 3) {
+  if ((cmd == "audit" || cmd == "dead-letters" || cmd == "api-keys") && argc >= 3) {
     auto config = certpath::Config::FromArgs(argc - 2, argv + 2);
     if (!config.ok()) return Usage();
+    if (cmd == "api-keys") return ApiKeys(argv[2], *config);
     return cmd == "audit" ? Audit(argv[2], *config) : DeadLetters(argv[2], *config);
   }
   auto config = certpath::Config::FromArgs(argc - 1, argv + 1);

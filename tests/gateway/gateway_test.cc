@@ -2,6 +2,9 @@
 // redis-server), called over HTTP as a partner's program would.
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,6 +18,7 @@
 #include "gateway/server.h"
 #include "services/common/redis.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/process.h"
 #include "tests/support/test_env.h"
 
 namespace certpath::testing {
@@ -206,10 +210,12 @@ class GatewayAppTest : public ::testing::Test {
 };
 
 std::string JsonField(const std::string& json, const std::string& field) {
-  std::string marker = "\"" + field + "\":\"";
+  std::string marker = "\"" + field + "\":";
   size_t at = json.find(marker);
   if (at == std::string::npos) return "";
-  at += marker.size();
+  at = json.find('"', at + marker.size());  // compact or pretty-printed
+  if (at == std::string::npos) return "";
+  ++at;
   return json.substr(at, json.find('"', at) - at);
 }
 
@@ -409,6 +415,58 @@ TEST_F(GatewayAppTest, KeysCannotManageKeysAndServicesCannotComeThroughTheFrontD
                    As(MakePrincipal(Principal::ROLE_SERVICE, "engagements-relay")));
   EXPECT_EQ(svc.status, 401);
   EXPECT_EQ(svc.headers["WWW-Authenticate"], "Bearer");
+}
+
+}  // namespace
+}  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+std::string Shell(const std::string& cmd, int* rc) {
+  FILE* f = popen(cmd.c_str(), "r");
+  std::string out;
+  if (f == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  int status = pclose(f);
+  *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+TEST_F(GatewayAppTest, OperatorsManageKeysWithCertpathAdmin) {
+  v1::Client client = MakeClient(env);
+  v1::Engagement e = MakeEngagement(env, client.name());
+  std::string key_file = redis.dir() + "/signing.key";
+  std::ofstream(key_file) << kTestSigningKey << "\n";
+  std::string admin = BinaryPath("services/common/certpath-admin") + " api-keys ";
+  std::string common = " --target=" + gw.target() + " --tenant=t1 --operator=admin@office" +
+                       " --signing-key-file=" + key_file;
+  int rc = -1;
+  std::string created =
+      Shell(admin + "create" + common +
+                " --display-name=tool --role=consultant --subject=tool@office --expire-days=30",
+            &rc);
+  ASSERT_EQ(rc, 0) << created;
+  std::string key = JsonField(created, "key");
+  ASSERT_TRUE(absl::StartsWith(key, "cpk_")) << created;
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + e.name(), {{"Authorization", "Bearer " + key}}).status,
+            200);
+  std::string listed = Shell(admin + "list" + common, &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_TRUE(absl::StrContains(listed, "tool@office")) << listed;
+  EXPECT_FALSE(absl::StrContains(listed, key));
+  std::string name = JsonField(created, "name");
+  Shell(admin + "revoke" + common + " --name=" + name + " --reason=done", &rc);
+  EXPECT_EQ(rc, 0);
+  env.clock.Advance(absl::Seconds(6));
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + e.name(), {{"Authorization", "Bearer " + key}}).status,
+            401);
+  // Without --operator the tool refuses (the audit trail must name a person).
+  Shell(admin + "list --target=" + gw.target() + " --tenant=t1 --signing-key-file=" + key_file,
+        &rc);
+  EXPECT_EQ(rc, 2);
 }
 
 }  // namespace
