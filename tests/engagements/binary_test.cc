@@ -16,6 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
+#include "tests/support/process.h"
 #include "tests/support/test_env.h"
 
 namespace certpath::testing {
@@ -24,13 +25,7 @@ namespace {
 const std::string kBin = CERTPATH_BINARY_DIR;
 
 std::string Shell(const std::string& cmd) {
-  std::string out;
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
-  pclose(f);
-  return std::string(absl::StripTrailingAsciiWhitespace(out));
+  return std::string(absl::StripTrailingAsciiWhitespace(RunCommand(cmd)));
 }
 
 TEST(EngagementsBinary, ServesCallsAndStopsCleanly) {

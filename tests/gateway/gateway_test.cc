@@ -423,18 +423,6 @@ TEST_F(GatewayAppTest, KeysCannotManageKeysAndServicesCannotComeThroughTheFrontD
 namespace certpath::testing {
 namespace {
 
-std::string Shell(const std::string& cmd, int* rc) {
-  FILE* f = popen(cmd.c_str(), "r");
-  std::string out;
-  if (f == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  int status = pclose(f);
-  *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
 TEST_F(GatewayAppTest, OperatorsManageKeysWithCertpathAdmin) {
   v1::Client client = MakeClient(env);
   v1::Engagement e = MakeEngagement(env, client.name());
@@ -444,28 +432,28 @@ TEST_F(GatewayAppTest, OperatorsManageKeysWithCertpathAdmin) {
   std::string common = " --target=" + gw.target() + " --tenant=t1 --operator=admin@office" +
                        " --signing-key-file=" + key_file;
   int rc = -1;
-  std::string created =
-      Shell(admin + "create" + common +
-                " --display-name=tool --role=consultant --subject=tool@office --expire-days=30",
-            &rc);
+  std::string created = RunCommand(
+      admin + "create" + common +
+          " --display-name=tool --role=consultant --subject=tool@office --expire-days=30",
+      &rc);
   ASSERT_EQ(rc, 0) << created;
   std::string key = JsonField(created, "key");
   ASSERT_TRUE(absl::StartsWith(key, "cpk_")) << created;
   EXPECT_EQ(Http(port(), "GET", "/v1/" + e.name(), {{"Authorization", "Bearer " + key}}).status,
             200);
-  std::string listed = Shell(admin + "list" + common, &rc);
+  std::string listed = RunCommand(admin + "list" + common, &rc);
   EXPECT_EQ(rc, 0);
   EXPECT_TRUE(absl::StrContains(listed, "tool@office")) << listed;
   EXPECT_FALSE(absl::StrContains(listed, key));
   std::string name = JsonField(created, "name");
-  Shell(admin + "revoke" + common + " --name=" + name + " --reason=done", &rc);
+  RunCommand(admin + "revoke" + common + " --name=" + name + " --reason=done", &rc);
   EXPECT_EQ(rc, 0);
   env.clock.Advance(absl::Seconds(6));
   EXPECT_EQ(Http(port(), "GET", "/v1/" + e.name(), {{"Authorization", "Bearer " + key}}).status,
             401);
   // Without --operator the tool refuses (the audit trail must name a person).
-  Shell(admin + "list --target=" + gw.target() + " --tenant=t1 --signing-key-file=" + key_file,
-        &rc);
+  RunCommand(admin + "list --target=" + gw.target() + " --tenant=t1 --signing-key-file=" + key_file,
+             &rc);
   EXPECT_EQ(rc, 2);
 }
 

@@ -53,4 +53,18 @@ int Process::Signal(int sig) {
   return status;
 }
 
+std::string RunCommand(const std::string& command, int* exit_code) {
+  std::string out;
+  FILE* f = popen(command.c_str(), "r");
+  if (f == nullptr) {
+    if (exit_code != nullptr) *exit_code = -1;
+    return out;
+  }
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+  int status = pclose(f);
+  if (exit_code != nullptr) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
 }  // namespace certpath::testing

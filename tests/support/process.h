@@ -35,4 +35,8 @@ class Process {
 // The path of one of the project's binaries in the build tree.
 std::string BinaryPath(const std::string& relative);
 
+// Runs `command` in a shell: its stdout, and its exit code in *exit_code
+// (-1 when it did not exit normally) when not null.
+std::string RunCommand(const std::string& command, int* exit_code = nullptr);
+
 }  // namespace certpath::testing

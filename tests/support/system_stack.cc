@@ -83,16 +83,11 @@ void SystemStack::StartAll() {
 }
 
 int SystemStack::Admin(const std::string& args, std::string* out) {
-  std::string cmd = absl::StrCat(BinaryPath("services/common/certpath-admin"), " ", args,
-                                 " --signing-key-file=", key_file_);
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return -1;
-  out->clear();
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
-  int status = pclose(f);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  int rc = -1;
+  *out = RunCommand(absl::StrCat(BinaryPath("services/common/certpath-admin"), " ", args,
+                                 " --signing-key-file=", key_file_),
+                    &rc);
+  return rc;
 }
 
 int64_t SystemStack::Int(const std::vector<std::string>& cmd) {
