@@ -3,6 +3,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -33,6 +34,7 @@
 #include "absl/strings/strip.h"
 #include "gateway/api_keys.h"
 #include "gateway/edge_auth.h"
+#include "gateway/openapi.h"
 #include "gateway/transcode.h"
 #include "google/protobuf/message.h"
 #include "services/common/crypto.h"
@@ -59,10 +61,16 @@ absl::StatusOr<GatewayOptions> GatewayOptions::FromConfig(const Config& c) {
   auto threads = c.GetInt("threads", o.threads);
   auto conns = c.GetInt("max-connections", o.max_connections);
   auto body = c.GetInt("body-limit-bytes", static_cast<int64_t>(o.body_limit));
-  if (!threads.ok() || *threads < 1 || !conns.ok() || *conns < 1 || !body.ok() || *body < 1) {
+  auto upload = c.GetInt("upload-limit-bytes", static_cast<int64_t>(o.upload_limit));
+  auto max_timeout = c.GetInt("max-request-timeout-seconds", absl::ToInt64Seconds(o.max_deadline));
+  if (!threads.ok() || *threads < 1 || !conns.ok() || *conns < 1 || !body.ok() || *body < 1 ||
+      !upload.ok() || *upload < 1 || !max_timeout.ok() || *max_timeout < 1) {
     return absl::InvalidArgumentError(
-        "threads, max-connections, body-limit-bytes: positive numbers");
+        "threads, max-connections, body-limit-bytes, upload-limit-bytes, "
+        "max-request-timeout-seconds: positive numbers");
   }
+  o.upload_limit = static_cast<size_t>(*upload);
+  o.max_deadline = absl::Seconds(*max_timeout);
   o.threads = static_cast<int>(*threads);
   for (absl::string_view origin :
        absl::StrSplit(c.Get("cors-origins", ""), ',', absl::SkipEmpty())) {
@@ -155,6 +163,7 @@ struct Gateway::Impl {
   PrincipalSigner signer;
   std::unique_ptr<EdgeAuth> auth;
   RouteTable routes;
+  std::string openapi;  // GET /openapi.json
   std::map<std::string, Upstream> upstreams;
   // Every routed type is compiled in: its generated class.
   pb::MessageFactory* factory = pb::MessageFactory::generated_factory();
@@ -190,10 +199,27 @@ class Session : public std::enable_shared_from_this<Session> {
   void Read() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(gw_.options.header_limit));
-    parser_->body_limit(gw_.options.body_limit);
     // The first request must come within the read timeout; later ones within the idle one.
     stream_.expires_after(absl::ToChronoMilliseconds(served_ == 0 ? gw_.options.read_timeout
                                                                   : gw_.options.idle_timeout));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  // The header is in: the body may be as large as its route allows (uploads
+  // more than JSON), refused as soon as its Content-Length says it is larger.
+  void OnHeader(beast::error_code ec, std::size_t) {
+    if (ec) return OnRead(ec, 0);
+    const auto& h = parser_->get();
+    std::string target(View(h.target()));
+    auto split = SplitPath(target.substr(0, target.find('?')));
+    bool upload = false;
+    if (split.ok()) {
+      auto found = gw_.routes.Find(View(h.method_string()), *split);
+      upload = found.route != nullptr && IsHttpBody(BodyType(*found.route));
+    }
+    body_limit_ = upload ? gw_.options.upload_limit : gw_.options.body_limit;
+    parser_->body_limit(body_limit_);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
@@ -213,7 +239,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return Fail(
           body ? 413 : 431,
           Error(absl::StatusCode::kInvalidArgument, body ? "BODY_TOO_LARGE" : "HEADERS_TOO_LARGE",
-                body ? absl::StrCat("the body is limited to ", gw_.options.body_limit, " bytes")
+                body ? absl::StrCat("the body is limited to ", body_limit_, " bytes")
                      : absl::StrCat("the headers are limited to ", gw_.options.header_limit,
                                     " bytes")),
           /*close=*/true);
@@ -257,10 +283,15 @@ class Session : public std::enable_shared_from_this<Session> {
       headers_.emplace_back("Access-Control-Expose-Headers",
                             "X-Request-Id, RateLimit, RateLimit-Policy, Retry-After");
     }
+    if (path == "/openapi.json" && method_ == "GET") {
+      route_text_ = path;  // public: the API's description, no credentials
+      return Send(200, gw_.openapi, absl::OkStatus(), false, "application/json; charset=utf-8");
+    }
     if (method_ == "OPTIONS") {
       // A preflight: the methods this path has, and the headers a caller may send.
       auto any = gw_.routes.Find("", *split);
-      if (any.allowed.empty()) return Fail(404, NotFound("route " + path));
+      if (any.allowed.empty())
+        return Fail(404, Error(absl::StatusCode::kNotFound, "NO_ROUTE", "no route " + path));
       if (cors) {
         headers_.emplace_back("Access-Control-Allow-Methods", absl::StrJoin(any.allowed, ", "));
         headers_.emplace_back("Access-Control-Allow-Headers",
@@ -271,13 +302,27 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     auto found = gw_.routes.Find(method_, *split);
     if (found.route == nullptr) {
-      if (found.allowed.empty()) return Fail(404, NotFound("route " + path));
+      if (found.allowed.empty())
+        return Fail(404, Error(absl::StatusCode::kNotFound, "NO_ROUTE", "no route " + path));
       allow_ = absl::StrJoin(found.allowed, ", ");
       return Fail(405, Error(absl::StatusCode::kUnimplemented, "METHOD_NOT_ALLOWED",
                              method_ + " is not allowed here; allowed: " + allow_));
     }
     const Route& route = *found.route;
     route_text_ = route.path.text;
+    // The upstream deadline: X-Request-Timeout (seconds) up to the maximum, else the route's
+    // default.
+    deadline_ = method_ == "GET" ? gw_.options.read_deadline : gw_.options.write_deadline;
+    if (auto t = req.find("x-request-timeout"); t != req.end()) {
+      double seconds = 0;
+      if (!absl::SimpleAtod(View(t->value()), &seconds) || !(seconds > 0)) {
+        return Fail(400, InvalidArgument("X-Request-Timeout", "a positive number of seconds"));
+      }
+      deadline_ = std::min(absl::Seconds(seconds), gw_.options.max_deadline);
+    }
+    auto content_type = req.find(http::field::content_type);
+    std::string media(content_type == req.end() ? absl::string_view()
+                                                : View(content_type->value()));
 
     // Credentials: the Authorization header only (client-sent internal headers are ignored).
     // Admission may read Redis (API keys, rate limits): off the I/O threads.
@@ -288,9 +333,10 @@ class Session : public std::enable_shared_from_this<Session> {
     auto body = std::make_shared<std::string>(std::move(req.body()));
     auto bindings = found.bindings;
     auto self = shared_from_this();
-    bool queued = gw_.admit->Submit([self, &route, authorization, peer, body, bindings, query] {
-      self->AdmitAndCall(route, authorization, peer, *body, bindings, query);
-    });
+    bool queued =
+        gw_.admit->Submit([self, &route, authorization, peer, body, bindings, query, media] {
+          self->AdmitAndCall(route, authorization, peer, *body, bindings, query, media);
+        });
     if (!queued) {
       return Fail(503, Error(absl::StatusCode::kUnavailable, "OVERLOADED", "busy; retry later"));
     }
@@ -301,7 +347,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void AdmitAndCall(const Route& route, const std::string& authorization, const std::string& peer,
                     const std::string& body,
                     const std::vector<std::pair<std::string, std::string>>& bindings,
-                    const std::string& query) {
+                    const std::string& query, const std::string& media) {
     Admission admitted = gw_.auth->Admit(authorization, peer);
     if (admitted.metered) {
       const RateLimit& l = admitted.limit;
@@ -328,7 +374,7 @@ class Session : public std::enable_shared_from_this<Session> {
     subject_ = principal.subject();
     const pb::Message* proto = gw_.factory->GetPrototype(route.method->input_type());
     std::unique_ptr<pb::Message> request(proto->New());
-    if (auto s = BuildRequest(route, bindings, query, body, request.get()); !s.ok()) {
+    if (auto s = BuildRequest(route, bindings, query, body, request.get(), media); !s.ok()) {
       return Post([this, s] { Fail(HttpStatus(s.code()), s); });
     }
     auto up = gw_.upstreams.find(route.method->service()->full_name());
@@ -352,7 +398,7 @@ class Session : public std::enable_shared_from_this<Session> {
     };
     auto pending = std::make_shared<Pending>();
     pending->ctx.set_deadline(std::chrono::system_clock::now() +
-                              absl::ToChronoMilliseconds(gw_.options.upstream_deadline));
+                              absl::ToChronoMilliseconds(deadline_));
     pending->ctx.AddMetadata(kPrincipalMetadataKey,
                              gw_.signer.Sign(p, gw_.clock->Now(), absl::Minutes(5)));
     pending->ctx.AddMetadata("x-request-id", request_id_);
@@ -364,21 +410,32 @@ class Session : public std::enable_shared_from_this<Session> {
         absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name());
     const pb::Descriptor* out_type = route.method->output_type();
     auto self = shared_from_this();
+    gw_.Track(&pending->ctx, true);
     up.stub->UnaryCall(&pending->ctx, method, grpc::StubOptions(), &pending->request,
                        &pending->response, [self, pending, out_type](grpc::Status status) {
                          // On a gRPC thread: back to the connection's strand.
-                         asio::post(self->stream_.get_executor(),
-                                    [self, pending, out_type, status]() {
-                                      self->OnUpstream(status, pending->response, out_type);
-                                    });
+                         asio::post(
+                             self->stream_.get_executor(), [self, pending, out_type, status]() {
+                               self->OnUpstream(status, pending->ctx, pending->response, out_type);
+                             });
+                         self->gw_.Track(&pending->ctx, false);
                        });
   }
 
-  void OnUpstream(const grpc::Status& status, grpc::ByteBuffer& buffer,
-                  const pb::Descriptor* type) {
+  void OnUpstream(const grpc::Status& status, const grpc::ClientContext& ctx,
+                  grpc::ByteBuffer& buffer, const pb::Descriptor* type) {
     if (!status.ok()) {
       absl::Status s = FromGrpcStatus(status);
       return Fail(HttpStatus(s.code()), s);
+    }
+    // What the service says of its answer for HTTP (a download's file name …).
+    for (const auto& [key, value] : ctx.GetServerInitialMetadata()) {
+      absl::string_view k(key.data(), key.size());
+      if (k == "content-disposition" ||
+          (absl::StartsWith(k, "x-certpath-") && k != kPrincipalMetadataKey)) {
+        headers_.emplace_back(k == "content-disposition" ? "Content-Disposition" : std::string(k),
+                              std::string(value.data(), value.size()));
+      }
     }
     std::vector<grpc::Slice> slices;
     std::string bytes;
@@ -388,6 +445,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     std::unique_ptr<pb::Message> msg(gw_.factory->GetPrototype(type)->New());
     if (!msg->ParseFromString(bytes)) return Fail(502, absl::InternalError("bad upstream answer"));
+    if (IsHttpBody(type)) {  // a download: the bytes as they are, with their media type
+      const pb::Reflection* r = msg->GetReflection();
+      std::string media = r->GetString(*msg, type->FindFieldByName("content_type"));
+      return Send(200, r->GetString(*msg, type->FindFieldByName("data")), absl::OkStatus(), false,
+                  media.empty() ? "application/octet-stream" : media);
+    }
     auto json = ResponseJson(*msg);
     if (!json.ok()) return Fail(500, json.status());
     Send(200, *std::move(json), absl::OkStatus(), false);
@@ -397,9 +460,10 @@ class Session : public std::enable_shared_from_this<Session> {
     Send(code, ErrorJson(s), s, close);
   }
 
-  void Send(int code, std::string body, const absl::Status& s, bool close) {
+  void Send(int code, std::string body, const absl::Status& s, bool close,
+            const std::string& media = "application/json; charset=utf-8") {
     auto res = std::make_shared<Response>(static_cast<http::status>(code), version_);
-    if (code != 204) res->set(http::field::content_type, "application/json; charset=utf-8");
+    if (code != 204) res->set(http::field::content_type, media);
     res->set("X-Request-Id", request_id_);
     res->set("traceparent", traceparent_);
     if (!allow_.empty()) res->set(http::field::allow, allow_);
@@ -444,9 +508,23 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // A lingering close: the answer is out (send side shut), and what the client
+  // still sends is read and dropped for a moment, so that the kernel does not
+  // reset the connection (losing our answer, e.g. a 413) while the client is
+  // still writing its body.
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return;
+    stream_.expires_after(std::chrono::seconds(2));
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(asio::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (!ec) self->Drain();
+                            });
   }
 
   beast::tcp_stream stream_;
@@ -454,6 +532,9 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   int served_ = 0;
+  std::array<char, 4096> drain_;
+  size_t body_limit_ = 0;
+  absl::Duration deadline_;  // of the upstream call
   bool keep_alive_ = false;
   unsigned version_ = 11;
   absl::Time start_;
@@ -506,6 +587,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   if (!routes.ok()) return routes.status();
   if (routes->routes().empty()) return absl::FailedPreconditionError("no routes compiled in");
   impl->routes = *std::move(routes);
+  auto openapi = OpenApiJson(impl->routes);
+  if (!openapi.ok()) return openapi.status();
+  impl->openapi = *std::move(openapi);
   for (const auto& [svc, target] : options.upstreams) {
     Impl::Upstream u;
     u.channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());

@@ -55,16 +55,21 @@ struct GatewayOptions {
   int threads = 2;
   int max_connections = 1024;
   size_t header_limit = 7 * 1024;  // below gRPC's 8 KiB metadata limit
-  size_t body_limit = 1 << 20;
+  size_t body_limit = 1 << 20;     // JSON bodies
+  size_t upload_limit = 16 << 20;  // raw uploads (routes whose body is a google.api.HttpBody)
   absl::Duration read_timeout = absl::Seconds(30);  // a request must arrive within this
   absl::Duration idle_timeout = absl::Seconds(60);  // between requests on a connection
-  absl::Duration upstream_deadline = absl::Seconds(30);
+  // The upstream call's deadline (grpc-timeout): X-Request-Timeout (seconds)
+  // up to max_deadline, else read_deadline for GET and write_deadline for the rest.
+  absl::Duration read_deadline = absl::Seconds(10);
+  absl::Duration write_deadline = absl::Seconds(30);
+  absl::Duration max_deadline = absl::Seconds(120);
   const Clock* clock = nullptr;  // null = system clock
 
   // Flags: http-listen, signing-key-file|signing-key, threads,
-  // max-connections, body-limit-bytes, rate-per-key, burst-per-key,
-  // rate-per-ip, burst-per-ip, cors-origins (comma-separated), and --<svc>-target for each
-  // compiled-in service but the gateway's own (--engagements-target,
+  // max-connections, body-limit-bytes, upload-limit-bytes, max-request-timeout-seconds,
+  // rate-per-key, burst-per-key, rate-per-ip, burst-per-ip, cors-origins (comma-separated), and
+  // --<svc>-target for each compiled-in service but the gateway's own (--engagements-target,
   // --billing-target).
   static absl::StatusOr<GatewayOptions> FromConfig(const Config& c);
 };

@@ -171,23 +171,45 @@ absl::Status ParseJson(absl::string_view body, pb::Message* m, const std::string
 
 }  // namespace
 
+bool IsHttpBody(const pb::Descriptor* type) {
+  return type != nullptr && type->full_name() == "google.api.HttpBody";
+}
+
+const pb::Descriptor* BodyType(const Route& route) {
+  if (route.body.empty()) return nullptr;
+  const pb::Descriptor* input = route.method->input_type();
+  if (route.body == "*") return input;
+  const pb::FieldDescriptor* f = input->FindFieldByName(route.body);
+  return f == nullptr ? nullptr : f->message_type();
+}
+
 absl::Status BuildRequest(const Route& route,
                           const std::vector<std::pair<std::string, std::string>>& bindings,
-                          absl::string_view query, absl::string_view body, pb::Message* req) {
+                          absl::string_view query, absl::string_view body, pb::Message* req,
+                          absl::string_view content_type) {
   req->Clear();
+  pb::Message* body_msg = nullptr;
   if (route.body == "*") {
-    if (auto s = ParseJson(body, req, ""); !s.ok()) return s;
+    body_msg = req;
   } else if (!route.body.empty()) {
     const pb::FieldDescriptor* f = req->GetDescriptor()->FindFieldByName(route.body);
     if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE || f->is_repeated()) {
       return absl::UnimplementedError("body of a non-message field");
     }
-    if (auto s = ParseJson(body, req->GetReflection()->MutableMessage(req, f), route.body);
-        !s.ok()) {
-      return s;
-    }
+    body_msg = req->GetReflection()->MutableMessage(req, f);
   } else if (!body.empty()) {
     return InvalidArgument("body", "this request takes no body");
+  }
+  if (body_msg != nullptr && IsHttpBody(body_msg->GetDescriptor())) {
+    // An upload: the bytes as they came, with their media type.
+    const pb::Descriptor* d = body_msg->GetDescriptor();
+    const pb::Reflection* r = body_msg->GetReflection();
+    r->SetString(body_msg, d->FindFieldByName("content_type"), std::string(content_type));
+    r->SetString(body_msg, d->FindFieldByName("data"), std::string(body));
+  } else if (body_msg != nullptr) {
+    if (auto s = ParseJson(body, body_msg, route.body == "*" ? "" : route.body); !s.ok()) {
+      return s;
+    }
   }
   for (const auto& [path, value] : bindings) {
     Target t = Resolve(req, path);

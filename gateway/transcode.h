@@ -22,10 +22,18 @@ namespace certpath::gateway {
 // numbers, int64 as decimal strings, Timestamp as RFC 3339, FieldMask as
 // comma-separated paths). INVALID_ARGUMENT naming the offending field or
 // parameter.
+// A body that is a google.api.HttpBody (an upload) is taken as raw bytes
+// with `content_type`.
 absl::Status BuildRequest(const Route& route,
                           const std::vector<std::pair<std::string, std::string>>& bindings,
                           absl::string_view query, absl::string_view body,
-                          google::protobuf::Message* req);
+                          google::protobuf::Message* req,
+                          absl::string_view content_type = "application/json");
+
+// google.api.HttpBody: raw bytes with a content type (downloads, uploads).
+bool IsHttpBody(const google::protobuf::Descriptor* type);
+// The message the route's body fills (null: the route takes no body).
+const google::protobuf::Descriptor* BodyType(const Route& route);
 
 // The response as proto3 JSON (lowerCamelCase, int64 as strings, enums as names).
 absl::StatusOr<std::string> ResponseJson(const google::protobuf::Message& resp);

@@ -10,22 +10,35 @@ PACKAGES=(
   libgtest-dev libgmock-dev libboost-dev
   golang-github-gogo-googleapis-dev
   redis-server prometheus
-  clang-format
+  clang-format wrk
 )
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+# Node.js runs the OpenAPI validator; a machine that has one keeps it.
+command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null; then
+    echo "need root or sudo to install: ${missing[*]}" >&2; exit 1
+  fi
+  echo "installing: ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-  SUDO="sudo"
+# Test tools from npm, pinned, in one folder of their own (not the system's node_modules).
+TOOLS="${CERTPATH_TOOLS_DIR:-/opt/certpath-tools}"
+REDOCLY_VERSION=1.25.0  # runs on Debian's Node.js 18 and on 20+
+if [ "$("$TOOLS/node_modules/.bin/redocly" --version 2>/dev/null)" != "$REDOCLY_VERSION" ]; then
+  echo "installing @redocly/cli@$REDOCLY_VERSION into $TOOLS"
+  $SUDO mkdir -p "$TOOLS"
+  $SUDO npm install --prefix "$TOOLS" --no-audit --no-fund --loglevel=error \
+    "@redocly/cli@$REDOCLY_VERSION" >/dev/null
 fi
-echo "installing: ${missing[*]}"
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"

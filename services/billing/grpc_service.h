@@ -31,7 +31,7 @@ class BillingGrpc final : public v1::BillingService::CallbackService {
   CERTPATH_UNARY_RPC(RecordPayment, v1::RecordPaymentRequest, v1::Invoice)
   CERTPATH_UNARY_RPC(ReversePayment, v1::ReversePaymentRequest, v1::Invoice)
   CERTPATH_UNARY_RPC(RecordRefund, v1::RecordRefundRequest, v1::Invoice)
-  CERTPATH_UNARY_RPC(ExportInvoices, v1::ExportInvoicesRequest, v1::ExportInvoicesResponse)
+  CERTPATH_UNARY_RPC(ExportInvoices, v1::ExportInvoicesRequest, google::api::HttpBody)
 
   CERTPATH_UNARY_RPC_TO(audit_, ListAuditEntries, cv1::ListAuditEntriesRequest,
                         cv1::ListAuditEntriesResponse)

@@ -5,6 +5,7 @@
 #include "services/billing/domain/rules.h"
 #include "services/billing/service.h"
 #include "services/common/act.h"
+#include "services/common/call_context.h"
 #include "services/common/crypto.h"
 #include "services/common/list_page.h"
 #include "services/common/status.h"
@@ -183,7 +184,7 @@ absl::Status BillingApi::RecordRefund(const Principal& p, const v1::RecordRefund
 }
 
 absl::Status BillingApi::ExportInvoices(const Principal& p, const v1::ExportInvoicesRequest& req,
-                                        v1::ExportInvoicesResponse* out) {
+                                        google::api::HttpBody* out) {
   if (auto s = CheckParent(p, req.parent(), "ExportInvoices"); !s.ok()) return s;
   FieldViolations v;
   CheckDate(v, "from", req.from(), true);
@@ -197,10 +198,12 @@ absl::Status BillingApi::ExportInvoices(const Principal& p, const v1::ExportInvo
   auto refunded = store_.InvoicesRefundedBetween(p.tenant(), from, to, kMaxExport);
   if (!refunded.ok()) return refunded.status();
   d::FreeeExport e = d::ExportFreee(*issued, *refunded, from, to);
-  out->set_filename(e.filename);
   out->set_content_type("text/csv; charset=utf-8");
-  out->set_content(std::move(e.csv));
-  out->set_invoice_count(e.invoice_count);
+  out->set_data(std::move(e.csv));
+  // The file name and count travel as metadata (HTTP headers through the gateway).
+  AddResponseMetadata("content-disposition",
+                      absl::StrCat("attachment; filename=\"", e.filename, "\""));
+  AddResponseMetadata("x-certpath-invoice-count", std::to_string(e.invoice_count));
   return absl::OkStatus();
 }
 

@@ -76,7 +76,7 @@ class BillingApi {
   absl::Status RecordRefund(const Principal& p, const v1::RecordRefundRequest& req,
                             v1::Invoice* out);
   absl::Status ExportInvoices(const Principal& p, const v1::ExportInvoicesRequest& req,
-                              v1::ExportInvoicesResponse* out);
+                              google::api::HttpBody* out);
 
  private:
   struct Ref {

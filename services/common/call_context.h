@@ -5,6 +5,8 @@
 // synchronously on one worker thread, so a thread-local is the call's scope.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "services/common/principal.h"
@@ -20,6 +22,9 @@ struct CallContext {
   // The request's `name` (or `parent`): the audited resource when the step
   // names none itself.
   std::string target;
+  // Initial metadata for the caller, sent with the answer (e.g. a download's
+  // "content-disposition", which the gateway passes on as an HTTP header).
+  mutable std::vector<std::pair<std::string, std::string>> response_metadata;
 };
 
 namespace call_context_internal {
@@ -28,6 +33,13 @@ inline thread_local const CallContext* current = nullptr;
 
 // The call this thread runs, or null (background work: relays, sealing).
 inline const CallContext* CurrentCall() { return call_context_internal::current; }
+
+// Adds initial metadata to the answer of the call this thread runs (none: ignored).
+inline void AddResponseMetadata(std::string key, std::string value) {
+  if (const CallContext* c = CurrentCall()) {
+    c->response_metadata.emplace_back(std::move(key), std::move(value));
+  }
+}
 
 class ScopedCall {
  public:

@@ -188,9 +188,12 @@ grpc::ServerUnaryReactor* Dispatcher::Run(grpc::CallbackServerContext* ctx, cons
         } else if (std::chrono::system_clock::now() >= deadline) {
           status = absl::DeadlineExceededError("the deadline passed while the call was queued");
         } else {
-          CallContext call{method, &p, request_id, trace_id, clock_.Now(), target};
+          CallContext call{method, &p, request_id, trace_id, clock_.Now(), target, {}};
           ScopedCall scope(call);
           status = handler(p);
+          if (status.ok()) {
+            for (auto& [key, value] : call.response_metadata) ctx->AddInitialMetadata(key, value);
+          }
         }
         LogCall(method, status, &p, request_id, trace_id, absl::Now() - start);
         reactor->Finish(ToGrpcStatus(status));

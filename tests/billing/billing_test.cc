@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "certpath/billing/v1/billing.grpc.pb.h"
 #include "services/billing/app.h"
 #include "services/billing/domain/policy.h"
@@ -530,18 +531,20 @@ TEST_F(BillingTest, InvoicesAreNumberedIssuedPaidVoidedAndExported) {
   ex.set_parent("tenants/t1");
   *ex.mutable_from() = Day(2026, 11, 1);
   *ex.mutable_to() = Day(2026, 11, 30);
-  bv1::ExportInvoicesResponse csv;
+  google::api::HttpBody csv;
   ASSERT_TRUE(Call(bill, &BStub::ExportInvoices, kAdmin, ex, &csv).ok());
-  EXPECT_EQ(csv.invoice_count(), 3);  // INV-0001 (paid), 0003, 0004; 0002 is void
+  EXPECT_EQ(csv.content_type(), "text/csv; charset=utf-8");
+  // INV-0001 (paid), 0003, 0004; 0002 is void.
+  std::vector<absl::string_view> rows = absl::StrSplit(csv.data(), "\r\n収入,");
+  EXPECT_EQ(rows.size(), 1u + 3u) << csv.data();
   EXPECT_TRUE(absl::StartsWith(
-      csv.content(),
-      "収支区分,管理番号,発生日,決済期日,取引先,勘定科目,税区分,金額,税額,備考\r\n"));
+      csv.data(), "収支区分,管理番号,発生日,決済期日,取引先,勘定科目,税区分,金額,税額,備考\r\n"));
   EXPECT_TRUE(absl::StrContains(
-      csv.content(),
+      csv.data(),
       "収入,INV-0001,2026/11/26,2026/12/"
       "31,株式会社デモ,売上高,課税売上10%,44000,4000,請求書 INV-0001 入金 44000円\r\n"))
-      << csv.content();
-  EXPECT_FALSE(absl::StrContains(csv.content(), "INV-0002"));
+      << csv.data();
+  EXPECT_FALSE(absl::StrContains(csv.data(), "INV-0002"));
   *ex.mutable_to() = Day(2026, 10, 1);
   EXPECT_EQ(Call(bill, &BStub::ExportInvoices, kAdmin, ex, &csv).code(),
             absl::StatusCode::kInvalidArgument);
@@ -612,15 +615,15 @@ TEST_F(BillingTest, WrongPaymentsAreReversedAndRefundsRecordedNeverDeleted) {
   ex.set_parent("tenants/t1");
   *ex.mutable_from() = Day(2026, 11, 1);
   *ex.mutable_to() = Day(2026, 11, 30);
-  bv1::ExportInvoicesResponse csv;
+  google::api::HttpBody csv;
   ASSERT_TRUE(Call(bill, &BStub::ExportInvoices, kAdmin, ex, &csv).ok());
-  EXPECT_TRUE(absl::StrContains(csv.content(), "入金 44000円 入金取消 44000円 返金 44000円"))
-      << csv.content();
+  EXPECT_TRUE(absl::StrContains(csv.data(), "入金 44000円 入金取消 44000円 返金 44000円"))
+      << csv.data();
   EXPECT_TRUE(absl::StrContains(
-      csv.content(), "支出," + inv.number() +
-                         "-R1,2026/11/26,,株式会社デモ,売上高,対象外,44000,0,返金 請求書 " +
-                         inv.number() + " 誤請求のため返金\r\n"))
-      << csv.content();
+      csv.data(), "支出," + inv.number() +
+                      "-R1,2026/11/26,,株式会社デモ,売上高,対象外,44000,0,返金 請求書 " +
+                      inv.number() + " 誤請求のため返金\r\n"))
+      << csv.data();
   ASSERT_TRUE(Call(bill, &BStub::VoidInvoice, kAdmin, vr, &inv).ok());
   EXPECT_EQ(inv.state(), bv1::INVOICE_STATE_VOID);
 }

@@ -18,6 +18,7 @@
 #include "gateway/server.h"
 #include "services/common/redis.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/test_env.h"
 
@@ -28,40 +29,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-
-struct Reply {
-  int status = 0;
-  std::string body;
-  std::map<std::string, std::string> headers;
-};
-
-// One HTTP/1.1 exchange on a fresh connection.
-Reply Http(int port, const std::string& method, const std::string& target,
-           const std::map<std::string, std::string>& headers = {}, const std::string& body = "") {
-  asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  beast::tcp_stream stream(ioc);
-  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
-  http::request<http::string_body> req(http::string_to_verb(method), target, 11);
-  req.set(http::field::host, "127.0.0.1");
-  for (const auto& [k, v] : headers) req.set(k, v);
-  req.body() = body;
-  req.prepare_payload();
-  beast::error_code ec;
-  http::write(stream, req, ec);  // the server may answer (413) and close before it all went
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res, ec);
-  Reply out;
-  if (ec) return out;
-  out.status = res.result_int();
-  out.body = res.body();
-  for (const auto& f : res) {
-    out.headers[std::string(f.name_string().data(), f.name_string().size())] =
-        std::string(f.value().data(), f.value().size());
-  }
-  return out;
-}
 
 class GatewayTest : public ::testing::Test {
  protected:
@@ -208,16 +175,6 @@ class GatewayAppTest : public ::testing::Test {
   ServiceEnv env;
   TestService<gateway::App, gv1::ApiKeyService> gw;
 };
-
-std::string JsonField(const std::string& json, const std::string& field) {
-  std::string marker = "\"" + field + "\":";
-  size_t at = json.find(marker);
-  if (at == std::string::npos) return "";
-  at = json.find('"', at + marker.size());  // compact or pretty-printed
-  if (at == std::string::npos) return "";
-  ++at;
-  return json.substr(at, json.find('"', at) - at);
-}
 
 TEST_F(GatewayAppTest, ApiKeysActAsTheirPrincipalUntilRevokedOrExpired) {
   v1::Client client = MakeClient(env);

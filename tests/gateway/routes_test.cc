@@ -5,13 +5,18 @@
 
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "certpath/billing/v1/billing.pb.h"
 #include "certpath/engagements/v1/engagements.pb.h"
+#include "gateway/openapi.h"
 #include "gateway/routes.h"
 #include "gateway/transcode.h"
+#include "google/api/httpbody.pb.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "services/common/status.h"
 
 namespace certpath::gateway {
@@ -234,5 +239,91 @@ TEST(Transcode, Int64AsStringsEnumsAsNamesAndTheStatusTable) {
   EXPECT_TRUE(absl::StrContains(err, R"("code":9)")) << err;
 }
 
+TEST(Transcode, HttpBodyUploadsAreRawBytesWithTheirMediaType) {
+  // The body of a route whose request (or body field) is a google.api.HttpBody
+  // is not JSON: the bytes as they came, with the Content-Type.
+  Route r;
+  r.http_method = "POST";
+  r.body = "*";
+  google::api::HttpBody upload;
+  const std::string pdf("%PDF-1.7\n\x00\xff{not json", 21);
+  ASSERT_TRUE(BuildRequest(r, {}, "", pdf, &upload, "application/pdf").ok());
+  EXPECT_EQ(upload.content_type(), "application/pdf");
+  EXPECT_EQ(upload.data(), pdf);
+  // Downloads: ExportInvoices answers with one.
+  const auto* m = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+      "certpath.billing.v1.BillingService.ExportInvoices");
+  ASSERT_NE(m, nullptr);
+  EXPECT_TRUE(IsHttpBody(m->output_type()));
+  EXPECT_FALSE(IsHttpBody(m->input_type()));
+}
+
+TEST(OpenApi, OneOperationPerRouteWithItsPathParametersAndResolvableRefs) {
+  auto json = OpenApiJson(Table());
+  ASSERT_TRUE(json.ok()) << json.status();
+  google::protobuf::Struct doc;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*json, &doc).ok());
+  const auto& paths = doc.fields().at("paths").struct_value().fields();
+  size_t ops = 0;
+  std::set<std::string> ids;
+  for (const Route& r : Table().routes()) {
+    std::string path = OpenApiPath(r.path);
+    ASSERT_TRUE(paths.count(path)) << path;
+    std::string verb = absl::AsciiStrToLower(r.http_method);
+    const auto& item = paths.at(path).struct_value().fields();
+    ASSERT_TRUE(item.count(verb)) << verb << " " << path;
+    const auto& op = item.at(verb).struct_value().fields();
+    EXPECT_TRUE(ids.insert(op.at("operationId").string_value()).second);
+    // Each {param} of the path is declared as a path parameter, and no other.
+    std::set<std::string> declared, spelled;
+    for (const auto& p : op.at("parameters").list_value().values()) {
+      const auto& f = p.struct_value().fields();
+      if (f.at("in").string_value() == "path") declared.insert(f.at("name").string_value());
+    }
+    for (size_t i = path.find('{'); i != std::string::npos; i = path.find('{', i + 1)) {
+      spelled.insert(path.substr(i + 1, path.find('}', i) - i - 1));
+    }
+    EXPECT_EQ(declared, spelled) << path;
+    ++ops;
+  }
+  size_t listed = 0;
+  for (const auto& [path, item] : paths) listed += item.struct_value().fields_size();
+  EXPECT_EQ(listed, ops);
+  EXPECT_EQ(ops, Table().routes().size());
+  // Spelled-out multi-segment variables, the verb kept.
+  EXPECT_EQ(paths.count("/v1/tenants/{tenant}/engagements/{engagement}:advancePhase"), 1u);
+  // Every $ref points at a component.
+  const auto& schemas = doc.fields().at("components").struct_value().fields().at("schemas");
+  for (size_t at = json->find("\"$ref\""); at != std::string::npos;
+       at = json->find("\"$ref\"", at + 1)) {
+    size_t start = json->find("#/components/", at) + 13;
+    std::string ref = json->substr(start, json->find('"', start) - start);
+    if (absl::StartsWith(ref, "schemas/")) {
+      EXPECT_TRUE(schemas.struct_value().fields().count(ref.substr(8))) << ref;
+    }
+  }
+  // Proto3 JSON shapes: int64 as strings, enums by name, timestamps as date-time.
+  const auto& invoice = schemas.struct_value().fields().at("certpath.billing.v1.Invoice");
+  const auto& props = invoice.struct_value().fields().at("properties").struct_value().fields();
+  EXPECT_EQ(props.at("paidJpy").struct_value().fields().at("type").string_value(), "string");
+  EXPECT_EQ(props.at("createTime").struct_value().fields().at("format").string_value(),
+            "date-time");
+  EXPECT_TRUE(props.at("state").struct_value().fields().count("$ref"));
+  // A download is binary, not JSON.
+  const auto& exp = paths.at("/v1/tenants/{tenant}/invoices:export").struct_value().fields();
+  EXPECT_TRUE(exp.at("get")
+                  .struct_value()
+                  .fields()
+                  .at("responses")
+                  .struct_value()
+                  .fields()
+                  .at("200")
+                  .struct_value()
+                  .fields()
+                  .at("content")
+                  .struct_value()
+                  .fields()
+                  .count("*/*"));
+}
 }  // namespace
 }  // namespace certpath::gateway

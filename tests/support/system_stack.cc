@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -48,6 +49,18 @@ SystemStack::SystemStack(int engagement_replicas) {
                                   redis.dir() + "/engagements-" + t + ".log"));
   }
   ResetSink({});
+  gateway_target = absl::StrCat("127.0.0.1:", FreePort());
+  gateway_http_port = FreePort();
+  auto gargs = Common(gateway_target);
+  for (std::string flag :
+       {absl::StrCat("--http-listen=127.0.0.1:", gateway_http_port),
+        "--engagements-target=" + engagement_targets[0], "--billing-target=" + billing_target,
+        std::string("--rate-per-key=1000"), std::string("--burst-per-key=2000"),
+        std::string("--rate-per-ip=1000"), std::string("--burst-per-ip=2000")}) {
+    gargs.push_back(flag);
+  }
+  gateway = std::make_unique<Process>(BinaryPath("gateway/certpath-gateway"), gargs,
+                                      redis.dir() + "/gateway.log");
   RedisOptions ro;
   ro.unix_socket = redis.socket();
   pool_ = std::make_unique<RedisPool>(ro);
@@ -77,9 +90,19 @@ void SystemStack::StartAll() {
   billing->Start();
   sink->Start();
   for (auto& e : engagements) e->Start();
+  gateway->Start();
   WaitServing(billing_target);
   WaitServing(sink_target);
   for (const auto& t : engagement_targets) WaitServing(t);
+  WaitServing(gateway_target);
+  for (int i = 0; i < 200; ++i) {  // its HTTP side listens right after its gRPC side
+    int fd = ConnectLoopback(gateway_http_port);
+    if (fd >= 0) {
+      ::close(fd);
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
 }
 
 int SystemStack::Admin(const std::string& args, std::string* out) {

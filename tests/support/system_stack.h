@@ -1,8 +1,9 @@
 #pragma once
 // The run command's stack as separate processes, for the system tests: a
 // real redis-server, billing, engagements replicas relaying to billing and to
-// a second real consumer (certpath-test-consumer as "scheduling"), each a
-// real binary that can be SIGKILLed and started again.
+// a second real consumer (certpath-test-consumer as "scheduling"), and the
+// gateway in front (HTTP and gRPC, generous rate limits), each a real binary
+// that can be SIGKILLed and started again.
 
 #include <memory>
 #include <string>
@@ -29,9 +30,10 @@ class SystemStack {
   void WaitServing(const std::string& target);
 
   RedisServer redis;
-  std::string billing_target, sink_target;
+  std::string billing_target, sink_target, gateway_target;
+  int gateway_http_port = 0;
   std::vector<std::string> engagement_targets;
-  std::unique_ptr<Process> billing, sink;
+  std::unique_ptr<Process> billing, sink, gateway;
   std::vector<std::unique_ptr<Process>> engagements;
 
   RedisPool& pool() { return *pool_; }

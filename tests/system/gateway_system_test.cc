@@ -1,0 +1,289 @@
+// The gateway binary in front of the real service binaries (SystemStack),
+// called over HTTP as partners, clients and the office's tools call it:
+// every annotated RPC is routed to its service (walked from the compiled-in
+// descriptors, so a new service's routes are walked without a test change),
+// the access matrix as it looks from outside, downloads, deadlines, and the
+// OpenAPI document.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "certpath/engagements/v1/engagements.pb.h"
+#include "gateway/routes.h"
+#include "google/protobuf/util/json_util.h"
+#include "tests/support/fixtures.h"
+#include "tests/support/http_client.h"
+#include "tests/support/system_stack.h"
+#include "tests/support/test_env.h"
+
+namespace certpath::testing {
+namespace {
+
+using Headers = std::map<std::string, std::string>;
+
+class GatewaySystemTest : public ::testing::Test {
+ protected:
+  GatewaySystemTest() : stack(1) { stack.StartAll(); }
+
+  int port() const { return stack.gateway_http_port; }
+  Headers As(const Principal& p) {
+    return {{"Authorization", "Bearer " + SignedToken(p, absl::Now())}};
+  }
+  static Headers Key(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
+
+  // An API key made by an office admin of `tenant` through the gateway.
+  std::string MakeKey(const std::string& spec, const std::string& tenant = "t1") {
+    Principal admin =
+        tenant == "t1" ? kAdmin
+                       : MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "admin@" + tenant, "", tenant);
+    Reply r = Http(port(), "POST", "/v1/tenants/" + tenant + "/apiKeys", As(admin), spec);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return JsonField(r.body, "key");
+  }
+
+  template <typename M>
+  static std::string Json(const M& m) {
+    std::string out;
+    EXPECT_TRUE(google::protobuf::util::MessageToJsonString(m, &out).ok());
+    return out;
+  }
+
+  // A client and an engagement (partners `partners`), created through the gateway.
+  std::string MakeEngagementVia(const Headers& as, const std::vector<std::string>& partners) {
+    v1::Client c;
+    c.set_display_name("株式会社ゲート");
+    Reply client = Http(port(), "POST", "/v1/tenants/t1/clients", as, Json(c));
+    EXPECT_EQ(client.status, 200) << client.body;
+    v1::CreateEngagementRequest req = EngagementRequest(JsonField(client.body, "name"), partners);
+    Reply e = Http(port(), "POST", "/v1/tenants/t1/engagements", as, Json(req.engagement()));
+    EXPECT_EQ(e.status, 200) << e.body;
+    return JsonField(e.body, "name");
+  }
+
+  SystemStack stack;
+};
+
+// A path for the template: the tenant's id where a tenant goes, a made-up id elsewhere.
+std::string Fill(const gateway::PathTemplate& t) {
+  std::string out;
+  for (size_t i = 0; i < t.segments.size(); ++i) {
+    const auto& s = t.segments[i];
+    std::string seg = s.literal;
+    if (s.kind != gateway::PathTemplate::Segment::kLiteral) {
+      seg = i > 0 && t.segments[i - 1].literal == "tenants" ? "t1" : "nothing-here";
+    }
+    absl::StrAppend(&out, "/", seg);
+  }
+  if (!t.verb.empty()) absl::StrAppend(&out, ":", t.verb);
+  return out;
+}
+
+TEST_F(GatewaySystemTest, EveryAnnotatedRpcIsRoutedToItsServiceWithAnAdminKey) {
+  std::string key = MakeKey(
+      R"({"displayName":"route walk","role":"ROLE_OFFICE_ADMIN","subject":"walker@office"})");
+  ASSERT_TRUE(absl::StartsWith(key, "cpk_"));
+  auto table = gateway::RouteTable::FromServices(gateway::RouteTable::CompiledServices());
+  ASSERT_TRUE(table.ok()) << table.status();
+  std::set<std::string> services;
+  std::map<int, int> by_status;
+  for (const gateway::Route& r : table->routes()) {
+    const std::string svc = r.method->service()->full_name();
+    services.insert(svc);
+    std::string path = Fill(r.path);
+    Reply got = Http(port(), r.http_method, path, Key(key), r.body.empty() ? "" : "{}");
+    ++by_status[got.status];
+    SCOPED_TRACE(absl::StrCat(r.method->full_name(), ": ", r.http_method, " ", path, " → ",
+                              got.status, " ", got.body));
+    ASSERT_NE(got.status, 0);
+    // Routed: never the gateway's own 404, a 405 or a 501.
+    EXPECT_NE(got.status, 405);
+    EXPECT_NE(got.status, 501);
+    EXPECT_FALSE(absl::StrContains(got.body, "NO_ROUTE"));
+    // Admitted, and answered by the service that owns the RPC: an office admin
+    // may call every RPC, but keys never manage keys.
+    if (svc == "certpath.gateway.v1.ApiKeyService") {
+      EXPECT_EQ(got.status, 403);
+    } else {
+      EXPECT_NE(got.status, 401);
+      EXPECT_NE(got.status, 403);
+      EXPECT_NE(got.status, 503);  // the upstream is there
+    }
+    EXPECT_FALSE(got.headers["X-Request-Id"].empty());
+  }
+  EXPECT_EQ(services.size(), gateway::RouteTable::CompiledServices().size());
+  std::string summary;
+  for (auto [status, n] : by_status) absl::StrAppend(&summary, " ", status, "×", n);
+  std::printf("walked %zu routes of %zu services:%s\n", table->routes().size(), services.size(),
+              summary.c_str());
+}
+
+TEST_F(GatewaySystemTest, TheAccessMatrixSeenThroughTheGateway) {
+  std::string theirs = MakeEngagementVia(As(kAdmin), {"p1"});
+  std::string other = MakeEngagementVia(As(kAdmin), {"p2"});
+  ASSERT_FALSE(theirs.empty());
+  ASSERT_FALSE(other.empty());
+  std::map<std::string, Headers> callers;
+  callers["admin key"] =
+      Key(MakeKey(R"({"displayName":"ops","role":"ROLE_OFFICE_ADMIN","subject":"ops@office"})"));
+  callers["consultant key"] =
+      Key(MakeKey(R"({"displayName":"tool","role":"ROLE_CONSULTANT","subject":"kenji@office"})"));
+  callers["partner p1 key"] = Key(MakeKey(
+      R"({"displayName":"p1 sync","role":"ROLE_PARTNER","organization":"p1","subject":"sync@p1"})"));
+  callers["other tenant's admin key"] =
+      Key(MakeKey(R"({"displayName":"t2","role":"ROLE_OFFICE_ADMIN","subject":"ops@t2"})", "t2"));
+  std::string revoked_key = MakeKey(
+      R"({"displayName":"gone","role":"ROLE_PARTNER","organization":"p1","subject":"old@p1"})");
+  callers["revoked key"] = Key(revoked_key);
+  callers["expired key"] = Key(MakeKey(absl::StrCat(
+      R"({"displayName":"brief","role":"ROLE_PARTNER","organization":"p1","subject":"brief@p1",)",
+      R"("expireTime":")",
+      absl::FormatTime(absl::RFC3339_full, absl::Now() + absl::Seconds(2), absl::UTCTimeZone()),
+      R"("})")));
+  callers["no key"] = {};
+  callers["forged key"] = Key("cpk_" + std::string(43, 'Q'));
+  // The revoked key is revoked (refused on every replica within 5 s), the
+  // brief one expires.
+  Reply list = Http(port(), "GET", "/v1/tenants/t1/apiKeys?pageSize=100", As(kAdmin));
+  ASSERT_EQ(list.status, 200);
+  std::string revoked_name;
+  {
+    // The key's resource name: the entry whose displayName is "gone".
+    size_t at = list.body.find("\"displayName\":\"gone\"");
+    ASSERT_NE(at, std::string::npos) << list.body;
+    size_t start = list.body.rfind("{", at);
+    revoked_name = JsonField(list.body.substr(start), "name");
+  }
+  ASSERT_EQ(
+      Http(port(), "POST", "/v1/" + revoked_name + ":revoke", As(kAdmin), R"({"reason":"rotated"})")
+          .status,
+      200);
+  absl::SleepFor(absl::Milliseconds(5500));
+
+  struct Cell {
+    std::string method, path, body;
+  };
+  std::map<std::string, Cell> rpcs = {
+      {"GetEngagement theirs", {"GET", "/v1/" + theirs, ""}},
+      {"GetEngagement other", {"GET", "/v1/" + other, ""}},
+      {"ListEngagements", {"GET", "/v1/tenants/t1/engagements?pageSize=50", ""}},
+      {"ListInvoices", {"GET", "/v1/tenants/t1/invoices", ""}},
+      {"ListInvoices theirs", {"GET", "/v1/tenants/t1/invoices?engagement=" + theirs, ""}},
+      {"CreateClient",
+       {"POST", "/v1/tenants/t1/clients", R"({"displayName":"株式会社マトリクス"})"}},
+      {"ExportInvoices",
+       {"GET",
+        "/v1/tenants/t1/"
+        "invoices:export?from.year=2026&from.month=11&from.day=1&to.year=2026&to.month=11&to.day="
+        "30",
+        ""}},
+  };
+  // caller → rpc → HTTP status.
+  std::map<std::string, std::map<std::string, int>> want = {
+      {"admin key",
+       {{"GetEngagement theirs", 200},
+        {"GetEngagement other", 200},
+        {"ListEngagements", 200},
+        {"ListInvoices", 200},
+        {"ListInvoices theirs", 200},
+        {"CreateClient", 200},
+        {"ExportInvoices", 200}}},
+      {"consultant key",
+       {{"GetEngagement theirs", 200},
+        {"GetEngagement other", 200},
+        {"ListEngagements", 200},
+        {"ListInvoices", 200},
+        {"ListInvoices theirs", 200},
+        {"CreateClient", 200},
+        {"ExportInvoices", 403}}},
+      {"partner p1 key",
+       {{"GetEngagement theirs", 200},
+        {"GetEngagement other", 404},
+        {"ListEngagements", 200},
+        {"ListInvoices", 400},  // a partner lists the invoices of one engagement at a time
+        {"ListInvoices theirs", 200},
+        {"CreateClient", 403},
+        {"ExportInvoices", 403}}},
+      // Another tenant's key: nothing of this tenant exists for it.
+      {"other tenant's admin key",
+       {{"GetEngagement theirs", 404},
+        {"GetEngagement other", 404},
+        {"ListEngagements", 404},
+        {"ListInvoices", 404},
+        {"ListInvoices theirs", 404},
+        {"CreateClient", 404},
+        {"ExportInvoices", 404}}},
+  };
+  for (const char* refused : {"revoked key", "expired key", "no key", "forged key"}) {
+    for (const auto& [rpc, unused] : rpcs) want[refused][rpc] = 401;
+  }
+  std::string table;
+  std::map<std::string, std::string> unauthenticated_bodies;
+  for (const auto& [caller, headers] : callers) {
+    for (const auto& [rpc, cell] : rpcs) {
+      Reply got = Http(port(), cell.method, cell.path, headers, cell.body);
+      absl::StrAppend(&table, caller, " × ", rpc, " = ", got.status, "\n");
+      EXPECT_EQ(got.status, want[caller][rpc])
+          << caller << " × " << rpc << ": " << got.body.substr(0, 400);
+      if (got.status == 401) {
+        // Nothing tells an unknown, revoked or expired key from no key.
+        EXPECT_EQ(got.headers["WWW-Authenticate"], "Bearer");
+        unauthenticated_bodies[got.body] = caller;
+      }
+      if (caller == "partner p1 key" && rpc == "ListEngagements") {
+        EXPECT_TRUE(absl::StrContains(got.body, theirs));
+        EXPECT_FALSE(absl::StrContains(got.body, other));
+      }
+    }
+  }
+  EXPECT_EQ(unauthenticated_bodies.size(), 1u) << "401 bodies differ by credential";
+  std::printf("%s", table.c_str());
+}
+
+TEST_F(GatewaySystemTest, DownloadsDeadlinesAndTheOpenApiDocument) {
+  // The accounting CSV: raw bytes (UTF-8 Japanese header), its media type and file name.
+  Reply csv = Http(port(), "GET",
+                   "/v1/tenants/t1/invoices:export?from.year=2026&from.month=11&from.day=1&"
+                   "to.year=2026&to.month=11&to.day=30",
+                   As(kAdmin));
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.headers["Content-Type"], "text/csv; charset=utf-8");
+  EXPECT_TRUE(absl::StartsWith(csv.body, "収支区分,管理番号,発生日")) << csv.body;
+  EXPECT_TRUE(absl::StartsWith(csv.headers["Content-Disposition"], "attachment; filename=\""))
+      << csv.headers["Content-Disposition"];
+  EXPECT_EQ(csv.headers["x-certpath-invoice-count"], "0");
+  EXPECT_EQ(csv.headers.count("x-certpath-principal"), 0u);
+
+  // The upstream deadline from X-Request-Timeout: a stalled service answers
+  // 504 when it runs out, not when the default would; nonsense is 400.
+  std::string engagement = MakeEngagementVia(As(kAdmin), {});
+  Headers h = As(kAdmin);
+  h["X-Request-Timeout"] = "0.5";
+  ASSERT_EQ(::kill(stack.engagements[0]->pid(), SIGSTOP), 0);
+  absl::Time start = absl::Now();
+  Reply late = Http(port(), "GET", "/v1/" + engagement, h);
+  absl::Duration took = absl::Now() - start;
+  ::kill(stack.engagements[0]->pid(), SIGCONT);
+  EXPECT_EQ(late.status, 504) << late.body;
+  EXPECT_GE(took, absl::Milliseconds(450));
+  EXPECT_LT(took, absl::Seconds(5)) << "the default (10 s), not the caller's timeout";
+  h["X-Request-Timeout"] = "soon";
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + engagement, h).status, 400);
+  h["X-Request-Timeout"] = "5";
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + engagement, h).status, 200);
+
+  // The API's description, public, generated from the same routes.
+  Reply doc = Http(port(), "GET", "/openapi.json");
+  ASSERT_EQ(doc.status, 200);
+  EXPECT_TRUE(absl::StrContains(doc.body, "\"openapi\": \"3.0.3\"")) << doc.body.substr(0, 200);
+  EXPECT_TRUE(absl::StrContains(doc.body, "/v1/tenants/{tenant}/engagements/{engagement}"));
+}
+
+}  // namespace
+}  // namespace certpath::testing
