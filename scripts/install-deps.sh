@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libboost-dev
   golang-github-gogo-googleapis-dev
   redis-server prometheus
-  clang-format wrk
+  clang-format wrk curl
 )
 
 SUDO=""

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# End to end over the run command (scripts/run.sh), as its README user would:
+# start it, read the tokens it prints, and drive a whole engagement through
+# the gateway with curl — client and engagement, phases, stage 1 passed, the
+# fee invoice issued by billing from the event, the accounting CSV, an API key
+# for a partner, refusals — then Ctrl-C (SIGTERM) stops everything.
+#   run_command_e2e.sh <repo root> <build dir>
+set -euo pipefail
+ROOT="$1"; BUILD="$2"
+STATE="$(mktemp -d)"
+base=$((20000 + (RANDOM % 3000) * 10))
+export CERTPATH_BUILD_DIR="$BUILD" CERTPATH_STATE_DIR="$STATE" CERTPATH_DEMO_TENANT=e2e
+export CERTPATH_ENGAGEMENTS_ADDR=127.0.0.1:$((base + 1)) CERTPATH_ENGAGEMENTS_METRICS=127.0.0.1:$((base + 2))
+export CERTPATH_BILLING_ADDR=127.0.0.1:$((base + 3)) CERTPATH_BILLING_METRICS=127.0.0.1:$((base + 4))
+export CERTPATH_GATEWAY_ADDR=127.0.0.1:$((base + 5)) CERTPATH_GATEWAY_GRPC=127.0.0.1:$((base + 6))
+export CERTPATH_GATEWAY_METRICS=127.0.0.1:$((base + 7))
+GW="http://$CERTPATH_GATEWAY_ADDR"
+OUT="$STATE/run.out"
+
+bash "$ROOT/scripts/run.sh" > "$OUT" 2>&1 &
+RUN=$!
+cleanup() { kill -TERM "$RUN" 2>/dev/null || true; wait "$RUN" 2>/dev/null || true; rm -rf "$STATE"; }
+trap cleanup EXIT
+for _ in $(seq 600); do
+  grep -q "Ctrl-C stops everything" "$OUT" && break
+  kill -0 "$RUN" 2>/dev/null || { echo "run.sh exited:"; cat "$OUT"; exit 1; }
+  sleep 0.2
+done
+grep -q "Ctrl-C stops everything" "$OUT" || { echo "run.sh did not come up:"; cat "$OUT"; exit 1; }
+
+fail() { echo "FAIL: $*"; echo "--- run.sh said:"; cat "$OUT"; tail -n 20 "$STATE"/log/*.log; exit 1; }
+field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p" | head -1; }
+token() { sed -n "s/^  $1 *\\([^ ]*\\)$/\\1/p" "$OUT"; }
+ADMIN=$(token "office admin"); CLIENT_TOKEN=$(token client); PARTNER=$(token partner)
+[ -n "$ADMIN" ] && [ -n "$CLIENT_TOKEN" ] && [ -n "$PARTNER" ] || fail "no tokens printed"
+ENGAGEMENT=$(sed -n 's/^demo engagement *\([^ ]*\) .*/\1/p' "$OUT")
+[ -n "$ENGAGEMENT" ] || fail "no demo engagement printed"
+
+# call METHOD PATH TOKEN [BODY] → body in $BODY, status in $STATUS
+call() {
+  local args=(-s -o "$STATE/body" -w '%{http_code}' -X "$1" "$GW$2")
+  [ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
+  [ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' -d "$4")
+  STATUS=$(curl "${args[@]}"); BODY=$(cat "$STATE/body")
+}
+expect() { [ "$STATUS" = "$1" ] || fail "$2: HTTP $STATUS, wanted $1: $BODY"; echo "ok  $STATUS  $2"; }
+
+call GET "/v1/$ENGAGEMENT" "$ADMIN"; expect 200 "the office reads the demo engagement"
+grep -q '"phase": *"PHASE_PREPARATION"\|"phase":"PHASE_PREPARATION"' <<<"$BODY" || fail "phase: $BODY"
+call GET "/v1/$ENGAGEMENT" "$CLIENT_TOKEN"; expect 200 "the client reads its engagement"
+call GET "/v1/$ENGAGEMENT" ""; expect 401 "no credentials"
+call GET "/v1/nowhere" "$ADMIN"; expect 404 "an unknown path"
+call DELETE "/v1/$ENGAGEMENT:advancePhase" "$ADMIN"; expect 405 "a known path, the wrong method"
+
+# A new client and engagement, Japanese text end to end.
+call POST "/v1/tenants/e2e/clients" "$ADMIN" '{"displayName":"株式会社イーツーイー","departments":["情報システム部"]}'
+expect 200 "create a client"
+grep -q "株式会社イーツーイー" <<<"$BODY" || fail "UTF-8 lost: $BODY"
+CLIENT=$(field name <<<"$BODY")
+call POST "/v1/tenants/e2e/engagements" "$ADMIN" \
+  "{\"client\":\"$CLIENT\",\"standard\":\"ISO_IEC_27001_2022\",\"department\":\"情報システム部\",\"partnerOrganizations\":[\"partner-demo\"],\"supportStart\":{\"year\":2026,\"month\":4,\"day\":1}}"
+expect 200 "create an engagement"
+E=$(field name <<<"$BODY")
+call POST "/v1/tenants/e2e/engagements" "$ADMIN" '{"client":"'"$CLIENT"'","unknownField":1}'
+expect 400 "an unknown JSON field"
+grep -q "unknownField" <<<"$BODY" || fail "the offending name is not named: $BODY"
+
+# A quote accepted for it, then the phases up to stage 1, passed.
+call POST "/v1/tenants/e2e/quotes" "$ADMIN" \
+  "{\"engagement\":\"$E\",\"recipientName\":\"株式会社イーツーイー\",\"validUntil\":{\"year\":2026,\"month\":12,\"day\":31},\"lines\":[{\"kind\":\"LINE_KIND_CONSULTING_FEE\",\"description\":\"構築支援\",\"quantity\":1,\"unitPriceJpy\":\"600000\"}]}"
+expect 200 "a quote"
+Q=$(field name <<<"$BODY")
+call POST "/v1/$Q:send" "$ADMIN" '{}'; expect 200 "the quote sent"
+call POST "/v1/$Q:accept" "$ADMIN" '{}'; expect 200 "the quote accepted"
+for _ in 1 2 3; do
+  call POST "/v1/$E:advancePhase" "$ADMIN" '{"overrideReason":"e2e"}'; expect 200 "the next phase"
+done
+grep -q "PHASE_STAGE1_AUDIT" <<<"$BODY" || fail "not at stage 1: $BODY"
+call POST "/v1/$E:recordAuditResult" "$ADMIN" \
+  '{"stage":"AUDIT_STAGE_1","outcome":"AUDIT_OUTCOME_MAY_PROCEED","auditDate":{"year":2026,"month":11,"day":20}}'
+expect 200 "stage 1 passed"
+
+# Billing issues the fee invoice from the event (Stage1Passed), within seconds.
+for _ in $(seq 100); do
+  call GET "/v1/tenants/e2e/invoices?engagement=$E" "$ADMIN"
+  grep -q '"invoices"' <<<"$BODY" && break
+  sleep 0.2
+done
+expect 200 "the engagement's invoices"
+grep -q '"invoices"' <<<"$BODY" || fail "no fee invoice after stage 1: $BODY"
+grep -q '"660000"' <<<"$BODY" || fail "the fee with 10% tax is not 660000 yen: $BODY"
+INVOICE=$(field name <<<"$BODY")
+
+# The accounting CSV is a download (raw bytes, text/csv).
+TODAY=$(TZ=Asia/Tokyo date +%Y-%m-%d)
+IFS=- read -r Y M D <<<"$TODAY"
+HEADERS=$(curl -s -D - -o "$STATE/export.csv" -H "Authorization: Bearer $ADMIN" \
+  "$GW/v1/tenants/e2e/invoices:export?from.year=$Y&from.month=$((10#$M))&from.day=1&to.year=$Y&to.month=$((10#$M))&to.day=$((10#$D))")
+grep -qi '^content-type: text/csv' <<<"$HEADERS" || fail "export content type: $HEADERS"
+head -1 "$STATE/export.csv" | grep -q "収支区分" || fail "export body: $(head -2 "$STATE/export.csv")"
+echo "ok  200  the accounting CSV ($(wc -l < "$STATE/export.csv") lines)"
+
+# An API key for the partner's program: sees its engagements, not the office's tools.
+call POST "/v1/tenants/e2e/apiKeys" "$ADMIN" \
+  '{"displayName":"partner sync","role":"ROLE_PARTNER","organization":"partner-demo","subject":"sync@partner"}'
+expect 200 "an API key"
+KEY=$(field key <<<"$BODY")
+[[ "$KEY" == cpk_* ]] || fail "key: $BODY"
+call GET "/v1/$E" "$KEY"; expect 200 "the partner's key reads its engagement"
+call GET "/v1/$INVOICE" "$KEY"; expect 200 "the partner's key reads its engagement's invoice"
+call POST "/v1/tenants/e2e/clients" "$KEY" '{"displayName":"株式会社パートナー"}'
+expect 403 "the partner's key may not create clients"
+call POST "/v1/tenants/e2e/apiKeys" "$KEY" '{"displayName":"x","role":"ROLE_OFFICE_ADMIN","subject":"x"}'
+expect 403 "a key cannot make keys"
+call GET "/openapi.json" ""; expect 200 "the OpenAPI document"
+
+# Stopping it (what Ctrl-C does): every process stops, nothing keeps listening.
+kill -TERM "$RUN"  # Ctrl-C in a terminal; a background job ignores SIGINT
+wait "$RUN" || true
+trap 'rm -rf "$STATE"' EXIT
+grep -q "stopped." "$OUT" || fail "run.sh did not stop cleanly"
+for addr in "$CERTPATH_GATEWAY_ADDR" "$CERTPATH_ENGAGEMENTS_ADDR" "$CERTPATH_BILLING_ADDR"; do
+  if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then fail "$addr still listens"; fi
+done
+echo "ok  the run command stopped everything"
