@@ -214,6 +214,21 @@ absl::Status ApiKeyApi::RevokeApiKey(const Principal& p, const gv1::RevokeApiKey
 
 // ------------------------------------------------------------------ resolver
 
+std::optional<absl::StatusOr<Principal>> ApiKeyResolver::ResolveCached(const std::string& key) {
+  const std::string hash = HexEncode(Sha256(key));
+  const absl::Time now = clock_.Now();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto bad = bad_.find(hash); bad != bad_.end() && now - bad->second < kCacheFor) {
+    return Unauthenticated("missing or invalid credentials");
+  }
+  auto it = cache_.find(hash);
+  if (it == cache_.end() || now - it->second.fetched >= kCacheFor ||
+      now - it->second.last_marked > absl::Minutes(1)) {
+    return std::nullopt;
+  }
+  return it->second.principal;
+}
+
 absl::StatusOr<Principal> ApiKeyResolver::Resolve(const std::string& key) {
   const absl::Status denied = Unauthenticated("missing or invalid credentials");
   const std::string hash = HexEncode(Sha256(key));

@@ -11,6 +11,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -71,6 +72,9 @@ class ApiKeyResolver {
  public:
   ApiKeyResolver(ApiKeyStore& store, const Clock& clock) : store_(store), clock_(clock) {}
   absl::StatusOr<Principal> Resolve(const std::string& key);
+  // The same answer from the cache alone, when it has one and no Redis work
+  // (a last-use mark) is due; nullopt: call Resolve.
+  std::optional<absl::StatusOr<Principal>> ResolveCached(const std::string& key);
 
  private:
   struct Entry {

@@ -18,6 +18,7 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
   auto http = GatewayOptions::FromConfig(c);
   if (!http.ok()) return http.status();
   o.http = *std::move(http);
+  o.http.log_read_sample_every = o.host.log_read_sample_every;
   return o;
 }
 

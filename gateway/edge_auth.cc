@@ -18,19 +18,55 @@ bool EdgeAuth::Meter(const std::string& bucket, bool is_ip, Admission& a) {
   return t->allowed;
 }
 
+EdgeAuth::Credential EdgeAuth::Parse(absl::string_view authorization) {
+  Credential c;
+  c.value = authorization;
+  c.bearer = c.value.size() > 7 && absl::EqualsIgnoreCase(c.value.substr(0, 7), "bearer ");
+  if (c.bearer) c.value.remove_prefix(7);
+  c.is_key = c.bearer && absl::StartsWith(c.value, "cpk_");
+  return c;
+}
+
+std::string EdgeAuth::BucketOf(const Credential& c, const Principal& p) {
+  return c.is_key ? "key:" + HexEncode(Sha256(c.value)).substr(0, 32)
+                  : "sub:" + p.tenant() + "/" + p.subject();
+}
+
+std::optional<Admission> EdgeAuth::AdmitLocally(absl::string_view authorization) {
+  Credential c = Parse(authorization);
+  if (!c.bearer || c.value.empty()) return std::nullopt;
+  absl::StatusOr<Principal> p = Unauthenticated("");
+  if (c.is_key) {
+    if (keys_ == nullptr) return std::nullopt;
+    auto cached = keys_->ResolveCached(std::string(c.value));
+    if (!cached) return std::nullopt;
+    p = *std::move(cached);
+  } else {
+    p = signer_.Verify(c.value, clock_.Now());
+  }
+  if (!p.ok() || p->role() == Principal::ROLE_SERVICE) return std::nullopt;
+  Admission a;
+  if (limiter_ != nullptr) {
+    auto take = limiter_->TakeLeased(BucketOf(c, *p), clock_.Now());
+    if (!take) return std::nullopt;
+    a.metered = true;
+    a.take = *take;
+    a.limit = limiter_->limit(false);
+  }
+  a.principal = *std::move(p);
+  return a;
+}
+
 Admission EdgeAuth::Admit(absl::string_view authorization, const std::string& peer_address) {
   Admission a;
   const absl::Status denied = Unauthenticated("missing or invalid credentials");
   const absl::Status limited = Error(absl::StatusCode::kResourceExhausted, "RATE_LIMITED",
                                      "too many requests; retry after the Retry-After seconds");
-  absl::string_view cred = authorization;
-  bool bearer = cred.size() > 7 && absl::EqualsIgnoreCase(cred.substr(0, 7), "bearer ");
-  if (bearer) cred.remove_prefix(7);
-  bool is_key = bearer && absl::StartsWith(cred, "cpk_");
+  Credential c = Parse(authorization);
   absl::StatusOr<Principal> p = denied;
-  if (bearer && !cred.empty()) {
-    p = is_key ? (keys_ ? keys_->Resolve(std::string(cred)) : denied)
-               : signer_.Verify(cred, clock_.Now());
+  if (c.bearer && !c.value.empty()) {
+    p = c.is_key ? (keys_ ? keys_->Resolve(std::string(c.value)) : denied)
+                 : signer_.Verify(c.value, clock_.Now());
   }
   if (!p.ok()) {
     if (p.status().code() == absl::StatusCode::kUnavailable) {
@@ -46,9 +82,7 @@ Admission EdgeAuth::Admit(absl::string_view authorization, const std::string& pe
     a.principal = denied;
     return a;
   }
-  std::string bucket = is_key ? "key:" + HexEncode(Sha256(cred)).substr(0, 32)
-                              : "sub:" + p->tenant() + "/" + p->subject();
-  if (!Meter(bucket, /*is_ip=*/false, a)) {
+  if (!Meter(BucketOf(c, *p), /*is_ip=*/false, a)) {
     a.principal = limited;
     return a;
   }

@@ -175,8 +175,60 @@ struct Gateway::Impl {
   int port = 0;
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Histogram>* latency = nullptr;
+  std::atomic<uint64_t> reads{0};  // successful GETs, for log sampling
+
+  // One request in the metrics: by route template, method and status, and
+  // its latency by route (the series looked up once, then kept).
+  void Count(const std::string& route, const std::string& method, int code, absl::Duration took) {
+    static const std::set<std::string> kMethods = {"GET", "POST",   "PATCH",
+                                                   "PUT", "DELETE", "OPTIONS"};
+    const std::string& m = kMethods.count(method) ? method : std::string("other");
+    std::string id = absl::StrCat(route, " ", m, " ", code);
+    prometheus::Counter* counter;
+    prometheus::Histogram* histogram;
+    {
+      std::lock_guard<std::mutex> lock(series_mu);
+      auto& c = counters[id];
+      if (c == nullptr) {
+        c = &requests->Add({{"route", route}, {"method", m}, {"status", std::to_string(code)}});
+      }
+      counter = c;
+      auto& h = histograms[route];
+      if (h == nullptr) {
+        h = &latency->Add({{"route", route}},
+                          prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                                  0.05, 0.1, 0.25, 0.5, 1, 2.5});
+      }
+      histogram = h;
+    }
+    counter->Increment();
+    histogram->Observe(absl::ToDoubleSeconds(took));
+  }
+  std::mutex series_mu;
+  // Bounded: route templates (and "unmatched") × methods × statuses.
+  std::map<std::string, prometheus::Counter*> counters;
+  std::map<std::string, prometheus::Histogram*> histograms;
 
   void Accept();
+
+  // The short-lived token the upstream call carries: signed afresh at most
+  // once a minute per caller (valid five).
+  std::string UpstreamToken(const Principal& p) {
+    const absl::Time now = clock->Now();
+    std::string id = p.SerializeAsString();
+    std::lock_guard<std::mutex> lock(tokens_mu);
+    auto it = tokens.find(id);
+    if (it != tokens.end() && now - it->second.first < absl::Minutes(1) &&
+        now >= it->second.first) {
+      return it->second.second;
+    }
+    if (tokens.size() > 10000) tokens.clear();
+    std::string token = signer.Sign(p, now, absl::Minutes(5));
+    tokens[id] = {now, token};
+    return token;
+  }
+  std::mutex tokens_mu;
+  std::map<std::string, std::pair<absl::Time, std::string>> tokens;  // principal → (signed, token)
 };
 
 namespace {
@@ -330,25 +382,29 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code peer_ec;
     std::string authorization(auth == req.end() ? absl::string_view() : View(auth->value()));
     std::string peer = stream_.socket().remote_endpoint(peer_ec).address().to_string();
+    if (auto admitted = gw_.auth->AdmitLocally(authorization)) {  // no I/O: right here
+      return Proceed(route, *std::move(admitted), req.body(), found.bindings, query, media);
+    }
     auto body = std::make_shared<std::string>(std::move(req.body()));
     auto bindings = found.bindings;
     auto self = shared_from_this();
     bool queued =
         gw_.admit->Submit([self, &route, authorization, peer, body, bindings, query, media] {
-          self->AdmitAndCall(route, authorization, peer, *body, bindings, query, media);
+          Admission admitted = self->gw_.auth->Admit(authorization, peer);
+          self->Post([self, &route, admitted, body, bindings, query, media]() mutable {
+            self->Proceed(route, std::move(admitted), *body, bindings, query, media);
+          });
         });
     if (!queued) {
       return Fail(503, Error(absl::StatusCode::kUnavailable, "OVERLOADED", "busy; retry later"));
     }
   }
 
-  // On a worker: admission, the request, the upstream call (asynchronous);
-  // every answer goes back through the connection's strand.
-  void AdmitAndCall(const Route& route, const std::string& authorization, const std::string& peer,
-                    const std::string& body,
-                    const std::vector<std::pair<std::string, std::string>>& bindings,
-                    const std::string& query, const std::string& media) {
-    Admission admitted = gw_.auth->Admit(authorization, peer);
+  // On the connection's strand, once admitted: the request, the upstream call
+  // (asynchronous; its answer comes back through the strand).
+  void Proceed(const Route& route, Admission admitted, const std::string& body,
+               const std::vector<std::pair<std::string, std::string>>& bindings,
+               const std::string& query, const std::string& media) {
     if (admitted.metered) {
       const RateLimit& l = admitted.limit;
       int64_t reset =
@@ -367,7 +423,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (s.code() == absl::StatusCode::kUnauthenticated) {
         headers_.emplace_back("WWW-Authenticate", "Bearer");
       }
-      return Post([this, s] { Fail(HttpStatus(s.code()), s); });
+      return Fail(HttpStatus(s.code()), s);
     }
     const Principal principal = *admitted.principal;
     tenant_ = principal.tenant();
@@ -375,12 +431,11 @@ class Session : public std::enable_shared_from_this<Session> {
     const pb::Message* proto = gw_.factory->GetPrototype(route.method->input_type());
     std::unique_ptr<pb::Message> request(proto->New());
     if (auto s = BuildRequest(route, bindings, query, body, request.get(), media); !s.ok()) {
-      return Post([this, s] { Fail(HttpStatus(s.code()), s); });
+      return Fail(HttpStatus(s.code()), s);
     }
     auto up = gw_.upstreams.find(route.method->service()->full_name());
     if (up == gw_.upstreams.end()) {
-      absl::Status s = absl::UnavailableError("no upstream for this route");
-      return Post([this, s] { Fail(503, s); });
+      return Fail(503, absl::UnavailableError("no upstream for this route"));
     }
     Call(up->second, route, principal, std::move(request));
   }
@@ -399,8 +454,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto pending = std::make_shared<Pending>();
     pending->ctx.set_deadline(std::chrono::system_clock::now() +
                               absl::ToChronoMilliseconds(deadline_));
-    pending->ctx.AddMetadata(kPrincipalMetadataKey,
-                             gw_.signer.Sign(p, gw_.clock->Now(), absl::Minutes(5)));
+    pending->ctx.AddMetadata(kPrincipalMetadataKey, gw_.UpstreamToken(p));
     pending->ctx.AddMetadata("x-request-id", request_id_);
     pending->ctx.AddMetadata("traceparent", traceparent_);
     std::string bytes = request->SerializeAsString();
@@ -443,16 +497,18 @@ class Session : public std::enable_shared_from_this<Session> {
       for (const auto& sl : slices)
         bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
     }
-    std::unique_ptr<pb::Message> msg(gw_.factory->GetPrototype(type)->New());
-    if (!msg->ParseFromString(bytes)) return Fail(502, absl::InternalError("bad upstream answer"));
     if (IsHttpBody(type)) {  // a download: the bytes as they are, with their media type
+      std::unique_ptr<pb::Message> msg(gw_.factory->GetPrototype(type)->New());
+      if (!msg->ParseFromString(bytes)) {
+        return Fail(502, absl::InternalError("bad upstream answer"));
+      }
       const pb::Reflection* r = msg->GetReflection();
       std::string media = r->GetString(*msg, type->FindFieldByName("content_type"));
       return Send(200, r->GetString(*msg, type->FindFieldByName("data")), absl::OkStatus(), false,
                   media.empty() ? "application/octet-stream" : media);
     }
-    auto json = ResponseJson(*msg);
-    if (!json.ok()) return Fail(500, json.status());
+    auto json = ResponseJson(type, bytes);
+    if (!json.ok()) return Fail(502, json.status());
     Send(200, *std::move(json), absl::OkStatus(), false);
   }
 
@@ -472,31 +528,30 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive_ && !close);
     res->body() = std::move(body);
     res->prepare_payload();
-    log::Write(
-        code >= 500 ? log::Level::kError : (code >= 400 ? log::Level::kWarn : log::Level::kInfo),
-        "http",
-        {{"method", method_},
-         {"route", route_text_},
-         {"status", std::to_string(code)},
-         {"code", s.ok() ? "OK" : absl::StatusCodeToString(s.code())},
-         {"tenant", tenant_},
-         {"subject", subject_},
-         {"request_id", request_id_},
-         {"trace_id", traceparent_.size() >= 35 ? traceparent_.substr(3, 32) : ""},
-         {"latency_ms",
-          absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(absl::Now() - start_))}});
-    if (gw_.requests != nullptr) {
-      static const std::set<std::string> kMethods = {"GET", "POST",   "PATCH",
-                                                     "PUT", "DELETE", "OPTIONS"};
-      const std::string& m = kMethods.count(method_) ? method_ : std::string("other");
-      gw_.requests->Add({{"route", route_text_}, {"method", m}, {"status", std::to_string(code)}})
-          .Increment();
-      gw_.latency
-          ->Add({{"route", route_text_}},
-                prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                        0.1, 0.25, 0.5, 1, 2.5})
-          .Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+    const absl::Duration took = absl::Now() - start_;
+    log::Level level =
+        code >= 500 ? log::Level::kError : (code >= 400 ? log::Level::kWarn : log::Level::kInfo);
+    if (code < 400 && (method_ == "GET" || method_ == "OPTIONS")) {
+      // Reads succeed by the thousand: at debug, one in N at info (the services' rule).
+      int every = gw_.options.log_read_sample_every;
+      bool sampled =
+          every > 0 &&
+          gw_.reads.fetch_add(1, std::memory_order_relaxed) % static_cast<uint64_t>(every) == 0;
+      level = sampled ? log::Level::kInfo : log::Level::kDebug;
     }
+    if (log::Enabled(level)) {
+      log::Write(level, "http",
+                 {{"method", method_},
+                  {"route", route_text_},
+                  {"status", std::to_string(code)},
+                  {"code", s.ok() ? "OK" : absl::StatusCodeToString(s.code())},
+                  {"tenant", tenant_},
+                  {"subject", subject_},
+                  {"request_id", request_id_},
+                  {"trace_id", traceparent_.size() >= 35 ? traceparent_.substr(3, 32) : ""},
+                  {"latency_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(took))}});
+    }
+    if (gw_.requests != nullptr) gw_.Count(route_text_, method_, code, took);
     allow_.clear();
     tenant_.clear();
     subject_.clear();

@@ -53,6 +53,9 @@ struct GatewayOptions {
   std::map<std::string, std::string> upstreams;
   std::string signing_key;
   int threads = 2;
+  // Successful GETs are logged at debug, but one in N at info (0: none);
+  // failures and writes always (the services' rule, --log-read-sample).
+  int log_read_sample_every = 0;
   int max_connections = 1024;
   size_t header_limit = 7 * 1024;  // below gRPC's 8 KiB metadata limit
   size_t body_limit = 1 << 20;     // JSON bodies

@@ -5,6 +5,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/type_resolver_util.h"
 #include "google/rpc/status.pb.h"
 #include "services/common/status.h"
 
@@ -239,10 +240,19 @@ absl::Status BuildRequest(const Route& route,
 }
 
 absl::StatusOr<std::string> ResponseJson(const pb::Message& resp) {
+  return ResponseJson(resp.GetDescriptor(), resp.SerializeAsString());
+}
+
+absl::StatusOr<std::string> ResponseJson(const pb::Descriptor* type, const std::string& bytes) {
+  // Straight from the wire bytes (what MessageToJsonString does after
+  // serializing): no message parsed and serialized again on the way.
+  static pb::util::TypeResolver* const resolver = pb::util::NewTypeResolverForDescriptorPool(
+      "type.googleapis.com", pb::DescriptorPool::generated_pool());
   std::string out;
   pb::util::JsonPrintOptions o;
   o.preserve_proto_field_names = false;
-  auto s = pb::util::MessageToJsonString(resp, &out, o);
+  auto s = pb::util::BinaryToJsonString(resolver, "type.googleapis.com/" + type->full_name(), bytes,
+                                        &out, o);
   if (!s.ok()) {
     return absl::InternalError("cannot print the response: " +
                                std::string(s.message().data(), s.message().size()));

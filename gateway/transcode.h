@@ -37,6 +37,9 @@ const google::protobuf::Descriptor* BodyType(const Route& route);
 
 // The response as proto3 JSON (lowerCamelCase, int64 as strings, enums as names).
 absl::StatusOr<std::string> ResponseJson(const google::protobuf::Message& resp);
+// The same from the message's wire bytes (an upstream answer as it came).
+absl::StatusOr<std::string> ResponseJson(const google::protobuf::Descriptor* type,
+                                         const std::string& bytes);
 
 // The usual table: INVALID_ARGUMENT/FAILED_PRECONDITION/OUT_OF_RANGE 400,
 // UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND 404,

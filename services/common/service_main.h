@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "services/common/config.h"
 #include "services/common/log.h"
 #include "services/common/server.h"
@@ -18,6 +19,9 @@ namespace certpath {
 template <typename App, typename Options>
 int RunService(const char* service, int argc, char** argv) {
   BlockTerminationSignals();  // before any thread starts
+  // absl::Mutex (gRPC's too) keeps a lock graph for deadlock reports when
+  // Debian's absl was built without NDEBUG: a cost on every lock, no use here.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   log::SetService(service);
   auto config = Config::FromArgs(argc, argv);
   if (!config.ok()) {

@@ -51,16 +51,7 @@ SystemStack::SystemStack(int engagement_replicas) {
   ResetSink({});
   gateway_target = absl::StrCat("127.0.0.1:", FreePort());
   gateway_http_port = FreePort();
-  auto gargs = Common(gateway_target);
-  for (std::string flag :
-       {absl::StrCat("--http-listen=127.0.0.1:", gateway_http_port),
-        "--engagements-target=" + engagement_targets[0], "--billing-target=" + billing_target,
-        std::string("--rate-per-key=1000"), std::string("--burst-per-key=2000"),
-        std::string("--rate-per-ip=1000"), std::string("--burst-per-ip=2000")}) {
-    gargs.push_back(flag);
-  }
-  gateway = std::make_unique<Process>(BinaryPath("gateway/certpath-gateway"), gargs,
-                                      redis.dir() + "/gateway.log");
+  ResetGateway({});
   RedisOptions ro;
   ro.unix_socket = redis.socket();
   pool_ = std::make_unique<RedisPool>(ro);
@@ -80,6 +71,20 @@ void SystemStack::ResetSink(std::vector<std::string> extra) {
   args.insert(args.end(), extra.begin(), extra.end());
   sink = std::make_unique<Process>(BinaryPath("tests/certpath-test-consumer"), args,
                                    redis.dir() + "/consumer.log");
+}
+
+void SystemStack::ResetGateway(std::vector<std::string> extra) {
+  auto args = Common(gateway_target);
+  for (std::string flag :
+       {absl::StrCat("--http-listen=127.0.0.1:", gateway_http_port),
+        "--engagements-target=" + engagement_targets[0], "--billing-target=" + billing_target,
+        std::string("--rate-per-key=1000"), std::string("--burst-per-key=2000"),
+        std::string("--rate-per-ip=1000"), std::string("--burst-per-ip=2000")}) {
+    args.push_back(flag);
+  }
+  args.insert(args.end(), extra.begin(), extra.end());  // later flags win
+  gateway = std::make_unique<Process>(BinaryPath("gateway/certpath-gateway"), args,
+                                      redis.dir() + "/gateway.log");
 }
 
 void SystemStack::WaitServing(const std::string& target) {

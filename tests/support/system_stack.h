@@ -27,6 +27,8 @@ class SystemStack {
   void StartAll();
   // (Re)creates the consumer's process with extra flags (not started).
   void ResetSink(std::vector<std::string> extra);
+  // (Re)creates the gateway's process with extra flags (not started).
+  void ResetGateway(std::vector<std::string> extra);
   void WaitServing(const std::string& target);
 
   RedisServer redis;
