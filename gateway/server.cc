@@ -467,11 +467,12 @@ class Session : public std::enable_shared_from_this<Session> {
     gw_.Track(&pending->ctx, true);
     up.stub->UnaryCall(&pending->ctx, method, grpc::StubOptions(), &pending->request,
                        &pending->response, [self, pending, out_type](grpc::Status status) {
-                         // On a gRPC thread: back to the connection's strand.
-                         asio::post(
-                             self->stream_.get_executor(), [self, pending, out_type, status]() {
-                               self->OnUpstream(status, pending->ctx, pending->response, out_type);
-                             });
+                         // On a gRPC thread: nothing else touches the session while its call
+                         // is under way (one request at a time), so the answer is made here;
+                         // Send hands the write to the connection's strand.
+                         self->on_grpc_thread_ = true;
+                         self->OnUpstream(status, pending->ctx, pending->response, out_type);
+                         self->on_grpc_thread_ = false;
                          self->gw_.Track(&pending->ctx, false);
                        });
   }
@@ -555,6 +556,15 @@ class Session : public std::enable_shared_from_this<Session> {
     allow_.clear();
     tenant_.clear();
     subject_.clear();
+    if (!on_grpc_thread_) return Write(std::move(res));
+    // From an upstream call's completion (a gRPC thread): the answer is
+    // ready; only the write itself goes to the connection's strand.
+    asio::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
+      self->Write(std::move(res));
+    });
+  }
+
+  void Write(std::shared_ptr<Response> res) {
     stream_.expires_after(absl::ToChronoMilliseconds(gw_.options.read_timeout));  // slow readers
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
@@ -587,6 +597,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   int served_ = 0;
+  bool on_grpc_thread_ = false;  // in an upstream call's completion (Send posts the write)
   std::array<char, 4096> drain_;
   size_t body_limit_ = 0;
   absl::Duration deadline_;  // of the upstream call
