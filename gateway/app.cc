@@ -1,10 +1,13 @@
 #include "gateway/app.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "certpath/gateway/v1/api_keys.grpc.pb.h"
 #include "gateway/api_keys.h"
 #include "gateway/edge_auth.h"
 #include "gateway/grpc_proxy.h"
+#include "gateway/reflection.h"
 #include "services/common/audit.h"
 #include "services/common/server.h"
 
@@ -23,6 +26,18 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
 }
 
 namespace {
+// The services behind the gateway, its own, health and reflection.
+std::vector<std::string> ReachableServices(const std::map<std::string, std::string>& upstreams) {
+  std::vector<std::string> out;
+  for (const auto& [svc, target] : upstreams) out.push_back(svc);
+  for (const char* own :
+       {"certpath.gateway.v1.ApiKeyService", "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"}) {
+    if (std::find(out.begin(), out.end(), own) == out.end()) out.push_back(own);
+  }
+  return out;
+}
+
 class ApiKeysGrpc final : public gv1::ApiKeyService::CallbackService {
  public:
   ApiKeysGrpc(ApiKeyApi& svc, Dispatcher& dispatcher) : svc_(svc), dispatcher_(dispatcher) {}
@@ -47,6 +62,7 @@ struct App::Impl {
         signer(o.host.signing_key),
         edge(signer, host.clock(), &resolver, &limiter),
         proxy(o.http.upstreams, signer, host.clock(), edge),
+        reflection(ReachableServices(o.http.upstreams)),
         sealer(store.audit(), [this] { return store.Tenants(); }) {}
 
   ServiceHost host;
@@ -57,7 +73,8 @@ struct App::Impl {
   RateLimiter limiter;
   PrincipalSigner signer;
   EdgeAuth edge;
-  GrpcProxy proxy;  // gRPC pass-through on the host's port
+  GrpcProxy proxy;        // gRPC pass-through on the host's port
+  Reflection reflection;  // grpc.reflection.v1: every service reachable here
   AuditSealer sealer;
   std::unique_ptr<Gateway> http;
 };
@@ -69,7 +86,9 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
   auto impl = std::make_unique<Impl>(options);
   // A test's fake clock moves on its own: buckets refill by it, not by Redis'.
   if (options.host.clock != nullptr) impl->limiter.use_caller_clock();
-  if (auto s = impl->host.Start({&impl->grpc_service}, &impl->proxy); !s.ok()) return s;
+  if (auto s = impl->host.Start({&impl->grpc_service, &impl->reflection}, &impl->proxy); !s.ok()) {
+    return s;
+  }
   impl->sealer.Start();
   GatewayOptions http = options.http;
   http.api_keys = &impl->resolver;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <set>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,6 +17,8 @@
 #include "certpath/gateway/v1/api_keys.grpc.pb.h"
 #include "gateway/app.h"
 #include "gateway/server.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "services/common/redis.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/http_client.h"
@@ -345,6 +348,34 @@ TEST_F(GatewayAppTest, GrpcPassThroughWithTheSameCredentialsAndLimits) {
   EXPECT_EQ(stub->GetEngagement(&ctx, req, &e).error_code(), grpc::StatusCode::NOT_FOUND);
   // Health answers on the gateway's port too.
   EXPECT_TRUE(gw.WaitHealth(true));
+  // And reflection (v1): the services behind the gateway, described from its descriptors.
+  auto reflection = grpc::reflection::v1::ServerReflection::NewStub(
+      grpc::CreateChannel(gw.target(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext rctx;
+  auto stream = reflection->ServerReflectionInfo(&rctx);
+  grpc::reflection::v1::ServerReflectionRequest rreq;
+  grpc::reflection::v1::ServerReflectionResponse rresp;
+  rreq.set_list_services("");
+  ASSERT_TRUE(stream->Write(rreq));
+  ASSERT_TRUE(stream->Read(&rresp));
+  std::set<std::string> listed;
+  for (const auto& svc : rresp.list_services_response().service()) listed.insert(svc.name());
+  EXPECT_TRUE(listed.count("certpath.engagements.v1.EngagementService"));
+  EXPECT_TRUE(listed.count("certpath.gateway.v1.ApiKeyService"));
+  rreq.set_file_containing_symbol("certpath.engagements.v1.EngagementService.GetEngagement");
+  ASSERT_TRUE(stream->Write(rreq));
+  ASSERT_TRUE(stream->Read(&rresp));
+  const auto& files = rresp.file_descriptor_response().file_descriptor_proto();
+  ASSERT_FALSE(files.empty());
+  google::protobuf::FileDescriptorProto last;
+  ASSERT_TRUE(last.ParseFromString(files[files.size() - 1]));  // imports come first
+  EXPECT_EQ(last.name(), "certpath/engagements/v1/engagements.proto");
+  rreq.set_file_containing_symbol("certpath.nothing.Here");
+  ASSERT_TRUE(stream->Write(rreq));
+  ASSERT_TRUE(stream->Read(&rresp));
+  EXPECT_EQ(rresp.error_response().error_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 }  // namespace
