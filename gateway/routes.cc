@@ -5,9 +5,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "certpath/billing/v1/billing.pb.h"
-#include "certpath/engagements/v1/engagements.pb.h"
-#include "certpath/gateway/v1/api_keys.pb.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.pb.h"
 
@@ -199,15 +196,8 @@ bool MatchTemplate(const PathTemplate& t, const RequestPath& path,
 }
 
 std::vector<std::string> RouteTable::CompiledServices() {
-  // Referenced so the linker keeps each service's generated code, whose
-  // static initializers put its files (and services) in the generated pool.
-  (void)certpath::engagements::v1::Engagement::descriptor();
-  (void)certpath::billing::v1::Invoice::descriptor();
-  (void)certpath::gateway::v1::ApiKey::descriptor();
   std::vector<std::string> out;
-  for (const char* file :
-       {"certpath/engagements/v1/engagements.proto", "certpath/billing/v1/billing.proto",
-        "certpath/gateway/v1/api_keys.proto"}) {
+  for (const std::string& file : RoutedProtoFiles()) {
     const pb::FileDescriptor* f = pb::DescriptorPool::generated_pool()->FindFileByName(file);
     if (f == nullptr) continue;
     for (int i = 0; i < f->service_count(); ++i) out.push_back(f->service(i)->full_name());

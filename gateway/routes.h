@@ -54,12 +54,17 @@ struct Route {
   const google::protobuf::MethodDescriptor* method = nullptr;
 };
 
+// The proto files whose services the gateway routes (generated from
+// CERTPATH_ROUTED_PROTOS by gateway/CMakeLists.txt).
+const std::vector<std::string>& RoutedProtoFiles();
+
 class RouteTable {
  public:
   // Every annotated RPC of `services` (full names, e.g.
   // "certpath.engagements.v1.EngagementService"), looked up in the generated pool.
   static absl::StatusOr<RouteTable> FromServices(const std::vector<std::string>& services);
-  // Every certpath.* service compiled into the binary.
+  // Every service of the routed proto files (CERTPATH_ROUTED_PROTOS in
+  // gateway/CMakeLists.txt: a new service is routed without code changes).
   static std::vector<std::string> CompiledServices();
 
   struct Match {
