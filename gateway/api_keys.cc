@@ -222,7 +222,7 @@ std::optional<absl::StatusOr<Principal>> ApiKeyResolver::ResolveCached(const std
     return Unauthenticated("missing or invalid credentials");
   }
   auto it = cache_.find(hash);
-  if (it == cache_.end() || now - it->second.fetched >= kCacheFor ||
+  if (it == cache_.end() || now - it->second.fetched >= kCacheFor || now >= it->second.expires ||
       now - it->second.last_marked > absl::Minutes(1)) {
     return std::nullopt;
   }
@@ -235,6 +235,7 @@ absl::StatusOr<Principal> ApiKeyResolver::Resolve(const std::string& key) {
   absl::Time now = clock_.Now();
   std::string mark_tenant, mark_id;
   absl::Time last_marked = absl::InfinitePast();
+  std::optional<absl::StatusOr<Principal>> principal;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto bad = bad_.find(hash); bad != bad_.end() && now - bad->second < kCacheFor) {
@@ -243,17 +244,19 @@ absl::StatusOr<Principal> ApiKeyResolver::Resolve(const std::string& key) {
     auto it = cache_.find(hash);
     if (it != cache_.end()) {
       last_marked = it->second.last_marked;
-      if (now - it->second.fetched < kCacheFor) {
+      if (now - it->second.fetched < kCacheFor && now < it->second.expires) {
         if (now - it->second.last_marked > absl::Minutes(1)) {
           it->second.last_marked = now;
           mark_tenant = it->second.tenant;
           mark_id = it->second.id;
         }
-        absl::StatusOr<Principal> p = it->second.principal;
-        if (!mark_id.empty()) (void)store_.MarkUsed(mark_tenant, mark_id, absl::ToUnixMillis(now));
-        return p;
+        principal = it->second.principal;
       }
     }
+  }
+  if (principal.has_value()) {  // from the cache; the last-use mark outside the lock
+    if (!mark_id.empty()) (void)store_.MarkUsed(mark_tenant, mark_id, absl::ToUnixMillis(now));
+    return *std::move(principal);
   }
   // Both reads happen for every key, known or not, so the answer takes as
   // long either way.
@@ -273,6 +276,7 @@ absl::StatusOr<Principal> ApiKeyResolver::Resolve(const std::string& key) {
   if (found->has_value() && rec->has_value()) {
     const gv1::ApiKey& k = (*rec)->value;
     bool expired = k.has_expire_time() && ToTime(k.expire_time()) <= now;
+    if (k.has_expire_time()) e.expires = ToTime(k.expire_time());
     if (!k.revoked() && !expired) {
       Principal p;
       p.set_tenant(e.tenant);

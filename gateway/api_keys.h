@@ -82,6 +82,7 @@ class ApiKeyResolver {
     absl::StatusOr<Principal> principal;
     std::string tenant, id;
     absl::Time last_marked = absl::InfinitePast();
+    absl::Time expires = absl::InfiniteFuture();  // the key's own expiry
   };
   ApiKeyStore& store_;
   const Clock& clock_;

@@ -1,5 +1,7 @@
 #include "gateway/grpc_proxy.h"
 
+#include "gateway/transcode.h"
+
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
@@ -82,15 +84,21 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     std::string tp = Metadata(*ctx_, "traceparent");
     if (!tp.empty() && tp.size() == 55) upstream_.AddMetadata("traceparent", tp);
     method_ = method;
-    stub->UnaryCall(&upstream_, method, grpc::StubOptions(), &request_, &response_,
-                    [this](grpc::Status s) {
-                      if (s.ok()) {
-                        Log(s);
-                        StartWriteAndFinish(&response_, grpc::WriteOptions(), s);
-                      } else {
-                        Done(s);
-                      }
-                    });
+    stub->UnaryCall(
+        &upstream_, method, grpc::StubOptions(), &request_, &response_, [this](grpc::Status s) {
+          if (s.ok()) {
+            Log(s);
+            for (const auto& [key, value] : upstream_.GetServerInitialMetadata()) {
+              absl::string_view k(key.data(), key.size());
+              if (ForwardedAnswerMetadata(k)) {
+                ctx_->AddInitialMetadata(std::string(k), std::string(value.data(), value.size()));
+              }
+            }
+            StartWriteAndFinish(&response_, grpc::WriteOptions(), s);
+          } else {
+            Done(s);
+          }
+        });
   }
 
   void Done(const grpc::Status& s) {

@@ -60,7 +60,12 @@ absl::StatusOr<Take> RateLimiter::TakeOne(const std::string& bucket, bool is_ip,
     if (auto t = TakeLeased(bucket, now)) return *t;
   }
   const RateLimit& l = limit(is_ip);
-  const int64_t lease = is_ip ? 1 : std::clamp<int64_t>(l.burst / 8, 1, 64);
+  // No more than a second's refill (what the lease's life can waste), an
+  // eighth of the burst, 64 at most.
+  const int64_t lease =
+      is_ip ? 1
+            : std::clamp<int64_t>(
+                  std::min<int64_t>(l.burst / 8, static_cast<int64_t>(l.per_second)), 1, 64);
   std::string key = "gw:rl:" + bucket;
   std::string cap = std::to_string(l.burst);
   std::string rate = absl::StrCat(l.per_second / 1000.0);

@@ -4,7 +4,8 @@
 // credentials do not check out).
 //
 // A replica takes a key's tokens a few at a time (a lease: an eighth of the
-// burst, at most 64, used within a second or dropped), so that most calls
+// burst and no more than a second's refill, at most 64, used within a second
+// or dropped), so that most calls
 // are admitted without a Redis round trip; the bucket in Redis still counts
 // every token, so the replicas together never exceed the limit (a lease
 // left unused only makes the limit stricter). Address buckets take one

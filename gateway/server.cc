@@ -146,15 +146,20 @@ struct Gateway::Impl {
   std::condition_variable inflight_cv;
   std::set<grpc::ClientContext*> inflight;  // upstream calls under way
 
-  // An upstream call starts (true) or has handed its answer to the strand (false).
-  void Track(grpc::ClientContext* ctx, bool start) {
+  bool stopping = false;  // under inflight_mu: no new upstream calls
+
+  // An upstream call starts (true; false when the gateway is stopping) or
+  // its completion is done with the session and the gateway (false).
+  bool Track(grpc::ClientContext* ctx, bool start) {
     std::lock_guard<std::mutex> lock(inflight_mu);
     if (start) {
+      if (stopping) return false;
       inflight.insert(ctx);
     } else {
       inflight.erase(ctx);
       inflight_cv.notify_all();
     }
+    return true;
   }
 
   GatewayOptions options;
@@ -235,6 +240,9 @@ namespace {
 
 using Response = http::response<http::string_body>;
 
+// This thread runs an upstream call's completion (not the connection's strand).
+thread_local bool t_on_grpc_thread = false;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Gateway::Impl& gw) : stream_(std::move(socket)), gw_(gw) {
@@ -251,6 +259,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void Read() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(gw_.options.header_limit));
+    // Beast checks a Content-Length against the limit while it parses the
+    // header: the largest any route allows here, the route's own below.
+    body_limit_ = std::max(gw_.options.body_limit, gw_.options.upload_limit);
+    parser_->body_limit(body_limit_);
     // The first request must come within the read timeout; later ones within the idle one.
     stream_.expires_after(absl::ToChronoMilliseconds(served_ == 0 ? gw_.options.read_timeout
                                                                   : gw_.options.idle_timeout));
@@ -261,8 +273,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // The header is in: the body may be as large as its route allows (uploads
   // more than JSON), refused as soon as its Content-Length says it is larger.
   void OnHeader(beast::error_code ec, std::size_t) {
-    if (ec) return OnRead(ec, 0);
-    const auto& h = parser_->get();
+    if (ec && ec != http::error::body_limit) return OnRead(ec, 0);
+    const auto& h = parser_->get();  // also on body_limit: the header is complete
     std::string target(View(h.target()));
     auto split = SplitPath(target.substr(0, target.find('?')));
     bool upload = false;
@@ -271,7 +283,11 @@ class Session : public std::enable_shared_from_this<Session> {
       upload = found.route != nullptr && IsHttpBody(BodyType(*found.route));
     }
     body_limit_ = upload ? gw_.options.upload_limit : gw_.options.body_limit;
-    parser_->body_limit(body_limit_);
+    if (auto length = parser_->content_length();
+        ec == http::error::body_limit || (length && *length > body_limit_)) {
+      return OnRead(http::error::body_limit, 0);  // refused before its body is read
+    }
+    parser_->body_limit(body_limit_);  // chunked bodies: counted as they come
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
@@ -463,17 +479,22 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string method =
         absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name());
     const pb::Descriptor* out_type = route.method->output_type();
+    if (!gw_.Track(&pending->ctx, true)) {
+      return Fail(503, Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN", "retry elsewhere"),
+                  /*close=*/true);
+    }
     auto self = shared_from_this();
-    gw_.Track(&pending->ctx, true);
     up.stub->UnaryCall(&pending->ctx, method, grpc::StubOptions(), &pending->request,
-                       &pending->response, [self, pending, out_type](grpc::Status status) {
-                         // On a gRPC thread: nothing else touches the session while its call
-                         // is under way (one request at a time), so the answer is made here;
-                         // Send hands the write to the connection's strand.
-                         self->on_grpc_thread_ = true;
+                       &pending->response, [self, pending, out_type](grpc::Status status) mutable {
+                         // On a gRPC thread: nothing else touches the session while its call is
+                         // under way (one request at a time), so the answer is made here; Send
+                         // hands the write to the connection's strand.
+                         t_on_grpc_thread = true;
                          self->OnUpstream(status, pending->ctx, pending->response, out_type);
-                         self->on_grpc_thread_ = false;
-                         self->gw_.Track(&pending->ctx, false);
+                         t_on_grpc_thread = false;
+                         Gateway::Impl& gw = self->gw_;
+                         self.reset();  // the session may end here, while the gateway surely lives
+                         gw.Track(&pending->ctx, false);
                        });
   }
 
@@ -486,8 +507,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // What the service says of its answer for HTTP (a download's file name …).
     for (const auto& [key, value] : ctx.GetServerInitialMetadata()) {
       absl::string_view k(key.data(), key.size());
-      if (k == "content-disposition" ||
-          (absl::StartsWith(k, "x-certpath-") && k != kPrincipalMetadataKey)) {
+      if (ForwardedAnswerMetadata(k)) {
         headers_.emplace_back(k == "content-disposition" ? "Content-Disposition" : std::string(k),
                               std::string(value.data(), value.size()));
       }
@@ -556,7 +576,7 @@ class Session : public std::enable_shared_from_this<Session> {
     allow_.clear();
     tenant_.clear();
     subject_.clear();
-    if (!on_grpc_thread_) return Write(std::move(res));
+    if (!t_on_grpc_thread) return Write(std::move(res));
     // From an upstream call's completion (a gRPC thread): the answer is
     // ready; only the write itself goes to the connection's strand.
     asio::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
@@ -597,7 +617,6 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   int served_ = 0;
-  bool on_grpc_thread_ = false;  // in an upstream call's completion (Send posts the write)
   std::array<char, 4096> drain_;
   size_t body_limit_ = 0;
   absl::Duration deadline_;  // of the upstream call
@@ -697,19 +716,20 @@ void Gateway::Shutdown() {
     closed.set_value();
   });
   closed.get_future().wait_for(std::chrono::seconds(2));
-  // 2. Admission finishes what it took.
-  impl_->admit.reset();
-  // 3. Upstream calls under way end (cancelled), so no callback outlives the server.
+  // 2. No new upstream calls; those under way end (cancelled) and their
+  //    completions are done with the gateway before anything is torn down.
   {
     std::unique_lock<std::mutex> lock(impl_->inflight_mu);
+    impl_->stopping = true;
     for (grpc::ClientContext* ctx : impl_->inflight) ctx->TryCancel();
-    impl_->inflight_cv.wait_for(lock, std::chrono::seconds(5),
-                                [this] { return impl_->inflight.empty(); });
+    impl_->inflight_cv.wait(lock, [this] { return impl_->inflight.empty(); });
   }
-  // 4. The I/O threads stop.
+  // 3. The I/O threads stop (what is queued for them is dropped with the io_context).
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  // 4. Admission finishes what it took (its answers go to the stopped io_context).
+  impl_->admit.reset();
 }
 
 Gateway::~Gateway() { Shutdown(); }

@@ -1,5 +1,6 @@
 #include "gateway/transcode.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -171,6 +172,11 @@ absl::Status ParseJson(absl::string_view body, pb::Message* m, const std::string
 }
 
 }  // namespace
+
+bool ForwardedAnswerMetadata(absl::string_view key) {
+  return key == "content-disposition" ||
+         (absl::StartsWith(key, "x-certpath-") && key != "x-certpath-principal");
+}
 
 bool IsHttpBody(const pb::Descriptor* type) {
   return type != nullptr && type->full_name() == "google.api.HttpBody";

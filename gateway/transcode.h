@@ -30,6 +30,10 @@ absl::Status BuildRequest(const Route& route,
                           google::protobuf::Message* req,
                           absl::string_view content_type = "application/json");
 
+// The service's answer metadata the gateway passes on to its caller (as HTTP
+// headers or gRPC metadata): content-disposition and x-certpath-* but the principal.
+bool ForwardedAnswerMetadata(absl::string_view key);
+
 // google.api.HttpBody: raw bytes with a content type (downloads, uploads).
 bool IsHttpBody(const google::protobuf::Descriptor* type);
 // The message the route's body fills (null: the route takes no body).

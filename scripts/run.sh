@@ -86,7 +86,9 @@ CLIENT_TOKEN=$(token --role=client --subject=yamada@demo --organization="${CLIEN
 cat <<MSG
 
 certpath is running (tenant "$TENANT").
-  gateway HTTP/JSON  http://$GATEWAY_ADDR   (Authorization: Bearer <token>)
+  gateway HTTP/JSON  http://$GATEWAY_ADDR   (Authorization: Bearer <token or API key>; /openapi.json)
+  gateway gRPC       $GATEWAY_GRPC   (metadata authorization: Bearer …; health, reflection)
+  gateway /metrics   http://$GATEWAY_METRICS/metrics
   engagements gRPC   $ENGAGEMENTS_ADDR   (grpc.health.v1, reflection)
   engagements /metrics http://$ENGAGEMENTS_METRICS/metrics
   billing gRPC       $BILLING_ADDR   (certpath.billing.v1.BillingService)
@@ -108,6 +110,8 @@ Try (curl, through the gateway):
   curl -s -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/$ENGAGEMENT
   curl -s -H "Authorization: Bearer \$TOKEN" "http://$GATEWAY_ADDR/v1/tenants/$TENANT/engagements?pageSize=10"
   curl -s -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/tenants/$TENANT/invoices
+  curl -s -X POST -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/$ENGAGEMENT:advancePhase -d '{}'
+  curl -s http://$GATEWAY_ADDR/openapi.json
   # an API key for a partner program (shown once; office admin token):
   curl -s -X POST -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/tenants/$TENANT/apiKeys \
     -d '{"displayName":"partner sync","role":"ROLE_PARTNER","organization":"partner-demo","subject":"sync@partner"}'

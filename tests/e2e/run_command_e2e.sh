@@ -8,7 +8,7 @@
 set -euo pipefail
 ROOT="$1"; BUILD="$2"
 STATE="$(mktemp -d)"
-base=$((20000 + (RANDOM % 3000) * 10))
+base=$((20000 + (RANDOM % 1200) * 10))  # below the kernel's ephemeral ports (32768-)
 export CERTPATH_BUILD_DIR="$BUILD" CERTPATH_STATE_DIR="$STATE" CERTPATH_DEMO_TENANT=e2e
 export CERTPATH_ENGAGEMENTS_ADDR=127.0.0.1:$((base + 1)) CERTPATH_ENGAGEMENTS_METRICS=127.0.0.1:$((base + 2))
 export CERTPATH_BILLING_ADDR=127.0.0.1:$((base + 3)) CERTPATH_BILLING_METRICS=127.0.0.1:$((base + 4))
@@ -98,6 +98,7 @@ HEADERS=$(curl -s -D - -o "$STATE/export.csv" -H "Authorization: Bearer $ADMIN" 
   "$GW/v1/tenants/e2e/invoices:export?from.year=$Y&from.month=$((10#$M))&from.day=1&to.year=$Y&to.month=$((10#$M))&to.day=$((10#$D))")
 grep -qi '^content-type: text/csv' <<<"$HEADERS" || fail "export content type: $HEADERS"
 head -1 "$STATE/export.csv" | grep -q "収支区分" || fail "export body: $(head -2 "$STATE/export.csv")"
+grep -q "^収入,INV-.*株式会社イーツーイー" "$STATE/export.csv" || fail "the fee invoice is not in the CSV: $(cat "$STATE/export.csv")"
 echo "ok  200  the accounting CSV ($(wc -l < "$STATE/export.csv") lines)"
 
 # An API key for the partner's program: sees its engagements, not the office's tools.

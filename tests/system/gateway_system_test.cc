@@ -144,12 +144,15 @@ TEST_F(GatewaySystemTest, TheAccessMatrixSeenThroughTheGateway) {
   callers["expired key"] = Key(MakeKey(absl::StrCat(
       R"({"displayName":"brief","role":"ROLE_PARTNER","organization":"p1","subject":"brief@p1",)",
       R"("expireTime":")",
-      absl::FormatTime(absl::RFC3339_full, absl::Now() + absl::Seconds(2), absl::UTCTimeZone()),
+      absl::FormatTime(absl::RFC3339_full, absl::Now() + absl::Seconds(4), absl::UTCTimeZone()),
       R"("})")));
   callers["no key"] = {};
   callers["forged key"] = Key("cpk_" + std::string(43, 'Q'));
-  // The revoked key is revoked (refused on every replica within 5 s), the
-  // brief one expires.
+  // Both work at first (and are in the gateway's key cache); then one is
+  // revoked (refused on every replica within 5 s) and the other expires.
+  for (const char* k : {"revoked key", "expired key"}) {
+    EXPECT_EQ(Http(port(), "GET", "/v1/" + theirs, callers[k]).status, 200) << k;
+  }
   Reply list = Http(port(), "GET", "/v1/tenants/t1/apiKeys?pageSize=100", As(kAdmin));
   ASSERT_EQ(list.status, 200);
   std::string revoked_name;
