@@ -57,6 +57,16 @@ std::optional<Admission> EdgeAuth::AdmitLocally(absl::string_view authorization)
   return a;
 }
 
+Admission EdgeAuth::AdmitAnonymous(const std::string& peer_address) {
+  Admission a;
+  a.principal = Principal();
+  if (!Meter("ip:" + peer_address, /*is_ip=*/true, a)) {
+    a.principal = Error(absl::StatusCode::kResourceExhausted, "RATE_LIMITED",
+                        "too many requests; retry after the Retry-After seconds");
+  }
+  return a;
+}
+
 Admission EdgeAuth::Admit(absl::string_view authorization, const std::string& peer_address) {
   Admission a;
   const absl::Status denied = Unauthenticated("missing or invalid credentials");

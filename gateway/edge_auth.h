@@ -35,6 +35,9 @@ class EdgeAuth {
   // key, with a token of this replica's lease — else nullopt (call Admit, off
   // the I/O threads). Failures always go through Admit (metered per address).
   std::optional<Admission> AdmitLocally(absl::string_view authorization);
+  // A route whose request carries its own credential: an anonymous principal,
+  // the caller's address metered (RESOURCE_EXHAUSTED when its bucket is empty).
+  Admission AdmitAnonymous(const std::string& peer_address);
 
  private:
   struct Credential {

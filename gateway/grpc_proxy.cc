@@ -82,7 +82,11 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     std::string rid = Metadata(*ctx_, "x-request-id");
     upstream_.AddMetadata("x-request-id", rid.empty() || rid.size() > 64 ? RandomUuid() : rid);
     std::string tp = Metadata(*ctx_, "traceparent");
-    if (!tp.empty() && tp.size() == 55) upstream_.AddMetadata("traceparent", tp);
+    if (!tp.empty() && tp.size() == 55) {
+      upstream_.AddMetadata("traceparent", tp);
+      std::string state = Metadata(*ctx_, "tracestate");
+      if (!state.empty() && state.size() <= 512) upstream_.AddMetadata("tracestate", state);
+    }
     method_ = method;
     stub->UnaryCall(
         &upstream_, method, grpc::StubOptions(), &request_, &response_, [this](grpc::Status s) {

@@ -176,6 +176,10 @@ class Generator {
                         {"parameters", List()},
                         {"responses", Obj()}});
     Push(At(op, "tags"), Str(m->service()->name()));
+    if (r.credential_in_request) {
+      // The request carries its own credential (a feed's token): no Authorization.
+      At(op, "security") = List();
+    }
     std::set<std::string> bound;
     for (const PathParam& p : path_params) {
       bound.insert(p.field_path);

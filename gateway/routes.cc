@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "certpath/common/v1/common.pb.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.pb.h"
 
@@ -218,6 +219,8 @@ absl::StatusOr<RouteTable> RouteTable::FromServices(const std::vector<std::strin
       Route r;
       r.method = m;
       r.body = rule.body();
+      r.credential_in_request =
+          m->options().GetExtension(certpath::common::v1::credential_in_request);
       std::string path;
       switch (rule.pattern_case()) {
         case google::api::HttpRule::kGet:

@@ -52,6 +52,8 @@ struct Route {
   PathTemplate path;
   std::string body;  // "" (none), "*" (the whole request) or a top-level field name
   const google::protobuf::MethodDescriptor* method = nullptr;
+  // (certpath.common.v1.credential_in_request): served without Authorization.
+  bool credential_in_request = false;
 };
 
 // The proto files whose services the gateway routes (generated from

@@ -117,6 +117,15 @@ bool ValidTraceParent(absl::string_view v) {
   return true;
 }
 
+// W3C tracestate: at most 512 printable ASCII characters (its list syntax is the vendors').
+bool ValidTraceState(absl::string_view v) {
+  if (v.empty() || v.size() > 512) return false;
+  for (char c : v) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
 bool SafeRequestId(absl::string_view v) {
   if (v.empty() || v.size() > 64) return false;
   for (char c : v) {
@@ -335,6 +344,12 @@ class Session : public std::enable_shared_from_this<Session> {
     traceparent_ = tp != req.end() && ValidTraceParent(View(tp->value()))
                        ? std::string(View(tp->value()))
                        : TraceParent();
+    // tracestate goes with the caller's own traceparent only (W3C), if sane.
+    auto ts = req.find("tracestate");
+    tracestate_.clear();
+    if (tp != req.end() && ts != req.end() && ValidTraceState(View(ts->value()))) {
+      tracestate_ = std::string(View(ts->value()));
+    }
     route_text_ = "unmatched";
 
     auto split = SplitPath(path);
@@ -398,15 +413,21 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code peer_ec;
     std::string authorization(auth == req.end() ? absl::string_view() : View(auth->value()));
     std::string peer = stream_.socket().remote_endpoint(peer_ec).address().to_string();
-    if (auto admitted = gw_.auth->AdmitLocally(authorization)) {  // no I/O: right here
-      return Proceed(route, *std::move(admitted), req.body(), found.bindings, query, media);
+    if (!route.credential_in_request) {
+      if (auto admitted = gw_.auth->AdmitLocally(authorization)) {  // no I/O: right here
+        return Proceed(route, *std::move(admitted), req.body(), found.bindings, query, media);
+      }
     }
     auto body = std::make_shared<std::string>(std::move(req.body()));
     auto bindings = found.bindings;
     auto self = shared_from_this();
     bool queued =
         gw_.admit->Submit([self, &route, authorization, peer, body, bindings, query, media] {
-          Admission admitted = self->gw_.auth->Admit(authorization, peer);
+          // A route whose request carries its own credential (a feed's token):
+          // anonymous, metered per address; Authorization plays no part.
+          Admission admitted = route.credential_in_request
+                                   ? self->gw_.auth->AdmitAnonymous(peer)
+                                   : self->gw_.auth->Admit(authorization, peer);
           self->Post([self, &route, admitted, body, bindings, query, media]() mutable {
             self->Proceed(route, std::move(admitted), *body, bindings, query, media);
           });
@@ -470,9 +491,12 @@ class Session : public std::enable_shared_from_this<Session> {
     auto pending = std::make_shared<Pending>();
     pending->ctx.set_deadline(std::chrono::system_clock::now() +
                               absl::ToChronoMilliseconds(deadline_));
-    pending->ctx.AddMetadata(kPrincipalMetadataKey, gw_.UpstreamToken(p));
+    if (p.role() != Principal::ROLE_UNSPECIFIED) {  // anonymous: no principal at all
+      pending->ctx.AddMetadata(kPrincipalMetadataKey, gw_.UpstreamToken(p));
+    }
     pending->ctx.AddMetadata("x-request-id", request_id_);
     pending->ctx.AddMetadata("traceparent", traceparent_);
+    if (!tracestate_.empty()) pending->ctx.AddMetadata("tracestate", tracestate_);
     std::string bytes = request->SerializeAsString();
     grpc::Slice slice(bytes);
     pending->request = grpc::ByteBuffer(&slice, 1);
@@ -623,7 +647,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = false;
   unsigned version_ = 11;
   absl::Time start_;
-  std::string method_, request_id_, traceparent_, route_text_, allow_, tenant_, subject_;
+  std::string method_, request_id_, traceparent_, tracestate_, route_text_, allow_, tenant_,
+      subject_;
   std::vector<std::pair<std::string, std::string>> headers_;  // for the next response
 };
 
@@ -668,7 +693,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
                          .Help("HTTP request latency by route template")
                          .Register(*options.registry);
   }
-  auto routes = RouteTable::FromServices(RouteTable::CompiledServices());
+  auto routes = RouteTable::FromServices(options.services.empty() ? RouteTable::CompiledServices()
+                                                                  : options.services);
   if (!routes.ok()) return routes.status();
   if (routes->routes().empty()) return absl::FailedPreconditionError("no routes compiled in");
   impl->routes = *std::move(routes);

@@ -17,6 +17,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -49,6 +50,8 @@ struct GatewayOptions {
   std::set<std::string> cors_origins;
   RateLimit per_key{20, 40};
   RateLimit per_ip{5, 20};
+  // The services routed (full names; empty: RouteTable::CompiledServices()).
+  std::vector<std::string> services;
   // Full gRPC service name → target ("certpath.billing.v1.BillingService" → "127.0.0.1:7104").
   std::map<std::string, std::string> upstreams;
   std::string signing_key;

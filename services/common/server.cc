@@ -167,11 +167,28 @@ void Dispatcher::LogCall(const char* method, const absl::Status& status, const P
 grpc::ServerUnaryReactor* Dispatcher::Run(grpc::CallbackServerContext* ctx, const char* method,
                                           const google::protobuf::Message& request,
                                           Handler handler) {
+  return Dispatch(ctx, method, request, std::move(handler), /*anonymous_ok=*/false);
+}
+
+grpc::ServerUnaryReactor* Dispatcher::RunPublic(grpc::CallbackServerContext* ctx,
+                                                const char* method,
+                                                const google::protobuf::Message& request,
+                                                Handler handler) {
+  return Dispatch(ctx, method, request, std::move(handler), /*anonymous_ok=*/true);
+}
+
+grpc::ServerUnaryReactor* Dispatcher::Dispatch(grpc::CallbackServerContext* ctx, const char* method,
+                                               const google::protobuf::Message& request,
+                                               Handler handler, bool anonymous_ok) {
   absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   std::string trace_id = TraceIdFromContext(*ctx);
   std::string request_id = RequestIdOf(request);
   auto principal = PrincipalFromContext(*ctx, signer_, clock_);
+  if (!principal.ok() && anonymous_ok &&
+      ctx->client_metadata().find(kPrincipalMetadataKey) == ctx->client_metadata().end()) {
+    principal = Principal();  // anonymous: the request's own credential decides
+  }
   if (!principal.ok()) {
     LogCall(method, principal.status(), nullptr, request_id, trace_id, absl::Now() - start);
     reactor->Finish(ToGrpcStatus(principal.status()));

@@ -86,8 +86,17 @@ class Dispatcher {
   // List are reads, every other RPC a write.
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, const char* method,
                                 const google::protobuf::Message& request, Handler handler);
+  // The same for an RPC marked (certpath.common.v1.credential_in_request):
+  // a call without a principal runs as an anonymous one (no role, no tenant)
+  // and the handler checks the credential the request carries; a call with a
+  // principal token is checked as usual.
+  grpc::ServerUnaryReactor* RunPublic(grpc::CallbackServerContext* ctx, const char* method,
+                                      const google::protobuf::Message& request, Handler handler);
 
  private:
+  grpc::ServerUnaryReactor* Dispatch(grpc::CallbackServerContext* ctx, const char* method,
+                                     const google::protobuf::Message& request, Handler handler,
+                                     bool anonymous_ok);
   void LogCall(const char* method, const absl::Status& status, const Principal* p,
                const std::string& request_id, const std::string& trace_id, absl::Duration latency);
 
@@ -109,6 +118,16 @@ std::string TraceIdFromContext(const grpc::ServerContextBase& ctx);
     return dispatcher_.Run(ctx, #Method, *req, [this, req, resp](const ::certpath::Principal& p) { \
       return svc_.Method(p, *req, resp);                                                           \
     });                                                                                            \
+  }
+
+// One RPC marked (certpath.common.v1.credential_in_request) = true: anonymous
+// callers reach `svc_.Method` with an empty principal.
+#define CERTPATH_PUBLIC_RPC(Method, Req, Resp)                                                     \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const Req* req, Resp* resp)   \
+      override {                                                                                   \
+    return dispatcher_.RunPublic(                                                                  \
+        ctx, #Method, *req,                                                                        \
+        [this, req, resp](const ::certpath::Principal& p) { return svc_.Method(p, *req, resp); }); \
   }
 
 // The same, into `target.Method(principal, request, response)` (a shared API

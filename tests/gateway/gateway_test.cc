@@ -15,11 +15,20 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "certpath/gateway/v1/api_keys.grpc.pb.h"
+#include "certpath/testdata/v1/feed_test.grpc.pb.h"
 #include "gateway/app.h"
+#include "gateway/openapi.h"
+#include "gateway/rate_limit.h"
 #include "gateway/server.h"
+#include "google/api/httpbody.pb.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "grpc/reflection/v1/reflection.grpc.pb.h"
+#include "services/common/call_context.h"
+#include "services/common/executor.h"
+#include "services/common/metrics.h"
 #include "services/common/redis.h"
+#include "services/common/server.h"
+#include "services/common/status.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -450,6 +459,107 @@ TEST_F(GatewayAppTest, OperatorsManageKeysWithCertpathAdmin) {
   RunCommand(admin + "list --target=" + gw.target() + " --tenant=t1 --signing-key-file=" + key_file,
              &rc);
   EXPECT_EQ(rc, 2);
+}
+
+}  // namespace
+}  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+namespace tv1 = certpath::testdata::v1;
+
+// The stand-in feed (certpath.testdata.v1.FeedTestService): one secret token,
+// the answer says who the service saw calling.
+struct FeedImpl {
+  absl::Status GetFeed(const Principal& p, const tv1::GetFeedRequest& req,
+                       google::api::HttpBody* out) {
+    if (req.token() != "s3cret.ics") return NotFound("feed");
+    out->set_content_type("text/calendar; charset=utf-8");
+    const CallContext* call = CurrentCall();
+    out->set_data(absl::StrCat("BEGIN:VCALENDAR\r\nX-CALLER:",
+                               p.role() == Principal::ROLE_UNSPECIFIED ? "anonymous" : p.subject(),
+                               "\r\nX-TRACE:", call ? call->trace_id : "",
+                               "\r\nSUMMARY:審査\r\nEND:VCALENDAR\r\n"));
+    return absl::OkStatus();
+  }
+};
+class FeedGrpc final : public tv1::FeedTestService::CallbackService {
+ public:
+  explicit FeedGrpc(Dispatcher& d) : dispatcher_(d) {}
+  CERTPATH_PUBLIC_RPC(GetFeed, tv1::GetFeedRequest, google::api::HttpBody)
+
+ private:
+  Dispatcher& dispatcher_;
+  FeedImpl svc_;
+};
+
+TEST(GatewayPublicRoutes, AFeedTokenIsTheOnlyCredentialAndCallersAreMeteredByAddress) {
+  RedisServer redis;
+  RedisOptions ro;
+  ro.unix_socket = redis.socket();
+  RedisPool pool(ro);
+  Executor executor(2, 64);
+  PrincipalSigner signer(kTestSigningKey);
+  SystemClock clock;
+  Dispatcher dispatcher(executor, signer, clock);
+  FeedGrpc feed(dispatcher);
+  Metrics metrics;
+  auto server = Server::Start(ServerOptions{}, {&feed}, metrics, nullptr);
+  ASSERT_TRUE(server.ok()) << server.status();
+  gateway::RateLimiter limiter(pool, {20, 40}, {1, 4});
+  gateway::GatewayOptions o;
+  o.listen = "127.0.0.1:0";
+  o.signing_key = kTestSigningKey;
+  o.services = {"certpath.testdata.v1.FeedTestService"};
+  o.upstreams["certpath.testdata.v1.FeedTestService"] =
+      absl::StrCat("127.0.0.1:", (*server)->port());
+  o.limiter = &limiter;
+  o.per_ip = {1, 4};
+  auto gw = gateway::Gateway::Start(o);
+  ASSERT_TRUE(gw.ok()) << gw.status();
+  const int port = (*gw)->port();
+
+  // No credentials but the token in the URL: a calendar app subscribes like this.
+  const std::string trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  Reply ics = Http(port, "GET", "/v1/feeds/s3cret.ics", {{"traceparent", trace}});
+  ASSERT_EQ(ics.status, 200) << ics.body;
+  EXPECT_EQ(ics.headers["Content-Type"], "text/calendar; charset=utf-8");
+  EXPECT_TRUE(absl::StartsWith(ics.body, "BEGIN:VCALENDAR\r\n")) << ics.body;
+  EXPECT_TRUE(absl::StrContains(ics.body, "X-CALLER:anonymous")) << ics.body;
+  EXPECT_TRUE(absl::StrContains(ics.body, "X-TRACE:0af7651916cd43dd8448eb211c80319c")) << ics.body;
+  EXPECT_TRUE(absl::StrContains(ics.body, "SUMMARY:審査")) << ics.body;
+  // Authorization plays no part: the service still sees nobody.
+  Reply with_token = Http(port, "GET", "/v1/feeds/s3cret.ics",
+                          {{"Authorization", "Bearer " + SignedToken(kAdmin, clock.Now())}});
+  EXPECT_TRUE(absl::StrContains(with_token.body, "X-CALLER:anonymous")) << with_token.body;
+  // A wrong token is the service's NOT_FOUND.
+  EXPECT_EQ(Http(port, "GET", "/v1/feeds/guess.ics").status, 404);
+  // Every call counts against the address: the fifth within the second is refused.
+  EXPECT_EQ(Http(port, "GET", "/v1/feeds/s3cret.ics").status, 200);
+  Reply limited = Http(port, "GET", "/v1/feeds/s3cret.ics");
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_FALSE(limited.headers["Retry-After"].empty());
+  // A direct gRPC call with a forged principal token is refused by the service
+  // (only a call with no principal at all is anonymous).
+  auto stub = tv1::FeedTestService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata(kPrincipalMetadataKey, "v1.forged.token");
+  tv1::GetFeedRequest req;
+  req.set_token("s3cret.ics");
+  google::api::HttpBody body;
+  EXPECT_EQ(stub->GetFeed(&ctx, req, &body).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  // Described as such: no security requirement on its OpenAPI operation.
+  auto table = gateway::RouteTable::FromServices(o.services);
+  ASSERT_TRUE(table.ok());
+  ASSERT_EQ(table->routes().size(), 1u);
+  EXPECT_TRUE(table->routes()[0].credential_in_request);
+  auto doc = gateway::OpenApiJson(*table);
+  ASSERT_TRUE(doc.ok());
+  EXPECT_TRUE(absl::StrContains(*doc, "\"security\": []")) << *doc;
+  (*gw)->Shutdown();
+  (*server)->Shutdown(absl::ZeroDuration());
 }
 
 }  // namespace

@@ -9,7 +9,9 @@ DIR="$(mktemp -d)"; trap 'rm -rf "$DIR"' EXIT
 "$GATEWAY" --print-openapi > "$DIR/openapi.json"
 (cd "$DIR" && "$REDOCLY" lint --config "$ROOT/gateway/redocly.yaml" openapi.json)
 
-annotated=$(cat "$ROOT"/proto/certpath/*/v1/*.proto | grep -c 'option (google.api.http)')
+# Every service's protos but the tests' own stand-ins (proto/certpath/testdata).
+annotated=$(ls "$ROOT"/proto/certpath/*/v1/*.proto | grep -v /testdata/ | xargs cat |
+            grep -c 'option (google.api.http)')
 node - "$DIR/openapi.json" "$annotated" <<'JS'
 const doc = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
 const want = Number(process.argv[3]);
