@@ -5,9 +5,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "services/common/crypto.h"
 #include "services/common/grpc_util.h"
 #include "services/common/log.h"
+#include "services/common/metrics.h"
+#include "services/common/server.h"
 
 namespace certpath::gateway {
 
@@ -62,6 +65,8 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   // On the proxy's pool: admission (may read Redis), then the upstream call.
   void Forward() {
     const std::string& method = ctx_->method();  // "/certpath.x.v1.Service/Method"
+    std::string rid = Metadata(*ctx_, "x-request-id");
+    request_id_ = rid.empty() || rid.size() > 64 ? RandomUuid() : rid;
     size_t slash = method.rfind('/');
     std::string service =
         slash == std::string::npos || slash == 0 ? "" : method.substr(1, slash - 1);
@@ -79,8 +84,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     upstream_.AddMetadata(
         kPrincipalMetadataKey,
         proxy_.signer().Sign(*a.principal, proxy_.clock().Now(), absl::Minutes(5)));
-    std::string rid = Metadata(*ctx_, "x-request-id");
-    upstream_.AddMetadata("x-request-id", rid.empty() || rid.size() > 64 ? RandomUuid() : rid);
+    upstream_.AddMetadata("x-request-id", request_id_);
     std::string tp = Metadata(*ctx_, "traceparent");
     if (!tp.empty() && tp.size() == 55) {
       upstream_.AddMetadata("traceparent", tp);
@@ -109,20 +113,35 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     Log(s);
     Finish(s);
   }
+  // One JSON line per failed call and per write (reads at debug), as the services log.
   void Log(const grpc::Status& s) {
-    log::Write(s.ok() ? log::Level::kInfo : log::Level::kWarn, "grpc proxy",
-               {{"method", method_.empty() ? ctx_->method() : method_},
-                {"code", std::to_string(static_cast<int>(s.error_code()))},
+    const std::string& method = method_.empty() ? ctx_->method() : method_;
+    log::Level level = log::Level::kInfo;
+    if (!s.ok()) {
+      bool fault = s.error_code() == grpc::StatusCode::INTERNAL ||
+                   s.error_code() == grpc::StatusCode::UNKNOWN ||
+                   s.error_code() == grpc::StatusCode::DATA_LOSS;
+      level = fault ? log::Level::kError : log::Level::kWarn;
+    } else if (IsRead(method.substr(method.rfind('/') + 1))) {
+      level = log::Level::kDebug;
+    }
+    if (!log::Enabled(level)) return;
+    log::Write(level, "grpc proxy",
+               {{"method", method},
+                {"code", GrpcCodeName(static_cast<int>(s.error_code()))},
                 {"tenant", tenant_},
                 {"subject", subject_},
-                {"latency_ms", std::to_string(absl::ToDoubleMilliseconds(absl::Now() - start_))}});
+                {"request_id", request_id_},
+                {"trace_id", TraceIdFromContext(*ctx_)},
+                {"latency_ms",
+                 absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(absl::Now() - start_))}});
   }
 
   GrpcProxy& proxy_;
   grpc::GenericCallbackServerContext* ctx_;
   grpc::ClientContext upstream_;
   grpc::ByteBuffer request_, response_;
-  std::string method_, tenant_, subject_;
+  std::string method_, tenant_, subject_, request_id_;
   absl::Time start_;
 };
 

@@ -77,10 +77,11 @@ int WaitForTerminationSignal() {
   return sig;
 }
 
-namespace {
 bool IsRead(absl::string_view method) {
   return absl::StartsWith(method, "Get") || absl::StartsWith(method, "List");
 }
+
+namespace {
 
 // The request's `name`, else its `parent` (the resource a call is about).
 std::string TargetOf(const google::protobuf::Message& m) {

@@ -107,6 +107,9 @@ class Dispatcher {
   std::atomic<uint64_t> reads_{0};
 };
 
+// An RPC name ("GetEngagement") that only reads: Get… and List….
+bool IsRead(absl::string_view method);
+
 // W3C traceparent's trace id ("" when absent or malformed), else x-request-id.
 std::string TraceIdFromContext(const grpc::ServerContextBase& ctx);
 

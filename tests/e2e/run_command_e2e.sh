@@ -115,6 +115,14 @@ call POST "/v1/tenants/e2e/apiKeys" "$KEY" '{"displayName":"x","role":"ROLE_OFFI
 expect 403 "a key cannot make keys"
 call GET "/openapi.json" ""; expect 200 "the OpenAPI document"
 
+# The logs: a JSON line for the refused call, never a token or a key.
+grep -q '"status":"401".*"request_id":"[0-9a-f-]\{36\}"' "$STATE/log/gateway.log" ||
+  fail "no access-log line for the 401"
+for secret in "$ADMIN" "$CLIENT_TOKEN" "$KEY"; do
+  if grep -qF "$secret" "$STATE"/log/*.log; then fail "a credential is in the logs"; fi
+done
+echo "ok  the logs have the refused call and no credentials"
+
 # Stopping it (what Ctrl-C does): every process stops, nothing keeps listening.
 kill -TERM "$RUN"  # Ctrl-C in a terminal; a background job ignores SIGINT
 wait "$RUN" || true
