@@ -108,13 +108,16 @@ absl::string_view View(beast::string_view v) { return absl::string_view(v.data()
 
 std::string TraceParent() { return absl::StrCat("00-", RandomHex(16), "-", RandomHex(8), "-01"); }
 
+// W3C traceparent version 00: lowercase hex, neither id all zeros, version not ff.
 bool ValidTraceParent(absl::string_view v) {
   if (v.size() != 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return false;
   for (size_t i = 0; i < v.size(); ++i) {
     if (i == 2 || i == 35 || i == 52) continue;
-    if (!absl::ascii_isxdigit(static_cast<unsigned char>(v[i]))) return false;
+    char c = v[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
-  return true;
+  return v.substr(0, 2) != "ff" && v.substr(3, 32) != std::string(32, '0') &&
+         v.substr(36, 16) != std::string(16, '0');
 }
 
 // W3C tracestate: at most 512 printable ASCII characters (its list syntax is the vendors').
@@ -321,7 +324,24 @@ class Session : public std::enable_shared_from_this<Session> {
                                     " bytes")),
           /*close=*/true);
     }
-    if (ec) return Close();
+    if (ec) {
+      // Not HTTP as RFC 9112 frames it (bad framing, version, header syntax): say so, then close.
+      if (ec.category() == http::make_error_code(http::error::bad_version).category() &&
+          ec != http::error::partial_message) {
+        start_ = absl::Now();
+        request_id_ = RandomUuid();
+        traceparent_ = TraceParent();
+        route_text_ = "unread";
+        method_ = "?";
+        bool version = ec == http::error::bad_version;
+        return Fail(
+            version ? 505 : 400,
+            Error(absl::StatusCode::kInvalidArgument, version ? "HTTP_VERSION" : "BAD_HTTP",
+                  version ? "HTTP/1.0 and HTTP/1.1 only" : "malformed request: " + ec.message()),
+            /*close=*/true);
+      }
+      return Close();
+    }
     ++served_;
     stream_.expires_never();  // the upstream call has its own deadline
     Handle(parser_->release());
@@ -332,6 +352,22 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     method_ = std::string(View(req.method_string()));
+    if (version_ != 10 && version_ != 11) {
+      version_ = 11;
+      request_id_ = RandomUuid();
+      traceparent_ = TraceParent();
+      route_text_ = "unmatched";
+      return Fail(
+          505,
+          Error(absl::StatusCode::kInvalidArgument, "HTTP_VERSION", "HTTP/1.0 and HTTP/1.1 only"),
+          true);
+    }
+    if (version_ == 11 && req.find(http::field::host) == req.end()) {
+      request_id_ = RandomUuid();
+      traceparent_ = TraceParent();
+      route_text_ = "unmatched";
+      return Fail(400, InvalidArgument("Host", "HTTP/1.1 requires a Host header"), true);
+    }
     std::string target(View(req.target()));
     size_t q = target.find('?');
     std::string path = target.substr(0, q);
@@ -398,7 +434,10 @@ class Session : public std::enable_shared_from_this<Session> {
     deadline_ = method_ == "GET" ? gw_.options.read_deadline : gw_.options.write_deadline;
     if (auto t = req.find("x-request-timeout"); t != req.end()) {
       double seconds = 0;
-      if (!absl::SimpleAtod(View(t->value()), &seconds) || !(seconds > 0)) {
+      absl::string_view text = View(t->value());
+      bool decimal =
+          !text.empty() && text.find_first_not_of("0123456789.") == absl::string_view::npos;
+      if (!decimal || !absl::SimpleAtod(text, &seconds) || !(seconds > 0)) {
         return Fail(400, InvalidArgument("X-Request-Timeout", "a positive number of seconds"));
       }
       deadline_ = std::min(absl::Seconds(seconds), gw_.options.max_deadline);

@@ -1,5 +1,8 @@
 #include "gateway/transcode.h"
 
+#include <set>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -43,6 +46,26 @@ absl::Status BadParam(absl::string_view name, absl::string_view why) {
 }
 
 // Sets (or appends, for repeated fields) one value given as text.
+// Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
+bool ValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
+    for (size_t k = 1; k < n; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n;
+  }
+  return true;
+}
+
 absl::Status SetText(const Target& t, absl::string_view name, const std::string& value) {
   pb::Message* m = t.msg;
   const pb::FieldDescriptor* f = t.field;
@@ -50,6 +73,9 @@ absl::Status SetText(const Target& t, absl::string_view name, const std::string&
   bool rep = f->is_repeated();
   switch (f->cpp_type()) {
     case pb::FieldDescriptor::CPPTYPE_STRING:
+      if (f->type() == pb::FieldDescriptor::TYPE_STRING && !ValidUtf8(value)) {
+        return BadParam(name, "not UTF-8");
+      }
       rep ? r->AddString(m, f, value) : r->SetString(m, f, value);
       return absl::OkStatus();
     case pb::FieldDescriptor::CPPTYPE_INT32: {
@@ -127,9 +153,19 @@ absl::Status SetText(const Target& t, absl::string_view name, const std::string&
         return absl::OkStatus();
       }
       if (type == "google.protobuf.FieldMask") {
+        // The JSON mapping's paths (lowerCamelCase, "a.bC,d") into the proto's (snake_case).
         const pb::FieldDescriptor* paths = sub->GetDescriptor()->FindFieldByName("paths");
         for (absl::string_view p : absl::StrSplit(value, ',', absl::SkipEmpty())) {
-          sub->GetReflection()->AddString(sub, paths, std::string(p));
+          std::string snake;
+          for (char c : p) {
+            if (absl::ascii_isupper(static_cast<unsigned char>(c))) {
+              snake.push_back('_');
+              snake.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+            } else {
+              snake.push_back(c);
+            }
+          }
+          sub->GetReflection()->AddString(sub, paths, snake);
         }
         return absl::OkStatus();
       }
@@ -224,6 +260,7 @@ absl::Status BuildRequest(const Route& route,
     if (auto s = SetText(t, path, value); !s.ok()) return s;
   }
   if (query.empty()) return absl::OkStatus();
+  std::set<std::string> given;  // singular fields seen in the query
   for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
     size_t eq = pair.find('=');
     auto key = PercentDecode(pair.substr(0, eq), true);
@@ -240,6 +277,9 @@ absl::Status BuildRequest(const Route& route,
     }
     Target t = Resolve(req, *key);
     if (t.field == nullptr) return InvalidArgument(*key, "unknown query parameter");
+    if (!t.field->is_repeated() && !given.insert(*key).second) {
+      return InvalidArgument(*key, "given twice (repeat a key only for a repeated field)");
+    }
     if (auto s = SetText(t, *key, *value); !s.ok()) return s;
   }
   return absl::OkStatus();

@@ -263,4 +263,20 @@ TEST(FreeeExport, ARefundIsExportedInThePeriodItWasPaidBackEvenForAVoidedInvoice
   EXPECT_EQ(nov.filename, "invoices-20261101-20261130-freee.csv");
 }
 
+TEST(FreeeExport, TextThatASpreadsheetWouldRunIsExportedAsText) {
+  for (const std::string name : {"=1+1,\"株式会社\"", "+81 株式会社", "-株式会社", "@SUM(A1)"}) {
+    v1::Invoice inv =
+        DraftInvoice("tenants/t1/invoices/i1", "e", name, {L(1, 100000)}, Issuer(), {}, kNow);
+    ASSERT_TRUE(Issue(inv, absl::CivilDay(2026, 11, 2), Issuer(), kNow).ok());
+    inv.set_number("INV-0008");
+    FreeeExport e =
+        ExportFreee({inv}, {}, absl::CivilDay(2026, 11, 1), absl::CivilDay(2026, 11, 30));
+    // The 取引先 cell starts with an apostrophe (inside its quotes when it has any).
+    size_t at = e.csv.find("2026/12/");
+    ASSERT_NE(at, std::string::npos) << e.csv;
+    std::string rest = e.csv.substr(e.csv.find(',', at) + 1);
+    EXPECT_TRUE(rest.rfind("'", 0) == 0 || rest.rfind("\"'", 0) == 0) << name << ": " << e.csv;
+  }
+}
+
 }  // namespace certpath::billing::domain

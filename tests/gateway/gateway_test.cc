@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <set>
@@ -150,6 +151,33 @@ TEST_F(GatewayTest, ErrorsAsStatusJsonWithTheUsualCodes) {
   Reply evil = Http(port(), "OPTIONS", "/v1/" + e.name(),
                     {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "GET"}});
   EXPECT_EQ(evil.headers.count("Access-Control-Allow-Origin"), 0u);
+  // Not HTTP as RFC 9112 frames it: an answer, then the connection closed.
+  auto raw = [&](const std::string& bytes) {
+    int fd = ConnectLoopback(port());
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    return out.substr(0, out.find("\r\n"));
+  };
+  EXPECT_EQ(raw("GARBAGE\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(raw("GET /v1/tenants/t1/clients HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+                "Content-Length: 2\r\n\r\nab"),
+            "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(raw("GET /v1/tenants/t1/clients HTTP/1.1\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(raw("GET /v1/tenants/t1/clients HTTP/1.2\r\nHost: x\r\n\r\n"),
+            "HTTP/1.1 505 HTTP Version Not Supported");
+  // An invalid traceparent (all-zero trace id) is replaced, a valid one echoed.
+  auto traced = As(kAdmin);
+  traced["traceparent"] = "00-00000000000000000000000000000000-00f067aa0ba902b7-01";
+  std::string replaced = Http(port(), "GET", "/v1/" + e.name(), traced).headers["traceparent"];
+  EXPECT_NE(replaced, traced["traceparent"]);
+  EXPECT_EQ(replaced.size(), 55u);
+  traced["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + e.name(), traced).headers["traceparent"],
+            traced["traceparent"]);
   // Too big a body: 413, refused by its Content-Length (above the JSON limit of 1 MiB,
   // below the 16 MiB of uploads), the answer read by the client (lingering close).
   for (size_t size : {size_t{2} << 20, (size_t{3} << 20) / 2}) {

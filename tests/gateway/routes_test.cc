@@ -137,11 +137,33 @@ TEST(Transcode, QueryMapsScalarsEnumsNestedRepeatedAndRefusesUnknownNames) {
   EXPECT_EQ(req.consultant(), "kenji@office");
   ASSERT_TRUE(BuildRequest(*list.route, list.bindings, "state=4&page_size=1", "", &req).ok());
   EXPECT_EQ(req.state(), ev1::ENGAGEMENT_STATE_TERMINATED);  // enum by number, proto name too
-  for (const char* bad : {"colour=red", "phase=NOPE", "pageSize=ten", "parent=tenants/t2"}) {
+  // Not UTF-8, or a single-valued field given twice: refused, named.
+  for (const char* bad : {"consultant=%FF%FE", "pageSize=1&pageSize=3", "colour=red", "phase=NOPE",
+                          "pageSize=ten", "parent=tenants/t2"}) {
     absl::Status s = BuildRequest(*list.route, list.bindings, bad, "", &req);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     std::string name(absl::string_view(bad).substr(0, absl::string_view(bad).find('=')));
     EXPECT_TRUE(absl::StrContains(ErrorJson(s), name)) << ErrorJson(s);
+  }
+  // A bad byte in a path segment is the caller's error, not the server's.
+  {
+    auto get = Find("GET", "/v1/tenants/t1/engagements/%FF%FE");
+    ASSERT_NE(get.route, nullptr);
+    ev1::GetEngagementRequest gr;
+    EXPECT_EQ(BuildRequest(*get.route, get.bindings, "", "", &gr).code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  // A field mask in the query takes the JSON mapping's lowerCamelCase paths.
+  {
+    auto patch = Find("PATCH", "/v1/tenants/t1/engagements/e1");
+    ASSERT_NE(patch.route, nullptr);
+    ev1::UpdateEngagementRequest ur;
+    ASSERT_TRUE(BuildRequest(*patch.route, patch.bindings,
+                             "updateMask=certificationBody,supportEnd,department",
+                             R"({"certificationBody":"JQA"})", &ur)
+                    .ok());
+    EXPECT_EQ(absl::StrJoin(ur.update_mask().paths(), ","),
+              "certification_body,support_end,department");
   }
   // Nested messages by dotted names (a calendar date), Timestamps in RFC 3339.
   auto exp = Find("GET", "/v1/tenants/t1/invoices:export");
@@ -178,7 +200,7 @@ TEST(Transcode, BodyRulesAndUnknownJsonFields) {
   EXPECT_EQ(req.engagement().name(), "tenants/t1/engagements/e1");  // from the path
   EXPECT_EQ(req.engagement().department(), "情報システム部");
   ASSERT_EQ(req.update_mask().paths_size(), 2);
-  EXPECT_EQ(req.update_mask().paths(1), "leadConsultant");
+  EXPECT_EQ(req.update_mask().paths(1), "lead_consultant");  // the proto path
   absl::Status unknown = BuildRequest(*upd.route, upd.bindings, "", R"({"departmnt":"x"})", &req);
   EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(ErrorJson(unknown), "engagement.departmnt")) << ErrorJson(unknown);

@@ -9,7 +9,12 @@ namespace certpath::billing::domain {
 namespace {
 
 // Writes the CSV field, quoted when it holds a comma, quote or line break.
-std::string Csv(const std::string& s) {
+// A text cell. One that a spreadsheet would take for a formula (=, +, -, @,
+// tab or CR first: a company name typed as "=HYPERLINK(…)") gets a leading
+// apostrophe, so that Excel or freee shows it as text instead of running it.
+std::string Csv(const std::string& text) {
+  std::string s = text;
+  if (!s.empty() && std::string("=+-@\t\r").find(s[0]) != std::string::npos) s = "'" + s;
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   return "\"" + absl::StrReplaceAll(s, {{"\"", "\"\""}}) + "\"";
 }
