@@ -60,6 +60,11 @@ absl::StatusOr<GatewayOptions> GatewayOptions::FromConfig(const Config& c) {
   o.signing_key = *key;
   auto threads = c.GetInt("threads", o.threads);
   auto conns = c.GetInt("max-connections", o.max_connections);
+  auto per_address = c.GetInt("max-connections-per-address", o.max_connections_per_address);
+  if (!per_address.ok() || *per_address < 1) {
+    return absl::InvalidArgumentError("max-connections-per-address: a positive number");
+  }
+  o.max_connections_per_address = static_cast<int>(*per_address);
   auto body = c.GetInt("body-limit-bytes", static_cast<int64_t>(o.body_limit));
   auto upload = c.GetInt("upload-limit-bytes", static_cast<int64_t>(o.upload_limit));
   auto max_timeout = c.GetInt("max-request-timeout-seconds", absl::ToInt64Seconds(o.max_deadline));
@@ -154,6 +159,26 @@ struct Gateway::Impl {
 
   // Declared before the io_context: its handlers (sessions) may outlive it otherwise.
   std::atomic<int> connections{0};
+  // Open connections by client address (one client cannot take every slot).
+  std::mutex by_address_mu;
+  std::map<std::string, int> by_address;
+
+  // A connection from `address` is admitted (true) or over its address's cap.
+  bool OpenFrom(const std::string& address) {
+    std::lock_guard<std::mutex> lock(by_address_mu);
+    int& n = by_address[address];
+    if (n >= options.max_connections_per_address) {
+      if (n == 0) by_address.erase(address);
+      return false;
+    }
+    ++n;
+    return true;
+  }
+  void ClosedFrom(const std::string& address) {
+    std::lock_guard<std::mutex> lock(by_address_mu);
+    auto it = by_address.find(address);
+    if (it != by_address.end() && --it->second <= 0) by_address.erase(it);
+  }
   std::mutex inflight_mu;
   std::condition_variable inflight_cv;
   std::set<grpc::ClientContext*> inflight;  // upstream calls under way
@@ -257,10 +282,15 @@ thread_local bool t_on_grpc_thread = false;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Gateway::Impl& gw) : stream_(std::move(socket)), gw_(gw) {
+  // `address`: the client's, already counted by OpenFrom.
+  Session(tcp::socket socket, Gateway::Impl& gw, std::string address)
+      : stream_(std::move(socket)), gw_(gw), address_(std::move(address)) {
     gw_.connections.fetch_add(1);
   }
-  ~Session() { gw_.connections.fetch_sub(1); }
+  ~Session() {
+    gw_.connections.fetch_sub(1);
+    gw_.ClosedFrom(address_);
+  }
 
   void Run() {
     asio::dispatch(stream_.get_executor(),
@@ -677,6 +707,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   Gateway::Impl& gw_;
+  const std::string address_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   int served_ = 0;
@@ -703,11 +734,15 @@ void Gateway::Impl::Accept() {
         if (!e) Accept();
       });
       return;
-    } else if (connections.load() >= options.max_connections) {
-      beast::error_code ignored;
-      socket.close(ignored);  // over the cap: refused at once, the others unaffected
     } else {
-      std::make_shared<Session>(std::move(socket), *this)->Run();
+      beast::error_code peer_ec;
+      std::string address = socket.remote_endpoint(peer_ec).address().to_string();
+      if (peer_ec || connections.load() >= options.max_connections || !OpenFrom(address)) {
+        beast::error_code ignored;
+        socket.close(ignored);  // over a cap: refused at once, the others unaffected
+      } else {
+        std::make_shared<Session>(std::move(socket), *this, std::move(address))->Run();
+      }
     }
     Accept();
   });

@@ -60,6 +60,9 @@ struct GatewayOptions {
   // failures and writes always (the services' rule, --log-read-sample).
   int log_read_sample_every = 0;
   int max_connections = 1024;
+  // Open connections from one client address (behind a load balancer that
+  // does not keep addresses, raise it to max_connections).
+  int max_connections_per_address = 256;
   size_t header_limit = 7 * 1024;  // below gRPC's 8 KiB metadata limit
   size_t body_limit = 1 << 20;     // JSON bodies
   size_t upload_limit = 16 << 20;  // raw uploads (routes whose body is a google.api.HttpBody)
@@ -73,8 +76,9 @@ struct GatewayOptions {
   const Clock* clock = nullptr;  // null = system clock
 
   // Flags: http-listen, signing-key-file|signing-key, threads,
-  // max-connections, body-limit-bytes, upload-limit-bytes, max-request-timeout-seconds,
-  // rate-per-key, burst-per-key, rate-per-ip, burst-per-ip, cors-origins (comma-separated), and
+  // max-connections, max-connections-per-address, body-limit-bytes, upload-limit-bytes,
+  // max-request-timeout-seconds, rate-per-key, burst-per-key, rate-per-ip, burst-per-ip,
+  // cors-origins (comma-separated), and
   // --<svc>-target for each compiled-in service but the gateway's own (--engagements-target,
   // --billing-target).
   static absl::StatusOr<GatewayOptions> FromConfig(const Config& c);

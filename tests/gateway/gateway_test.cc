@@ -592,3 +592,43 @@ TEST(GatewayPublicRoutes, AFeedTokenIsTheOnlyCredentialAndCallersAreMeteredByAdd
 
 }  // namespace
 }  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+TEST(GatewayConnections, OneAddressCannotTakeEverySlot) {
+  gateway::GatewayOptions o;
+  o.listen = "127.0.0.1:0";
+  o.signing_key = kTestSigningKey;
+  o.upstreams["certpath.engagements.v1.EngagementService"] = "127.0.0.1:1";
+  o.max_connections_per_address = 2;
+  auto gw = gateway::Gateway::Start(o);
+  ASSERT_TRUE(gw.ok()) << gw.status();
+  const int port = (*gw)->port();
+  // Two idle connections from 127.0.0.1 take its share …
+  int a = ConnectLoopback(port), b = ConnectLoopback(port);
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  absl::SleepFor(absl::Milliseconds(100));  // accepted and counted
+  // … so a third is closed at once, without an answer.
+  int c = ConnectLoopback(port);
+  ASSERT_GE(c, 0);
+  char byte;
+  absl::Time asked = absl::Now();
+  EXPECT_EQ(::read(c, &byte, 1), 0);
+  EXPECT_LT(absl::Now() - asked, absl::Seconds(2)) << "closed by the read timeout, not the cap";
+  ::close(c);
+  // When one of them goes, the address may connect again.
+  ::close(a);
+  int status = 0;
+  for (int i = 0; i < 50 && status == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+    status = Http(port, "GET", "/nowhere").status;
+  }
+  EXPECT_EQ(status, 404);
+  ::close(b);
+  (*gw)->Shutdown();
+}
+
+}  // namespace
+}  // namespace certpath::testing
