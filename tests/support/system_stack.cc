@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +75,7 @@ void SystemStack::ResetSink(std::vector<std::string> extra) {
 }
 
 void SystemStack::ResetGateway(std::vector<std::string> extra) {
+  gateway_extra_ = extra;
   auto args = Common(gateway_target);
   for (std::string flag :
        {absl::StrCat("--http-listen=127.0.0.1:", gateway_http_port),
@@ -95,18 +97,31 @@ void SystemStack::StartAll() {
   billing->Start();
   sink->Start();
   for (auto& e : engagements) e->Start();
-  gateway->Start();
   WaitServing(billing_target);
   WaitServing(sink_target);
   for (const auto& t : engagement_targets) WaitServing(t);
-  WaitServing(gateway_target);
-  for (int i = 0; i < 200; ++i) {  // its HTTP side listens right after its gRPC side
-    int fd = ConnectLoopback(gateway_http_port);
-    if (fd >= 0) {
-      ::close(fd);
-      break;
+  // The gateway last; its two ports were free when picked, but another test's
+  // process may have taken one since (ports are picked before they are bound):
+  // then it cannot start, and it is started again on new ports.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) {
+      std::fprintf(stderr, "the gateway did not come up (attempt %d); its log:\n%s\n", attempt,
+                   RunCommand("tail -n 5 " + redis.dir() + "/gateway.log").c_str());
+      gateway->Signal(SIGKILL);
+      gateway_target = absl::StrCat("127.0.0.1:", FreePort());
+      gateway_http_port = FreePort();
+      ResetGateway(gateway_extra_);
     }
-    absl::SleepFor(absl::Milliseconds(50));
+    gateway->Start();
+    WaitServing(gateway_target);
+    for (int i = 0; i < 100; ++i) {  // its HTTP side listens right after its gRPC side
+      int fd = ConnectLoopback(gateway_http_port);
+      if (fd >= 0) {
+        ::close(fd);
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
   }
 }
 

@@ -50,6 +50,7 @@ class SystemStack {
  private:
   std::vector<std::string> Common(const std::string& listen) const;
   std::string key_file_;
+  std::vector<std::string> gateway_extra_;
   std::unique_ptr<RedisPool> pool_;
 };
 
