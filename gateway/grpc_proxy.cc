@@ -118,10 +118,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     const std::string& method = method_.empty() ? ctx_->method() : method_;
     log::Level level = log::Level::kInfo;
     if (!s.ok()) {
-      bool fault = s.error_code() == grpc::StatusCode::INTERNAL ||
-                   s.error_code() == grpc::StatusCode::UNKNOWN ||
-                   s.error_code() == grpc::StatusCode::DATA_LOSS;
-      level = fault ? log::Level::kError : log::Level::kWarn;
+      level = FailureLogLevel(static_cast<absl::StatusCode>(s.error_code()));
     } else if (IsRead(method.substr(method.rfind('/') + 1))) {
       level = log::Level::kDebug;
     }

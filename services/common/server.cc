@@ -77,6 +77,12 @@ int WaitForTerminationSignal() {
   return sig;
 }
 
+log::Level FailureLogLevel(absl::StatusCode code) {
+  bool server_fault = code == absl::StatusCode::kInternal || code == absl::StatusCode::kUnknown ||
+                      code == absl::StatusCode::kDataLoss;
+  return server_fault ? log::Level::kError : log::Level::kWarn;
+}
+
 bool IsRead(absl::string_view method) {
   return absl::StartsWith(method, "Get") || absl::StartsWith(method, "List");
 }
@@ -140,10 +146,7 @@ void Dispatcher::LogCall(const char* method, const absl::Status& status, const P
                          absl::Duration latency) {
   log::Level level = log::Level::kInfo;
   if (!status.ok()) {
-    bool server_fault = status.code() == absl::StatusCode::kInternal ||
-                        status.code() == absl::StatusCode::kUnknown ||
-                        status.code() == absl::StatusCode::kDataLoss;
-    level = server_fault ? log::Level::kError : log::Level::kWarn;
+    level = FailureLogLevel(status.code());
   } else if (IsRead(method)) {
     bool sampled = read_sample_every_ > 0 && reads_.fetch_add(1, std::memory_order_relaxed) %
                                                      static_cast<uint64_t>(read_sample_every_) ==

@@ -17,6 +17,7 @@
 #include "services/common/clock.h"
 #include "services/common/executor.h"
 #include "services/common/grpc_util.h"
+#include "services/common/log.h"
 #include "services/common/metrics.h"
 #include "services/common/principal.h"
 
@@ -106,6 +107,10 @@ class Dispatcher {
   const int read_sample_every_;
   std::atomic<uint64_t> reads_{0};
 };
+
+// A failed call's log level: error for the server's own faults (INTERNAL,
+// UNKNOWN, DATA_LOSS), warn for the rest.
+log::Level FailureLogLevel(absl::StatusCode code);
 
 // An RPC name ("GetEngagement") that only reads: Get… and List….
 bool IsRead(absl::string_view method);
