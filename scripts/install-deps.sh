@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libboost-dev
   golang-github-gogo-googleapis-dev
   redis-server prometheus
-  clang-format wrk curl
+  clang-format wrk curl python3 python3-icalendar
 )
 
 SUDO=""

@@ -10,6 +10,8 @@ STATE="${CERTPATH_STATE_DIR:-$ROOT/.run}"
 TENANT="${CERTPATH_DEMO_TENANT:-demo}"
 ENGAGEMENTS_ADDR="${CERTPATH_ENGAGEMENTS_ADDR:-127.0.0.1:7101}"
 ENGAGEMENTS_METRICS="${CERTPATH_ENGAGEMENTS_METRICS:-127.0.0.1:9101}"
+SCHEDULING_ADDR="${CERTPATH_SCHEDULING_ADDR:-127.0.0.1:7103}"
+SCHEDULING_METRICS="${CERTPATH_SCHEDULING_METRICS:-127.0.0.1:9103}"
 BILLING_ADDR="${CERTPATH_BILLING_ADDR:-127.0.0.1:7104}"
 BILLING_METRICS="${CERTPATH_BILLING_METRICS:-127.0.0.1:9104}"
 GATEWAY_ADDR="${CERTPATH_GATEWAY_ADDR:-127.0.0.1:8080}"
@@ -17,7 +19,8 @@ GATEWAY_GRPC="${CERTPATH_GATEWAY_GRPC:-127.0.0.1:7100}"
 GATEWAY_METRICS="${CERTPATH_GATEWAY_METRICS:-127.0.0.1:9100}"
 
 "$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build.sh" certpath-engagements certpath-billing certpath-gateway certpath-admin certpath-demo
+"$ROOT/scripts/build.sh" certpath-engagements certpath-billing certpath-scheduling certpath-gateway \
+  certpath-admin certpath-demo
 
 mkdir -p "$STATE/redis" "$STATE/log"
 chmod 700 "$STATE"
@@ -53,18 +56,26 @@ for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
   --redis-socket="$SOCK" --signing-key-file="$KEY_FILE" --engagements-target="$ENGAGEMENTS_ADDR" \
   >> "$STATE/log/billing.log" 2>&1 &
 pids+=($!)
+"$BUILD/services/scheduling/certpath-scheduling" \
+  --listen="$SCHEDULING_ADDR" --metrics-listen="$SCHEDULING_METRICS" \
+  --redis-socket="$SOCK" --signing-key-file="$KEY_FILE" \
+  --engagements-target="$ENGAGEMENTS_ADDR" --billing-target="$BILLING_ADDR" \
+  >> "$STATE/log/scheduling.log" 2>&1 &
+pids+=($!)
 "$BUILD/services/engagements/certpath-engagements" \
   --listen="$ENGAGEMENTS_ADDR" --metrics-listen="$ENGAGEMENTS_METRICS" \
   --redis-socket="$SOCK" --signing-key-file="$KEY_FILE" --billing-target="$BILLING_ADDR" \
+  --scheduling-target="$SCHEDULING_ADDR" \
   >> "$STATE/log/engagements.log" 2>&1 &
 pids+=($!)
-for target in "$ENGAGEMENTS_ADDR" "$BILLING_ADDR"; do
+for target in "$ENGAGEMENTS_ADDR" "$BILLING_ADDR" "$SCHEDULING_ADDR"; do
   "$BUILD/tools/certpath-demo" wait --target="$target" --timeout-seconds=30
 done
 "$BUILD/gateway/certpath-gateway" \
   --http-listen="$GATEWAY_ADDR" --listen="$GATEWAY_GRPC" --metrics-listen="$GATEWAY_METRICS" \
   --redis-socket="$SOCK" --signing-key-file="$KEY_FILE" \
   --engagements-target="$ENGAGEMENTS_ADDR" --billing-target="$BILLING_ADDR" \
+  --scheduling-target="$SCHEDULING_ADDR" \
   >> "$STATE/log/gateway.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do
@@ -76,7 +87,8 @@ ADMIN="$BUILD/services/common/certpath-admin"
 token() { "$ADMIN" token --signing-key-file="$KEY_FILE" --tenant="$TENANT" --ttl-minutes=720 "$@"; }
 ADMIN_TOKEN=$(token --role=office_admin --subject=admin@demo)
 SEED=$("$BUILD/tools/certpath-demo" seed --target="$ENGAGEMENTS_ADDR" \
-         --token="$ADMIN_TOKEN" --tenant="$TENANT" --billing-target="$BILLING_ADDR")
+         --token="$ADMIN_TOKEN" --tenant="$TENANT" --billing-target="$BILLING_ADDR" \
+         --scheduling-target="$SCHEDULING_ADDR")
 CLIENT=$(sed -n 's/^client=//p' <<<"$SEED")
 ENGAGEMENT=$(sed -n 's/^engagement=//p' <<<"$SEED")
 CONSULTANT_TOKEN=$(token --role=consultant --subject=consultant@demo)
@@ -93,12 +105,16 @@ certpath is running (tenant "$TENANT").
   engagements /metrics http://$ENGAGEMENTS_METRICS/metrics
   billing gRPC       $BILLING_ADDR   (certpath.billing.v1.BillingService)
   billing /metrics   http://$BILLING_METRICS/metrics
+  scheduling gRPC    $SCHEDULING_ADDR   (certpath.scheduling.v1.SchedulingService)
+  scheduling /metrics http://$SCHEDULING_METRICS/metrics
   redis              $SOCK (appendonly, appendfsync always)
   logs               $STATE/log/
 
 demo client        $CLIENT
 demo engagement    $ENGAGEMENT ($(sed -n 's/^reference_number=//p' <<<"$SEED"))
 demo quote         $(sed -n 's/^quote=//p' <<<"$SEED") (accepted: passing stage 1 issues the fee invoice)
+demo consultant    $(sed -n 's/^consultant=//p' <<<"$SEED") (consultant@demo; first visit booked on the next business day)
+calendar feed      http://$GATEWAY_ADDR$(sed -n 's/^feed_path=//p' <<<"$SEED")   (subscribe in a calendar app; no other credential)
 
 Tokens (metadata "x-certpath-principal", valid 12 h):
   office admin  $ADMIN_TOKEN
@@ -112,6 +128,12 @@ Try (curl, through the gateway):
   curl -s -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/tenants/$TENANT/invoices
   curl -s -X POST -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/$ENGAGEMENT:advancePhase -d '{}'
   curl -s http://$GATEWAY_ADDR/openapi.json
+  # scheduling: the engagement's visits; a paid option (half day) for the demo consultant
+  curl -s -H "Authorization: Bearer \$TOKEN" "http://$GATEWAY_ADDR/v1/tenants/$TENANT/visits?engagement=$ENGAGEMENT"
+  curl -s -X POST -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/tenants/$TENANT/visits \
+    -d '{"engagement":"$ENGAGEMENT","kind":"VISIT_KIND_OPTION_A","billableLength":"BILLABLE_LENGTH_HALF_DAY",
+         "startTime":"2026-12-21T01:00:00Z","endTime":"2026-12-21T04:00:00Z","consultants":["<consultant>"]}'
+  curl -s -H "Authorization: Bearer \$TOKEN" "http://$GATEWAY_ADDR/v1/tenants/$TENANT/deadlines?engagement=$ENGAGEMENT"
   # an API key for a partner program (shown once; office admin token):
   curl -s -X POST -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/tenants/$TENANT/apiKeys \
     -d '{"displayName":"partner sync","role":"ROLE_PARTNER","organization":"partner-demo","subject":"sync@partner"}'

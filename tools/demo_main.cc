@@ -2,10 +2,11 @@
 //   certpath-demo wait --target=127.0.0.1:7101 [--timeout-seconds=30]
 //       waits until grpc.health.v1 answers SERVING.
 //   certpath-demo seed --target=... --token=TOKEN [--tenant=demo]
-//       [--billing-target=...]
+//       [--billing-target=...] [--scheduling-target=...]
 //       creates the demo client and engagement (idempotent: fixed request ids),
-//       and with a billing target the issuer settings and an accepted quote;
-//       prints the resource names.
+//       with a billing target the issuer settings and an accepted quote, with
+//       a scheduling target the demo consultant, the first included visit on
+//       the next business day and a calendar feed; prints the resource names.
 
 #include <grpcpp/grpcpp.h>
 
@@ -13,8 +14,12 @@
 #include <cstdio>
 #include <thread>
 
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "certpath/billing/v1/billing.grpc.pb.h"
 #include "certpath/engagements/v1/engagements.grpc.pb.h"
+#include "certpath/scheduling/v1/scheduling.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/common/config.h"
 #include "services/common/principal.h"
@@ -117,6 +122,85 @@ bool SeedBilling(const std::string& target, const std::string& token, const std:
   return true;
 }
 
+namespace sv1 = certpath::scheduling::v1;
+
+// The demo consultant (consultant@demo), the engagement's first visit on the
+// next business day, 10:00–12:00 Japan time, and a calendar feed of the consultant.
+bool SeedScheduling(const std::string& target, const std::string& token, const std::string& tenant,
+                    const std::string& engagement) {
+  auto stub = sv1::SchedulingService::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  using S = sv1::SchedulingService::Stub;
+  sv1::CreateConsultantRequest creq;
+  creq.set_parent("tenants/" + tenant);
+  creq.set_request_id("00000000-0000-4000-8000-00000000c0c0");
+  creq.mutable_consultant()->set_subject("consultant@demo");
+  creq.mutable_consultant()->set_display_name_ja("佐藤 健二");
+  creq.mutable_consultant()->set_display_name_en("Kenji Sato");
+  creq.mutable_consultant()->set_base_location("東京");
+  sv1::Consultant consultant;
+  grpc::Status s = Try(&S::CreateConsultant, *stub, token, creq, &consultant);
+  if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {  // an earlier run's
+    sv1::ListConsultantsRequest lreq;
+    lreq.set_parent("tenants/" + tenant);
+    lreq.set_page_size(500);
+    sv1::ListConsultantsResponse all;
+    if (!Call(&S::ListConsultants, *stub, token, lreq, &all)) return false;
+    for (const auto& c : all.consultants()) {
+      if (c.subject() == "consultant@demo") consultant = c;
+    }
+  } else if (!s.ok()) {
+    std::fprintf(stderr, "certpath-demo: %s\n", s.error_message().c_str());
+    return false;
+  }
+  std::printf("consultant=%s\n", consultant.name().c_str());
+  // The next business day after today (Japan time).
+  absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(9 * 3600));
+  sv1::AddBusinessDaysRequest add;
+  add.set_parent("tenants/" + tenant);
+  *add.mutable_date() = Day(static_cast<int>(today.year()), today.month(), today.day());
+  add.set_days(1);
+  sv1::AddBusinessDaysResponse next;
+  if (!Call(&S::AddBusinessDays, *stub, token, add, &next)) return false;
+  sv1::BookVisitRequest book;
+  book.set_parent("tenants/" + tenant);
+  auto* v = book.mutable_visit();
+  v->set_engagement(engagement);
+  v->set_kind(sv1::VISIT_KIND_INCLUDED_1);
+  absl::TimeZone jst = absl::FixedTimeZone(9 * 3600);
+  absl::CivilDay day(next.date().year(), next.date().month(), next.date().day());
+  auto at = [&](int hour) {
+    google::protobuf::Timestamp t;
+    t.set_seconds(absl::ToUnixSeconds(absl::FromCivil(absl::CivilHour(day) + hour, jst)));
+    return t;
+  };
+  *v->mutable_start_time() = at(10);
+  *v->mutable_end_time() = at(12);
+  v->set_location("株式会社デモ 本社 会議室A");
+  v->add_consultants(consultant.name());
+  v->set_agenda("事業内容の把握、ISMS適用範囲と支援方針の確認");
+  sv1::Visit visit;
+  // The engagement reaches scheduling by event, within a moment.
+  for (int i = 0; i < 100; ++i) {
+    s = Try(&S::BookVisit, *stub, token, book, &visit);
+    if (s.error_code() != grpc::StatusCode::NOT_FOUND) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (s.ok()) {
+    std::printf("visit=%s\n", visit.name().c_str());
+  } else if (s.error_code() != grpc::StatusCode::ALREADY_EXISTS) {  // booked by an earlier run
+    std::fprintf(stderr, "certpath-demo: %s\n", s.error_message().c_str());
+    return false;
+  }
+  sv1::CreateCalendarFeedRequest freq;
+  freq.set_parent("tenants/" + tenant);
+  freq.mutable_feed()->set_consultant(consultant.name());
+  sv1::CalendarFeed feed;
+  if (!Call(&S::CreateCalendarFeed, *stub, token, freq, &feed)) return false;
+  std::printf("feed_path=%s\n", feed.feed_path().c_str());
+  return true;
+}
+
 int Seed(const certpath::Config& config) {
   std::string token = config.Get("token", "");
   std::string tenant = config.Get("tenant", "demo");
@@ -156,6 +240,10 @@ int Seed(const certpath::Config& config) {
               engagement.name().c_str(), engagement.reference_number().c_str());
   std::string billing = config.Get("billing-target", "");
   if (!billing.empty() && !SeedBilling(billing, token, tenant, engagement.name())) return 1;
+  std::string scheduling = config.Get("scheduling-target", "");
+  if (!scheduling.empty() && !SeedScheduling(scheduling, token, tenant, engagement.name())) {
+    return 1;
+  }
   return 0;
 }
 

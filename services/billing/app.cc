@@ -93,6 +93,10 @@ struct App::Impl {
                     [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {
                       return service.ApplyStage1Passed(p, e);
                     });
+    consumer.Handle("certpath.scheduling.v1.VisitCompleted",
+                    [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {
+                      return service.ApplyVisitCompleted(p, e);
+                    });
   }
 
   absl::Status Refresh() {

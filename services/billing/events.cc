@@ -2,6 +2,7 @@
 // paid reviews…), exactly once per request_id, each with its invoice.
 #include "absl/strings/str_cat.h"
 #include "certpath/engagements/v1/engagements.pb.h"
+#include "certpath/scheduling/v1/scheduling.pb.h"
 #include "services/billing/domain/rules.h"
 #include "services/billing/service.h"
 #include "services/common/crypto.h"
@@ -106,6 +107,40 @@ absl::Status BillingApi::ApplyStage1Passed(const Principal& p,
   be->set_engagement(payload.engagement());
   be->set_source_event_id(event.id());
   *be->mutable_occurred_date() = payload.audit_date();
+  v1::BillingEvent recorded;
+  return RecordBillingEvent(p, req, &recorded);
+}
+
+absl::Status BillingApi::ApplyVisitCompleted(const Principal& p,
+                                             const certpath::common::v1::OutboxEvent& event) {
+  certpath::scheduling::v1::VisitCompleted visit;
+  if (!event.payload().UnpackTo(&visit)) {
+    return InvalidArgument("event.payload", "not a certpath.scheduling.v1.VisitCompleted");
+  }
+  v1::BillingEventKind kind = d::PaidVisitKind(visit.kind());
+  if (kind == v1::BILLING_EVENT_KIND_UNSPECIFIED) return absl::OkStatus();  // included: free
+  auto eng = ParseName("event.payload.engagement", visit.engagement(), {"tenants", "engagements"});
+  if (!eng.ok()) return eng.status();
+  auto settings = store_.GetSettings(event.tenant());
+  if (!settings.ok()) return settings.status();
+  // The invoice goes to whom the engagement's accepted quote is addressed.
+  auto accepted = store_.GetAcceptedQuote(event.tenant(), (*eng)[1]);
+  if (!accepted.ok()) return accepted.status();
+  if (!accepted->quote) {
+    return FailedPrecondition("NO_ACCEPTED_QUOTE",
+                              "a paid visit is invoiced to the recipient of the engagement's "
+                              "accepted quote; accept one, then replay this dead letter");
+  }
+  v1::RecordBillingEventRequest req;
+  req.set_parent("tenants/" + event.tenant());
+  req.set_request_id(event.id());
+  auto* be = req.mutable_billing_event();
+  be->set_kind(kind);
+  be->set_engagement(visit.engagement());
+  be->set_source_event_id(event.id());
+  *be->mutable_occurred_date() = visit.visit_date();
+  be->set_recipient_name(accepted->quote->value.recipient_name());
+  for (auto& l : d::PaidVisitLines(visit, settings->value.prices())) *be->add_lines() = l;
   v1::BillingEvent recorded;
   return RecordBillingEvent(p, req, &recorded);
 }

@@ -58,6 +58,10 @@ class BillingApi {
   // recorded as a billing event whose request_id is the event id.
   absl::Status ApplyStage1Passed(const Principal& p,
                                  const certpath::common::v1::OutboxEvent& event);
+  // Consumed event: a paid visit done (options a–e, post-contract guidance),
+  // billed from the price list; included visits are not billed.
+  absl::Status ApplyVisitCompleted(const Principal& p,
+                                   const certpath::common::v1::OutboxEvent& event);
   absl::Status RecordBillingEvent(const Principal& p, const v1::RecordBillingEventRequest& req,
                                   v1::BillingEvent* out);
   absl::Status ListBillingEvents(const Principal& p, const v1::ListBillingEventsRequest& req,

@@ -22,6 +22,9 @@ const std::vector<Subscription>& Subscriptions() {
       {"certpath.engagements.v1.EngagementTerminated", "engagements", {"scheduling"}},
       // An approved document completes its checklist task.
       {"certpath.documents.v1.DocumentApproved", "documents", {"engagements"}},
+      // A done visit: an included one completes its checklist task
+      // (engagements), a paid one is billed from the price list (billing).
+      {"certpath.scheduling.v1.VisitCompleted", "scheduling", {"engagements", "billing"}},
   };
   return kTable;
 }

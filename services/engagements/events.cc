@@ -3,6 +3,7 @@
 // idempotency record kept for good and written in the change's own step.
 #include "services/engagements/domain/events.h"
 #include "certpath/documents/v1/events.pb.h"
+#include "certpath/scheduling/v1/scheduling.pb.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
 #include "services/engagements/service.h"
@@ -11,26 +12,24 @@ namespace certpath::engagements {
 
 namespace d = domain;
 
-absl::Status EngagementsApi::ApplyDocumentApproved(const Principal& p,
-                                                   const certpath::common::v1::OutboxEvent& event) {
-  certpath::documents::v1::DocumentApproved a;
-  if (!event.payload().UnpackTo(&a)) {
-    return InvalidArgument("event.payload", "not a certpath.documents.v1.DocumentApproved");
-  }
+absl::Status EngagementsApi::CompleteTaskFromEvent(const Principal& p,
+                                                   const certpath::common::v1::OutboxEvent& event,
+                                                   const std::string& engagement,
+                                                   const std::string& task_id,
+                                                   const std::string& by, const std::string& note) {
   FieldViolations v;
-  CheckText(v, "event.payload.task_id", a.task_id(), 64);
-  CheckText(v, "event.payload.document", a.document(), 512);
+  CheckText(v, "event.payload.task_id", task_id, 64);
+  CheckText(v, "event.payload.note", note, 600);
   if (auto s = v.ToStatus(); !s.ok()) return s;
-  auto ref = ParseEngagement(p, "event.payload.engagement", a.engagement());
+  auto ref = ParseEngagement(p, "event.payload.engagement", engagement);
   if (!ref.ok()) return ref.status();
-  if (a.task_id().empty()) return absl::OkStatus();  // a document of no checklist task
+  if (task_id.empty()) return absl::OkStatus();  // not a checklist task's
   v1::Engagement response;
   return Mutate<v1::Engagement>(
       p, *ref, /*etag=*/"", event.id(), event, "DeliverEvent",
       [&](v1::Engagement& e, v1::Engagement& resp,
           const std::string& etag) -> absl::StatusOr<EngagementEffects> {
-        auto changed = d::CompleteTaskFromEvent(e, a.task_id(), a.approved_by(),
-                                                "approved: " + a.document(), clock_.Now());
+        auto changed = d::CompleteTaskFromEvent(e, task_id, by, note, clock_.Now());
         if (!changed.ok()) return changed.status();
         EngagementEffects fx;
         fx.engagement_changed = *changed;
@@ -38,6 +37,32 @@ absl::Status EngagementsApi::ApplyDocumentApproved(const Principal& p,
         return fx;
       },
       &response, /*keep_for_good=*/true);
+}
+
+absl::Status EngagementsApi::ApplyDocumentApproved(const Principal& p,
+                                                   const certpath::common::v1::OutboxEvent& event) {
+  certpath::documents::v1::DocumentApproved a;
+  if (!event.payload().UnpackTo(&a)) {
+    return InvalidArgument("event.payload", "not a certpath.documents.v1.DocumentApproved");
+  }
+  FieldViolations v;
+  CheckText(v, "event.payload.document", a.document(), 512);
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  return CompleteTaskFromEvent(p, event, a.engagement(), a.task_id(), a.approved_by(),
+                               "approved: " + a.document());
+}
+
+absl::Status EngagementsApi::ApplyVisitCompleted(const Principal& p,
+                                                 const certpath::common::v1::OutboxEvent& event) {
+  certpath::scheduling::v1::VisitCompleted c;
+  if (!event.payload().UnpackTo(&c)) {
+    return InvalidArgument("event.payload", "not a certpath.scheduling.v1.VisitCompleted");
+  }
+  FieldViolations v;
+  CheckText(v, "event.payload.visit", c.visit(), 512);
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  return CompleteTaskFromEvent(p, event, c.engagement(), c.task_id(), c.completed_by(),
+                               "visit done: " + c.visit());
 }
 
 }  // namespace certpath::engagements

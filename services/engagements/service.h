@@ -81,6 +81,9 @@ class EngagementsApi {
   // exactly once — the event id is the request_id, its record kept for good.
   absl::Status ApplyDocumentApproved(const Principal& p,
                                      const certpath::common::v1::OutboxEvent& event);
+  // An included visit done (scheduling) completes its checklist task.
+  absl::Status ApplyVisitCompleted(const Principal& p,
+                                   const certpath::common::v1::OutboxEvent& event);
 
   // inquiries.cc
   absl::Status CreateInquiry(const Principal& p, const v1::CreateInquiryRequest& req,
@@ -91,6 +94,11 @@ class EngagementsApi {
                              v1::ListInquiriesResponse* out);
 
  private:
+  // Marks `task_id` of the engagement done as `event` says, once per event id.
+  absl::Status CompleteTaskFromEvent(const Principal& p,
+                                     const certpath::common::v1::OutboxEvent& event,
+                                     const std::string& engagement, const std::string& task_id,
+                                     const std::string& by, const std::string& note);
   struct EngagementRef {
     std::string tenant, id;
     std::string name() const { return "tenants/" + tenant + "/engagements/" + id; }

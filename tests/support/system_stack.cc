@@ -28,11 +28,12 @@ bool Serving(const std::string& target) {
 }
 }  // namespace
 
-SystemStack::SystemStack(int engagement_replicas) {
+SystemStack::SystemStack(int engagement_replicas, bool real_scheduling) {
   key_file_ = redis.dir() + "/signing.key";
   std::ofstream(key_file_) << kTestSigningKey << "\n";
   billing_target = absl::StrCat("127.0.0.1:", FreePort());
   sink_target = absl::StrCat("127.0.0.1:", FreePort());
+  scheduling_target = absl::StrCat("127.0.0.1:", FreePort());
   for (int i = 0; i < engagement_replicas; ++i) {
     engagement_targets.push_back(absl::StrCat("127.0.0.1:", FreePort()));
   }
@@ -43,12 +44,18 @@ SystemStack::SystemStack(int engagement_replicas) {
   for (const auto& t : engagement_targets) {
     auto args = Common(t);
     args.push_back("--billing-target=" + billing_target);
-    args.push_back("--scheduling-target=" + sink_target);
+    args.push_back("--scheduling-target=" + (real_scheduling ? scheduling_target : sink_target));
     args.push_back("--relay-poll-ms=200");
     engagements.push_back(
         std::make_unique<Process>(BinaryPath("services/engagements/certpath-engagements"), args,
                                   redis.dir() + "/engagements-" + t + ".log"));
   }
+  auto sargs = Common(scheduling_target);
+  sargs.push_back("--engagements-target=" + engagement_targets[0]);
+  sargs.push_back("--billing-target=" + billing_target);
+  sargs.push_back("--relay-poll-ms=200");
+  scheduling = std::make_unique<Process>(BinaryPath("services/scheduling/certpath-scheduling"),
+                                         sargs, redis.dir() + "/scheduling.log");
   ResetSink({});
   gateway_target = absl::StrCat("127.0.0.1:", FreePort());
   gateway_http_port = FreePort();
@@ -80,8 +87,9 @@ void SystemStack::ResetGateway(std::vector<std::string> extra) {
   for (std::string flag :
        {absl::StrCat("--http-listen=127.0.0.1:", gateway_http_port),
         "--engagements-target=" + engagement_targets[0], "--billing-target=" + billing_target,
-        std::string("--rate-per-key=1000"), std::string("--burst-per-key=2000"),
-        std::string("--rate-per-ip=1000"), std::string("--burst-per-ip=2000")}) {
+        "--scheduling-target=" + scheduling_target, std::string("--rate-per-key=1000"),
+        std::string("--burst-per-key=2000"), std::string("--rate-per-ip=1000"),
+        std::string("--burst-per-ip=2000")}) {
     args.push_back(flag);
   }
   args.insert(args.end(), extra.begin(), extra.end());  // later flags win
@@ -96,9 +104,11 @@ void SystemStack::WaitServing(const std::string& target) {
 void SystemStack::StartAll() {
   billing->Start();
   sink->Start();
+  scheduling->Start();
   for (auto& e : engagements) e->Start();
   WaitServing(billing_target);
   WaitServing(sink_target);
+  WaitServing(scheduling_target);
   for (const auto& t : engagement_targets) WaitServing(t);
   // The gateway last; its two ports were free when picked, but another test's
   // process may have taken one since (ports are picked before they are bound):

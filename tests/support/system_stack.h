@@ -1,9 +1,10 @@
 #pragma once
 // The run command's stack as separate processes, for the system tests: a
-// real redis-server, billing, engagements replicas relaying to billing and to
-// a second real consumer (certpath-test-consumer as "scheduling"), and the
-// gateway in front (HTTP and gRPC, generous rate limits), each a real binary
-// that can be SIGKILLed and started again.
+// real redis-server, billing, scheduling, engagements replicas relaying to
+// billing and to "scheduling" — the real service, or (for the delivery tests)
+// a stand-in consumer that records what it applies (certpath-test-consumer) —
+// and the gateway in front (HTTP and gRPC, generous rate limits), each a real
+// binary that can be SIGKILLed and started again.
 
 #include <memory>
 #include <string>
@@ -20,7 +21,9 @@ namespace certpath::testing {
 class SystemStack {
  public:
   // `sink_args`: extra flags of the test consumer (e.g. --refuse-subject).
-  explicit SystemStack(int engagement_replicas = 2);
+  // `real_scheduling`: engagements deliver to the scheduling service itself
+  // (else to the stand-in consumer, whose applied events the tests read).
+  explicit SystemStack(int engagement_replicas = 2, bool real_scheduling = false);
   ~SystemStack();
 
   // Starts every process and waits until each serves.
@@ -32,10 +35,10 @@ class SystemStack {
   void WaitServing(const std::string& target);
 
   RedisServer redis;
-  std::string billing_target, sink_target, gateway_target;
+  std::string billing_target, sink_target, scheduling_target, gateway_target;
   int gateway_http_port = 0;
   std::vector<std::string> engagement_targets;
-  std::unique_ptr<Process> billing, sink, gateway;
+  std::unique_ptr<Process> billing, sink, scheduling, gateway;
   std::vector<std::unique_ptr<Process>> engagements;
 
   RedisPool& pool() { return *pool_; }

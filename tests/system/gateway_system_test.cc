@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -18,6 +20,7 @@
 #include "certpath/engagements/v1/engagements.pb.h"
 #include "gateway/routes.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/common/validate.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/http_client.h"
 #include "tests/support/system_stack.h"
@@ -30,7 +33,7 @@ using Headers = std::map<std::string, std::string>;
 
 class GatewaySystemTest : public ::testing::Test {
  protected:
-  GatewaySystemTest() : stack(1) { stack.StartAll(); }
+  GatewaySystemTest() : stack(1, /*real_scheduling=*/true) { stack.StartAll(); }
 
   int port() const { return stack.gateway_http_port; }
   Headers As(const Principal& p) {
@@ -186,6 +189,9 @@ TEST_F(GatewaySystemTest, TheAccessMatrixSeenThroughTheGateway) {
         "invoices:export?from.year=2026&from.month=11&from.day=1&to.year=2026&to.month=11&to.day="
         "30",
         ""}},
+      {"ListVisits theirs", {"GET", "/v1/tenants/t1/visits?engagement=" + theirs, ""}},
+      {"ListVisits other", {"GET", "/v1/tenants/t1/visits?engagement=" + other, ""}},
+      {"ListConsultants", {"GET", "/v1/tenants/t1/consultants", ""}},
   };
   // caller → rpc → HTTP status.
   std::map<std::string, std::map<std::string, int>> want = {
@@ -196,7 +202,10 @@ TEST_F(GatewaySystemTest, TheAccessMatrixSeenThroughTheGateway) {
         {"ListInvoices", 200},
         {"ListInvoices theirs", 200},
         {"CreateClient", 200},
-        {"ExportInvoices", 200}}},
+        {"ExportInvoices", 200},
+        {"ListVisits theirs", 200},
+        {"ListVisits other", 200},
+        {"ListConsultants", 200}}},
       {"consultant key",
        {{"GetEngagement theirs", 200},
         {"GetEngagement other", 200},
@@ -204,7 +213,10 @@ TEST_F(GatewaySystemTest, TheAccessMatrixSeenThroughTheGateway) {
         {"ListInvoices", 200},
         {"ListInvoices theirs", 200},
         {"CreateClient", 200},
-        {"ExportInvoices", 403}}},
+        {"ExportInvoices", 403},
+        {"ListVisits theirs", 200},
+        {"ListVisits other", 200},
+        {"ListConsultants", 200}}},
       {"partner p1 key",
        {{"GetEngagement theirs", 200},
         {"GetEngagement other", 404},
@@ -212,7 +224,10 @@ TEST_F(GatewaySystemTest, TheAccessMatrixSeenThroughTheGateway) {
         {"ListInvoices", 400},  // a partner lists the invoices of one engagement at a time
         {"ListInvoices theirs", 200},
         {"CreateClient", 403},
-        {"ExportInvoices", 403}}},
+        {"ExportInvoices", 403},
+        {"ListVisits theirs", 200},
+        {"ListVisits other", 404},
+        {"ListConsultants", 403}}},
       // Another tenant's key: nothing of this tenant exists for it.
       {"other tenant's admin key",
        {{"GetEngagement theirs", 404},
@@ -221,7 +236,10 @@ TEST_F(GatewaySystemTest, TheAccessMatrixSeenThroughTheGateway) {
         {"ListInvoices", 404},
         {"ListInvoices theirs", 404},
         {"CreateClient", 404},
-        {"ExportInvoices", 404}}},
+        {"ExportInvoices", 404},
+        {"ListVisits theirs", 404},
+        {"ListVisits other", 404},
+        {"ListConsultants", 404}}},
   };
   for (const char* refused : {"revoked key", "expired key", "no key", "forged key"}) {
     for (const auto& [rpc, unused] : rpcs) want[refused][rpc] = 401;
@@ -286,6 +304,78 @@ TEST_F(GatewaySystemTest, DownloadsDeadlinesAndTheOpenApiDocument) {
   ASSERT_EQ(doc.status, 200);
   EXPECT_TRUE(absl::StrContains(doc.body, "\"openapi\": \"3.0.3\"")) << doc.body.substr(0, 200);
   EXPECT_TRUE(absl::StrContains(doc.body, "/v1/tenants/{tenant}/engagements/{engagement}"));
+}
+
+}  // namespace
+}  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+// Scheduling from outside: a consultant and a visit booked over HTTP, done,
+// its checklist task completed in engagements by the event, and the
+// consultant's calendar feed read without credentials as a calendar app
+// would, parsed by python3-icalendar.
+TEST_F(GatewaySystemTest, SchedulingVisitsAndCalendarFeedsOverHttp) {
+  std::string engagement = MakeEngagementVia(As(kAdmin), {"p1"});
+  Reply consultant = Http(port(), "POST", "/v1/tenants/t1/consultants", As(kAdmin),
+                          R"({"subject":"kenji@office","displayNameJa":"佐藤 健二"})");
+  ASSERT_EQ(consultant.status, 200) << consultant.body;
+  std::string cname = JsonField(consultant.body, "name");
+  // A past weekday inside the support period (from 2026-04-01): 2026-11-27 (Fri).
+  std::string visit_json =
+      absl::StrCat(R"({"engagement":")", engagement, R"(","kind":"VISIT_KIND_INCLUDED_1",)",
+                   R"("startTime":"2026-11-27T01:00:00Z","endTime":"2026-11-27T03:00:00Z",)",
+                   R"("location":"大阪市北区 本社会議室","consultants":[")", cname, R"("]})");
+  Reply booked;
+  for (int i = 0; i < 100; ++i) {  // until scheduling has the engagement's event
+    booked = Http(port(), "POST", "/v1/tenants/t1/visits", As(kConsultant), visit_json);
+    if (booked.status != 404) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(booked.status, 200) << booked.body;
+  std::string visit = JsonField(booked.body, "name");
+  // The same slot again: 409 (ALREADY_EXISTS) for the included visit.
+  EXPECT_EQ(Http(port(), "POST", "/v1/tenants/t1/visits", As(kConsultant), visit_json).status, 409);
+  Reply done = Http(port(), "POST", "/v1/" + visit + ":complete", As(kConsultant),
+                    R"({"minutes":"支援方針を確認した。"})");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(JsonField(done.body, "state"), "VISIT_STATE_DONE");
+  bool task_done = false;
+  for (int i = 0; i < 100 && !task_done; ++i) {
+    Reply tasks = Http(port(), "GET", "/v1/" + engagement + "/tasks", As(kAdmin));
+    size_t at = tasks.body.find("\"taskId\":\"cons-o-visit-1\"");
+    task_done = at != std::string::npos &&
+                tasks.body.substr(at, 400).find("TASK_STATUS_DONE") != std::string::npos;
+    if (!task_done) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(task_done) << "cons-o-visit-1 not done by the VisitCompleted event";
+  // The feed: a secret URL, read with no Authorization at all.
+  Reply feed = Http(port(), "POST", "/v1/tenants/t1/calendarFeeds", As(kConsultant),
+                    absl::StrCat(R"({"consultant":")", cname, R"("})"));
+  ASSERT_EQ(feed.status, 200) << feed.body;
+  std::string path = JsonField(feed.body, "feedPath");
+  ASSERT_TRUE(absl::StartsWith(path, "/v1/feeds/")) << feed.body;
+  Reply ics = Http(port(), "GET", path, {});
+  ASSERT_EQ(ics.status, 200) << ics.body;
+  EXPECT_EQ(ics.headers["Content-Type"], "text/calendar; charset=utf-8");
+  std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/gw.ics", std::ios::binary) << ics.body;
+  std::ofstream(dir + "/gw.json") << absl::StrCat(
+      R"({"events": [{"uid": "visit-)", LastSegment(visit),
+      R"(@t1.certpath", "location": "大阪市北区 本社会議室",)",
+      R"( "start": "2026-11-27T10:00:00+09:00", "end": "2026-11-27T12:00:00+09:00", "sequence": 1},)",
+      // The consultant leads the engagement: its support end is in the feed too.
+      R"({"uid": "deadline-)", LastSegment(engagement),
+      R"(-support-end@t1.certpath", "all_day": true}]})");
+  EXPECT_EQ(
+      std::system(absl::StrCat("/usr/bin/python3 ", CERTPATH_SOURCE_DIR,
+                               "/tests/scheduling/check_ics.py ", dir, "/gw.ics ", dir, "/gw.json")
+                      .c_str()),
+      0)
+      << ics.body;
+  // A made-up token is a plain 404, like a revoked one.
+  EXPECT_EQ(Http(port(), "GET", "/v1/feeds/" + std::string(64, '0') + ".ics", {}).status, 404);
 }
 
 }  // namespace

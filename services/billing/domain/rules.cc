@@ -102,6 +102,57 @@ std::vector<v1::Line> ConsultingFeeLines(const v1::Quote& q) {
   return out;
 }
 
+std::vector<v1::Line> PaidVisitLines(const certpath::scheduling::v1::VisitCompleted& visit,
+                                     const v1::PriceList& prices) {
+  namespace sv1 = certpath::scheduling::v1;
+  std::vector<v1::Line> out;
+  if (PaidVisitKind(visit.kind()) == v1::BILLING_EVENT_KIND_UNSPECIFIED) return out;
+  static const char* kWhat[] = {"内部監査員教育", "内部監査へのオブザーブ", "審査へのオブザーブ",
+                                "ISMS構築に関連する打合せ・会議への参加", "調査・分析"};
+  std::string what = visit.kind() == sv1::VISIT_KIND_POST_CONTRACT_GUIDANCE
+                         ? "訪問指導" + (visit.theme().empty() ? "" : "（" + visit.theme() + "）")
+                         : kWhat[visit.kind() - sv1::VISIT_KIND_OPTION_A];
+  bool half = visit.billable_length() == sv1::BILLABLE_LENGTH_HALF_DAY;
+  v1::Line& fee = out.emplace_back();
+  fee.set_kind(v1::LINE_KIND_GUIDANCE);
+  fee.set_description("指導料 " + what);
+  fee.set_quantity(1);
+  fee.set_unit(half ? "半日" : "日");
+  fee.set_unit_price_jpy(half ? prices.half_day_rate_jpy() : prices.day_rate_jpy());
+  for (const auto& x : visit.expenses()) {
+    v1::Line& l = out.emplace_back();
+    switch (x.kind()) {
+      case sv1::EXPENSE_KIND_MATERIALS:
+        l.set_kind(v1::LINE_KIND_MATERIALS);
+        l.set_description("作成資料代 " + x.description());
+        break;
+      case sv1::EXPENSE_KIND_RESEARCH:
+        l.set_kind(v1::LINE_KIND_RESEARCH);
+        l.set_description("調査料 " + x.description());
+        break;
+      default:
+        l.set_kind(v1::LINE_KIND_TRAVEL);
+        l.set_description("交通費 " + x.description());
+        break;
+    }
+    l.set_quantity(1);
+    l.set_unit("式");
+    l.set_unit_price_jpy(x.amount_jpy());
+  }
+  return out;
+}
+
+v1::BillingEventKind PaidVisitKind(certpath::scheduling::v1::VisitKind kind) {
+  namespace sv1 = certpath::scheduling::v1;
+  if (kind >= sv1::VISIT_KIND_OPTION_A && kind <= sv1::VISIT_KIND_OPTION_E) {
+    return v1::BILLING_EVENT_KIND_OPTION_DELIVERED;
+  }
+  if (kind == sv1::VISIT_KIND_POST_CONTRACT_GUIDANCE) {
+    return v1::BILLING_EVENT_KIND_POST_CONTRACT_GUIDANCE_VISIT;
+  }
+  return v1::BILLING_EVENT_KIND_UNSPECIFIED;
+}
+
 v1::Invoice DraftInvoice(const std::string& name, const std::string& engagement,
                          const std::string& recipient, const std::vector<v1::Line>& lines,
                          const v1::BillingSettings& settings,

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "certpath/scheduling/v1/scheduling.pb.h"
 #include "services/billing/domain/money.h"
 #include "services/common/status.h"
 
@@ -25,6 +26,13 @@ v1::QuoteState EffectiveQuoteState(const v1::Quote& q, absl::CivilDay today);
 absl::Status MoveQuote(v1::Quote& q, v1::QuoteState to, absl::CivilDay today);
 // The lines the stage-1 trigger invoices: the accepted quote's consulting fee.
 std::vector<v1::Line> ConsultingFeeLines(const v1::Quote& q);
+// The lines of a paid visit done (scheduling's VisitCompleted): 指導料 by the
+// day or half day from the price list, then its expenses at cost. Empty for
+// an included visit (not billed).
+std::vector<v1::Line> PaidVisitLines(const certpath::scheduling::v1::VisitCompleted& visit,
+                                     const v1::PriceList& prices);
+// OPTION_DELIVERED during support, POST_CONTRACT_GUIDANCE_VISIT after it.
+v1::BillingEventKind PaidVisitKind(certpath::scheduling::v1::VisitKind kind);
 
 v1::Invoice DraftInvoice(const std::string& name, const std::string& engagement,
                          const std::string& recipient, const std::vector<v1::Line>& lines,

@@ -1,0 +1,297 @@
+// Certification-body audits, and the deadlines scheduling derives from
+// engagements' events (never typed in): each event applied once, the
+// engagement's view and the deadlines it moves in one step.
+#include "absl/strings/str_cat.h"
+#include "certpath/engagements/v1/engagements.pb.h"
+#include "services/common/crypto.h"
+#include "services/common/list_page.h"
+#include "services/common/retry.h"
+#include "services/common/status.h"
+#include "services/common/validate.h"
+#include "services/scheduling/domain/rules.h"
+#include "services/scheduling/service.h"
+
+namespace certpath::scheduling {
+namespace {
+
+namespace d = domain;
+namespace ev1 = certpath::engagements::v1;
+
+// What a deadline says, without its bookkeeping: whether a change is one.
+std::string Content(v1::Deadline x) {
+  x.clear_sequence();
+  x.clear_update_time();
+  return x.SerializeAsString();
+}
+
+void Copy(const google::protobuf::RepeatedPtrField<std::string>& from,
+          google::protobuf::RepeatedPtrField<std::string>* to) {
+  *to = from;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<DeadlineChange>> SchedulingApi::DeadlineChanges(
+    const std::string& tenant, const v1::EngagementView& e, const std::vector<v1::Audit>& audits,
+    const cv1::OutboxEvent* finding_event) {
+  std::string eid = LastSegment(e.engagement());
+  auto existing = store_.EngagementDeadlines(tenant, eid);
+  if (!existing.ok()) return existing.status();
+  std::map<std::string, Stored<v1::Deadline>> before;
+  for (auto& s : *existing) before[LastSegment(s.value.name())] = std::move(s);
+  std::map<std::string, v1::Deadline> desired = d::EngagementDeadlines(tenant, e, audits);
+  bool ended = e.state() == ev1::ENGAGEMENT_STATE_TERMINATED;
+  // Deadlines not derived from the engagement itself (corrective actions, or
+  // ones whose date was cleared) keep their date; consultants follow the
+  // engagement, and an ended engagement meets them all.
+  for (const auto& [id, s] : before) {
+    if (desired.count(id)) continue;
+    v1::Deadline x = s.value;
+    if (x.kind() != v1::DEADLINE_KIND_CORRECTIVE_ACTION) x.set_satisfied(true);
+    if (ended) x.set_satisfied(true);
+    std::vector<std::string> cs;
+    if (!e.lead_consultant().empty()) cs.push_back(e.lead_consultant());
+    for (const auto& c : e.consultants()) {
+      if (c != e.lead_consultant()) cs.push_back(c);
+    }
+    *x.mutable_consultants() = {cs.begin(), cs.end()};
+    desired[id] = x;
+  }
+  if (finding_event != nullptr) {
+    ev1::FindingChanged f;
+    if (!finding_event->payload().UnpackTo(&f)) {
+      return InvalidArgument("event.payload", "not a certpath.engagements.v1.FindingChanged");
+    }
+    std::string id =
+        d::DeadlineId(eid, v1::DEADLINE_KIND_CORRECTIVE_ACTION, LastSegment(f.finding()));
+    auto due = ToCivilDay(f.corrective_action_due());
+    if (due) {
+      v1::Deadline x;
+      x.set_name(absl::StrCat("tenants/", tenant, "/deadlines/", id));
+      x.set_engagement(e.engagement());
+      x.set_kind(v1::DEADLINE_KIND_CORRECTIVE_ACTION);
+      *x.mutable_due_date() = ToDate(*due);
+      x.set_source(f.finding());
+      x.set_description(absl::StrCat(d::DeadlineTitle(v1::DEADLINE_KIND_CORRECTIVE_ACTION), "（",
+                                     ev1::FindingGrade_Name(f.grade()), "）"));
+      x.set_satisfied(f.state() == ev1::FINDING_STATE_CLOSED || ended);
+      std::vector<std::string> cs;
+      if (!e.lead_consultant().empty()) cs.push_back(e.lead_consultant());
+      for (const auto& c : e.consultants()) {
+        if (c != e.lead_consultant()) cs.push_back(c);
+      }
+      *x.mutable_consultants() = {cs.begin(), cs.end()};
+      desired[id] = x;
+    } else if (auto it = desired.find(id); it != desired.end()) {
+      it->second.set_satisfied(true);  // the due date was withdrawn
+    }
+  }
+  std::vector<DeadlineChange> out;
+  auto now = ToTimestamp(clock_.Now());
+  for (auto& [id, x] : desired) {
+    auto it = before.find(id);
+    if (it != before.end()) {
+      x.set_sequence(it->second.value.sequence());
+      x.clear_update_time();
+      v1::Deadline old = it->second.value;
+      old.clear_update_time();
+      if (Content(old) == Content(x)) continue;
+      x.set_sequence(it->second.value.sequence() + 1);
+    }
+    *x.mutable_update_time() = now;
+    DeadlineChange& c = out.emplace_back();
+    if (it != before.end()) c.before = it->second;
+    c.after = std::move(x);
+  }
+  return out;
+}
+
+absl::Status SchedulingApi::ApplyEngagementEvent(const Principal& p,
+                                                 const cv1::OutboxEvent& event) {
+  const std::string& type = event.type();
+  std::string engagement;
+  ev1::EngagementChanged changed;
+  ev1::RegistrationRecorded registered;
+  ev1::EngagementTerminated terminated;
+  ev1::FindingChanged finding;
+  ev1::AuditResultRecorded audit;
+  ev1::Stage1Passed stage1;
+  bool ok = true;
+  if (type == "certpath.engagements.v1.EngagementChanged") {
+    ok = event.payload().UnpackTo(&changed);
+    engagement = changed.engagement();
+  } else if (type == "certpath.engagements.v1.RegistrationRecorded") {
+    ok = event.payload().UnpackTo(&registered);
+    engagement = registered.engagement();
+  } else if (type == "certpath.engagements.v1.EngagementTerminated") {
+    ok = event.payload().UnpackTo(&terminated);
+    engagement = terminated.engagement();
+  } else if (type == "certpath.engagements.v1.FindingChanged") {
+    ok = event.payload().UnpackTo(&finding);
+    engagement = finding.engagement();
+  } else if (type == "certpath.engagements.v1.AuditResultRecorded") {
+    ok = event.payload().UnpackTo(&audit);
+    engagement = audit.engagement();
+  } else if (type == "certpath.engagements.v1.Stage1Passed") {
+    ok = event.payload().UnpackTo(&stage1);
+    engagement = stage1.engagement();
+  } else {
+    return InvalidArgument("event.type", "not an engagements event scheduling consumes: " + type);
+  }
+  if (!ok) return InvalidArgument("event.payload", "does not match its type " + type);
+  auto eid = ParseId(p, "event.payload.engagement", engagement, "engagements");
+  if (!eid.ok()) return eid.status();
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  const std::string& tenant = p.tenant();
+  Idem idem = store_.MakeIdem(tenant, p, event.id(), event, /*keep_for_good=*/true);
+  return RetryOnConflict(false, [&]() -> absl::Status {
+    auto replay = store_.ReadReplay(idem);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) return absl::OkStatus();
+    auto before = store_.GetEngagement(tenant, *eid);
+    if (!before.ok()) return before.status();
+    v1::EngagementView view;
+    if (before->has_value()) {
+      view = (*before)->value;
+    } else {
+      view.set_engagement(engagement);
+    }
+    if (type == "certpath.engagements.v1.EngagementChanged") {
+      view.set_client(changed.client());
+      view.set_phase(changed.phase());
+      view.set_state(changed.state());
+      *view.mutable_support_start() = changed.support_start();
+      *view.mutable_support_end() = changed.support_end();
+      view.set_lead_consultant(changed.lead_consultant());
+      Copy(changed.consultants(), view.mutable_consultants());
+      Copy(changed.partner_organizations(), view.mutable_partner_organizations());
+      *view.mutable_advisory_retainer_end() = changed.advisory_retainer_end();
+    } else if (type == "certpath.engagements.v1.RegistrationRecorded") {
+      *view.mutable_registration_date() = registered.registration_date();
+      view.set_state(ev1::ENGAGEMENT_STATE_CERTIFIED);
+    } else if (type == "certpath.engagements.v1.EngagementTerminated") {
+      view.set_state(ev1::ENGAGEMENT_STATE_TERMINATED);
+    }
+    auto audits = store_.EngagementAudits(tenant, *eid, 100);
+    if (!audits.ok()) return audits.status();
+    auto changes = DeadlineChanges(
+        tenant, view, *audits, type == "certpath.engagements.v1.FindingChanged" ? &event : nullptr);
+    if (!changes.ok()) return changes.status();
+    auto r = store_.ApplyEngagement(tenant, before->has_value() ? &**before : nullptr, view,
+                                    *changes, idem);
+    return r.ok() ? absl::OkStatus() : r.status();
+  });
+}
+
+absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditRequest& req,
+                                      v1::Audit* out) {
+  if (auto s = CheckParent(p, req.parent(), "PlanAudit"); !s.ok()) return s;
+  const v1::Audit& in = req.audit();
+  FieldViolations v;
+  if (in.engagement().empty()) v.Add("audit.engagement", "required");
+  if (!v1::AuditKind_IsValid(in.kind()) || in.kind() == v1::AUDIT_KIND_UNSPECIFIED) {
+    v.Add("audit.kind",
+          "required: STAGE1, STAGE2, SURVEILLANCE_1, SURVEILLANCE_2, RECERTIFICATION");
+  }
+  CheckDate(v, "audit.first_day", in.first_day(), true);
+  CheckDate(v, "audit.last_day", in.last_day(), false);
+  CheckText(v, "audit.certification_body", in.certification_body(), 200);
+  if (in.observing_consultants().size() > d::kMaxVisitConsultants) {
+    v.Add("audit.observing_consultants", "at most 5");
+  }
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  absl::CivilDay first = *ToCivilDay(in.first_day());
+  absl::CivilDay last = ToCivilDay(in.last_day()).value_or(first);
+  if (last < first || last - first > 14) {
+    return InvalidArgument("audit.last_day", "on or after first_day, at most 14 days later");
+  }
+  auto e = LoadEngagement(p, "audit.engagement", in.engagement());
+  if (!e.ok()) return e.status();
+  for (int i = 0; i < in.observing_consultants().size(); ++i) {
+    std::string field = absl::StrCat("audit.observing_consultants[", i, "]");
+    auto cid = ParseId(p, field, in.observing_consultants(i), "consultants");
+    if (!cid.ok()) return InvalidArgument(field, "a consultant of this tenant");
+    auto c = store_.GetConsultant(p.tenant(), *cid);
+    if (!c.ok()) return c.status();
+    if (!c->has_value()) return InvalidArgument(field, "no such consultant");
+  }
+  if (!in.observation_visit().empty()) {
+    auto visit = LoadVisit(p, in.observation_visit(), "PlanAudit");
+    if (!visit.ok()) return InvalidArgument("audit.observation_visit", "no such visit");
+    if (visit->value.kind() != v1::VISIT_KIND_OPTION_C ||
+        visit->value.engagement() != in.engagement()) {
+      return InvalidArgument("audit.observation_visit",
+                             "an option-c visit (審査へのオブザーブ) of the same engagement");
+    }
+  }
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
+  std::string eid = LastSegment(in.engagement());
+  return RetryOnConflict(false, [&]() -> absl::Status {
+    auto replay = store_.ReadReplay(idem);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) {
+      return out->ParseFromString(**replay) ? absl::OkStatus()
+                                            : absl::InternalError("corrupt replay");
+    }
+    std::string id = RandomHex(8);
+    v1::Audit a = in;
+    a.set_name(absl::StrCat("tenants/", p.tenant(), "/audits/", id));
+    *a.mutable_last_day() = ToDate(last);
+    a.set_created_by(p.subject());
+    a.set_sequence(0);
+    a.clear_etag();
+    *a.mutable_create_time() = ToTimestamp(clock_.Now());
+    auto audits = store_.EngagementAudits(p.tenant(), eid, 100);
+    if (!audits.ok()) return audits.status();
+    audits->push_back(a);
+    auto view = store_.GetEngagement(p.tenant(), eid);
+    if (!view.ok()) return view.status();
+    if (!view->has_value()) return NotFound("engagement");
+    auto changes = DeadlineChanges(p.tenant(), (*view)->value, *audits, nullptr);
+    if (!changes.ok()) return changes.status();
+    auto r = store_.PlanAudit(p.tenant(), id, a, idem, *changes);
+    if (!r.ok()) return r.status();
+    return out->ParseFromString(r->response) ? absl::OkStatus()
+                                             : absl::InternalError("corrupt response");
+  });
+}
+
+absl::Status SchedulingApi::ListAudits(const Principal& p, const v1::ListAuditsRequest& req,
+                                       v1::ListAuditsResponse* out) {
+  if (auto s = CheckParent(p, req.parent(), "ListAudits"); !s.ok()) return s;
+  auto eid = ListScope(p, req.engagement());
+  if (!eid.ok()) return eid.status();
+  return ListPaged<v1::ListAuditsResponse, v1::Audit>(
+      tokens_, req.page_size(), req.page_token(), {"audits", req.parent(), *eid},
+      [&](int64_t after, int limit) { return store_.ListAudits(p.tenant(), *eid, after, limit); },
+      out, &v1::ListAuditsResponse::add_audits, DecodeWithEtag<v1::Audit>);
+}
+
+absl::Status SchedulingApi::ListDeadlines(const Principal& p, const v1::ListDeadlinesRequest& req,
+                                          v1::ListDeadlinesResponse* out) {
+  if (auto s = CheckParent(p, req.parent(), "ListDeadlines"); !s.ok()) return s;
+  FieldViolations v;
+  if (!v1::DeadlineKind_IsValid(req.kind())) v.Add("kind", "unknown value");
+  CheckDate(v, "due_before", req.due_before(), false);
+  CheckText(v, "consultant", req.consultant(), 128);
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  if (!req.consultant().empty() && !IsOfficeStaff(p)) {
+    return InvalidArgument("consultant", "office staff filter by consultant");
+  }
+  auto eid = ListScope(p, req.engagement());
+  if (!eid.ok()) return eid.status();
+  auto due = ToCivilDay(req.due_before());
+  return ListPaged<v1::ListDeadlinesResponse, v1::Deadline>(
+      tokens_, req.page_size(), req.page_token(),
+      {"deadlines", req.parent(), *eid, req.consultant(), std::to_string(req.kind()),
+       due ? absl::FormatCivilTime(*due) : "", req.include_satisfied() ? "all" : "open"},
+      [&](int64_t after, int limit) {
+        return store_.ListDeadlines(p.tenant(), *eid, req.consultant(), req.kind(), due,
+                                    req.include_satisfied(), after, limit);
+      },
+      out, &v1::ListDeadlinesResponse::add_deadlines, DecodeRecord<v1::Deadline>);
+}
+
+}  // namespace certpath::scheduling
