@@ -136,12 +136,11 @@ struct App::Impl {
 App::App(std::unique_ptr<Impl> impl) : ServiceApp(impl->host), impl_(std::move(impl)) {}
 
 absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
-  // Every RPC has its access rule, or the service does not start.
-  if (auto s = domain::BillingPolicy().CheckCovers("certpath.billing.v1.BillingService"); !s.ok())
-    return s;
   auto impl = std::make_unique<Impl>(options);
-  if (auto s = impl->consumer.CheckHandlesSubscriptions(); !s.ok()) return s;
-  if (auto s = impl->host.Start({&impl->grpc_service, &impl->consumer}); !s.ok()) return s;
+  if (auto s = StartServing(domain::BillingPolicy(), "certpath.billing.v1.BillingService",
+                            impl->consumer, impl->host, {&impl->grpc_service, &impl->consumer});
+      !s.ok())
+    return s;
   impl->sealer.Start();
   return std::unique_ptr<App>(new App(std::move(impl)));
 }

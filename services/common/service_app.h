@@ -3,7 +3,15 @@
 // app.h adds its options and Start(); main.cc (RunService) and the tests
 // (TestService) use only this surface.
 
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/common/config.h"
+#include "services/common/outbox.h"
+#include "services/common/policy.h"
 #include "services/common/service_host.h"
 
 namespace certpath {
@@ -23,5 +31,17 @@ class ServiceApp {
  private:
   ServiceHost& host_;
 };
+
+// The start every service shares, in order: its policy table covers every RPC
+// of `api_service` (else it does not start), its consumer has a handler for
+// every type it subscribes to, then the host serves `services`.
+absl::Status StartServing(const Policy& policy, absl::string_view api_service,
+                          const EventConsumerService& consumer, ServiceHost& host,
+                          std::vector<grpc::Service*> services);
+
+// A producer's relay flags: --relay-poll-ms (positive) and --<consumer>-target
+// for each consumer of its events (services/common/subscriptions.cc).
+absl::Status ReadRelayFlags(const Config& config, const std::string& producer,
+                            std::map<std::string, std::string>* targets, absl::Duration* poll);
 
 }  // namespace certpath

@@ -13,15 +13,10 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
   auto host = HostOptions::FromConfig(c, "127.0.0.1:7101", "127.0.0.1:9101");
   if (!host.ok()) return host.status();
   o.host = *std::move(host);
-  auto poll = c.GetInt("relay-poll-ms", 500);
-  if (!poll.ok() || *poll <= 0)
-    return absl::InvalidArgumentError("--relay-poll-ms: a positive number");
-  o.relay_poll_interval = absl::Milliseconds(*poll);
   // --<consumer>-target=host:port for every consumer of engagements' events.
-  for (const auto& consumer : ConsumersOfProducer("engagements")) {
-    std::string target = c.Get(consumer + "-target", "");
-    if (!target.empty()) o.consumer_targets[consumer] = target;
-  }
+  if (auto s = ReadRelayFlags(c, "engagements", &o.consumer_targets, &o.relay_poll_interval);
+      !s.ok())
+    return s;
   return o;
 }
 
@@ -77,13 +72,12 @@ struct App::Impl {
 App::App(std::unique_ptr<Impl> impl) : ServiceApp(impl->host), impl_(std::move(impl)) {}
 
 absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
-  // Every RPC has its access rule, or the service does not start.
-  if (auto s = domain::EngagementsPolicy().CheckCovers("certpath.engagements.v1.EngagementService");
+  auto impl = std::make_unique<Impl>(options);
+  if (auto s =
+          StartServing(domain::EngagementsPolicy(), "certpath.engagements.v1.EngagementService",
+                       impl->consumer, impl->host, {&impl->grpc_service, &impl->consumer});
       !s.ok())
     return s;
-  auto impl = std::make_unique<Impl>(options);
-  if (auto s = impl->consumer.CheckHandlesSubscriptions(); !s.ok()) return s;
-  if (auto s = impl->host.Start({&impl->grpc_service, &impl->consumer}); !s.ok()) return s;
   impl->relay.Start();
   impl->sealer.Start();
   return std::unique_ptr<App>(new App(std::move(impl)));

@@ -14,14 +14,9 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
   auto host = HostOptions::FromConfig(c, "127.0.0.1:7103", "127.0.0.1:9103");
   if (!host.ok()) return host.status();
   o.host = *std::move(host);
-  auto poll = c.GetInt("relay-poll-ms", 500);
-  if (!poll.ok() || *poll <= 0)
-    return absl::InvalidArgumentError("--relay-poll-ms: a positive number");
-  o.relay_poll_interval = absl::Milliseconds(*poll);
-  for (const auto& consumer : ConsumersOfProducer("scheduling")) {
-    std::string target = c.Get(consumer + "-target", "");
-    if (!target.empty()) o.consumer_targets[consumer] = target;
-  }
+  if (auto s = ReadRelayFlags(c, "scheduling", &o.consumer_targets, &o.relay_poll_interval);
+      !s.ok())
+    return s;
   return o;
 }
 
@@ -132,13 +127,11 @@ struct App::Impl {
 App::App(std::unique_ptr<Impl> impl) : ServiceApp(impl->host), impl_(std::move(impl)) {}
 
 absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
-  // Every RPC has its access rule, or the service does not start.
-  if (auto s = domain::SchedulingPolicy().CheckCovers("certpath.scheduling.v1.SchedulingService");
+  auto impl = std::make_unique<Impl>(options);
+  if (auto s = StartServing(domain::SchedulingPolicy(), "certpath.scheduling.v1.SchedulingService",
+                            impl->consumer, impl->host, {&impl->grpc_service, &impl->consumer});
       !s.ok())
     return s;
-  auto impl = std::make_unique<Impl>(options);
-  if (auto s = impl->consumer.CheckHandlesSubscriptions(); !s.ok()) return s;
-  if (auto s = impl->host.Start({&impl->grpc_service, &impl->consumer}); !s.ok()) return s;
   impl->relay.Start();
   impl->sealer.Start();
   return std::unique_ptr<App>(new App(std::move(impl)));

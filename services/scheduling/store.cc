@@ -41,13 +41,20 @@ absl::StatusOr<absl::optional<Stored<v1::Consultant>>> SchedulingStore::GetConsu
   return Read<v1::Consultant>(keys_.Key(tenant, "consultant", id));
 }
 
+absl::StatusOr<ListPage> SchedulingStore::Walk(const std::string& tenant, const std::string& index,
+                                               absl::string_view kind, int limit,
+                                               const std::vector<std::string>& members) {
+  ListQuery q;
+  q.index = keys_.Index(tenant, index);
+  for (const auto& m : members) q.members.push_back(keys_.Index(tenant, m));
+  q.record_prefix = absl::StrCat(keys_.Prefix(tenant), kind, ":");
+  q.limit = limit;
+  return records_.List(q);
+}
+
 absl::StatusOr<std::vector<v1::OfficeClosure>> SchedulingStore::AllClosures(
     const std::string& tenant) {
-  ListQuery q;
-  q.index = keys_.Index(tenant, "closures");
-  q.record_prefix = keys_.Prefix(tenant) + "closure:";
-  q.limit = 500;
-  return Values<v1::OfficeClosure>(records_.List(q));
+  return Values<v1::OfficeClosure>(Walk(tenant, "closures", "closure", 500));
 }
 
 absl::StatusOr<absl::optional<Stored<v1::Visit>>> SchedulingStore::GetVisit(
@@ -119,11 +126,7 @@ absl::StatusOr<std::vector<v1::Visit>> SchedulingStore::ConsultantVisits(const s
 
 absl::StatusOr<std::vector<Stored<v1::Deadline>>> SchedulingStore::EngagementDeadlines(
     const std::string& tenant, const std::string& eid) {
-  ListQuery q;
-  q.index = keys_.Index(tenant, "deadlines:eng:" + eid);
-  q.record_prefix = keys_.Prefix(tenant) + "deadline:";
-  q.limit = 500;
-  auto page = records_.List(q);
+  auto page = Walk(tenant, "deadlines:eng:" + eid, "deadline", 500);
   if (!page.ok()) return page.status();
   return DecodeAll<v1::Deadline>(page->records);
 }
@@ -136,42 +139,26 @@ absl::StatusOr<absl::optional<Stored<v1::Deadline>>> SchedulingStore::GetDeadlin
 absl::StatusOr<std::vector<v1::Audit>> SchedulingStore::EngagementAudits(const std::string& tenant,
                                                                          const std::string& eid,
                                                                          int limit) {
-  ListQuery q;
-  q.index = keys_.Index(tenant, "audits:eng:" + eid);
-  q.record_prefix = keys_.Prefix(tenant) + "audit:";
-  q.limit = limit;
-  return Values<v1::Audit>(records_.List(q));
+  return Values<v1::Audit>(Walk(tenant, "audits:eng:" + eid, "audit", limit));
 }
 
 absl::StatusOr<std::vector<v1::Audit>> SchedulingStore::ConsultantAudits(const std::string& tenant,
                                                                          const std::string& cid,
                                                                          int limit) {
-  ListQuery q;
-  q.index = keys_.Index(tenant, "audits:c:" + cid);
-  q.record_prefix = keys_.Prefix(tenant) + "audit:";
-  q.limit = limit;
-  return Values<v1::Audit>(records_.List(q));
+  return Values<v1::Audit>(Walk(tenant, "audits:c:" + cid, "audit", limit));
 }
 
 absl::StatusOr<std::vector<v1::Deadline>> SchedulingStore::OpenDeadlinesOf(
     const std::string& tenant, const std::string& eid, const std::string& consultant, int limit) {
-  ListQuery q;
-  q.index = eid.empty() ? keys_.Index(tenant, "deadlines:c:" + consultant)
-                        : keys_.Index(tenant, "deadlines:eng:" + eid);
-  q.members = {keys_.Index(tenant, "deadlines:open")};
-  q.record_prefix = keys_.Prefix(tenant) + "deadline:";
-  q.limit = limit;
-  return Values<v1::Deadline>(records_.List(q));
+  return Values<v1::Deadline>(
+      Walk(tenant, eid.empty() ? "deadlines:c:" + consultant : "deadlines:eng:" + eid, "deadline",
+           limit, {"deadlines:open"}));
 }
 
 absl::StatusOr<std::vector<v1::Visit>> SchedulingStore::EngagementVisits(const std::string& tenant,
                                                                          const std::string& eid,
                                                                          int limit) {
-  ListQuery q;
-  q.index = keys_.Index(tenant, "visits:eng:" + eid);
-  q.record_prefix = keys_.Prefix(tenant) + "visit:";
-  q.limit = limit;
-  return Values<v1::Visit>(records_.List(q));
+  return Values<v1::Visit>(Walk(tenant, "visits:eng:" + eid, "visit", limit));
 }
 
 absl::StatusOr<std::string> SchedulingStore::IncludedVisit(const std::string& tenant,

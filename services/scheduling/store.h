@@ -149,6 +149,11 @@ class SchedulingStore : public Repository {
                                                           const std::string& eid, int limit);
 
  private:
+  // Up to `limit` records `kind:<id>` in the order of index `index` (a name
+  // under idx:), keeping ids that are in every index of `members` too.
+  absl::StatusOr<ListPage> Walk(const std::string& tenant, const std::string& index,
+                                absl::string_view kind, int limit,
+                                const std::vector<std::string>& members = {});
   void PutDeadline(Batch& b, const std::string& tenant, const DeadlineChange& c);
   Outbox outbox_;
 };
