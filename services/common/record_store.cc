@@ -327,14 +327,26 @@ absl::StatusOr<Record> RecordStore::Read(const std::string& key) {
 }
 
 absl::StatusOr<std::vector<Record>> RecordStore::ReadMany(const std::vector<std::string>& keys) {
+  return ReadManyWith(keys, {}, nullptr);
+}
+
+absl::StatusOr<std::vector<Record>> RecordStore::ReadManyWith(
+    const std::vector<std::string>& keys, const std::vector<RedisPool::Args>& extra,
+    std::vector<RedisReply>* extra_replies) {
   std::vector<RedisPool::Args> cmds;
   for (const auto& k : keys) cmds.push_back({"HMGET", k, "d", "v", "o"});
+  cmds.insert(cmds.end(), extra.begin(), extra.end());
   auto replies = redis_.Pipeline(cmds);
   if (!replies.ok()) return replies.status();
   std::vector<Record> out;
-  for (const auto& r : *replies) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const RedisReply& r = (*replies)[i];
     if (r.is_error() || r.elements.size() != 3) return ReplyError(r);
     out.push_back(ToRecord(r.elements[0], r.elements[1], r.elements[2]));
+  }
+  for (size_t i = keys.size(); i < replies->size(); ++i) {
+    if ((*replies)[i].is_error()) return ReplyError((*replies)[i]);
+    if (extra_replies != nullptr) extra_replies->push_back(std::move((*replies)[i]));
   }
   return out;
 }

@@ -132,6 +132,11 @@ class RecordStore {
   absl::StatusOr<Record> Read(const std::string& key);
   // Several records in one round trip.
   absl::StatusOr<std::vector<Record>> ReadMany(const std::vector<std::string>& keys);
+  // The same, with other read commands in the same round trip: their replies
+  // go to *extra_replies, in order.
+  absl::StatusOr<std::vector<Record>> ReadManyWith(const std::vector<std::string>& keys,
+                                                   const std::vector<RedisPool::Args>& extra,
+                                                   std::vector<RedisReply>* extra_replies);
   // The stored response for `idem_key` when its fingerprint matches; nullopt
   // when there is none; INVALID_ARGUMENT when it holds another request.
   // Read together with `key` in one round trip.

@@ -160,6 +160,10 @@ absl::Status SchedulingApi::CreateOfficeClosure(const Principal& p,
   auto r = store_.CreateClosure(p.tenant(), id, c,
                                 store_.MakeIdem(p.tenant(), p, req.request_id(), req));
   if (!r.ok()) return r.status();
+  {
+    std::lock_guard<std::mutex> lock(closures_mu_);
+    closures_.erase(p.tenant());  // this replica books against it at once
+  }
   return out->ParseFromString(r->response) ? absl::OkStatus()
                                            : absl::InternalError("corrupt response");
 }

@@ -108,6 +108,15 @@ absl::StatusOr<Stored<v1::Visit>> SchedulingApi::LoadVisit(const Principal& p,
 }
 
 absl::StatusOr<BusinessCalendar> SchedulingApi::Calendar(const std::string& tenant) {
+  absl::Time now = clock_.Now();
+  {
+    std::lock_guard<std::mutex> lock(closures_mu_);
+    auto it = closures_.find(tenant);
+    if (it != closures_.end() && now - it->second.read < kClosureCacheTtl &&
+        now >= it->second.read) {
+      return BusinessCalendar(it->second.closures);
+    }
+  }
   auto closures = store_.AllClosures(tenant);
   if (!closures.ok()) return closures.status();
   std::vector<Closure> out;
@@ -115,7 +124,32 @@ absl::StatusOr<BusinessCalendar> SchedulingApi::Calendar(const std::string& tena
     auto first = ToCivilDay(c.first_day()), last = ToCivilDay(c.last_day());
     if (first && last) out.push_back(Closure{*first, *last, c.reason()});
   }
+  std::lock_guard<std::mutex> lock(closures_mu_);
+  if (closures_.size() > 10000) closures_.clear();
+  closures_[tenant] = CachedClosures{now, out};
   return BusinessCalendar(std::move(out));
+}
+
+absl::StatusOr<BookingRead> SchedulingApi::ReadBooking(const Principal& p, const v1::Visit& visit) {
+  auto eid = ParseId(p, "visit.engagement", visit.engagement(), "engagements");
+  if (!eid.ok()) return eid.status();
+  std::vector<std::string> cids;
+  for (int i = 0; i < visit.consultants().size(); ++i) {
+    std::string field = absl::StrCat("visit.consultants[", i, "]");
+    auto cid = ParseId(p, field, visit.consultants(i), "consultants");
+    if (!cid.ok()) return InvalidArgument(field, "a consultant of this tenant");
+    cids.push_back(*cid);
+  }
+  absl::Time start = absl::FromUnixSeconds(visit.start_time().seconds());
+  absl::Time end = absl::FromUnixSeconds(visit.end_time().seconds());
+  auto read = store_.ReadBooking(p.tenant(), *eid, cids, start, end);
+  if (!read.ok()) return read.status();
+  if (!read->engagement) {
+    return Error(absl::StatusCode::kNotFound, "NOT_FOUND",
+                 "engagement not found (a new engagement reaches scheduling within seconds)");
+  }
+  if (!d::Sees(p, read->engagement->value)) return NotFound("engagement");
+  return read;
 }
 
 cv1::OutboxEvent SchedulingApi::Envelope(const std::string& tenant, const std::string& subject,

@@ -6,6 +6,8 @@
 // engagement events they come from), feeds.cc; what they share is service.cc.
 
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include <prometheus/counter.h>
@@ -98,14 +100,19 @@ class SchedulingApi {
                                                         absl::string_view method);
   absl::StatusOr<Stored<v1::Visit>> LoadVisit(const Principal& p, const std::string& name,
                                               absl::string_view method);
+  // The tenant's holidays and closures; closures cached for a few seconds
+  // (dropped here when this replica records one).
   absl::StatusOr<BusinessCalendar> Calendar(const std::string& tenant);
+  // What a booking decision on `visit` reads (its engagement, consultants and
+  // their calendars), in one round trip; the engagement must be one the
+  // caller sees.
+  absl::StatusOr<BookingRead> ReadBooking(const Principal& p, const v1::Visit& visit);
   // The calendar checks of a visit: consultants exist, are free, work that
-  // day, no holiday or closure; what an admin's override let pass is
-  // returned (FAILED_PRECONDITION otherwise).
-  absl::StatusOr<std::vector<CalendarRead>> CheckCalendars(const Principal& p,
-                                                           const v1::Visit& visit,
-                                                           const std::string& override_reason,
-                                                           std::vector<std::string>* overridden);
+  // day, no holiday or closure; what an admin's override let pass goes to
+  // *overridden (FAILED_PRECONDITION otherwise).
+  absl::Status CheckCalendars(const Principal& p, const v1::Visit& visit, const BookingRead& read,
+                              const std::string& override_reason,
+                              std::vector<std::string>* overridden);
   // One step of a visit's change, with its event when done.
   absl::Status SaveVisit(const Principal& p, const Stored<v1::Visit>* before, v1::Visit after,
                          const std::vector<CalendarRead>& calendars, const Idem& idem, bool publish,
@@ -125,6 +132,13 @@ class SchedulingApi {
   const PageTokenCodec& tokens_;
   WritableTenants writable_;
   std::function<void()> on_event_;
+  static constexpr absl::Duration kClosureCacheTtl = absl::Seconds(5);
+  struct CachedClosures {
+    absl::Time read;
+    std::vector<Closure> closures;
+  };
+  std::mutex closures_mu_;
+  std::map<std::string, CachedClosures> closures_;  // by tenant
   prometheus::Family<prometheus::Counter>& visits_total_;
   prometheus::Family<prometheus::Counter>& overrides_total_;
   prometheus::Family<prometheus::Counter>& feeds_served_;

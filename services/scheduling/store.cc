@@ -2,10 +2,13 @@
 
 #include <deque>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "certpath/engagements/v1/engagements.pb.h"
 #include "services/common/clock.h"
 #include "services/common/validate.h"
+#include "services/scheduling/domain/rules.h"
 
 namespace certpath::scheduling {
 namespace {
@@ -67,36 +70,60 @@ absl::StatusOr<absl::optional<Stored<v1::EngagementView>>> SchedulingStore::GetE
   return Read<v1::EngagementView>(keys_.Key(tenant, "eng", eid));
 }
 
-absl::StatusOr<CalendarRead> SchedulingStore::ReadCalendar(const std::string& tenant,
-                                                           const std::string& cid, absl::Time start,
-                                                           absl::Time end) {
-  std::string cal = keys_.Key(tenant, "cal", cid);
-  std::string version_key = keys_.Key(tenant, "calv", cid);
-  absl::CivilDay day = TokyoDay(start);
-  absl::CivilDay monday = absl::PrevWeekday(day + 1, absl::Weekday::monday);
-  absl::Time week_start = absl::FromCivil(absl::CivilSecond(monday), TokyoZone());
-  std::string lo = absl::StrCat("(", Minutes(start - absl::Hours(12)));
-  std::string hi = absl::StrCat("(", Minutes(end));
-  std::string wlo = Str(Minutes(week_start)),
-              whi = absl::StrCat("(", Minutes(week_start + absl::Hours(24 * 7)));
-  auto r = records_.redis().Pipeline({{"HGET", version_key, "v"},
-                                      {"ZRANGEBYSCORE", cal, lo, hi, "LIMIT", "0", "100"},
-                                      {"ZCOUNT", cal, wlo, whi}});
-  if (!r.ok()) return r.status();
-  CalendarRead out;
-  out.consultant_id = cid;
-  if (!(*r)[0].is_nil()) out.version = std::stoll((*r)[0].str);
-  out.week_visits = (*r)[2].integer;
-  std::vector<std::string> keys;
-  for (const auto& e : (*r)[1].elements) keys.push_back(keys_.Key(tenant, "visit", e.str));
-  if (keys.empty()) return out;
-  auto records = records_.ReadMany(keys);
+absl::StatusOr<BookingRead> SchedulingStore::ReadBooking(
+    const std::string& tenant, const std::string& eid,
+    const std::vector<std::string>& consultant_ids, absl::Time start, absl::Time end) {
+  absl::CivilDay monday = absl::PrevWeekday(TokyoDay(start) + 1, absl::Weekday::monday);
+  absl::Time week = absl::FromCivil(absl::CivilSecond(monday), TokyoZone());
+  std::deque<std::string> strs;  // owns what the Args view
+  auto str = [&](std::string x) -> absl::string_view { return strs.emplace_back(std::move(x)); };
+  absl::string_view lo = str(absl::StrCat("(", Minutes(start - domain::kMaxVisitLength)));
+  absl::string_view hi = str(absl::StrCat("(", Minutes(end)));
+  absl::string_view wlo = str(Str(Minutes(week)));
+  absl::string_view whi = str(absl::StrCat("(", Minutes(week + absl::Hours(24 * 7))));
+  std::vector<std::string> keys = {keys_.Key(tenant, "eng", eid)};
+  std::vector<RedisPool::Args> cmds;
+  for (const auto& cid : consultant_ids) {
+    keys.push_back(keys_.Key(tenant, "consultant", cid));
+    absl::string_view cal = str(keys_.Key(tenant, "cal", cid));
+    cmds.push_back({"HGET", str(keys_.Key(tenant, "calv", cid)), "v"});
+    cmds.push_back({"ZRANGEBYSCORE", cal, lo, hi, "WITHSCORES", "LIMIT", "0", "100"});
+    cmds.push_back({"ZCOUNT", cal, wlo, whi});
+  }
+  std::vector<RedisReply> replies;
+  auto records = records_.ReadManyWith(keys, cmds, &replies);
   if (!records.ok()) return records.status();
-  for (const Record& rec : *records) {
-    if (!rec.found()) continue;
-    auto v = DecodeStored<v1::Visit>(rec);
-    if (!v.ok()) return v.status();
-    out.nearby.push_back(std::move(v->value));
+  BookingRead out;
+  if ((*records)[0].found()) {
+    auto e = DecodeStored<v1::EngagementView>((*records)[0]);
+    if (!e.ok()) return e.status();
+    out.engagement = *std::move(e);
+  }
+  for (size_t i = 0; i < consultant_ids.size(); ++i) {
+    auto& c = out.consultants.emplace_back();
+    if ((*records)[i + 1].found()) {
+      auto got = DecodeStored<v1::Consultant>((*records)[i + 1]);
+      if (!got.ok()) return got.status();
+      c = *std::move(got);
+    }
+    CalendarRead& cal = out.calendars.emplace_back();
+    cal.consultant_id = consultant_ids[i];
+    const RedisReply& version = replies[3 * i];
+    if (!version.is_nil() && !absl::SimpleAtoi(version.str, &cal.version)) {
+      return absl::InternalError("corrupt calendar version");
+    }
+    const auto& els = replies[3 * i + 1].elements;
+    for (size_t j = 0; j + 1 < els.size(); j += 2) {
+      Busy busy;
+      std::pair<std::string, std::string> parts = absl::StrSplit(els[j].str, ':');
+      busy.visit_id = parts.first;
+      if (!absl::SimpleAtoi(parts.second, &busy.end_minute) ||
+          !absl::SimpleAtoi(els[j + 1].str, &busy.start_minute)) {
+        return absl::InternalError("corrupt calendar entry");
+      }
+      cal.nearby.push_back(std::move(busy));
+    }
+    cal.week_visits = replies[3 * i + 2].integer;
   }
   return out;
 }
@@ -110,7 +137,9 @@ absl::StatusOr<std::vector<v1::Visit>> SchedulingStore::ConsultantVisits(const s
                                      absl::StrCat("(", Minutes(to)), "LIMIT", "0", Str(limit)});
   if (!r.ok()) return r.status();
   std::vector<std::string> keys;
-  for (const auto& e : r->elements) keys.push_back(keys_.Key(tenant, "visit", e.str));
+  for (const auto& e : r->elements) {
+    keys.push_back(keys_.Key(tenant, "visit", e.str.substr(0, e.str.find(':'))));
+  }
   std::vector<v1::Visit> out;
   if (keys.empty()) return out;
   auto records = records_.ReadMany(keys);
@@ -295,16 +324,20 @@ absl::StatusOr<CommitResult> SchedulingStore::SaveVisit(
     b.ZAdd(keys_.Index(tenant, absl::StrCat("visits:state:", after.state())), ordinal, id);
   }
   // Consultant indexes and calendars: out of the old ones, into the new ones.
+  auto member = [&](const v1::Visit& v) {
+    return absl::StrCat(id, ":", Minutes(FromProto(v.end_time())));
+  };
   if (before) {
     for (const auto& c : before->value.consultants()) {
       b.ZRem(keys_.Index(tenant, "visits:c:" + LastSegment(c)), id);
-      b.ZRem(keys_.Key(tenant, "cal", LastSegment(c)), id);
+      b.ZRem(keys_.Key(tenant, "cal", LastSegment(c)), member(before->value));
     }
   }
   for (const auto& c : after.consultants()) {
     b.ZAdd(keys_.Index(tenant, "visits:c:" + LastSegment(c)), ordinal, id);
     if (!cancelled) {
-      b.ZAdd(keys_.Key(tenant, "cal", LastSegment(c)), Minutes(FromProto(after.start_time())), id);
+      b.ZAdd(keys_.Key(tenant, "cal", LastSegment(c)), Minutes(FromProto(after.start_time())),
+             member(after));
     }
   }
   if (event != nullptr) outbox_.Publish(b, *event);

@@ -38,13 +38,28 @@ namespace certpath::scheduling {
 namespace v1 = certpath::scheduling::v1;
 namespace cv1 = certpath::common::v1;
 
+// A visit occupying a consultant's calendar: the cal zset's member is
+// "<visit id>:<end, unix minutes>", scored by the start, so the overlap check
+// needs no visit record.
+struct Busy {
+  std::string visit_id;
+  int64_t start_minute = 0, end_minute = 0;
+};
+
 // A consultant's calendar as read for a booking decision: the visits that
 // may overlap and the version the step checks.
 struct CalendarRead {
   std::string consultant_id;
   int64_t version = 0;
-  std::vector<v1::Visit> nearby;  // starting within (start − 12 h, end)
-  int64_t week_visits = 0;        // visits starting in the ISO week of the new one
+  std::vector<Busy> nearby;  // starting within (start − 12 h, end)
+  int64_t week_visits = 0;   // visits starting in the ISO week of the new one
+};
+
+// What a booking decision reads, in one round trip.
+struct BookingRead {
+  absl::optional<Stored<v1::EngagementView>> engagement;
+  std::vector<absl::optional<Stored<v1::Consultant>>> consultants;  // per id asked
+  std::vector<CalendarRead> calendars;                              // per id asked
 };
 
 struct DeadlineChange {
@@ -73,8 +88,9 @@ class SchedulingStore : public Repository {
                                                              const std::string& id);
   absl::StatusOr<absl::optional<Stored<v1::EngagementView>>> GetEngagement(
       const std::string& tenant, const std::string& eid);
-  absl::StatusOr<CalendarRead> ReadCalendar(const std::string& tenant, const std::string& cid,
-                                            absl::Time start, absl::Time end);
+  absl::StatusOr<BookingRead> ReadBooking(const std::string& tenant, const std::string& eid,
+                                          const std::vector<std::string>& consultant_ids,
+                                          absl::Time start, absl::Time end);
   // Visits of a consultant starting within [from, to), at most `limit`.
   absl::StatusOr<std::vector<v1::Visit>> ConsultantVisits(const std::string& tenant,
                                                           const std::string& cid, absl::Time from,

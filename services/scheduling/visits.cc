@@ -29,63 +29,57 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
-std::string When(const v1::Visit& v) {
-  absl::TimeZone tz = TokyoZone();
-  return absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M", FromProto(v.start_time()), tz), "–",
-                      absl::FormatTime("%H:%M", FromProto(v.end_time()), tz));
-}
-
 bool Live(const v1::Visit& v) {
   return v.state() == v1::VISIT_STATE_PROPOSED || v.state() == v1::VISIT_STATE_CONFIRMED;
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<CalendarRead>> SchedulingApi::CheckCalendars(
-    const Principal& p, const v1::Visit& visit, const std::string& override_reason,
-    std::vector<std::string>* overridden) {
+absl::Status SchedulingApi::CheckCalendars(const Principal& p, const v1::Visit& visit,
+                                           const BookingRead& read,
+                                           const std::string& override_reason,
+                                           std::vector<std::string>* overridden) {
   absl::Time start = FromProto(visit.start_time()), end = FromProto(visit.end_time());
   absl::CivilDay day = TokyoDay(start);
   auto cal = Calendar(p.tenant());
   if (!cal.ok()) return cal.status();
-  std::vector<CalendarRead> reads;
+  std::string self = visit.name().empty() ? "" : LastSegment(visit.name());
   std::vector<std::string> problems;
   for (int i = 0; i < visit.consultants().size(); ++i) {
     const std::string& name = visit.consultants(i);
-    std::string field = absl::StrCat("visit.consultants[", i, "]");
-    auto cid = ParseId(p, field, name, "consultants");
-    if (!cid.ok()) return InvalidArgument(field, "a consultant of this tenant");
-    auto c = store_.GetConsultant(p.tenant(), *cid);
-    if (!c.ok()) return c.status();
-    if (!c->has_value()) return InvalidArgument(field, "no such consultant: " + name);
-    if ((*c)->value.inactive()) {
+    const auto& c = read.consultants[i];
+    if (!c) {
+      return InvalidArgument(absl::StrCat("visit.consultants[", i, "]"),
+                             "no such consultant: " + name);
+    }
+    if (c->value.inactive()) {
       return FailedPrecondition("CONSULTANT_INACTIVE", name + " is inactive");
     }
-    auto read = store_.ReadCalendar(p.tenant(), *cid, start, end);
-    if (!read.ok()) return read.status();
-    for (const auto& other : read->nearby) {
-      if (other.name() == visit.name() || !Live(other)) continue;
-      if (d::Overlaps(start, end, FromProto(other.start_time()), FromProto(other.end_time()))) {
+    const CalendarRead& calendar = read.calendars[i];
+    int64_t week = calendar.week_visits;
+    for (const Busy& other : calendar.nearby) {
+      if (other.visit_id == self) {
+        --week;  // this visit itself, being moved
+        continue;
+      }
+      absl::Time os = absl::FromUnixSeconds(other.start_minute * 60);
+      absl::Time oe = absl::FromUnixSeconds(other.end_minute * 60);
+      if (d::Overlaps(start, end, os, oe)) {
+        absl::TimeZone tz = TokyoZone();
         return FailedPrecondition(
             "CONSULTANT_DOUBLE_BOOKED",
-            absl::StrCat(name, " is booked for ", other.name(), " (", When(other), ")"));
+            absl::StrCat(name, " is booked for tenants/", p.tenant(), "/visits/", other.visit_id,
+                         " (", absl::FormatTime("%Y-%m-%d %H:%M", os, tz), "–",
+                         absl::FormatTime("%H:%M", oe, tz), ")"));
       }
     }
-    if (std::string why = d::CalendarProblem((*c)->value, day, *cal); !why.empty()) {
+    if (std::string why = d::CalendarProblem(c->value, day, *cal); !why.empty()) {
       problems.push_back(why);
     }
-    // This visit itself counts once in its week.
-    int64_t week = read->week_visits;
-    if (!visit.name().empty() && TokyoDay(start) == day) {
-      for (const auto& other : read->nearby) {
-        if (other.name() == visit.name()) --week;
-      }
-    }
-    if (week >= (*c)->value.weekly_visit_capacity()) {
+    if (week >= c->value.weekly_visit_capacity()) {
       problems.push_back(absl::StrCat(name, " already has ", week, " visits that week (capacity ",
-                                      (*c)->value.weekly_visit_capacity(), ")"));
+                                      c->value.weekly_visit_capacity(), ")"));
     }
-    reads.push_back(*std::move(read));
   }
   if (!problems.empty()) {
     if (override_reason.empty()) {
@@ -95,7 +89,7 @@ absl::StatusOr<std::vector<CalendarRead>> SchedulingApi::CheckCalendars(
     }
     *overridden = std::move(problems);
   }
-  return reads;
+  return absl::OkStatus();
 }
 
 absl::Status SchedulingApi::SaveVisit(const Principal& p, const Stored<v1::Visit>* before,
@@ -152,10 +146,7 @@ absl::Status SchedulingApi::BookVisit(const Principal& p, const v1::BookVisitReq
   if (!req.override_reason().empty() && !IsOfficeAdmin(p)) {
     return PermissionDenied("only an office admin may override the calendar rules");
   }
-  auto e = LoadEngagement(p, "visit.engagement", in.engagement());
-  if (!e.ok()) return e.status();
   absl::CivilDay day = TokyoDay(FromProto(in.start_time()));
-  if (auto s = d::CheckVisitWindow(in.kind(), day, e->value); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
   return RetryOnConflict(/*caller_pinned_etag=*/false, [&]() -> absl::Status {
@@ -186,12 +177,16 @@ absl::Status SchedulingApi::BookVisit(const Principal& p, const v1::BookVisitReq
     visit.set_override_reason(req.override_reason());
     visit.set_created_by(p.subject());
     *visit.mutable_create_time() = ToTimestamp(clock_.Now());
+    auto read = ReadBooking(p, visit);
+    if (!read.ok()) return read.status();
+    if (auto s = d::CheckVisitWindow(in.kind(), day, read->engagement->value); !s.ok()) return s;
     std::vector<std::string> overridden;
-    auto reads = CheckCalendars(p, visit, req.override_reason(), &overridden);
-    if (!reads.ok()) return reads.status();
+    if (auto s = CheckCalendars(p, visit, *read, req.override_reason(), &overridden); !s.ok()) {
+      return s;
+    }
     if (overridden.empty()) visit.clear_override_reason();
     *visit.mutable_overridden() = {overridden.begin(), overridden.end()};
-    return SaveVisit(p, nullptr, visit, *reads, idem, false, out);
+    return SaveVisit(p, nullptr, visit, read->calendars, idem, false, out);
   });
 }
 
@@ -251,14 +246,18 @@ absl::Status SchedulingApi::UpdateVisit(const Principal& p, const v1::UpdateVisi
                      MaskHas(req.update_mask(), "end_time") ||
                      MaskHas(req.update_mask(), "consultants");
         if (moved) {
-          auto e = LoadEngagement(p, "visit.engagement", visit.engagement());
-          if (!e.ok()) return e.status();
+          auto read = ReadBooking(p, visit);
+          if (!read.ok()) return read.status();
           absl::CivilDay day = TokyoDay(FromProto(visit.start_time()));
-          if (auto s = d::CheckVisitWindow(visit.kind(), day, e->value); !s.ok()) return s;
+          if (auto s = d::CheckVisitWindow(visit.kind(), day, read->engagement->value); !s.ok()) {
+            return s;
+          }
           std::vector<std::string> overridden;
-          auto r = CheckCalendars(p, visit, req.override_reason(), &overridden);
-          if (!r.ok()) return r.status();
-          reads = *std::move(r);
+          if (auto s = CheckCalendars(p, visit, *read, req.override_reason(), &overridden);
+              !s.ok()) {
+            return s;
+          }
+          reads = read->calendars;
           visit.set_override_reason(overridden.empty() ? "" : req.override_reason());
           *visit.mutable_overridden() = {overridden.begin(), overridden.end()};
         }

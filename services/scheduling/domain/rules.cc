@@ -203,7 +203,10 @@ void CheckVisitFields(FieldViolations& v, const v1::Visit& visit,
     if (!visit.has_end_time()) v.Add("visit.end_time", "required");
     if (visit.has_start_time() && visit.has_end_time()) {
       absl::Time s = FromProto(visit.start_time()), e = FromProto(visit.end_time());
-      if (e <= s) {
+      if (visit.start_time().seconds() % 60 != 0 || visit.start_time().nanos() != 0 ||
+          visit.end_time().seconds() % 60 != 0 || visit.end_time().nanos() != 0) {
+        v.Add("visit.start_time", "whole minutes");
+      } else if (e <= s) {
         v.Add("visit.end_time", "must be after start_time");
       } else if (e - s > kMaxVisitLength) {
         v.Add("visit.end_time", "a visit lasts at most 12 hours");
