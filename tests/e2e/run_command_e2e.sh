@@ -14,6 +14,7 @@ export CERTPATH_ENGAGEMENTS_ADDR=127.0.0.1:$((base + 1)) CERTPATH_ENGAGEMENTS_ME
 export CERTPATH_BILLING_ADDR=127.0.0.1:$((base + 3)) CERTPATH_BILLING_METRICS=127.0.0.1:$((base + 4))
 export CERTPATH_GATEWAY_ADDR=127.0.0.1:$((base + 5)) CERTPATH_GATEWAY_GRPC=127.0.0.1:$((base + 6))
 export CERTPATH_GATEWAY_METRICS=127.0.0.1:$((base + 7))
+export CERTPATH_SCHEDULING_ADDR=127.0.0.1:$((base + 8)) CERTPATH_SCHEDULING_METRICS=127.0.0.1:$((base + 9))
 GW="http://$CERTPATH_GATEWAY_ADDR"
 OUT="$STATE/run.out"
 
@@ -115,6 +116,29 @@ call POST "/v1/tenants/e2e/apiKeys" "$KEY" '{"displayName":"x","role":"ROLE_OFFI
 expect 403 "a key cannot make keys"
 call GET "/openapi.json" ""; expect 200 "the OpenAPI document"
 
+# Scheduling: the demo's first visit, seen by the client; the consultant's calendar feed
+# read with no credential and parsed by an independent parser (python3-icalendar).
+call GET "/v1/tenants/e2e/visits?engagement=$ENGAGEMENT" "$CLIENT_TOKEN"
+expect 200 "the client lists its engagement's visits"
+grep -q "VISIT_KIND_INCLUDED_1" <<<"$BODY" || fail "the demo visit is not listed: $BODY"
+call POST "/v1/tenants/e2e/visits" "$PARTNER" "{\"engagement\":\"$ENGAGEMENT\",\"kind\":\"VISIT_KIND_OPTION_A\"}"
+expect 403 "a partner may not book visits"
+call GET "/v1/tenants/e2e/deadlines?engagement=$ENGAGEMENT" "$ADMIN"
+expect 200 "the engagement's deadlines"
+grep -q "DEADLINE_KIND_SUPPORT_END" <<<"$BODY" || fail "no support-end deadline: $BODY"
+FEED=$(sed -n 's/^calendar feed *\(http[^ ]*\) .*/\1/p' "$OUT")
+[[ "$FEED" == "$GW/v1/feeds/"*.ics ]] || fail "no calendar feed printed: $FEED"
+HEADERS=$(curl -s -D - -o "$STATE/feed.ics" "$FEED")
+grep -qi '^content-type: text/calendar' <<<"$HEADERS" || fail "feed content type: $HEADERS"
+/usr/bin/python3 - "$STATE/feed.ics" <<'PY' || fail "the feed does not parse: $(cat "$STATE/feed.ics")"
+import sys, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], "rb").read())
+summaries = [str(e["SUMMARY"]) for e in cal.walk("VEVENT")]
+assert any(s.startswith("第1回訪問") for s in summaries), summaries
+assert cal.walk("VTIMEZONE"), "no VTIMEZONE"
+PY
+echo "ok  200  the calendar feed, without credentials, parsed"
+
 # The logs: a JSON line for the refused call, never a token or a key.
 grep -q '"status":"401".*"request_id":"[0-9a-f-]\{36\}"' "$STATE/log/gateway.log" ||
   fail "no access-log line for the 401"
@@ -128,7 +152,8 @@ kill -TERM "$RUN"  # Ctrl-C in a terminal; a background job ignores SIGINT
 wait "$RUN" || true
 trap 'rm -rf "$STATE"' EXIT
 grep -q "stopped." "$OUT" || fail "run.sh did not stop cleanly"
-for addr in "$CERTPATH_GATEWAY_ADDR" "$CERTPATH_ENGAGEMENTS_ADDR" "$CERTPATH_BILLING_ADDR"; do
+for addr in "$CERTPATH_GATEWAY_ADDR" "$CERTPATH_ENGAGEMENTS_ADDR" "$CERTPATH_BILLING_ADDR" \
+  "$CERTPATH_SCHEDULING_ADDR"; do
   if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then fail "$addr still listens"; fi
 done
 echo "ok  the run command stopped everything"
