@@ -578,3 +578,49 @@ TEST_F(SchedulingTest, WorkloadPerWeekAndMonth) {
 
 }  // namespace
 }  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+// The deadline gauges the alert rules watch, scraped from /metrics of a
+// second scheduling replica on the same Redis (each replica reports the
+// tenant-wide totals).
+TEST_F(SchedulingTest, GaugesCountDeadlinesDueAndOverdue) {
+  v1::Engagement e = NewEngagement();
+  // Support from 2025-06-01 ends 2026-11-30: within 30 days, stage 2 not reached.
+  v1::CreateEngagementRequest ending = EngagementRequest(e.client(), {"p1"});
+  *ending.mutable_engagement()->mutable_contract_date() = Day(2025, 5, 20);
+  *ending.mutable_engagement()->mutable_support_start() = Day(2025, 6, 1);
+  v1::Engagement soon;
+  ASSERT_TRUE(eng.Call(&EStub::CreateEngagement, kAdmin, ending, &soon).ok());
+  WaitKnown(soon.name());
+  v1::CreateFindingRequest f;
+  f.set_parent(e.name());
+  f.mutable_finding()->set_source(v1::FINDING_SOURCE_INTERNAL_AUDIT);
+  f.mutable_finding()->set_grade(v1::FINDING_GRADE_MAJOR_NC);
+  f.mutable_finding()->set_description("バックアップの復旧試験が未実施");
+  *f.mutable_finding()->mutable_corrective_action_due() = Day(2026, 11, 20);  // overdue
+  v1::Finding finding;
+  ASSERT_TRUE(eng.Call(&EStub::CreateFinding, kConsultant, f, &finding).ok());
+  TestService<scheduling::App, sv1::SchedulingService> replica(
+      redis, clock, [](scheduling::AppOptions& o) { o.host.metrics_listen = "127.0.0.1:0"; });
+  replica.Start();
+  ASSERT_TRUE(replica.ready());
+  std::string body;
+  auto has = [&](const std::string& line) { return absl::StrContains(body, line); };
+  const std::string overdue = "certpath_deadlines_overdue{kind=\"CORRECTIVE_ACTION\"} 1";
+  const std::string pre_stage2 = "certpath_support_ending_before_stage2{within=\"30d\"} 1";
+  for (int i = 0; i < 100 && !(has(overdue) && has(pre_stage2)); ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    body = HttpGet(replica.metrics_port(), "/metrics");
+  }
+  EXPECT_TRUE(has(overdue)) << body;
+  EXPECT_TRUE(has(pre_stage2)) << body;
+  // The ending engagement's support end is due within 7 days; the other's is not within 90.
+  EXPECT_TRUE(has("certpath_deadlines_due{kind=\"SUPPORT_END\",within=\"7d\"} 1")) << body;
+  EXPECT_TRUE(has("certpath_deadlines_due{kind=\"SUPPORT_END\",within=\"90d\"} 1")) << body;
+  replica.Stop();
+}
+
+}  // namespace
+}  // namespace certpath::testing
