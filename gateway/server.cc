@@ -112,7 +112,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   impl->openapi = *std::move(openapi);
   for (const auto& [svc, target] : options.upstreams) {
     Impl::Upstream u;
-    u.channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+    // Downloads (google.api.HttpBody answers) may be as large as uploads.
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(static_cast<int>(options.upload_limit) + (1 << 20));
+    u.channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
     u.stub = std::make_unique<grpc::GenericStub>(u.channel);
     impl->upstreams[svc] = std::move(u);
   }

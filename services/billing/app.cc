@@ -7,7 +7,7 @@
 
 #include "certpath/engagements/v1/engagements.grpc.pb.h"
 #include "services/billing/grpc_service.h"
-#include "services/common/client_retry.h"
+#include "services/common/engagements_client.h"
 #include "services/common/grpc_util.h"
 #include "services/common/outbox.h"
 #include "services/common/status.h"
@@ -20,35 +20,13 @@ class GrpcEngagementVisibility final : public EngagementVisibility {
  public:
   GrpcEngagementVisibility(const std::string& target, const PrincipalSigner& signer,
                            const Clock& clock)
-      : stub_(engagements::v1::EngagementService::NewStub(
-            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))),
-        signer_(signer),
-        clock_(clock) {}
-
+      : client_(target, signer, clock) {}
   absl::Status CheckVisible(const Principal& p, const std::string& engagement) override {
-    engagements::v1::GetEngagementRequest req;
-    req.set_name(engagement);
-    absl::Status s =
-        CallWithRetry(RetryPolicy{}, [&](std::chrono::system_clock::time_point deadline) {
-          grpc::ClientContext ctx;
-          ctx.set_deadline(deadline);
-          ctx.AddMetadata(kPrincipalMetadataKey, signer_.Sign(p, clock_.Now(), absl::Minutes(1)));
-          engagements::v1::Engagement e;
-          return FromGrpcStatus(stub_->GetEngagement(&ctx, req, &e));
-        });
-    if (s.ok()) return s;
-    // Not there, not a name, or not this caller's: to the caller, it does not exist.
-    if (s.code() == absl::StatusCode::kNotFound || s.code() == absl::StatusCode::kInvalidArgument ||
-        s.code() == absl::StatusCode::kPermissionDenied) {
-      return NotFound("engagement");
-    }
-    return Unavailable("engagements service: " + std::string(s.message()));
+    return client_.Get(p, engagement).status();
   }
 
  private:
-  std::unique_ptr<engagements::v1::EngagementService::Stub> stub_;
-  const PrincipalSigner& signer_;
-  const Clock& clock_;
+  EngagementsClient client_;
 };
 
 prometheus::Gauge& Gauge(prometheus::Registry& r, const char* name, const char* help) {
@@ -92,6 +70,10 @@ struct App::Impl {
     consumer.Handle("certpath.engagements.v1.Stage1Passed",
                     [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {
                       return service.ApplyStage1Passed(p, e);
+                    });
+    consumer.Handle("certpath.documents.v1.PaidReviewAccepted",
+                    [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {
+                      return service.ApplyPaidReviewAccepted(p, e);
                     });
     consumer.Handle("certpath.scheduling.v1.VisitCompleted",
                     [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {

@@ -1,6 +1,7 @@
 // Billing events: what the office bills (stage 1 passed, options delivered,
 // paid reviews…), exactly once per request_id, each with its invoice.
 #include "absl/strings/str_cat.h"
+#include "certpath/documents/v1/events.pb.h"
 #include "certpath/engagements/v1/engagements.pb.h"
 #include "certpath/scheduling/v1/scheduling.pb.h"
 #include "services/billing/domain/rules.h"
@@ -111,6 +112,42 @@ absl::Status BillingApi::ApplyStage1Passed(const Principal& p,
   return RecordBillingEvent(p, req, &recorded);
 }
 
+absl::StatusOr<std::string> BillingApi::RecipientOf(const std::string& tenant,
+                                                    const std::string& engagement) {
+  auto eng = ParseName("event.payload.engagement", engagement, {"tenants", "engagements"});
+  if (!eng.ok()) return eng.status();
+  // The invoice goes to whom the engagement's accepted quote is addressed.
+  auto accepted = store_.GetAcceptedQuote(tenant, (*eng)[1]);
+  if (!accepted.ok()) return accepted.status();
+  if (!accepted->quote) {
+    return FailedPrecondition("NO_ACCEPTED_QUOTE",
+                              "a billed service is invoiced to the recipient of the engagement's "
+                              "accepted quote; accept one, then replay this dead letter");
+  }
+  return accepted->quote->value.recipient_name();
+}
+
+absl::Status BillingApi::RecordConsumed(const Principal& p,
+                                        const certpath::common::v1::OutboxEvent& event,
+                                        v1::BillingEventKind kind, const std::string& engagement,
+                                        const google::type::Date& occurred,
+                                        const std::vector<v1::Line>& lines) {
+  auto recipient = RecipientOf(event.tenant(), engagement);
+  if (!recipient.ok()) return recipient.status();
+  v1::RecordBillingEventRequest req;
+  req.set_parent("tenants/" + event.tenant());
+  req.set_request_id(event.id());
+  auto* be = req.mutable_billing_event();
+  be->set_kind(kind);
+  be->set_engagement(engagement);
+  be->set_source_event_id(event.id());
+  *be->mutable_occurred_date() = occurred;
+  be->set_recipient_name(*recipient);
+  for (const auto& l : lines) *be->add_lines() = l;
+  v1::BillingEvent recorded;
+  return RecordBillingEvent(p, req, &recorded);
+}
+
 absl::Status BillingApi::ApplyVisitCompleted(const Principal& p,
                                              const certpath::common::v1::OutboxEvent& event) {
   certpath::scheduling::v1::VisitCompleted visit;
@@ -119,30 +156,26 @@ absl::Status BillingApi::ApplyVisitCompleted(const Principal& p,
   }
   v1::BillingEventKind kind = d::PaidVisitKind(visit.kind());
   if (kind == v1::BILLING_EVENT_KIND_UNSPECIFIED) return absl::OkStatus();  // included: free
-  auto eng = ParseName("event.payload.engagement", visit.engagement(), {"tenants", "engagements"});
-  if (!eng.ok()) return eng.status();
   auto settings = store_.GetSettings(event.tenant());
   if (!settings.ok()) return settings.status();
-  // The invoice goes to whom the engagement's accepted quote is addressed.
-  auto accepted = store_.GetAcceptedQuote(event.tenant(), (*eng)[1]);
-  if (!accepted.ok()) return accepted.status();
-  if (!accepted->quote) {
-    return FailedPrecondition("NO_ACCEPTED_QUOTE",
-                              "a paid visit is invoiced to the recipient of the engagement's "
-                              "accepted quote; accept one, then replay this dead letter");
+  return RecordConsumed(p, event, kind, visit.engagement(), visit.visit_date(),
+                        d::PaidVisitLines(visit, settings->value.prices()));
+}
+
+absl::Status BillingApi::ApplyPaidReviewAccepted(const Principal& p,
+                                                 const certpath::common::v1::OutboxEvent& event) {
+  certpath::documents::v1::PaidReviewAccepted review;
+  if (!event.payload().UnpackTo(&review)) {
+    return InvalidArgument("event.payload", "not a certpath.documents.v1.PaidReviewAccepted");
   }
-  v1::RecordBillingEventRequest req;
-  req.set_parent("tenants/" + event.tenant());
-  req.set_request_id(event.id());
-  auto* be = req.mutable_billing_event();
-  be->set_kind(kind);
-  be->set_engagement(visit.engagement());
-  be->set_source_event_id(event.id());
-  *be->mutable_occurred_date() = visit.visit_date();
-  be->set_recipient_name(accepted->quote->value.recipient_name());
-  for (auto& l : d::PaidVisitLines(visit, settings->value.prices())) *be->add_lines() = l;
-  v1::BillingEvent recorded;
-  return RecordBillingEvent(p, req, &recorded);
+  v1::Line line;
+  line.set_kind(v1::LINE_KIND_DOCUMENT_REVIEW);
+  line.set_description("マニュアル改訂に伴う文書審査 " + review.document_title());
+  line.set_quantity(1);
+  line.set_unit("式");
+  line.set_unit_price_jpy(review.price_jpy());
+  return RecordConsumed(p, event, v1::BILLING_EVENT_KIND_POST_CONTRACT_DOCUMENT_REVIEW,
+                        review.engagement(), review.accept_date(), {line});
 }
 
 absl::Status BillingApi::ListBillingEvents(const Principal& p,

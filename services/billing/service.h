@@ -62,6 +62,9 @@ class BillingApi {
   // billed from the price list; included visits are not billed.
   absl::Status ApplyVisitCompleted(const Principal& p,
                                    const certpath::common::v1::OutboxEvent& event);
+  // Consumed event: a paid review of a document accepted after support (documents).
+  absl::Status ApplyPaidReviewAccepted(const Principal& p,
+                                       const certpath::common::v1::OutboxEvent& event);
   absl::Status RecordBillingEvent(const Principal& p, const v1::RecordBillingEventRequest& req,
                                   v1::BillingEvent* out);
   absl::Status ListBillingEvents(const Principal& p, const v1::ListBillingEventsRequest& req,
@@ -118,6 +121,13 @@ class BillingApi {
   void Present(v1::Quote& q) const;
   void Present(v1::Invoice& inv) const;
   void CountIssued(const v1::Invoice& inv);
+  // Events other services publish and billing bills: the recipient of the
+  // engagement's accepted quote, and one billing event whose request id is the event id.
+  absl::StatusOr<std::string> RecipientOf(const std::string& tenant, const std::string& engagement);
+  absl::Status RecordConsumed(const Principal& p, const certpath::common::v1::OutboxEvent& event,
+                              v1::BillingEventKind kind, const std::string& engagement,
+                              const google::type::Date& occurred,
+                              const std::vector<v1::Line>& lines);
 
   BillingStore& store_;
   const Clock& clock_;

@@ -22,6 +22,10 @@ const std::vector<Subscription>& Subscriptions() {
       {"certpath.engagements.v1.EngagementTerminated", "engagements", {"scheduling"}},
       // An approved document completes its checklist task.
       {"certpath.documents.v1.DocumentApproved", "documents", {"engagements"}},
+      // The templates of 別紙1 handed over: the office's task (cons-o-forms) is done.
+      {"certpath.documents.v1.TemplatesProvided", "documents", {"engagements"}},
+      // A paid review accepted after support: billing records it at its price.
+      {"certpath.documents.v1.PaidReviewAccepted", "documents", {"billing"}},
       // A done visit: an included one completes its checklist task
       // (engagements), a paid one is billed from the price list (billing).
       {"certpath.scheduling.v1.VisitCompleted", "scheduling", {"engagements", "billing"}},

@@ -50,6 +50,10 @@ struct App::Impl {
                     [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {
                       return service.ApplyDocumentApproved(p, e);
                     });
+    consumer.Handle("certpath.documents.v1.TemplatesProvided",
+                    [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {
+                      return service.ApplyTemplatesProvided(p, e);
+                    });
     consumer.Handle("certpath.scheduling.v1.VisitCompleted",
                     [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {
                       return service.ApplyVisitCompleted(p, e);

@@ -2,6 +2,7 @@
 // exactly once — the event id is the request_id of an ordinary change, its
 // idempotency record kept for good and written in the change's own step.
 #include "services/engagements/domain/events.h"
+#include "absl/strings/str_cat.h"
 #include "certpath/documents/v1/events.pb.h"
 #include "certpath/scheduling/v1/scheduling.pb.h"
 #include "services/common/status.h"
@@ -50,6 +51,16 @@ absl::Status EngagementsApi::ApplyDocumentApproved(const Principal& p,
   if (auto s = v.ToStatus(); !s.ok()) return s;
   return CompleteTaskFromEvent(p, event, a.engagement(), a.task_id(), a.approved_by(),
                                "approved: " + a.document());
+}
+
+absl::Status EngagementsApi::ApplyTemplatesProvided(
+    const Principal& p, const certpath::common::v1::OutboxEvent& event) {
+  certpath::documents::v1::TemplatesProvided t;
+  if (!event.payload().UnpackTo(&t)) {
+    return InvalidArgument("event.payload", "not a certpath.documents.v1.TemplatesProvided");
+  }
+  return CompleteTaskFromEvent(p, event, t.engagement(), t.task_id(), t.provided_by(),
+                               absl::StrCat("templates provided: ", t.documents(), " documents"));
 }
 
 absl::Status EngagementsApi::ApplyVisitCompleted(const Principal& p,

@@ -1,0 +1,189 @@
+#include "services/documents/blob_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/crypto.h"
+#include "services/common/validate.h"
+
+namespace certpath::documents {
+namespace {
+
+absl::Status Errno(const std::string& what) {
+  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
+}
+
+absl::Status FsyncPath(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("open " + path);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0 ? absl::OkStatus() : Errno("fsync " + path);
+}
+
+// mkdir that succeeds when it exists; the parent fsynced when it was made.
+absl::Status MakeDir(const std::string& path, const std::string& parent) {
+  if (::mkdir(path.c_str(), 0700) == 0) return FsyncPath(parent);
+  return errno == EEXIST ? absl::OkStatus() : Errno("mkdir " + path);
+}
+
+bool IsHex64(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> Entries(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(n);
+  }
+  ::closedir(d);
+  return out;
+}
+
+bool OlderThan(const std::string& path, absl::Duration age, int64_t* size = nullptr) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  if (size != nullptr) *size = st.st_size;
+  return absl::Now() - absl::FromUnixSeconds(st.st_mtime) > age;
+}
+
+}  // namespace
+
+absl::Status FileBlobStore::Open() {
+  if (auto s = MakeDir(dir_, dir_ + "/.."); !s.ok()) return s;
+  return MakeDir(dir_ + "/tmp", dir_);
+}
+
+std::string FileBlobStore::PathOf(const std::string& tenant, const std::string& sha256) const {
+  return absl::StrCat(dir_, "/", tenant, "/", sha256.substr(0, 2), "/", sha256);
+}
+
+absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::string_view data) {
+  if (!IsValidId(tenant)) return absl::InvalidArgumentError("tenant");
+  std::string sha = HexEncode(Sha256(data));
+  std::string final_path = PathOf(tenant, sha);
+  struct stat st {};
+  if (::stat(final_path.c_str(), &st) == 0 && st.st_size == static_cast<off_t>(data.size())) {
+    // Stored before (and fsynced then). Touched, so that a sweep never takes
+    // an old unreferenced copy while the version naming it is being written.
+    ::utimes(final_path.c_str(), nullptr);
+    return sha;
+  }
+  std::string tmp = absl::StrCat(dir_, "/tmp/", RandomHex(12));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("create " + tmp);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      absl::Status s = Errno("write " + tmp);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    absl::Status s = Errno("fsync " + tmp);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  ::close(fd);
+  std::string tenant_dir = absl::StrCat(dir_, "/", tenant);
+  std::string shard = absl::StrCat(tenant_dir, "/", sha.substr(0, 2));
+  if (auto s = MakeDir(tenant_dir, dir_); !s.ok()) return s;
+  if (auto s = MakeDir(shard, tenant_dir); !s.ok()) return s;
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    absl::Status s = Errno("rename " + tmp);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  if (auto s = FsyncPath(shard); !s.ok()) return s;
+  return sha;
+}
+
+absl::StatusOr<std::string> FileBlobStore::Get(const std::string& tenant,
+                                               const std::string& sha256) {
+  if (!IsValidId(tenant) || !IsHex64(sha256)) return absl::InvalidArgumentError("file");
+  std::string path = PathOf(tenant, sha256);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return absl::NotFoundError("file " + sha256);
+    return Errno("open " + path);
+  }
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      absl::Status s = Errno("read " + path);
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (HexEncode(Sha256(out)) != sha256) {
+    return absl::DataLossError("stored file " + sha256 + " does not match its hash");
+  }
+  return out;
+}
+
+absl::StatusOr<int> FileBlobStore::Sweep(absl::Duration age, const Referenced& referenced) {
+  int removed = 0;
+  for (const auto& name : Entries(dir_ + "/tmp")) {
+    std::string path = dir_ + "/tmp/" + name;
+    if (OlderThan(path, age) && ::unlink(path.c_str()) == 0) ++removed;
+  }
+  for (const auto& tenant : Entries(dir_)) {
+    if (tenant == "tmp" || !IsValidId(tenant)) continue;
+    for (const auto& shard : Entries(dir_ + "/" + tenant)) {
+      std::string shard_dir = absl::StrCat(dir_, "/", tenant, "/", shard);
+      for (const auto& sha : Entries(shard_dir)) {
+        std::string path = shard_dir + "/" + sha;
+        if (!IsHex64(sha) || !OlderThan(path, age)) continue;
+        auto used = referenced(tenant, sha);
+        if (!used.ok()) return used.status();
+        if (!*used && ::unlink(path.c_str()) == 0) ++removed;
+      }
+    }
+  }
+  return removed;
+}
+
+int64_t FileBlobStore::BytesStored() {
+  int64_t total = 0;
+  for (const auto& tenant : Entries(dir_)) {
+    if (tenant == "tmp") continue;
+    for (const auto& shard : Entries(dir_ + "/" + tenant)) {
+      std::string shard_dir = absl::StrCat(dir_, "/", tenant, "/", shard);
+      for (const auto& sha : Entries(shard_dir)) {
+        int64_t size = 0;
+        OlderThan(shard_dir + "/" + sha, absl::ZeroDuration(), &size);
+        total += size;
+      }
+    }
+  }
+  return total;
+}
+
+}  // namespace certpath::documents

@@ -1,0 +1,55 @@
+#pragma once
+// Where document files live. One implementation now: content-addressed files
+// (SHA-256) under a data directory. A file is written to a temporary file,
+// fsynced, renamed into place and its directory fsynced — durable before the
+// version that names it is committed to Redis, so a crash never leaves a
+// visible version without its file, nor a half file under a hash. The same
+// content is stored once per tenant. Reads verify the hash.
+//
+//   <dir>/tmp/<random>                      uploads being written
+//   <dir>/<tenant>/<sha[0:2]>/<sha256>      stored files
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace certpath::documents {
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  // Stores `data` durably; its SHA-256, hex.
+  virtual absl::StatusOr<std::string> Put(const std::string& tenant, absl::string_view data) = 0;
+  // The content stored under `sha256`; DATA_LOSS when the file does not
+  // match its hash, NOT_FOUND when there is none.
+  virtual absl::StatusOr<std::string> Get(const std::string& tenant, const std::string& sha256) = 0;
+  // Whether `sha256` of `tenant` is named by a committed record.
+  using Referenced =
+      std::function<absl::StatusOr<bool>(const std::string& tenant, const std::string& sha256)>;
+  // Removes what uploads left behind: temporary files older than `age`, and
+  // stored files older than `age` that no record references (a crash between
+  // the file and its record). A referenced file is never removed. How many.
+  virtual absl::StatusOr<int> Sweep(absl::Duration age, const Referenced& referenced) = 0;
+  // Bytes in stored files (a gauge).
+  virtual int64_t BytesStored() = 0;
+};
+
+class FileBlobStore final : public BlobStore {
+ public:
+  explicit FileBlobStore(std::string dir) : dir_(std::move(dir)) {}
+  // Creates the directories (and checks they are writable).
+  absl::Status Open();
+  absl::StatusOr<std::string> Put(const std::string& tenant, absl::string_view data) override;
+  absl::StatusOr<std::string> Get(const std::string& tenant, const std::string& sha256) override;
+  absl::StatusOr<int> Sweep(absl::Duration age, const Referenced& referenced) override;
+  int64_t BytesStored() override;
+
+ private:
+  std::string PathOf(const std::string& tenant, const std::string& sha256) const;
+  std::string dir_;
+};
+
+}  // namespace certpath::documents

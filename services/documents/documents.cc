@@ -1,0 +1,213 @@
+// Engagement documents and their versions: immutable files, numbered 1.0,
+// 1.1 … 2.0; documents are archived, never deleted.
+#include "absl/strings/str_cat.h"
+#include "services/common/act.h"
+#include "services/common/call_context.h"
+#include "services/common/crypto.h"
+#include "services/common/list_page.h"
+#include "services/common/retry.h"
+#include "services/common/status.h"
+#include "services/common/validate.h"
+#include "services/documents/domain/rules.h"
+#include "services/documents/service.h"
+
+namespace certpath::documents {
+namespace {
+
+namespace d = domain;
+
+// Content-Disposition for a UTF-8 file name (RFC 6266 / 5987): an ASCII
+// fallback and the exact name percent-encoded.
+std::string Disposition(const std::string& name) {
+  std::string ascii, encoded;
+  for (unsigned char c : name) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '-' || c == '_';
+    ascii.push_back(plain ? static_cast<char>(c) : '_');
+    if (plain) {
+      encoded.push_back(static_cast<char>(c));
+    } else {
+      static const char* kHex = "0123456789ABCDEF";
+      encoded += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return absl::StrCat("attachment; filename=\"", ascii, "\"; filename*=UTF-8''", encoded);
+}
+
+}  // namespace
+
+absl::Status DocumentsApi::CreateDocument(const Principal& p, const v1::CreateDocumentRequest& req,
+                                          v1::Document* out) {
+  FieldViolations v;
+  CheckText(v, "document.title", req.document().title(), 200, true);
+  if (!v1::TemplateKind_IsValid(req.document().kind())) v.Add("document.kind", "unknown value");
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  auto engagement = SeenEngagement(p, "parent", req.parent(), "CreateDocument");
+  if (!engagement.ok()) return engagement.status();
+  if (IsOfficeStaff(p)) {
+    if (auto e = engagements_.Get(p, *engagement); !e.ok()) return e.status();
+  }
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
+  DocumentStore::NewDocument nd;
+  nd.did = RandomHex(8);
+  v1::Document& doc = nd.document;
+  doc.set_name(absl::StrCat(*engagement, "/documents/", nd.did));
+  doc.set_title(req.document().title());
+  doc.set_kind(req.document().kind());
+  doc.set_state(v1::DOCUMENT_STATE_ACTIVE);
+  doc.set_created_by(p.subject());
+  absl::Time now = clock_.Now();
+  *doc.mutable_create_time() = ToTimestamp(now);
+  *doc.mutable_update_time() = ToTimestamp(now);
+  v1::Document response = doc;
+  response.set_etag("1");
+  auto r = store_.CreateDocuments(p.tenant(), LastSegment(*engagement), {nd}, false, idem, nullptr,
+                                  response.SerializeAsString());
+  if (!r.ok()) return r.status();
+  return out->ParseFromString(r->response) ? absl::OkStatus()
+                                           : absl::InternalError("corrupt response");
+}
+
+absl::Status DocumentsApi::GetDocument(const Principal& p, const v1::GetDocumentRequest& req,
+                                       v1::Document* out) {
+  auto doc = LoadDocument(p, req.name(), "GetDocument", nullptr);
+  if (!doc.ok()) return doc.status();
+  *out = doc->value;
+  return absl::OkStatus();
+}
+
+absl::Status DocumentsApi::ListDocuments(const Principal& p, const v1::ListDocumentsRequest& req,
+                                         v1::ListDocumentsResponse* out) {
+  auto engagement = SeenEngagement(p, "parent", req.parent(), "ListDocuments");
+  if (!engagement.ok()) return engagement.status();
+  return ListPaged<v1::ListDocumentsResponse, v1::Document>(
+      tokens_, req.page_size(), req.page_token(),
+      {"documents", req.parent(), req.include_archived() ? "all" : "active"},
+      [&](int64_t after, int limit) {
+        return store_.ListDocuments(p.tenant(), LastSegment(*engagement), req.include_archived(),
+                                    after, limit);
+      },
+      out, &v1::ListDocumentsResponse::add_documents, DecodeWithEtag<v1::Document>);
+}
+
+absl::Status DocumentsApi::ArchiveDocument(const Principal& p,
+                                           const v1::ArchiveDocumentRequest& req,
+                                           v1::Document* out) {
+  FieldViolations v;
+  CheckText(v, "reason", req.reason(), 500, true);
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  return Act<v1::Document>(
+      store_, Idem{}, req.etag(),
+      [&] { return LoadDocument(p, req.name(), "ArchiveDocument", nullptr); },
+      [&](const Stored<v1::Document>& before) -> absl::Status {
+        if (before.value.state() == v1::DOCUMENT_STATE_ARCHIVED) {
+          return FailedPrecondition("DOCUMENT_STATE", "the document is archived already");
+        }
+        v1::Document doc = before.value;
+        doc.set_state(v1::DOCUMENT_STATE_ARCHIVED);
+        doc.set_archived_by(p.subject());
+        doc.set_archive_reason(req.reason());
+        *doc.mutable_update_time() = ToTimestamp(clock_.Now());
+        auto saved = store_.SaveDocument(p.tenant(), before, doc);
+        if (!saved.ok()) return saved.status();
+        *out = *std::move(saved);
+        return absl::OkStatus();
+      },
+      out);
+}
+
+absl::Status DocumentsApi::CreateDocumentVersion(const Principal& p,
+                                                 const v1::CreateDocumentVersionRequest& req,
+                                                 v1::DocumentVersion* out) {
+  FieldViolations v;
+  CheckText(v, "change_note", req.change_note(), 500, false, true);
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  DocRef ref;
+  auto first = LoadDocument(p, req.parent(), "CreateDocumentVersion", &ref);
+  if (!first.ok()) return first.status();
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
+  if (auto replay = store_.ReadReplay(idem); !replay.ok() || replay->has_value()) {
+    if (!replay.ok()) return replay.status();
+    return out->ParseFromString(**replay) ? absl::OkStatus()
+                                          : absl::InternalError("corrupt replay");
+  }
+  auto file = StoreFile(p, req.file_name(), req.file());
+  if (!file.ok()) return file.status();
+  return RetryOnConflict(false, [&]() -> absl::Status {
+    auto doc = LoadDocument(p, req.parent(), "CreateDocumentVersion", nullptr);
+    if (!doc.ok()) return doc.status();
+    if (doc->value.state() == v1::DOCUMENT_STATE_ARCHIVED) {
+      return FailedPrecondition("DOCUMENT_STATE", "the document is archived");
+    }
+    auto number = d::NextVersionNumber(doc->value.latest_version_number(), req.major());
+    if (!number.ok()) return number.status();
+    int n = doc->value.version_count() + 1;
+    absl::Time now = clock_.Now();
+    v1::DocumentVersion ver;
+    ver.set_name(absl::StrCat(req.parent(), "/versions/", n));
+    ver.set_number(*number);
+    ver.set_state(v1::VERSION_STATE_DRAFT);
+    *ver.mutable_file() = *file;
+    ver.set_author(p.subject());
+    ver.set_change_note(req.change_note());
+    *ver.mutable_create_time() = ToTimestamp(now);
+    *ver.mutable_update_time() = ToTimestamp(now);
+    v1::Document after = doc->value;
+    after.set_latest_version_number(*number);
+    after.set_version_count(n);
+    *after.mutable_update_time() = ToTimestamp(now);
+    auto r = store_.AddVersion(p.tenant(), *doc, after, n, ver, idem);
+    if (!r.ok()) return r.status();
+    if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
+    if (!r->replayed) versions_total_.Add({{"kind", "document"}}).Increment();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status DocumentsApi::GetDocumentVersion(const Principal& p,
+                                              const v1::GetDocumentVersionRequest& req,
+                                              v1::DocumentVersion* out) {
+  auto ver = LoadVersion(p, req.name(), "GetDocumentVersion", nullptr);
+  if (!ver.ok()) return ver.status();
+  *out = ver->value;
+  return absl::OkStatus();
+}
+
+absl::Status DocumentsApi::ListDocumentVersions(const Principal& p,
+                                                const v1::ListDocumentVersionsRequest& req,
+                                                v1::ListDocumentVersionsResponse* out) {
+  DocRef ref;
+  auto doc = LoadDocument(p, req.parent(), "ListDocumentVersions", &ref);
+  if (!doc.ok()) return doc.status();
+  return ListPaged<v1::ListDocumentVersionsResponse, v1::DocumentVersion>(
+      tokens_, req.page_size(), req.page_token(), {"versions", req.parent()},
+      [&](int64_t after, int limit) {
+        return store_.ListVersions(p.tenant(), ref.did, after, limit);
+      },
+      out, &v1::ListDocumentVersionsResponse::add_versions, DecodeWithEtag<v1::DocumentVersion>);
+}
+
+absl::Status DocumentsApi::DownloadDocumentVersion(const Principal& p,
+                                                   const v1::DownloadDocumentVersionRequest& req,
+                                                   google::api::HttpBody* out) {
+  auto ver = LoadVersion(p, req.name(), "DownloadDocumentVersion", nullptr);
+  if (!ver.ok()) return ver.status();
+  auto data = blobs_.Get(p.tenant(), ver->value.file().sha256());
+  if (!data.ok()) {
+    // A file that does not match its hash is never served.
+    return Error(absl::StatusCode::kDataLoss, "FILE_CORRUPT",
+                 "the stored file does not match its SHA-256; restore it from backup");
+  }
+  out->set_content_type(ver->value.file().media_type());
+  out->set_data(*std::move(data));
+  AddResponseMetadata("content-disposition", Disposition(ver->value.file().file_name()));
+  AddResponseMetadata("x-certpath-sha256", ver->value.file().sha256());
+  return absl::OkStatus();
+}
+
+}  // namespace certpath::documents

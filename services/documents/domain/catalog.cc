@@ -1,0 +1,122 @@
+#include "services/documents/domain/catalog.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace certpath::documents::domain {
+namespace {
+constexpr int kConstruction = 2, kOperation1 = 3;  // certpath.engagements.v1.Phase
+}  // namespace
+
+const std::vector<TemplateInfo>& Templates() {
+  using K = v1::TemplateKind;
+  static const std::vector<TemplateInfo> kTemplates = {
+      {"isms-manual-main",
+       "ISMSマニュアル(本文編)",
+       "ISMS manual (main part)",
+       K::TEMPLATE_KIND_MANUAL,
+       {"4.1", "4.2", "4.3", "4.4", "5.1", "5.2", "5.3", "6.1", "6.2", "6.3",  "7.1", "7.2",
+        "7.3", "7.4", "7.5", "8.1", "8.2", "8.3", "9.1", "9.2", "9.3", "10.1", "10.2"},
+       kConstruction,
+       "cons-c-manual"},
+      {"isms-manual-controls",
+       "ISMSマニュアル(管理策編)",
+       "ISMS manual (controls)",
+       K::TEMPLATE_KIND_MANUAL,
+       {"A.5", "A.6", "A.7", "A.8"},
+       kConstruction,
+       "cons-c-manual"},
+      {"risk-assessment-rules",
+       "リスクアセスメント規程",
+       "Risk assessment rules",
+       K::TEMPLATE_KIND_REGULATION,
+       {"6.1.2", "8.2"},
+       kConstruction,
+       "cons-c-customize"},
+      {"statement-of-applicability",
+       "適用宣言書",
+       "Statement of applicability",
+       K::TEMPLATE_KIND_LIST,
+       {"6.1.3"},
+       kConstruction,
+       "cons-c-customize"},
+      {"risk-analysis-table",
+       "リスク分析表",
+       "Risk analysis table",
+       K::TEMPLATE_KIND_RECORD_FORM,
+       {"6.1.2", "8.2"},
+       kConstruction,
+       "cons-c-analysis"},
+      {"internal-auditor-list",
+       "内部監査員リスト",
+       "List of internal auditors",
+       K::TEMPLATE_KIND_LIST,
+       {"7.2", "9.2"},
+       kConstruction,
+       "cons-c-auditor-training"},
+      {"internal-audit-plan-report",
+       "内部監査計画・報告書",
+       "Internal audit plan and report",
+       K::TEMPLATE_KIND_RECORD_FORM,
+       {"9.2"},
+       kOperation1,
+       "op1-c-internal-audit"},
+      {"corrective-action-report",
+       "是正処置要求・報告書",
+       "Corrective action request and report",
+       K::TEMPLATE_KIND_RECORD_FORM,
+       {"10.2"},
+       kConstruction,
+       "cons-c-forms"},
+      {"annual-objectives",
+       "情報セキュリティ年間目標",
+       "Annual information security objectives",
+       K::TEMPLATE_KIND_PLAN,
+       {"6.2"},
+       kConstruction,
+       "cons-c-policy"},
+      {"annual-plan",
+       "情報セキュリティ年間計画",
+       "Annual information security plan",
+       K::TEMPLATE_KIND_PLAN,
+       {"6.2", "9.1"},
+       kOperation1,
+       "op1-c-objectives"},
+      {"security-self-checklist",
+       "セキュリティ自己チェックリスト",
+       "Security self-checklist",
+       K::TEMPLATE_KIND_CHECKLIST,
+       {"9.1", "A.5.36"},
+       kConstruction,
+       "cons-c-forms"},
+      {"internal-audit-checklist",
+       "内部監査チェック項目票",
+       "Internal audit checklist",
+       K::TEMPLATE_KIND_CHECKLIST,
+       {"9.2"},
+       kOperation1,
+       "op1-c-internal-audit"},
+  };
+  return kTemplates;
+}
+
+const TemplateInfo* FindTemplate(const std::string& code) {
+  for (const auto& t : Templates()) {
+    if (code == t.code) return &t;
+  }
+  return nullptr;
+}
+
+v1::Template TemplateResource(const std::string& tenant, const TemplateInfo& t) {
+  v1::Template out;
+  out.set_name(absl::StrCat("tenants/", tenant, "/templates/", t.code));
+  out.set_code(t.code);
+  out.set_title_ja(t.title_ja);
+  out.set_title_en(t.title_en);
+  out.set_kind(t.kind);
+  for (const char* s : t.serves) out.add_serves(s);
+  out.set_phase(t.phase);
+  out.set_task_id(t.task_id);
+  return out;
+}
+
+}  // namespace certpath::documents::domain

@@ -1,0 +1,133 @@
+#include "services/documents/domain/files.h"
+
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/status.h"
+#include "services/common/validate.h"
+
+namespace certpath::documents::domain {
+namespace {
+
+enum class Magic { kZip, kPdf, kPng, kJpeg, kText };
+
+struct Allowed {
+  const char* extension;
+  const char* media_type;
+  Magic magic;
+};
+
+const std::vector<Allowed>& AllowList() {
+  static const std::vector<Allowed> kList = {
+      {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+       Magic::kZip},
+      {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Magic::kZip},
+      {"pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+       Magic::kZip},
+      {"odt", "application/vnd.oasis.opendocument.text", Magic::kZip},
+      {"ods", "application/vnd.oasis.opendocument.spreadsheet", Magic::kZip},
+      {"pdf", "application/pdf", Magic::kPdf},
+      {"png", "image/png", Magic::kPng},
+      {"jpg", "image/jpeg", Magic::kJpeg},
+      {"jpeg", "image/jpeg", Magic::kJpeg},
+      {"txt", "text/plain", Magic::kText},
+      {"md", "text/markdown", Magic::kText},
+      {"csv", "text/csv", Magic::kText},
+  };
+  return kList;
+}
+
+bool Matches(Magic m, absl::string_view d) {
+  switch (m) {
+    case Magic::kZip:
+      return absl::StartsWith(d, absl::string_view("PK\x03\x04", 4));
+    case Magic::kPdf:
+      return absl::StartsWith(d, "%PDF-");
+    case Magic::kPng:
+      return absl::StartsWith(d, absl::string_view("\x89PNG\r\n\x1a\n", 8));
+    case Magic::kJpeg:
+      return absl::StartsWith(d, absl::string_view("\xff\xd8\xff", 3));
+    case Magic::kText:
+      // UTF-8 (a BOM allowed), no NUL: what a text file is.
+      return d.find('\0') == absl::string_view::npos && IsValidUtf8(d);
+  }
+  return false;
+}
+
+// The media type without parameters, lower case.
+std::string Essence(absl::string_view t) {
+  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(t.substr(0, t.find(';'))));
+}
+
+}  // namespace
+
+std::string SanitizeFileName(absl::string_view name) {
+  size_t slash = name.find_last_of("/\\");
+  if (slash != absl::string_view::npos) name = name.substr(slash + 1);
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == ':' || c == '|' ||
+        c == '?' || c == '*') {
+      out.push_back('_');
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  // No leading dots or spaces (hidden files, "..").
+  size_t start = out.find_first_not_of(". ");
+  out = start == std::string::npos ? "" : out.substr(start);
+  if (!IsValidUtf8(out)) return "";
+  // At most 120 code points, the extension kept.
+  if (CodePoints(out) > 120) {
+    size_t dot = out.rfind('.');
+    std::string ext = dot != std::string::npos && out.size() - dot <= 6 ? out.substr(dot) : "";
+    std::string stem = out.substr(0, out.size() - ext.size());
+    size_t keep = 120 - CodePoints(ext), i = 0;
+    for (size_t points = 0; i < stem.size() && points < keep; ++points) {
+      ++i;  // one code point: its lead byte, then its continuation bytes
+      while (i < stem.size() && (static_cast<unsigned char>(stem[i]) & 0xC0) == 0x80) ++i;
+    }
+    std::string cut = stem.substr(0, i);
+    out = cut + ext;
+  }
+  return out;
+}
+
+absl::StatusOr<CheckedFile> CheckFile(absl::string_view file_name, absl::string_view declared_type,
+                                      absl::string_view data) {
+  if (data.empty()) return InvalidArgument("file", "empty");
+  if (data.size() > kMaxFileBytes) {
+    return InvalidArgument("file", absl::StrCat("larger than ", kMaxFileBytes, " bytes"));
+  }
+  CheckedFile out;
+  out.file_name = SanitizeFileName(file_name);
+  if (out.file_name.empty()) return InvalidArgument("file_name", "required");
+  size_t dot = out.file_name.rfind('.');
+  std::string ext =
+      dot == std::string::npos ? "" : absl::AsciiStrToLower(out.file_name.substr(dot + 1));
+  const Allowed* allowed = nullptr;
+  for (const auto& a : AllowList()) {
+    if (ext == a.extension) allowed = &a;
+  }
+  if (allowed == nullptr) {
+    return InvalidArgument("file_name",
+                           "a .docx, .xlsx, .pptx, .pdf, .odt, .ods, .txt, .md, .csv, .png or "
+                           ".jpg file");
+  }
+  std::string declared = Essence(declared_type);
+  if (!declared.empty() && declared != "application/octet-stream" &&
+      declared != allowed->media_type) {
+    return InvalidArgument("file.content_type", absl::StrCat("\"", declared, "\" does not match .",
+                                                             ext, " (", allowed->media_type, ")"));
+  }
+  if (!Matches(allowed->magic, data)) {
+    return InvalidArgument("file", absl::StrCat("the content is not a .", ext, " file"));
+  }
+  out.media_type = allowed->media_type;
+  return out;
+}
+
+}  // namespace certpath::documents::domain

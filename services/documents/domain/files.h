@@ -1,0 +1,32 @@
+#pragma once
+// What a stored file may be: at most 16 MiB, one of an allow-list of media
+// types, recognized by its first bytes (not only its name or the declared
+// type), and a file name safe to put in a Content-Disposition header.
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace certpath::documents::domain {
+
+inline constexpr size_t kMaxFileBytes = 16 * 1024 * 1024;
+
+struct CheckedFile {
+  std::string media_type;  // canonical, from the extension, confirmed by the content
+  std::string file_name;   // sanitized
+};
+
+// The file name without directories, control characters, quotes, slashes or
+// characters Windows refuses; at most 120 characters, keeping the extension;
+// "" when nothing is left.
+std::string SanitizeFileName(absl::string_view name);
+
+// INVALID_ARGUMENT naming `field` (the declared media type, the name or the
+// content) unless `data` is a docx, xlsx, pptx, pdf, odt, ods, txt, md, csv,
+// png or jpeg file whose extension, declared type (when not empty or
+// application/octet-stream) and first bytes agree, within the size limit.
+absl::StatusOr<CheckedFile> CheckFile(absl::string_view file_name, absl::string_view declared_type,
+                                      absl::string_view data);
+
+}  // namespace certpath::documents::domain

@@ -1,0 +1,110 @@
+#include "services/documents/domain/rules.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "services/common/policy.h"
+#include "services/common/status.h"
+#include "services/common/validate.h"
+
+namespace certpath::documents::domain {
+
+absl::StatusOr<std::string> NextVersionNumber(const std::string& latest, bool major) {
+  if (latest.empty()) return std::string("1.0");
+  std::pair<std::string, std::string> parts = absl::StrSplit(latest, '.');
+  int a = 0, b = 0;
+  if (!absl::SimpleAtoi(parts.first, &a) || !absl::SimpleAtoi(parts.second, &b) || a < 1 || b < 0) {
+    return absl::InternalError("corrupt version number " + latest);
+  }
+  return major ? absl::StrCat(a + 1, ".0") : absl::StrCat(a, ".", b + 1);
+}
+
+bool ReviewIncluded(const ev1::Engagement& e, absl::CivilDay today) {
+  if (e.state() != ev1::ENGAGEMENT_STATE_ACTIVE) return false;
+  auto start = ToCivilDay(e.support_start()), end = ToCivilDay(e.support_end());
+  return start && end && today >= *start && today <= *end;
+}
+
+absl::Status Submit(v1::DocumentVersion& v, bool included) {
+  switch (v.state()) {
+    case v1::VERSION_STATE_DRAFT:
+    case v1::VERSION_STATE_CHANGES_REQUESTED:
+    case v1::VERSION_STATE_PROVIDED:
+      break;
+    default:
+      return FailedPrecondition("VERSION_STATE",
+                                "only a draft (or one with changes requested) is submitted; this "
+                                "version is " +
+                                    v1::VersionState_Name(v.state()));
+  }
+  v.set_state(included ? v1::VERSION_STATE_IN_REVIEW : v1::VERSION_STATE_AWAITING_ACCEPTANCE);
+  v.set_billable_review(false);
+  v.set_review_price_jpy(0);
+  return absl::OkStatus();
+}
+
+absl::Status AcceptPaid(v1::DocumentVersion& v, int64_t price_jpy, int64_t min_jpy,
+                        int64_t max_jpy) {
+  if (v.state() != v1::VERSION_STATE_AWAITING_ACCEPTANCE) {
+    return FailedPrecondition("VERSION_STATE",
+                              "only a version awaiting acceptance (submitted after the support "
+                              "period) is accepted as a paid review");
+  }
+  if (price_jpy < min_jpy || price_jpy > max_jpy) {
+    return InvalidArgument("price_jpy", absl::StrCat("within the price list's manual-review range ",
+                                                     min_jpy, " … ", max_jpy, " yen"));
+  }
+  v.set_state(v1::VERSION_STATE_IN_REVIEW);
+  v.set_billable_review(true);
+  v.set_review_price_jpy(price_jpy);
+  return absl::OkStatus();
+}
+
+absl::Status Decide(v1::DocumentVersion& v, v1::ReviewDecision decision, const std::string& by,
+                    absl::CivilDay effective, absl::Time now) {
+  if (v.state() != v1::VERSION_STATE_IN_REVIEW) {
+    return FailedPrecondition("VERSION_STATE", "only a version in review is decided");
+  }
+  if (decision != v1::REVIEW_DECISION_APPROVE && decision != v1::REVIEW_DECISION_REQUEST_CHANGES) {
+    return InvalidArgument("decision", "APPROVE or REQUEST_CHANGES");
+  }
+  v1::Review* r = v.add_reviews();
+  r->set_round(v.reviews_size());
+  r->set_reviewer(by);
+  r->set_decision(decision);
+  *r->mutable_decide_time() = ToTimestamp(now);
+  r->set_billable(v.billable_review());
+  r->set_price_jpy(v.review_price_jpy());
+  if (decision == v1::REVIEW_DECISION_APPROVE) {
+    v.set_state(v1::VERSION_STATE_APPROVED);
+    v.set_approved_by(by);
+    *v.mutable_approve_time() = ToTimestamp(now);
+    *v.mutable_effective_date() = ToDate(effective);
+  } else {
+    v.set_state(v1::VERSION_STATE_CHANGES_REQUESTED);
+  }
+  v.set_billable_review(false);
+  v.set_review_price_jpy(0);
+  return absl::OkStatus();
+}
+
+bool MayDecide(const Principal& p, const ev1::Engagement& e) {
+  switch (p.role()) {
+    case Principal::ROLE_OFFICE_ADMIN:
+    case Principal::ROLE_SERVICE:
+      return true;
+    case Principal::ROLE_CONSULTANT:
+      return e.lead_consultant() == p.subject() ||
+             std::find(e.consultants().begin(), e.consultants().end(), p.subject()) !=
+                 e.consultants().end();
+    case Principal::ROLE_PARTNER:
+      return std::find(e.partner_organizations().begin(), e.partner_organizations().end(),
+                       p.organization()) != e.partner_organizations().end();
+    default:
+      return false;
+  }
+}
+
+}  // namespace certpath::documents::domain

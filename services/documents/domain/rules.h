@@ -1,0 +1,43 @@
+#pragma once
+// The rules of engagement documents, free of I/O: version numbers, the
+// states a version moves through, who may decide a review, when reviews are
+// free (during the support period) or paid (after it).
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "certpath/documents/v1/documents.pb.h"
+#include "certpath/engagements/v1/engagements.pb.h"
+#include "services/common/principal.h"
+
+namespace certpath::documents::domain {
+
+namespace v1 = certpath::documents::v1;
+namespace ev1 = certpath::engagements::v1;
+
+// "" → "1.0"; minor: "1.2" → "1.3"; major: "1.2" → "2.0".
+absl::StatusOr<std::string> NextVersionNumber(const std::string& latest, bool major);
+
+// Whether a review requested on `today` is included in support (free): the
+// engagement is active and today is within its support period.
+bool ReviewIncluded(const ev1::Engagement& e, absl::CivilDay today);
+
+// DRAFT / CHANGES_REQUESTED (or PROVIDED, for the office's template) →
+// IN_REVIEW when included, else AWAITING_ACCEPTANCE.
+absl::Status Submit(v1::DocumentVersion& v, bool included);
+// AWAITING_ACCEPTANCE → IN_REVIEW, billable at `price_jpy`, which must lie in
+// [min_jpy, max_jpy] (the price list's manual-review range).
+absl::Status AcceptPaid(v1::DocumentVersion& v, int64_t price_jpy, int64_t min_jpy,
+                        int64_t max_jpy);
+// IN_REVIEW → APPROVED (effective from `effective`) or CHANGES_REQUESTED;
+// appends the round to the version's reviews.
+absl::Status Decide(v1::DocumentVersion& v, v1::ReviewDecision decision, const std::string& by,
+                    absl::CivilDay effective, absl::Time now);
+// Who decides a review: an office admin, a consultant of the engagement
+// (lead or listed), a partner organization listed on it. Clients never.
+bool MayDecide(const Principal& p, const ev1::Engagement& e);
+
+}  // namespace certpath::documents::domain

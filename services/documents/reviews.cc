@@ -1,0 +1,215 @@
+// Reviews: submitted (free during the support period, a paid review the
+// office accepts after it), commented on with anchors, decided — approval
+// supersedes the approved version and publishes DocumentApproved.
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/act.h"
+#include "services/common/clock.h"
+#include "services/common/crypto.h"
+#include "services/common/list_page.h"
+#include "services/common/status.h"
+#include "services/common/validate.h"
+#include "services/documents/domain/catalog.h"
+#include "services/documents/domain/rules.h"
+#include "services/documents/service.h"
+
+namespace certpath::documents {
+
+namespace d = domain;
+
+absl::Status DocumentsApi::SubmitForReview(const Principal& p,
+                                           const v1::SubmitForReviewRequest& req,
+                                           v1::DocumentVersion* out) {
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  VersionRef ref;
+  return Act<v1::DocumentVersion>(
+      store_, Idem{}, req.etag(),
+      [&] { return LoadVersion(p, req.name(), "SubmitForReview", &ref); },
+      [&](const Stored<v1::DocumentVersion>& before) -> absl::Status {
+        // Free or paid: the engagement's support period decides (as the caller sees it).
+        auto e = engagements_.Get(p, ref.doc.engagement);
+        if (!e.ok()) return e.status();
+        v1::DocumentVersion v = before.value;
+        if (auto s = d::Submit(v, d::ReviewIncluded(*e, TokyoDay(clock_.Now()))); !s.ok()) {
+          return s;
+        }
+        *v.mutable_update_time() = ToTimestamp(clock_.Now());
+        auto r = store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt, nullptr,
+                                    {}, Idem{});
+        if (!r.ok()) return r.status();
+        return out->ParseFromString(r->response) ? absl::OkStatus()
+                                                 : absl::InternalError("corrupt response");
+      },
+      out);
+}
+
+absl::Status DocumentsApi::AcceptPaidReview(const Principal& p,
+                                            const v1::AcceptPaidReviewRequest& req,
+                                            v1::DocumentVersion* out) {
+  FieldViolations fv;
+  CheckRequestId(fv, req.request_id());
+  if (req.price_jpy() <= 0) fv.Add("price_jpy", "required (yen)");
+  if (auto s = fv.ToStatus(); !s.ok()) return s;
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  VersionRef ref;
+  Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
+  return Act<v1::DocumentVersion>(
+      store_, idem, req.etag(),
+      [&] { return LoadVersion(p, req.name(), "AcceptPaidReview", &ref); },
+      [&](const Stored<v1::DocumentVersion>& before) -> absl::Status {
+        auto range = prices_.ManualReviewRange(p);
+        if (!range.ok()) return range.status();
+        v1::DocumentVersion v = before.value;
+        if (auto s = d::AcceptPaid(v, req.price_jpy(), range->first, range->second); !s.ok()) {
+          return s;
+        }
+        absl::Time now = clock_.Now();
+        *v.mutable_update_time() = ToTimestamp(now);
+        auto doc = store_.GetDocument(p.tenant(), ref.doc.did);
+        if (!doc.ok()) return doc.status();
+        certpath::documents::v1::PaidReviewAccepted paid;
+        paid.set_engagement(ref.doc.engagement);
+        paid.set_document((*doc) ? (*doc)->value.name() : "");
+        paid.set_version(v.name());
+        paid.set_document_title((*doc) ? (*doc)->value.title() : "");
+        paid.set_price_jpy(req.price_jpy());
+        *paid.mutable_accept_date() = ToDate(TokyoDay(now));
+        paid.set_accepted_by(p.subject());
+        std::vector<cv1::OutboxEvent> events = {Envelope(p.tenant(), ref.doc.engagement, paid)};
+        auto r = store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt, nullptr,
+                                    events, idem);
+        if (!r.ok()) return r.status();
+        if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
+        if (!r->replayed) Published(events.size());
+        return absl::OkStatus();
+      },
+      out);
+}
+
+absl::Status DocumentsApi::CreateReviewComment(const Principal& p,
+                                               const v1::CreateReviewCommentRequest& req,
+                                               v1::ReviewComment* out) {
+  FieldViolations v;
+  CheckText(v, "comment.body", req.comment().body(), 4000, true, true);
+  CheckText(v, "comment.section", req.comment().section(), 100);
+  if (req.comment().page() < 0 || req.comment().page() > 10000) {
+    v.Add("comment.page", "0 (none) … 10000");
+  }
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  VersionRef ref;
+  auto ver = LoadVersion(p, req.parent(), "CreateReviewComment", &ref);
+  if (!ver.ok()) return ver.status();
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  std::string id = RandomHex(8);
+  v1::ReviewComment c = req.comment();
+  c.set_name(absl::StrCat(req.parent(), "/comments/", id));
+  c.set_author(p.subject());
+  c.set_round(ver->value.reviews_size() + 1);
+  *c.mutable_create_time() = ToTimestamp(clock_.Now());
+  auto saved = store_.AddComment(p.tenant(), ref.doc.did, ref.n, id, c);
+  if (!saved.ok()) return saved.status();
+  *out = *std::move(saved);
+  return absl::OkStatus();
+}
+
+absl::Status DocumentsApi::ListReviewComments(const Principal& p,
+                                              const v1::ListReviewCommentsRequest& req,
+                                              v1::ListReviewCommentsResponse* out) {
+  VersionRef ref;
+  auto ver = LoadVersion(p, req.parent(), "ListReviewComments", &ref);
+  if (!ver.ok()) return ver.status();
+  return ListPaged<v1::ListReviewCommentsResponse, v1::ReviewComment>(
+      tokens_, req.page_size(), req.page_token(), {"comments", req.parent()},
+      [&](int64_t after, int limit) {
+        return store_.ListComments(p.tenant(), ref.doc.did, ref.n, after, limit);
+      },
+      out, &v1::ListReviewCommentsResponse::add_comments, DecodeRecord<v1::ReviewComment>);
+}
+
+absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideReviewRequest& req,
+                                        v1::DocumentVersion* out) {
+  FieldViolations fv;
+  CheckDate(fv, "effective_date", req.effective_date(), false);
+  if (!v1::ReviewDecision_IsValid(req.decision()) ||
+      req.decision() == v1::REVIEW_DECISION_UNSPECIFIED) {
+    fv.Add("decision", "APPROVE or REQUEST_CHANGES");
+  }
+  if (auto s = fv.ToStatus(); !s.ok()) return s;
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  VersionRef ref;
+  return Act<v1::DocumentVersion>(
+      store_, Idem{}, req.etag(), [&] { return LoadVersion(p, req.name(), "DecideReview", &ref); },
+      [&](const Stored<v1::DocumentVersion>& before) -> absl::Status {
+        auto e = engagements_.Get(p, ref.doc.engagement);
+        if (!e.ok()) return e.status();
+        if (!d::MayDecide(p, *e)) {
+          return PermissionDenied(
+              "reviews are decided by the engagement's consultants, an office admin or a listed "
+              "partner");
+        }
+        absl::Time now = clock_.Now();
+        absl::CivilDay effective = ToCivilDay(req.effective_date()).value_or(TokyoDay(now));
+        v1::DocumentVersion v = before.value;
+        if (auto s = d::Decide(v, req.decision(), p.subject(), effective, now); !s.ok()) return s;
+        *v.mutable_update_time() = ToTimestamp(now);
+        reviews_total_
+            .Add({{"decision", v1::ReviewDecision_Name(req.decision())},
+                  {"billable", v.reviews().rbegin()->billable() ? "true" : "false"}})
+            .Increment();
+        if (req.decision() != v1::REVIEW_DECISION_APPROVE) {
+          auto r = store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt,
+                                      nullptr, {}, Idem{});
+          if (!r.ok()) return r.status();
+          return out->ParseFromString(r->response) ? absl::OkStatus()
+                                                   : absl::InternalError("corrupt response");
+        }
+        // Approval: the version takes effect (制定 / 改訂); the one before is superseded.
+        auto doc = store_.GetDocument(p.tenant(), ref.doc.did);
+        if (!doc.ok()) return doc.status();
+        if (!doc->has_value()) return NotFound("document");
+        const Stored<v1::Document>& d_before = **doc;
+        v1::Document d_after = d_before.value;
+        absl::optional<Stored<v1::DocumentVersion>> old;
+        v1::DocumentVersion old_after;
+        if (!d_before.value.effective_version().empty()) {
+          auto ids = ParseName("name", d_before.value.effective_version(),
+                               {"tenants", "engagements", "documents", "versions"});
+          int n = 0;
+          if (!ids.ok() || !absl::SimpleAtoi((*ids)[3], &n)) {
+            return absl::InternalError("corrupt effective version");
+          }
+          auto got = store_.GetVersion(p.tenant(), ref.doc.did, n);
+          if (!got.ok()) return got.status();
+          if (got->has_value() && n != ref.n) {
+            old = **got;
+            old_after = old->value;
+            old_after.set_state(v1::VERSION_STATE_SUPERSEDED);
+            *old_after.mutable_update_time() = ToTimestamp(now);
+          }
+        }
+        d_after.set_effective_version(v.name());
+        d_after.set_effective_version_number(v.number());
+        *d_after.mutable_effective_date() = ToDate(effective);
+        *d_after.mutable_update_time() = ToTimestamp(now);
+        certpath::documents::v1::DocumentApproved approved;
+        approved.set_engagement(ref.doc.engagement);
+        approved.set_document(d_before.value.name());
+        approved.set_template_code(d_before.value.template_code());
+        if (const d::TemplateInfo* t = d::FindTemplate(d_before.value.template_code())) {
+          approved.set_task_id(t->task_id);
+        }
+        approved.set_version(v.number());
+        approved.set_approved_by(p.subject());
+        *approved.mutable_approve_time() = ToTimestamp(now);
+        std::vector<cv1::OutboxEvent> events = {Envelope(p.tenant(), ref.doc.engagement, approved)};
+        auto r = store_.SaveVersion(p.tenant(), &d_before, &d_after, before, v, old,
+                                    old ? &old_after : nullptr, events, Idem{});
+        if (!r.ok()) return r.status();
+        if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
+        Published(events.size());
+        return absl::OkStatus();
+      },
+      out);
+}
+
+}  // namespace certpath::documents

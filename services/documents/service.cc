@@ -1,0 +1,142 @@
+// What the documents handlers share: names, tenant and write-gate checks,
+// who sees which engagement, loading with authorization, files, events.
+#include "services/documents/service.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/crypto.h"
+#include "services/common/status.h"
+#include "services/common/validate.h"
+#include "services/documents/domain/files.h"
+#include "services/documents/domain/policy.h"
+
+namespace certpath::documents {
+
+namespace d = domain;
+
+DocumentsApi::DocumentsApi(DocumentStore& store, BlobStore& blobs, EngagementsClient& engagements,
+                           PriceList& prices, const Clock& clock, const PageTokenCodec& tokens,
+                           const WriteGate& gate, prometheus::Registry& registry)
+    : store_(store),
+      blobs_(blobs),
+      engagements_(engagements),
+      prices_(prices),
+      clock_(clock),
+      tokens_(tokens),
+      writable_(gate, [this](const std::string& t) { return store_.RegisterTenant(t); }),
+      versions_total_(prometheus::BuildCounter()
+                          .Name("certpath_document_versions_total")
+                          .Help("Document and template versions stored, by kind")
+                          .Register(registry)),
+      reviews_total_(prometheus::BuildCounter()
+                         .Name("certpath_document_reviews_total")
+                         .Help("Review decisions, by decision and whether billable")
+                         .Register(registry)),
+      bytes_uploaded_(prometheus::BuildCounter()
+                          .Name("certpath_document_bytes_uploaded_total")
+                          .Help("Bytes of files uploaded (before de-duplication)")
+                          .Register(registry)
+                          .Add({})) {}
+
+absl::Status DocumentsApi::CheckParent(const Principal& p, const std::string& parent,
+                                       absl::string_view method) const {
+  auto ids = ParseName("parent", parent, {"tenants"});
+  if (!ids.ok()) return ids.status();
+  if ((*ids)[0] != p.tenant()) return NotFound("tenant");
+  return d::DocumentsPolicy().Allow(p, method);
+}
+
+absl::StatusOr<std::string> DocumentsApi::SeenEngagement(const Principal& p,
+                                                         absl::string_view field,
+                                                         const std::string& name,
+                                                         absl::string_view method) {
+  auto ids = ParseName(field, name, {"tenants", "engagements"});
+  if (!ids.ok()) return ids.status();
+  if ((*ids)[0] != p.tenant()) return NotFound("engagement");
+  if (!IsOfficeStaff(p)) {
+    if (auto e = engagements_.Get(p, name); !e.ok()) return e.status();
+  }
+  if (auto s = d::DocumentsPolicy().Allow(p, method); !s.ok()) return s;
+  return name;
+}
+
+absl::StatusOr<Stored<v1::Document>> DocumentsApi::LoadDocument(const Principal& p,
+                                                                const std::string& name,
+                                                                absl::string_view method,
+                                                                DocRef* ref) {
+  auto ids = ParseName("name", name, {"tenants", "engagements", "documents"});
+  if (!ids.ok()) return ids.status();
+  if ((*ids)[0] != p.tenant()) return NotFound("document");
+  std::string engagement = absl::StrCat("tenants/", (*ids)[0], "/engagements/", (*ids)[1]);
+  auto doc = store_.GetDocument(p.tenant(), (*ids)[2]);
+  if (!doc.ok()) return doc.status();
+  // The id is the tenant's: the rest of the name must be the document's own.
+  if (!doc->has_value() || (*doc)->value.name() != name) return NotFound("document");
+  if (!IsOfficeStaff(p)) {
+    auto e = engagements_.Get(p, engagement);
+    if (!e.ok())
+      return e.status().code() == absl::StatusCode::kNotFound ? NotFound("document") : e.status();
+  }
+  if (auto s = d::DocumentsPolicy().Allow(p, method); !s.ok()) return s;
+  if (ref != nullptr) *ref = DocRef{engagement, (*ids)[2]};
+  return **doc;
+}
+
+absl::StatusOr<Stored<v1::DocumentVersion>> DocumentsApi::LoadVersion(const Principal& p,
+                                                                      const std::string& name,
+                                                                      absl::string_view method,
+                                                                      VersionRef* ref) {
+  auto ids = ParseName("name", name, {"tenants", "engagements", "documents", "versions"});
+  if (!ids.ok()) return ids.status();
+  int n = 0;
+  if (!absl::SimpleAtoi((*ids)[3], &n) || n < 1) return NotFound("document version");
+  DocRef doc;
+  auto d = LoadDocument(
+      p, absl::StrCat("tenants/", (*ids)[0], "/engagements/", (*ids)[1], "/documents/", (*ids)[2]),
+      method, &doc);
+  if (!d.ok()) {
+    return d.status().code() == absl::StatusCode::kNotFound ? NotFound("document version")
+                                                            : d.status();
+  }
+  auto v = store_.GetVersion(p.tenant(), doc.did, n);
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return NotFound("document version");
+  if (ref != nullptr) *ref = VersionRef{doc, n};
+  return **v;
+}
+
+absl::StatusOr<v1::FileInfo> DocumentsApi::StoreFile(const Principal& p,
+                                                     const std::string& file_name,
+                                                     const google::api::HttpBody& file) {
+  auto checked = d::CheckFile(file_name, file.content_type(), file.data());
+  if (!checked.ok()) return checked.status();
+  // Durable before any record names it.
+  auto sha = blobs_.Put(p.tenant(), file.data());
+  if (!sha.ok()) return Unavailable("file store: " + std::string(sha.status().message()));
+  bytes_uploaded_.Increment(static_cast<double>(file.data().size()));
+  v1::FileInfo info;
+  info.set_sha256(*sha);
+  info.set_size_bytes(static_cast<int64_t>(file.data().size()));
+  info.set_media_type(checked->media_type);
+  info.set_file_name(checked->file_name);
+  return info;
+}
+
+cv1::OutboxEvent DocumentsApi::Envelope(const std::string& tenant, const std::string& subject,
+                                        const google::protobuf::Message& payload) const {
+  cv1::OutboxEvent e;
+  e.set_id(RandomUuid());
+  e.set_type(payload.GetTypeName());
+  e.set_tenant(tenant);
+  e.set_subject(subject);
+  *e.mutable_create_time() = ToTimestamp(clock_.Now());
+  e.mutable_payload()->PackFrom(payload);
+  e.set_producer("documents");
+  return e;
+}
+
+void DocumentsApi::Published(size_t events) {
+  if (events > 0 && on_event_) on_event_();
+}
+
+}  // namespace certpath::documents

@@ -1,0 +1,123 @@
+#pragma once
+// The documents service's operations, free of gRPC: validate, authorize
+// against the policy table (domain/policy.h), the domain rules, the file in
+// the BlobStore, then one atomic store step. templates.cc (the catalogue,
+// template versions, providing them), documents.cc (documents and their
+// versions), reviews.cc (submit, paid acceptance, comments, decisions);
+// what they share is service.cc.
+
+#include <functional>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
+#include "certpath/documents/v1/documents.pb.h"
+#include "certpath/documents/v1/events.pb.h"
+#include "google/api/httpbody.pb.h"
+#include "services/common/clock.h"
+#include "services/common/engagements_client.h"
+#include "services/common/page_token.h"
+#include "services/common/principal.h"
+#include "services/common/service_host.h"
+#include "services/documents/blob_store.h"
+#include "services/documents/store.h"
+
+namespace certpath::documents {
+
+// The price list's manual-review range (billing's settings), as the caller may read it.
+class PriceList {
+ public:
+  virtual ~PriceList() = default;
+  virtual absl::StatusOr<std::pair<int64_t, int64_t>> ManualReviewRange(const Principal& p) = 0;
+};
+
+class DocumentsApi {
+ public:
+  DocumentsApi(DocumentStore& store, BlobStore& blobs, EngagementsClient& engagements,
+               PriceList& prices, const Clock& clock, const PageTokenCodec& tokens,
+               const WriteGate& gate, prometheus::Registry& registry);
+  void set_event_hook(std::function<void()> hook) { on_event_ = std::move(hook); }
+
+  // templates.cc
+  absl::Status ListTemplates(const Principal& p, const v1::ListTemplatesRequest& req,
+                             v1::ListTemplatesResponse* out);
+  absl::Status CreateTemplateVersion(const Principal& p,
+                                     const v1::CreateTemplateVersionRequest& req,
+                                     v1::TemplateVersion* out);
+  absl::Status ProvideTemplates(const Principal& p, const v1::ProvideTemplatesRequest& req,
+                                v1::ProvideTemplatesResponse* out);
+  // documents.cc
+  absl::Status CreateDocument(const Principal& p, const v1::CreateDocumentRequest& req,
+                              v1::Document* out);
+  absl::Status GetDocument(const Principal& p, const v1::GetDocumentRequest& req,
+                           v1::Document* out);
+  absl::Status ListDocuments(const Principal& p, const v1::ListDocumentsRequest& req,
+                             v1::ListDocumentsResponse* out);
+  absl::Status ArchiveDocument(const Principal& p, const v1::ArchiveDocumentRequest& req,
+                               v1::Document* out);
+  absl::Status CreateDocumentVersion(const Principal& p,
+                                     const v1::CreateDocumentVersionRequest& req,
+                                     v1::DocumentVersion* out);
+  absl::Status GetDocumentVersion(const Principal& p, const v1::GetDocumentVersionRequest& req,
+                                  v1::DocumentVersion* out);
+  absl::Status ListDocumentVersions(const Principal& p, const v1::ListDocumentVersionsRequest& req,
+                                    v1::ListDocumentVersionsResponse* out);
+  absl::Status DownloadDocumentVersion(const Principal& p,
+                                       const v1::DownloadDocumentVersionRequest& req,
+                                       google::api::HttpBody* out);
+  // reviews.cc
+  absl::Status SubmitForReview(const Principal& p, const v1::SubmitForReviewRequest& req,
+                               v1::DocumentVersion* out);
+  absl::Status AcceptPaidReview(const Principal& p, const v1::AcceptPaidReviewRequest& req,
+                                v1::DocumentVersion* out);
+  absl::Status CreateReviewComment(const Principal& p, const v1::CreateReviewCommentRequest& req,
+                                   v1::ReviewComment* out);
+  absl::Status ListReviewComments(const Principal& p, const v1::ListReviewCommentsRequest& req,
+                                  v1::ListReviewCommentsResponse* out);
+  absl::Status DecideReview(const Principal& p, const v1::DecideReviewRequest& req,
+                            v1::DocumentVersion* out);
+
+ private:
+  struct DocRef {
+    std::string engagement;  // tenants/T/engagements/E
+    std::string did;
+  };
+  struct VersionRef {
+    DocRef doc;
+    int n = 0;
+  };
+  absl::Status CheckParent(const Principal& p, const std::string& parent,
+                           absl::string_view method) const;
+  absl::Status CheckWritable(const Principal& p) { return writable_.Check(p.tenant()); }
+  // tenants/T/engagements/E of the caller's tenant, seen by the caller
+  // (office staff see every one; others asked of the engagements service).
+  absl::StatusOr<std::string> SeenEngagement(const Principal& p, absl::string_view field,
+                                             const std::string& name, absl::string_view method);
+  absl::StatusOr<Stored<v1::Document>> LoadDocument(const Principal& p, const std::string& name,
+                                                    absl::string_view method, DocRef* ref);
+  absl::StatusOr<Stored<v1::DocumentVersion>> LoadVersion(const Principal& p,
+                                                          const std::string& name,
+                                                          absl::string_view method,
+                                                          VersionRef* ref);
+  // The file checked and stored durably: the version's FileInfo.
+  absl::StatusOr<v1::FileInfo> StoreFile(const Principal& p, const std::string& file_name,
+                                         const google::api::HttpBody& file);
+  cv1::OutboxEvent Envelope(const std::string& tenant, const std::string& subject,
+                            const google::protobuf::Message& payload) const;
+  void Published(size_t events);
+
+  DocumentStore& store_;
+  BlobStore& blobs_;
+  EngagementsClient& engagements_;
+  PriceList& prices_;
+  const Clock& clock_;
+  const PageTokenCodec& tokens_;
+  WritableTenants writable_;
+  std::function<void()> on_event_;
+  prometheus::Family<prometheus::Counter>& versions_total_;
+  prometheus::Family<prometheus::Counter>& reviews_total_;
+  prometheus::Counter& bytes_uploaded_;
+};
+
+}  // namespace certpath::documents

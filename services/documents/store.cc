@@ -1,0 +1,275 @@
+#include "services/documents/store.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/validate.h"
+
+namespace certpath::documents {
+namespace {
+
+std::string Str(int64_t n) { return std::to_string(n); }
+
+// The engagement id in a document's name (tenants/T/engagements/E/documents/D).
+std::string EngagementOf(const std::string& document_name) {
+  auto parts = ParseName("name", document_name, {"tenants", "engagements", "documents"});
+  return parts.ok() ? (*parts)[1] : "";
+}
+
+bool Waiting(const v1::DocumentVersion& v) {
+  return v.state() == v1::VERSION_STATE_IN_REVIEW ||
+         v.state() == v1::VERSION_STATE_AWAITING_ACCEPTANCE;
+}
+
+int64_t Seconds(const google::protobuf::Timestamp& t) { return t.seconds(); }
+
+}  // namespace
+
+// ------------------------------------------------------------------ reads
+
+absl::StatusOr<std::vector<absl::optional<Stored<v1::TemplateVersion>>>>
+DocumentStore::CurrentTemplates(const std::string& tenant, const std::vector<std::string>& codes) {
+  std::vector<std::string> keys;
+  for (const auto& c : codes) keys.push_back(keys_.Key(tenant, "tpl", c));
+  auto records = records_.ReadMany(keys);
+  if (!records.ok()) return records.status();
+  std::vector<absl::optional<Stored<v1::TemplateVersion>>> out;
+  for (const Record& r : *records) {
+    auto& o = out.emplace_back();
+    if (!r.found()) continue;
+    auto s = DecodeStored<v1::TemplateVersion>(r);
+    if (!s.ok()) return s.status();
+    o = *std::move(s);
+  }
+  return out;
+}
+
+absl::StatusOr<absl::optional<Stored<v1::Document>>> DocumentStore::GetDocument(
+    const std::string& tenant, const std::string& did) {
+  return Read<v1::Document>(keys_.Key(tenant, "doc", did));
+}
+
+absl::StatusOr<absl::optional<Stored<v1::DocumentVersion>>> DocumentStore::GetVersion(
+    const std::string& tenant, const std::string& did, int n) {
+  return Read<v1::DocumentVersion>(keys_.Key(tenant, "ver", absl::StrCat(did, ":", n)));
+}
+
+absl::StatusOr<bool> DocumentStore::Provided(const std::string& tenant, const std::string& eid) {
+  auto r = records_.Read(keys_.Key(tenant, "provided", eid));
+  if (!r.ok()) return r.status();
+  return r->found();
+}
+
+absl::StatusOr<bool> DocumentStore::Referenced(const std::string& tenant,
+                                               const std::string& sha256) {
+  auto r = records_.redis().Command({"ZSCORE", keys_.Prefix(tenant) + "blobs", sha256});
+  if (!r.ok()) return r.status();
+  return !r->is_nil();
+}
+
+absl::StatusOr<DocumentStats> DocumentStore::Stats(const std::string& tenant) {
+  std::string stats = keys_.Prefix(tenant) + "stats", waiting = keys_.Prefix(tenant) + "waiting";
+  auto r = records_.redis().Pipeline({{"HMGET", stats, "active", "archived"},
+                                      {"ZCARD", waiting},
+                                      {"ZRANGE", waiting, "0", "0", "WITHSCORES"}});
+  if (!r.ok()) return r.status();
+  DocumentStats out;
+  const auto& h = (*r)[0].elements;
+  if (h.size() == 2) {
+    if (!h[0].is_nil()) absl::SimpleAtoi(h[0].str, &out.active);
+    if (!h[1].is_nil()) absl::SimpleAtoi(h[1].str, &out.archived);
+  }
+  out.reviews_waiting = (*r)[1].integer;
+  const auto& first = (*r)[2].elements;
+  if (first.size() == 2) absl::SimpleAtoi(first[1].str, &out.oldest_waiting_unix);
+  return out;
+}
+
+// ------------------------------------------------------------------ steps
+
+absl::StatusOr<v1::TemplateVersion> DocumentStore::AddTemplateVersion(
+    const std::string& tenant, const std::string& code,
+    const absl::optional<Stored<v1::TemplateVersion>>& before, const v1::TemplateVersion& v) {
+  Batch b;
+  // The current-version record's own version counts the template's versions.
+  PutStored(b, keys_.Key(tenant, "tpl", code), before ? &*before : nullptr, v,
+            keys_.Ordinals(tenant), "template " + code);
+  std::string vkey = keys_.Key(tenant, "tplv", absl::StrCat(code, ":", v.number()));
+  b.ExpectVersion(vkey, 0, "template version");
+  b.Put(vkey, 1, v.SerializeAsString(), 0);
+  b.ZAdd(keys_.Prefix(tenant) + "blobs", Seconds(v.create_time()), v.file().sha256());
+  if (auto r = Commit(b); !r.ok()) return r.status();
+  return v;
+}
+
+void DocumentStore::PutDocument(Batch& b, const std::string& tenant,
+                                const Stored<v1::Document>* before, const v1::Document& after) {
+  std::string did = LastSegment(after.name());
+  std::string eid = EngagementOf(after.name());
+  int64_t ordinal = PutStored(b, keys_.Key(tenant, "doc", did), before, after,
+                              keys_.Ordinals(tenant), "document");
+  std::string stats = keys_.Prefix(tenant) + "stats";
+  auto state_field = [](v1::DocumentState s) {
+    return s == v1::DOCUMENT_STATE_ARCHIVED ? "archived" : "active";
+  };
+  if (!before) {
+    b.ZAdd(keys_.Index(tenant, "docs:eng:" + eid), ordinal, did);
+    b.HashIncrement(stats, state_field(after.state()), 1);
+  } else if (before->value.state() != after.state()) {
+    b.HashIncrement(stats, state_field(before->value.state()), -1);
+    b.HashIncrement(stats, state_field(after.state()), 1);
+  }
+  std::string active = keys_.Index(tenant, "docs:eng:" + eid + ":active");
+  if (after.state() == v1::DOCUMENT_STATE_ACTIVE) {
+    b.ZAdd(active, ordinal, did);
+  } else {
+    b.ZRem(active, did);
+  }
+}
+
+void DocumentStore::PutVersion(Batch& b, const std::string& tenant, const std::string& did, int n,
+                               const Stored<v1::DocumentVersion>* before,
+                               const v1::DocumentVersion& after) {
+  int64_t ordinal = PutStored(b, keys_.Key(tenant, "ver", absl::StrCat(did, ":", n)), before, after,
+                              keys_.Ordinals(tenant), "document version");
+  if (!before) {
+    b.ZAdd(keys_.Index(tenant, "vers:" + did), ordinal, Str(n));
+    b.ZAdd(keys_.Prefix(tenant) + "blobs", Seconds(after.create_time()), after.file().sha256());
+  }
+  std::string waiting = keys_.Prefix(tenant) + "waiting";
+  std::string member = absl::StrCat(did, ":", n);
+  if (Waiting(after) && !(before && Waiting(before->value))) {
+    b.ZAdd(waiting, Seconds(after.update_time()), member);
+  } else if (!Waiting(after)) {
+    b.ZRem(waiting, member);
+  }
+}
+
+absl::StatusOr<CommitResult> DocumentStore::CreateDocuments(const std::string& tenant,
+                                                            const std::string& eid,
+                                                            const std::vector<NewDocument>& docs,
+                                                            bool mark_provided, const Idem& idem,
+                                                            const cv1::OutboxEvent* event,
+                                                            const std::string& response) {
+  Batch b;
+  AddIdem(b, idem);
+  if (mark_provided) {
+    std::string key = keys_.Key(tenant, "provided", eid);
+    b.ExpectVersion(key, 0, "the engagement's templates (provided already)");
+    b.Put(key, 1, "", 0);
+  }
+  for (const auto& d : docs) {
+    PutDocument(b, tenant, nullptr, d.document);
+    if (d.first) PutVersion(b, tenant, d.did, 1, nullptr, *d.first);
+  }
+  if (event != nullptr) outbox_.Publish(b, *event);
+  b.Response(response);
+  return Commit(b);
+}
+
+absl::StatusOr<CommitResult> DocumentStore::AddVersion(const std::string& tenant,
+                                                       const Stored<v1::Document>& doc,
+                                                       const v1::Document& doc_after, int n,
+                                                       const v1::DocumentVersion& v,
+                                                       const Idem& idem) {
+  Batch b;
+  AddIdem(b, idem);
+  std::string did = LastSegment(doc_after.name());
+  PutVersion(b, tenant, did, n, nullptr, v);
+  PutDocument(b, tenant, &doc, doc_after);
+  v1::DocumentVersion response = v;
+  response.set_etag("1");
+  b.Response(response.SerializeAsString());
+  return Commit(b);
+}
+
+absl::StatusOr<CommitResult> DocumentStore::SaveVersion(
+    const std::string& tenant, const Stored<v1::Document>* doc, const v1::Document* doc_after,
+    const Stored<v1::DocumentVersion>& before, const v1::DocumentVersion& after,
+    const absl::optional<Stored<v1::DocumentVersion>>& superseded_before,
+    const v1::DocumentVersion* superseded_after, const std::vector<cv1::OutboxEvent>& events,
+    const Idem& idem) {
+  Batch b;
+  AddIdem(b, idem);
+  auto parts = ParseName("name", after.name(), {"tenants", "engagements", "documents", "versions"});
+  if (!parts.ok()) return parts.status();
+  std::string did = (*parts)[2];
+  int n = 0;
+  if (!absl::SimpleAtoi((*parts)[3], &n)) return absl::InternalError("version id");
+  PutVersion(b, tenant, did, n, &before, after);
+  if (superseded_before && superseded_after != nullptr) {
+    auto sp = ParseName("name", superseded_after->name(),
+                        {"tenants", "engagements", "documents", "versions"});
+    int sn = 0;
+    if (!sp.ok() || !absl::SimpleAtoi((*sp)[3], &sn)) return absl::InternalError("version id");
+    PutVersion(b, tenant, did, sn, &*superseded_before, *superseded_after);
+  }
+  if (doc != nullptr && doc_after != nullptr) PutDocument(b, tenant, doc, *doc_after);
+  for (const auto& e : events) outbox_.Publish(b, e);
+  v1::DocumentVersion response = after;
+  response.set_etag(Str(before.version + 1));
+  b.Response(response.SerializeAsString());
+  return Commit(b);
+}
+
+absl::StatusOr<v1::Document> DocumentStore::SaveDocument(const std::string& tenant,
+                                                         const Stored<v1::Document>& before,
+                                                         const v1::Document& after) {
+  Batch b;
+  PutDocument(b, tenant, &before, after);
+  if (auto r = Commit(b); !r.ok()) return r.status();
+  v1::Document out = after;
+  out.set_etag(Str(before.version + 1));
+  return out;
+}
+
+absl::StatusOr<v1::ReviewComment> DocumentStore::AddComment(const std::string& tenant,
+                                                            const std::string& did, int n,
+                                                            const std::string& id,
+                                                            const v1::ReviewComment& c) {
+  Batch b;
+  int64_t ordinal =
+      PutStored<v1::ReviewComment>(b, keys_.Key(tenant, "cmt", absl::StrCat(did, ":", n, ":", id)),
+                                   nullptr, c, keys_.Ordinals(tenant), "review comment");
+  // The version must still exist (it always does: versions are never deleted).
+  b.ExpectVersion(keys_.Key(tenant, "ver", absl::StrCat(did, ":", n)), -1, "document version");
+  b.ZAdd(keys_.Index(tenant, absl::StrCat("cmts:", did, ":", n)), ordinal, id);
+  if (auto r = Commit(b); !r.ok()) return r.status();
+  return c;
+}
+
+// ------------------------------------------------------------------ lists
+
+absl::StatusOr<ListPage> DocumentStore::ListDocuments(const std::string& tenant,
+                                                      const std::string& eid, bool include_archived,
+                                                      int64_t after, int limit) {
+  ListQuery q;
+  q.index = keys_.Index(tenant, "docs:eng:" + eid + (include_archived ? "" : ":active"));
+  q.record_prefix = keys_.Prefix(tenant) + "doc:";
+  q.after = after;
+  q.limit = limit;
+  return records_.List(q);
+}
+
+absl::StatusOr<ListPage> DocumentStore::ListVersions(const std::string& tenant,
+                                                     const std::string& did, int64_t after,
+                                                     int limit) {
+  ListQuery q;
+  q.index = keys_.Index(tenant, "vers:" + did);
+  q.record_prefix = keys_.Prefix(tenant) + "ver:" + did + ":";
+  q.after = after;
+  q.limit = limit;
+  return records_.List(q);
+}
+
+absl::StatusOr<ListPage> DocumentStore::ListComments(const std::string& tenant,
+                                                     const std::string& did, int n, int64_t after,
+                                                     int limit) {
+  ListQuery q;
+  q.index = keys_.Index(tenant, absl::StrCat("cmts:", did, ":", n));
+  q.record_prefix = keys_.Prefix(tenant) + absl::StrCat("cmt:", did, ":", n, ":");
+  q.after = after;
+  q.limit = limit;
+  return records_.List(q);
+}
+
+}  // namespace certpath::documents

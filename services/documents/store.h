@@ -1,0 +1,114 @@
+#pragma once
+// The documents service's Redis keys and atomic steps (services/common/repository.h).
+// File contents are in the BlobStore; a version's record is written only
+// after its file is durable, in one step with its document, indexes, the
+// file's reference and any event.
+//
+//   doc:{t:T}:tpl:<code>                 the current TemplateVersion (record version = count)
+//   doc:{t:T}:tplv:<code>:<n>            template versions
+//   doc:{t:T}:doc:<did>                  documents (name carries the engagement)
+//   doc:{t:T}:ver:<did>:<n>              document versions
+//   doc:{t:T}:cmt:<did>:<n>:<id>         review comments
+//   doc:{t:T}:provided:<eid>             the engagement's templates were provided (once)
+//   doc:{t:T}:blobs                      zset sha256 → first use (unix s): files referenced
+//   doc:{t:T}:waiting                    zset submit time (unix s) → <did>:<n>, reviews waiting
+//   doc:{t:T}:stats                      hash: documents by state (metrics)
+//   doc:{t:T}:idx:docs:eng:<eid>[:active]  zset ordinal → did
+//   doc:{t:T}:idx:vers:<did>             zset ordinal → n
+//   doc:{t:T}:idx:cmts:<did>:<n>         zset ordinal → comment id
+//   doc:{t:T}:out:…                      outbox (services/common/outbox.h)
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/optional.h"
+#include "certpath/documents/v1/documents.pb.h"
+#include "services/common/outbox.h"
+#include "services/common/repository.h"
+
+namespace certpath::documents {
+
+namespace v1 = certpath::documents::v1;
+namespace cv1 = certpath::common::v1;
+
+struct DocumentStats {
+  int64_t active = 0, archived = 0;
+  int64_t reviews_waiting = 0;
+  int64_t oldest_waiting_unix = 0;  // 0: none
+};
+
+class DocumentStore : public Repository {
+ public:
+  DocumentStore(RecordStore& records, int64_t idempotency_ttl_seconds)
+      : Repository(records, "doc", "documents", idempotency_ttl_seconds),
+        outbox_(*this, "documents") {}
+  Outbox& outbox() { return outbox_; }
+
+  // ---- reads
+  // The current version of each code (absent: none uploaded), in the order given.
+  absl::StatusOr<std::vector<absl::optional<Stored<v1::TemplateVersion>>>> CurrentTemplates(
+      const std::string& tenant, const std::vector<std::string>& codes);
+  absl::StatusOr<absl::optional<Stored<v1::Document>>> GetDocument(const std::string& tenant,
+                                                                   const std::string& did);
+  absl::StatusOr<absl::optional<Stored<v1::DocumentVersion>>> GetVersion(const std::string& tenant,
+                                                                         const std::string& did,
+                                                                         int n);
+  absl::StatusOr<bool> Provided(const std::string& tenant, const std::string& eid);
+  absl::StatusOr<bool> Referenced(const std::string& tenant, const std::string& sha256);
+  absl::StatusOr<DocumentStats> Stats(const std::string& tenant);
+
+  // ---- steps
+  absl::StatusOr<v1::TemplateVersion> AddTemplateVersion(
+      const std::string& tenant, const std::string& code,
+      const absl::optional<Stored<v1::TemplateVersion>>& before, const v1::TemplateVersion& v);
+  // New documents, each with its first version (a provided template), the
+  // engagement marked provided, and the event.
+  struct NewDocument {
+    std::string did;
+    v1::Document document;
+    absl::optional<v1::DocumentVersion> first;
+  };
+  absl::StatusOr<CommitResult> CreateDocuments(const std::string& tenant, const std::string& eid,
+                                               const std::vector<NewDocument>& docs,
+                                               bool mark_provided, const Idem& idem,
+                                               const cv1::OutboxEvent* event,
+                                               const std::string& response);
+  // A new version of a document (the document's counters move with it).
+  absl::StatusOr<CommitResult> AddVersion(const std::string& tenant,
+                                          const Stored<v1::Document>& doc,
+                                          const v1::Document& doc_after, int n,
+                                          const v1::DocumentVersion& v, const Idem& idem);
+  // A version's change (submit, accept, decide) with, on approval, the
+  // previously approved version superseded and the document's effective
+  // version moved; `events` published in the step.
+  absl::StatusOr<CommitResult> SaveVersion(
+      const std::string& tenant, const Stored<v1::Document>* doc, const v1::Document* doc_after,
+      const Stored<v1::DocumentVersion>& before, const v1::DocumentVersion& after,
+      const absl::optional<Stored<v1::DocumentVersion>>& superseded_before,
+      const v1::DocumentVersion* superseded_after, const std::vector<cv1::OutboxEvent>& events,
+      const Idem& idem);
+  absl::StatusOr<v1::Document> SaveDocument(const std::string& tenant,
+                                            const Stored<v1::Document>& before,
+                                            const v1::Document& after);
+  absl::StatusOr<v1::ReviewComment> AddComment(const std::string& tenant, const std::string& did,
+                                               int n, const std::string& id,
+                                               const v1::ReviewComment& c);
+
+  // ---- lists
+  absl::StatusOr<ListPage> ListDocuments(const std::string& tenant, const std::string& eid,
+                                         bool include_archived, int64_t after, int limit);
+  absl::StatusOr<ListPage> ListVersions(const std::string& tenant, const std::string& did,
+                                        int64_t after, int limit);
+  absl::StatusOr<ListPage> ListComments(const std::string& tenant, const std::string& did, int n,
+                                        int64_t after, int limit);
+
+ private:
+  void PutDocument(Batch& b, const std::string& tenant, const Stored<v1::Document>* before,
+                   const v1::Document& after);
+  void PutVersion(Batch& b, const std::string& tenant, const std::string& did, int n,
+                  const Stored<v1::DocumentVersion>* before, const v1::DocumentVersion& after);
+  Outbox outbox_;
+};
+
+}  // namespace certpath::documents

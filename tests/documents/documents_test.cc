@@ -1,0 +1,393 @@
+// The documents service with engagements and billing, all in process over
+// real gRPC on one real redis-server and a real file directory: templates
+// uploaded and provided, versions uploaded, reviewed, approved (the checklist
+// tasks done by events), downloads verified, bad files refused, access, and
+// the paid review after the support period billed once.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "certpath/billing/v1/billing.grpc.pb.h"
+#include "certpath/documents/v1/documents.grpc.pb.h"
+#include "services/billing/app.h"
+#include "services/common/crypto.h"
+#include "services/common/validate.h"
+#include "services/documents/app.h"
+#include "tests/support/billing_setup.h"
+#include "tests/support/fixtures.h"
+
+namespace certpath::testing {
+namespace {
+
+namespace bv1 = certpath::billing::v1;
+namespace dv1 = certpath::documents::v1;
+using EStub = v1::EngagementService::Stub;
+using BStub = bv1::BillingService::Stub;
+using DStub = dv1::DocumentService::Stub;
+
+const std::string kPdf = "%PDF-1.7\n% ISMSマニュアル 本文編\ntrailer\n%%EOF\n";
+const std::string kDocx = std::string("PK\x03\x04", 4) + "word/document.xml 第2版";
+const Principal kPartner = MakePrincipal(Principal::ROLE_PARTNER, "sato@partner", "p1");
+const Principal kOtherPartner = MakePrincipal(Principal::ROLE_PARTNER, "ito@other", "p2");
+
+class DocumentsTest : public ::testing::Test {
+ protected:
+  DocumentsTest()
+      : clock(DefaultNow()),
+        billing_port(FreePort()),
+        documents_port(FreePort()),
+        data_dir(redis.dir() + "/files"),
+        eng(redis, clock,
+            [this](engagements::AppOptions& o) {
+              o.consumer_targets["billing"] = Local(billing_port);
+              o.relay_poll_interval = absl::Milliseconds(100);
+            }),
+        bill(redis, clock,
+             [this](billing::AppOptions& o) {
+               o.host.server.listen = Local(billing_port);
+               o.engagements_target = eng.target();
+             }),
+        docs(redis, clock, [this](documents::AppOptions& o) {
+          o.host.server.listen = Local(documents_port);
+          o.data_dir = data_dir;
+          o.engagements_target = eng.target();
+          o.billing_target = Local(billing_port);
+          o.consumer_targets["engagements"] = eng.target();
+          o.consumer_targets["billing"] = Local(billing_port);
+          o.relay_poll_interval = absl::Milliseconds(100);
+        }) {
+    eng.Start();
+    bill.Start();
+    docs.Start();
+    EXPECT_TRUE(eng.ready() && bill.ready() && docs.ready());
+    EXPECT_TRUE(SetUpIssuer(*bill.stub, kAdmin, false).ok());
+  }
+  static std::string Local(int port) { return absl::StrCat("127.0.0.1:", port); }
+
+  v1::Engagement NewEngagement(google::type::Date support_start = Day(2026, 4, 1)) {
+    client = MakeClientVia();
+    v1::CreateEngagementRequest req = EngagementRequest(client.name(), {"p1"});
+    *req.mutable_engagement()->mutable_contract_date() = support_start;
+    *req.mutable_engagement()->mutable_support_start() = support_start;
+    v1::Engagement e;
+    EXPECT_TRUE(eng.Call(&EStub::CreateEngagement, kAdmin, req, &e).ok());
+    return e;
+  }
+  v1::Client MakeClientVia() {
+    v1::CreateClientRequest req;
+    req.set_parent("tenants/t1");
+    req.mutable_client()->set_display_name("株式会社デモ");
+    v1::Client c;
+    EXPECT_TRUE(eng.Call(&EStub::CreateClient, kAdmin, req, &c).ok());
+    return c;
+  }
+  Principal ClientOf() const {
+    return MakePrincipal(Principal::ROLE_CLIENT, "yamada@client",
+                         std::string(LastSegment(client.name())));
+  }
+  absl::Status Upload(const Principal& p, const std::string& document, const std::string& name,
+                      const std::string& type, const std::string& data, dv1::DocumentVersion* out,
+                      bool major = false) {
+    dv1::CreateDocumentVersionRequest req;
+    req.set_parent(document);
+    req.mutable_file()->set_content_type(type);
+    req.mutable_file()->set_data(data);
+    req.set_file_name(name);
+    req.set_change_note("自社の業務に合わせて修正");
+    req.set_major(major);
+    return docs.Call(&DStub::CreateDocumentVersion, p, req, out);
+  }
+  dv1::DocumentVersion Act(const Principal& p, const std::string& version, const char* what,
+                           dv1::ReviewDecision decision = dv1::REVIEW_DECISION_UNSPECIFIED) {
+    dv1::DocumentVersion out;
+    absl::Status s;
+    if (std::string(what) == "submit") {
+      dv1::SubmitForReviewRequest req;
+      req.set_name(version);
+      s = docs.Call(&DStub::SubmitForReview, p, req, &out);
+    } else {
+      dv1::DecideReviewRequest req;
+      req.set_name(version);
+      req.set_decision(decision);
+      s = docs.Call(&DStub::DecideReview, p, req, &out);
+    }
+    EXPECT_TRUE(s.ok()) << what << ": " << s;
+    return out;
+  }
+  bool WaitTask(const std::string& engagement, const std::string& task_id) {
+    v1::ListTasksRequest req;
+    req.set_parent(engagement);
+    for (int i = 0; i < 200; ++i) {
+      v1::ListTasksResponse resp;
+      if (!eng.Call(&EStub::ListTasks, kAdmin, req, &resp).ok()) return false;
+      for (const auto& t : resp.tasks()) {
+        if (t.task_id() == task_id && t.status() == v1::TASK_STATUS_DONE) return true;
+      }
+      absl::SleepFor(absl::Milliseconds(25));
+    }
+    return false;
+  }
+
+  RedisServer redis;
+  FakeClock clock;
+  int billing_port, documents_port;
+  std::string data_dir;
+  v1::Client client;
+  TestService<engagements::App, v1::EngagementService> eng;
+  TestService<billing::App, bv1::BillingService> bill;
+  TestService<documents::App, dv1::DocumentService> docs;
+};
+
+TEST_F(DocumentsTest, TemplatesProvidedReviewedAndApproved) {
+  v1::Engagement e = NewEngagement();
+  // The office's own content for the main manual.
+  dv1::CreateTemplateVersionRequest tv;
+  tv.set_parent("tenants/t1/templates/isms-manual-main");
+  tv.mutable_file()->set_content_type("application/pdf");
+  tv.mutable_file()->set_data(kPdf);
+  tv.set_file_name("ISMSマニュアル(本文編).pdf");
+  tv.set_change_note("2026年版");
+  dv1::TemplateVersion version;
+  ASSERT_TRUE(docs.Call(&DStub::CreateTemplateVersion, kConsultant, tv, &version).ok());
+  EXPECT_EQ(version.number(), 1);
+  EXPECT_EQ(version.file().sha256(), HexEncode(Sha256(kPdf)));
+  EXPECT_EQ(docs.Call(&DStub::CreateTemplateVersion, kPartner, tv, &version).code(),
+            absl::StatusCode::kPermissionDenied);
+  dv1::ListTemplatesRequest lt;
+  lt.set_parent("tenants/t1");
+  dv1::ListTemplatesResponse templates;
+  ASSERT_TRUE(docs.Call(&DStub::ListTemplates, kAdmin, lt, &templates).ok());
+  ASSERT_EQ(templates.templates_size(), 12);
+  EXPECT_EQ(templates.templates(0).current_version().number(), 1);
+  EXPECT_FALSE(templates.templates(1).has_current_version());
+
+  // Provided to the engagement: twelve documents, once; the office's task done.
+  dv1::ProvideTemplatesRequest pt;
+  pt.set_engagement(e.name());
+  dv1::ProvideTemplatesResponse provided;
+  ASSERT_TRUE(docs.Call(&DStub::ProvideTemplates, kConsultant, pt, &provided).ok());
+  ASSERT_EQ(provided.documents_size(), 12);
+  EXPECT_EQ(docs.Call(&DStub::ProvideTemplates, kConsultant, pt, &provided).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(WaitTask(e.name(), "cons-o-forms"));
+  dv1::ListDocumentsRequest ld;
+  ld.set_parent(e.name());
+  dv1::ListDocumentsResponse listed;
+  ASSERT_TRUE(docs.Call(&DStub::ListDocuments, ClientOf(), ld, &listed).ok());
+  ASSERT_EQ(listed.documents_size(), 12);
+  const dv1::Document manual = listed.documents(0);
+  EXPECT_EQ(manual.template_code(), "isms-manual-main");
+  EXPECT_EQ(manual.latest_version_number(), "1.0");
+
+  // The client customizes it: 1.1, submitted, changes requested, 1.2, approved.
+  dv1::DocumentVersion v11, v12;
+  ASSERT_TRUE(
+      Upload(ClientOf(), manual.name(), "ISMSマニュアル_自社版.docx", "", kDocx, &v11).ok());
+  EXPECT_EQ(v11.number(), "1.1");
+  EXPECT_EQ(v11.state(), dv1::VERSION_STATE_DRAFT);
+  EXPECT_EQ(Act(ClientOf(), v11.name(), "submit").state(), dv1::VERSION_STATE_IN_REVIEW);
+  dv1::CreateReviewCommentRequest cr;
+  cr.set_parent(v11.name());
+  cr.mutable_comment()->set_body("4.3 適用範囲に拠点名を明記してください。");
+  cr.mutable_comment()->set_section("4.3");
+  cr.mutable_comment()->set_page(5);
+  dv1::ReviewComment comment;
+  ASSERT_TRUE(docs.Call(&DStub::CreateReviewComment, kConsultant, cr, &comment).ok());
+  EXPECT_EQ(comment.author(), "kenji@office");
+  // The client never approves; a consultant of the engagement does.
+  dv1::DecideReviewRequest dr;
+  dr.set_name(v11.name());
+  dr.set_decision(dv1::REVIEW_DECISION_APPROVE);
+  dv1::DocumentVersion ignored;
+  EXPECT_EQ(docs.Call(&DStub::DecideReview, ClientOf(), dr, &ignored).code(),
+            absl::StatusCode::kPermissionDenied);
+  Principal outsider = MakePrincipal(Principal::ROLE_CONSULTANT, "aya@office");
+  EXPECT_EQ(docs.Call(&DStub::DecideReview, outsider, dr, &ignored).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Act(kConsultant, v11.name(), "decide", dv1::REVIEW_DECISION_REQUEST_CHANGES).state(),
+            dv1::VERSION_STATE_CHANGES_REQUESTED);
+  ASSERT_TRUE(Upload(ClientOf(), manual.name(), "ISMSマニュアル_自社版.pdf", "application/pdf",
+                     kPdf + "第3版", &v12)
+                  .ok());
+  EXPECT_EQ(v12.number(), "1.2");
+  Act(ClientOf(), v12.name(), "submit");
+  dv1::DocumentVersion approved =
+      Act(kConsultant, v12.name(), "decide", dv1::REVIEW_DECISION_APPROVE);
+  EXPECT_EQ(approved.state(), dv1::VERSION_STATE_APPROVED);
+  ASSERT_EQ(approved.reviews_size(), 1);
+  EXPECT_FALSE(approved.reviews(0).billable());  // during support
+  dv1::GetDocumentRequest gd;
+  gd.set_name(manual.name());
+  dv1::Document after;
+  ASSERT_TRUE(docs.Call(&DStub::GetDocument, kPartner, gd, &after).ok());
+  EXPECT_EQ(after.effective_version(), v12.name());
+  EXPECT_EQ(after.effective_version_number(), "1.2");
+  // Approval completes the manual's checklist task (DocumentApproved).
+  EXPECT_TRUE(WaitTask(e.name(), "cons-c-manual"));
+  // A later approval supersedes it (改訂).
+  dv1::DocumentVersion v20;
+  ASSERT_TRUE(Upload(ClientOf(), manual.name(), "改訂版.pdf", "application/pdf", kPdf + "第4版",
+                     &v20, /*major=*/true)
+                  .ok());
+  EXPECT_EQ(v20.number(), "2.0");
+  Act(ClientOf(), v20.name(), "submit");
+  Act(kPartner, v20.name(), "decide", dv1::REVIEW_DECISION_APPROVE);  // a listed partner
+  dv1::GetDocumentVersionRequest gv;
+  gv.set_name(v12.name());
+  dv1::DocumentVersion old;
+  ASSERT_TRUE(docs.Call(&DStub::GetDocumentVersion, kAdmin, gv, &old).ok());
+  EXPECT_EQ(old.state(), dv1::VERSION_STATE_SUPERSEDED);
+
+  // Downloads are the bytes uploaded, with their type and name.
+  dv1::DownloadDocumentVersionRequest dl;
+  dl.set_name(v11.name());
+  google::api::HttpBody body;
+  ASSERT_TRUE(docs.Call(&DStub::DownloadDocumentVersion, ClientOf(), dl, &body).ok());
+  EXPECT_EQ(body.data(), kDocx);
+  EXPECT_EQ(body.content_type(),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+  dl.set_name(manual.name() + "/versions/1");  // the provided template
+  ASSERT_TRUE(docs.Call(&DStub::DownloadDocumentVersion, kPartner, dl, &body).ok());
+  EXPECT_EQ(body.data(), kPdf);
+}
+
+TEST_F(DocumentsTest, BadFilesAndStrangersAreRefused) {
+  v1::Engagement e = NewEngagement();
+  const Principal mine = ClientOf();
+  dv1::CreateDocumentRequest cd;
+  cd.set_parent(e.name());
+  cd.mutable_document()->set_title("情報資産台帳（自社様式）");
+  cd.mutable_document()->set_kind(dv1::TEMPLATE_KIND_RECORD_FORM);
+  dv1::Document own;
+  ASSERT_TRUE(docs.Call(&DStub::CreateDocument, mine, cd, &own).ok());
+  EXPECT_TRUE(own.template_code().empty());
+  dv1::DocumentVersion v;
+  auto field = [&](const absl::Status& s) { return std::string(s.message()); };
+  absl::Status s = Upload(mine, own.name(), "台帳.exe", "", "MZ\x90", &v);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(field(s), "file_name")) << s;
+  s = Upload(mine, own.name(), "台帳.pdf", "application/pdf", kDocx, &v);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(field(s), "not a .pdf")) << s;
+  s = Upload(mine, own.name(), "台帳.csv", "image/png", "a,b\n", &v);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(field(s), "file.content_type")) << s;
+  ASSERT_TRUE(Upload(mine, own.name(), "台帳.csv", "text/csv", "番号,資産\n1,PC\n", &v).ok());
+  // Nothing of it for those who do not see the engagement.
+  dv1::GetDocumentRequest gd;
+  gd.set_name(own.name());
+  dv1::Document d;
+  Principal other_client = MakePrincipal(Principal::ROLE_CLIENT, "x@other", "someone-else");
+  Principal other_tenant = MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "eve", "", "t2");
+  for (const Principal& p : {other_client, kOtherPartner, other_tenant}) {
+    EXPECT_EQ(docs.Call(&DStub::GetDocument, p, gd, &d).code(), absl::StatusCode::kNotFound)
+        << p.subject();
+    dv1::DownloadDocumentVersionRequest dl;
+    dl.set_name(v.name());
+    google::api::HttpBody body;
+    EXPECT_EQ(docs.Call(&DStub::DownloadDocumentVersion, p, dl, &body).code(),
+              absl::StatusCode::kNotFound)
+        << p.subject();
+  }
+  // A document name under another engagement is not this document.
+  v1::Engagement other = NewEngagement();
+  gd.set_name(other.name() + "/documents/" + LastSegment(own.name()));
+  EXPECT_EQ(docs.Call(&DStub::GetDocument, kAdmin, gd, &d).code(), absl::StatusCode::kNotFound);
+  // Archived: no new versions; listed only when asked.
+  dv1::ArchiveDocumentRequest ar;
+  ar.set_name(own.name());
+  ar.set_reason("様式を統合したため");
+  EXPECT_EQ(docs.Call(&DStub::ArchiveDocument, mine, ar, &d).code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(docs.Call(&DStub::ArchiveDocument, kConsultant, ar, &d).ok());
+  EXPECT_EQ(Upload(mine, own.name(), "台帳.csv", "text/csv", "x\n", &v).code(),
+            absl::StatusCode::kFailedPrecondition);
+  dv1::ListDocumentsRequest ld;
+  ld.set_parent(e.name());
+  dv1::ListDocumentsResponse listed;
+  ASSERT_TRUE(docs.Call(&DStub::ListDocuments, kAdmin, ld, &listed).ok());
+  EXPECT_EQ(listed.documents_size(), 0);
+  ld.set_include_archived(true);
+  ASSERT_TRUE(docs.Call(&DStub::ListDocuments, kAdmin, ld, &listed).ok());
+  EXPECT_EQ(listed.documents_size(), 1);
+}
+
+TEST_F(DocumentsTest, AfterSupportAReviewIsPaidAndBilledOnce) {
+  // Support from 2025-01-06: it ended on 2026-07-06 (the clock is 2026-11-26).
+  v1::Engagement e = NewEngagement(Day(2025, 1, 6));
+  // The invoice's recipient: the engagement's accepted quote.
+  bv1::CreateQuoteRequest q;
+  q.set_parent("tenants/t1");
+  q.mutable_quote()->set_engagement(e.name());
+  q.mutable_quote()->set_recipient_name("株式会社デモ");
+  *q.mutable_quote()->mutable_valid_until() = Day(2026, 12, 31);
+  auto* line = q.mutable_quote()->add_lines();
+  line->set_kind(bv1::LINE_KIND_CONSULTING_FEE);
+  line->set_description("構築支援");
+  line->set_quantity(1);
+  line->set_unit_price_jpy(900'000);
+  bv1::Quote quote;
+  ASSERT_TRUE(bill.Call(&BStub::CreateQuote, kAdmin, q, &quote).ok());
+  bv1::QuoteActionRequest act;
+  act.set_name(quote.name());
+  ASSERT_TRUE(bill.Call(&BStub::SendQuote, kAdmin, act, &quote).ok());
+  ASSERT_TRUE(bill.Call(&BStub::AcceptQuote, kAdmin, act, &quote).ok());
+  dv1::CreateDocumentRequest cd;
+  cd.set_parent(e.name());
+  cd.mutable_document()->set_title("ISMSマニュアル(本文編) 改訂");
+  dv1::Document doc;
+  ASSERT_TRUE(docs.Call(&DStub::CreateDocument, ClientOf(), cd, &doc).ok());
+  dv1::DocumentVersion v;
+  ASSERT_TRUE(Upload(ClientOf(), doc.name(), "manual.pdf", "application/pdf", kPdf, &v).ok());
+  EXPECT_EQ(Act(ClientOf(), v.name(), "submit").state(), dv1::VERSION_STATE_AWAITING_ACCEPTANCE);
+  // Not reviewable until the office accepts it at a price in the price list's range.
+  dv1::DecideReviewRequest dr;
+  dr.set_name(v.name());
+  dr.set_decision(dv1::REVIEW_DECISION_APPROVE);
+  dv1::DocumentVersion out;
+  EXPECT_EQ(docs.Call(&DStub::DecideReview, kConsultant, dr, &out).code(),
+            absl::StatusCode::kFailedPrecondition);
+  dv1::AcceptPaidReviewRequest accept;
+  accept.set_name(v.name());
+  accept.set_price_jpy(80'000);
+  accept.set_request_id("0b3f6a1e-7c2d-4e5f-9a8b-1c2d3e4f5a6b");
+  absl::Status s = docs.Call(&DStub::AcceptPaidReview, kConsultant, accept, &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "30000 … 50000")) << s;
+  EXPECT_EQ(docs.Call(&DStub::AcceptPaidReview, ClientOf(), accept, &out).code(),
+            absl::StatusCode::kPermissionDenied);
+  accept.set_price_jpy(40'000);
+  accept.set_request_id("1b3f6a1e-7c2d-4e5f-9a8b-1c2d3e4f5a6b");
+  ASSERT_TRUE(docs.Call(&DStub::AcceptPaidReview, kConsultant, accept, &out).ok());
+  EXPECT_EQ(out.state(), dv1::VERSION_STATE_IN_REVIEW);
+  EXPECT_TRUE(out.billable_review());
+  // A retry of the same acceptance is the same answer, not a second charge.
+  ASSERT_TRUE(docs.Call(&DStub::AcceptPaidReview, kConsultant, accept, &out).ok());
+  dv1::DocumentVersion decided = Act(kConsultant, v.name(), "decide", dv1::REVIEW_DECISION_APPROVE);
+  ASSERT_EQ(decided.reviews_size(), 1);
+  EXPECT_TRUE(decided.reviews(0).billable());
+  EXPECT_EQ(decided.reviews(0).price_jpy(), 40'000);
+  // Billing: exactly one POST_CONTRACT_DOCUMENT_REVIEW event at that price.
+  bv1::ListBillingEventsRequest lreq;
+  lreq.set_parent("tenants/t1");
+  lreq.set_engagement(e.name());
+  bv1::ListBillingEventsResponse events;
+  for (int i = 0; i < 200 && events.billing_events_size() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(25));
+    ASSERT_TRUE(bill.Call(&BStub::ListBillingEvents, kAdmin, lreq, &events).ok());
+  }
+  absl::SleepFor(absl::Milliseconds(400));
+  events.Clear();
+  ASSERT_TRUE(bill.Call(&BStub::ListBillingEvents, kAdmin, lreq, &events).ok());
+  ASSERT_EQ(events.billing_events_size(), 1);
+  EXPECT_EQ(events.billing_events(0).kind(), bv1::BILLING_EVENT_KIND_POST_CONTRACT_DOCUMENT_REVIEW);
+  ASSERT_EQ(events.billing_events(0).lines_size(), 1);
+  EXPECT_EQ(events.billing_events(0).lines(0).unit_price_jpy(), 40'000);
+  EXPECT_EQ(events.billing_events(0).recipient_name(), "株式会社デモ");
+}
+
+}  // namespace
+}  // namespace certpath::testing

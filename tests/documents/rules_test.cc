@@ -1,0 +1,193 @@
+// The documents rules without I/O: the template catalogue (one source with
+// engagements' checklist), what a file may be, version numbers, review states
+// and who decides; and the file store on a real directory.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+#include "services/common/crypto.h"
+#include "services/common/validate.h"
+#include "services/documents/blob_store.h"
+#include "services/documents/domain/catalog.h"
+#include "services/documents/domain/files.h"
+#include "services/documents/domain/policy.h"
+#include "services/documents/domain/rules.h"
+#include "services/engagements/domain/catalog.h"
+
+namespace certpath::documents::domain {
+namespace {
+
+const std::string kPdf = "%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n%%EOF\n";
+const std::string kDocx = std::string("PK\x03\x04", 4) + "word/document.xml……";
+
+TEST(TemplateCatalog, TheTwelveOfAppendix1WithTasksFromEngagements) {
+  ASSERT_EQ(Templates().size(), 12u);
+  std::set<std::string> codes, titles;
+  for (const auto& t : Templates()) {
+    codes.insert(t.code);
+    titles.insert(t.title_ja);
+    EXPECT_TRUE(IsValidId(t.code)) << t.code;
+    EXPECT_NE(engagements::domain::FindTask(t.task_id), nullptr) << t.code << ": " << t.task_id;
+    EXPECT_FALSE(t.serves.empty()) << t.code;
+    EXPECT_NE(t.kind, v1::TEMPLATE_KIND_UNSPECIFIED);
+  }
+  EXPECT_EQ(codes.size(), 12u);
+  // The seed's list, verbatim.
+  for (const char* title :
+       {"ISMSマニュアル(本文編)", "ISMSマニュアル(管理策編)", "リスクアセスメント規程",
+        "適用宣言書", "リスク分析表", "内部監査員リスト", "内部監査計画・報告書",
+        "是正処置要求・報告書", "情報セキュリティ年間目標", "情報セキュリティ年間計画",
+        "セキュリティ自己チェックリスト", "内部監査チェック項目票"}) {
+    EXPECT_TRUE(titles.count(title)) << title;
+  }
+  EXPECT_NE(engagements::domain::FindTask(kProvideTask), nullptr);
+  EXPECT_EQ(FindTemplate("nope"), nullptr);
+  EXPECT_EQ(TemplateResource("t1", *FindTemplate("statement-of-applicability")).name(),
+            "tenants/t1/templates/statement-of-applicability");
+}
+
+TEST(Files, TheAllowListIsCheckedAgainstTheContent) {
+  auto pdf = CheckFile("手順書.pdf", "application/pdf", kPdf);
+  ASSERT_TRUE(pdf.ok()) << pdf.status();
+  EXPECT_EQ(pdf->media_type, "application/pdf");
+  EXPECT_EQ(pdf->file_name, "手順書.pdf");
+  // Declared octet-stream or nothing: the extension and content decide.
+  auto docx = CheckFile("ISMSマニュアル.docx", "", kDocx);
+  ASSERT_TRUE(docx.ok()) << docx.status();
+  EXPECT_EQ(docx->media_type,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+  EXPECT_TRUE(CheckFile("台帳.csv", "text/csv; charset=utf-8", "番号,名称\n1,サーバ\n").ok());
+  EXPECT_TRUE(CheckFile("図.png", "image/png", std::string("\x89PNG\r\n\x1a\n....", 12)).ok());
+  // Refused, each naming its field.
+  auto field = [](const absl::StatusOr<CheckedFile>& r) {
+    return r.ok() ? std::string("ok") : std::string(r.status().message());
+  };
+  EXPECT_NE(field(CheckFile("x.exe", "", "MZ....")).find("file_name"), std::string::npos);
+  EXPECT_NE(field(CheckFile("x.pdf", "", kDocx)).find("not a .pdf"), std::string::npos);
+  EXPECT_NE(field(CheckFile("x.pdf", "image/png", kPdf)).find("file.content_type"),
+            std::string::npos);
+  EXPECT_NE(field(CheckFile("x.txt", "", std::string("a\0b", 3))).find("not a .txt"),
+            std::string::npos);
+  EXPECT_NE(field(CheckFile("x.pdf", "", "")).find("empty"), std::string::npos);
+  EXPECT_NE(field(CheckFile("x.pdf", "", std::string(kMaxFileBytes + 1, '%'))).find("larger"),
+            std::string::npos);
+  EXPECT_NE(field(CheckFile("", "", kPdf)).find("file_name"), std::string::npos);
+}
+
+TEST(Files, NamesAreSanitized) {
+  EXPECT_EQ(SanitizeFileName("C:\\Users\\a\\規程.docx"), "規程.docx");
+  EXPECT_EQ(SanitizeFileName("../../etc/passwd"), "passwd");
+  EXPECT_EQ(SanitizeFileName("..hidden.pdf"), "hidden.pdf");
+  EXPECT_EQ(SanitizeFileName("a\"b<c>\n.pdf"), "a_b_c__.pdf");
+  std::string long_name;
+  for (int i = 0; i < 200; ++i) long_name += "文";
+  std::string cut = SanitizeFileName(long_name + ".xlsx");
+  EXPECT_EQ(CodePoints(cut), 120u);
+  EXPECT_TRUE(IsValidUtf8(cut));
+  EXPECT_EQ(cut.substr(cut.size() - 5), ".xlsx");
+}
+
+TEST(Versions, NumbersAndStates) {
+  EXPECT_EQ(*NextVersionNumber("", false), "1.0");
+  EXPECT_EQ(*NextVersionNumber("1.0", false), "1.1");
+  EXPECT_EQ(*NextVersionNumber("1.9", false), "1.10");
+  EXPECT_EQ(*NextVersionNumber("1.3", true), "2.0");
+  EXPECT_FALSE(NextVersionNumber("x", false).ok());
+
+  v1::DocumentVersion v;
+  v.set_state(v1::VERSION_STATE_DRAFT);
+  ASSERT_TRUE(Submit(v, /*included=*/true).ok());
+  EXPECT_EQ(v.state(), v1::VERSION_STATE_IN_REVIEW);
+  EXPECT_EQ(Submit(v, true).code(), absl::StatusCode::kFailedPrecondition);
+  absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  ASSERT_TRUE(Decide(v, v1::REVIEW_DECISION_REQUEST_CHANGES, "kenji", {}, now).ok());
+  EXPECT_EQ(v.state(), v1::VERSION_STATE_CHANGES_REQUESTED);
+  ASSERT_TRUE(Submit(v, /*included=*/false).ok());  // after support: a paid review
+  EXPECT_EQ(v.state(), v1::VERSION_STATE_AWAITING_ACCEPTANCE);
+  EXPECT_EQ(Decide(v, v1::REVIEW_DECISION_APPROVE, "kenji", {}, now).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(AcceptPaid(v, 60'000, 30'000, 50'000).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(AcceptPaid(v, 40'000, 30'000, 50'000).ok());
+  EXPECT_TRUE(v.billable_review());
+  ASSERT_TRUE(
+      Decide(v, v1::REVIEW_DECISION_APPROVE, "kenji", absl::CivilDay(2026, 12, 1), now).ok());
+  EXPECT_EQ(v.state(), v1::VERSION_STATE_APPROVED);
+  ASSERT_EQ(v.reviews_size(), 2);
+  EXPECT_FALSE(v.reviews(0).billable());
+  EXPECT_TRUE(v.reviews(1).billable());
+  EXPECT_EQ(v.reviews(1).price_jpy(), 40'000);
+  EXPECT_EQ(*ToCivilDay(v.effective_date()), absl::CivilDay(2026, 12, 1));
+}
+
+TEST(Reviews, IncludedDuringSupportAndDecidedByTheEngagementsPeople) {
+  ev1::Engagement e;
+  e.set_state(ev1::ENGAGEMENT_STATE_ACTIVE);
+  *e.mutable_support_start() = ToDate(absl::CivilDay(2026, 4, 1));
+  *e.mutable_support_end() = ToDate(absl::CivilDay(2027, 10, 1));
+  e.set_lead_consultant("kenji@office");
+  e.add_partner_organizations("p1");
+  EXPECT_TRUE(ReviewIncluded(e, absl::CivilDay(2027, 10, 1)));
+  EXPECT_FALSE(ReviewIncluded(e, absl::CivilDay(2027, 10, 2)));
+  e.set_state(ev1::ENGAGEMENT_STATE_CERTIFIED);
+  EXPECT_FALSE(ReviewIncluded(e, absl::CivilDay(2026, 12, 1)));
+  Principal p;
+  p.set_role(Principal::ROLE_CONSULTANT);
+  p.set_subject("kenji@office");
+  EXPECT_TRUE(MayDecide(p, e));
+  p.set_subject("aya@office");  // a consultant not on it
+  EXPECT_FALSE(MayDecide(p, e));
+  p.set_role(Principal::ROLE_PARTNER);
+  p.set_organization("p1");
+  EXPECT_TRUE(MayDecide(p, e));
+  p.set_role(Principal::ROLE_CLIENT);
+  EXPECT_FALSE(MayDecide(p, e));  // clients never approve
+  p.set_role(Principal::ROLE_OFFICE_ADMIN);
+  EXPECT_TRUE(MayDecide(p, e));
+}
+
+TEST(DocumentsPolicy, CoversEveryRpc) {
+  EXPECT_TRUE(DocumentsPolicy().CheckCovers("certpath.documents.v1.DocumentService").ok());
+}
+
+TEST(FileBlobStore, DurableDeduplicatedVerifiedAndSwept) {
+  char tmpl[] = "/tmp/certpath-blobs-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = std::string(tmpl) + "/files";
+  FileBlobStore blobs(dir);
+  ASSERT_TRUE(blobs.Open().ok());
+  auto a = blobs.Put("t1", kPdf);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(*a, HexEncode(Sha256(kPdf)));
+  EXPECT_EQ(*blobs.Put("t1", kPdf), *a);  // stored once
+  EXPECT_EQ(blobs.BytesStored(), static_cast<int64_t>(kPdf.size()));
+  EXPECT_EQ(*blobs.Get("t1", *a), kPdf);
+  EXPECT_EQ(blobs.Get("t2", *a).status().code(), absl::StatusCode::kNotFound);
+  // A file changed on disk is never served.
+  std::string path = dir + "/t1/" + a->substr(0, 2) + "/" + *a;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << "%PDF-tampered";
+  EXPECT_EQ(blobs.Get("t1", *a).status().code(), absl::StatusCode::kDataLoss);
+  // The sweep: old temporary files and old unreferenced files go, referenced ones stay.
+  auto b = blobs.Put("t1", kDocx);
+  ASSERT_TRUE(b.ok());
+  std::ofstream(dir + "/tmp/abandoned") << "half an upload";
+  struct timeval old[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+  for (const std::string& p :
+       {dir + "/tmp/abandoned", path, dir + "/t1/" + b->substr(0, 2) + "/" + *b}) {
+    ASSERT_EQ(::utimes(p.c_str(), old), 0) << p;
+  }
+  auto swept = blobs.Sweep(absl::Hours(1), [&](const std::string&, const std::string& sha) {
+    return absl::StatusOr<bool>(sha == *b);
+  });
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(*swept, 2);  // the temporary file and the unreferenced one
+  EXPECT_TRUE(blobs.Get("t1", *b).ok());
+  EXPECT_EQ(blobs.Get("t1", *a).status().code(), absl::StatusCode::kNotFound);
+  std::system(("rm -rf " + std::string(tmpl)).c_str());
+}
+
+}  // namespace
+}  // namespace certpath::documents::domain
