@@ -276,7 +276,17 @@ absl::StatusOr<RouteTable> RouteTable::FromServices(const std::vector<std::strin
 RouteTable::Lookup RouteTable::Find(absl::string_view http_method, const RequestPath& path) const {
   Lookup out;
   std::vector<std::pair<std::string, std::string>> bindings;
+  // ".../versions/7:download": a route that declares the verb owns the path,
+  // before one whose last variable would take "7:download" as an id.
+  bool verb_route = false;
   for (const Route& r : routes_) {
+    if (!path.verb.empty() && !r.path.verb.empty() && MatchTemplate(r.path, path, nullptr)) {
+      verb_route = true;
+      break;
+    }
+  }
+  for (const Route& r : routes_) {
+    if (verb_route && r.path.verb.empty()) continue;
     if (!MatchTemplate(r.path, path, &bindings)) continue;
     if (r.http_method == http_method) {
       out.route = &r;

@@ -10,6 +10,8 @@ STATE="${CERTPATH_STATE_DIR:-$ROOT/.run}"
 TENANT="${CERTPATH_DEMO_TENANT:-demo}"
 ENGAGEMENTS_ADDR="${CERTPATH_ENGAGEMENTS_ADDR:-127.0.0.1:7101}"
 ENGAGEMENTS_METRICS="${CERTPATH_ENGAGEMENTS_METRICS:-127.0.0.1:9101}"
+DOCUMENTS_ADDR="${CERTPATH_DOCUMENTS_ADDR:-127.0.0.1:7102}"
+DOCUMENTS_METRICS="${CERTPATH_DOCUMENTS_METRICS:-127.0.0.1:9102}"
 SCHEDULING_ADDR="${CERTPATH_SCHEDULING_ADDR:-127.0.0.1:7103}"
 SCHEDULING_METRICS="${CERTPATH_SCHEDULING_METRICS:-127.0.0.1:9103}"
 BILLING_ADDR="${CERTPATH_BILLING_ADDR:-127.0.0.1:7104}"
@@ -19,10 +21,11 @@ GATEWAY_GRPC="${CERTPATH_GATEWAY_GRPC:-127.0.0.1:7100}"
 GATEWAY_METRICS="${CERTPATH_GATEWAY_METRICS:-127.0.0.1:9100}"
 
 "$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build.sh" certpath-engagements certpath-billing certpath-scheduling certpath-gateway \
+"$ROOT/scripts/build.sh" certpath-engagements certpath-billing certpath-scheduling certpath-documents \
+  certpath-gateway \
   certpath-admin certpath-demo
 
-mkdir -p "$STATE/redis" "$STATE/log"
+mkdir -p "$STATE/redis" "$STATE/log" "$STATE/files"
 chmod 700 "$STATE"
 KEY_FILE="$STATE/signing.key"
 if [ ! -s "$KEY_FILE" ]; then
@@ -62,20 +65,26 @@ pids+=($!)
   --engagements-target="$ENGAGEMENTS_ADDR" --billing-target="$BILLING_ADDR" \
   >> "$STATE/log/scheduling.log" 2>&1 &
 pids+=($!)
+"$BUILD/services/documents/certpath-documents" \
+  --listen="$DOCUMENTS_ADDR" --metrics-listen="$DOCUMENTS_METRICS" --data-dir="$STATE/files" \
+  --redis-socket="$SOCK" --signing-key-file="$KEY_FILE" \
+  --engagements-target="$ENGAGEMENTS_ADDR" --billing-target="$BILLING_ADDR" \
+  >> "$STATE/log/documents.log" 2>&1 &
+pids+=($!)
 "$BUILD/services/engagements/certpath-engagements" \
   --listen="$ENGAGEMENTS_ADDR" --metrics-listen="$ENGAGEMENTS_METRICS" \
   --redis-socket="$SOCK" --signing-key-file="$KEY_FILE" --billing-target="$BILLING_ADDR" \
   --scheduling-target="$SCHEDULING_ADDR" \
   >> "$STATE/log/engagements.log" 2>&1 &
 pids+=($!)
-for target in "$ENGAGEMENTS_ADDR" "$BILLING_ADDR" "$SCHEDULING_ADDR"; do
+for target in "$ENGAGEMENTS_ADDR" "$BILLING_ADDR" "$SCHEDULING_ADDR" "$DOCUMENTS_ADDR"; do
   "$BUILD/tools/certpath-demo" wait --target="$target" --timeout-seconds=30
 done
 "$BUILD/gateway/certpath-gateway" \
   --http-listen="$GATEWAY_ADDR" --listen="$GATEWAY_GRPC" --metrics-listen="$GATEWAY_METRICS" \
   --redis-socket="$SOCK" --signing-key-file="$KEY_FILE" \
   --engagements-target="$ENGAGEMENTS_ADDR" --billing-target="$BILLING_ADDR" \
-  --scheduling-target="$SCHEDULING_ADDR" \
+  --scheduling-target="$SCHEDULING_ADDR" --documents-target="$DOCUMENTS_ADDR" \
   >> "$STATE/log/gateway.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do
@@ -105,6 +114,8 @@ certpath is running (tenant "$TENANT").
   engagements /metrics http://$ENGAGEMENTS_METRICS/metrics
   billing gRPC       $BILLING_ADDR   (certpath.billing.v1.BillingService)
   billing /metrics   http://$BILLING_METRICS/metrics
+  documents gRPC     $DOCUMENTS_ADDR   (certpath.documents.v1.DocumentService; files in $STATE/files)
+  documents /metrics http://$DOCUMENTS_METRICS/metrics
   scheduling gRPC    $SCHEDULING_ADDR   (certpath.scheduling.v1.SchedulingService)
   scheduling /metrics http://$SCHEDULING_METRICS/metrics
   redis              $SOCK (appendonly, appendfsync always)
@@ -134,6 +145,10 @@ Try (curl, through the gateway):
     -d '{"engagement":"$ENGAGEMENT","kind":"VISIT_KIND_OPTION_A","billableLength":"BILLABLE_LENGTH_HALF_DAY",
          "startTime":"2026-12-21T01:00:00Z","endTime":"2026-12-21T04:00:00Z","consultants":["<consultant>"]}'
   curl -s -H "Authorization: Bearer \$TOKEN" "http://$GATEWAY_ADDR/v1/tenants/$TENANT/deadlines?engagement=$ENGAGEMENT"
+  # documents: the templates of 別紙1; upload a file as a new version of a document (the body is the file)
+  curl -s -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/tenants/$TENANT/templates
+  curl -s -X POST -H "Authorization: Bearer \$TOKEN" -H "Content-Type: application/pdf" --data-binary @manual.pdf \
+    "http://$GATEWAY_ADDR/v1/<document>/versions?fileName=manual.pdf&changeNote=first%20draft"
   # an API key for a partner program (shown once; office admin token):
   curl -s -X POST -H "Authorization: Bearer \$TOKEN" http://$GATEWAY_ADDR/v1/tenants/$TENANT/apiKeys \
     -d '{"displayName":"partner sync","role":"ROLE_PARTNER","organization":"partner-demo","subject":"sync@partner"}'

@@ -8,13 +8,14 @@
 set -euo pipefail
 ROOT="$1"; BUILD="$2"
 STATE="$(mktemp -d)"
-base=$((20000 + (RANDOM % 1200) * 10))  # below the kernel's ephemeral ports (32768-)
+base=$((20000 + (RANDOM % 600) * 20))  # below the kernel's ephemeral ports (32768-)
 export CERTPATH_BUILD_DIR="$BUILD" CERTPATH_STATE_DIR="$STATE" CERTPATH_DEMO_TENANT=e2e
 export CERTPATH_ENGAGEMENTS_ADDR=127.0.0.1:$((base + 1)) CERTPATH_ENGAGEMENTS_METRICS=127.0.0.1:$((base + 2))
 export CERTPATH_BILLING_ADDR=127.0.0.1:$((base + 3)) CERTPATH_BILLING_METRICS=127.0.0.1:$((base + 4))
 export CERTPATH_GATEWAY_ADDR=127.0.0.1:$((base + 5)) CERTPATH_GATEWAY_GRPC=127.0.0.1:$((base + 6))
 export CERTPATH_GATEWAY_METRICS=127.0.0.1:$((base + 7))
 export CERTPATH_SCHEDULING_ADDR=127.0.0.1:$((base + 8)) CERTPATH_SCHEDULING_METRICS=127.0.0.1:$((base + 9))
+export CERTPATH_DOCUMENTS_ADDR=127.0.0.1:$((base + 10)) CERTPATH_DOCUMENTS_METRICS=127.0.0.1:$((base + 11))
 GW="http://$CERTPATH_GATEWAY_ADDR"
 OUT="$STATE/run.out"
 
@@ -139,6 +140,31 @@ assert cal.walk("VTIMEZONE"), "no VTIMEZONE"
 PY
 echo "ok  200  the calendar feed, without credentials, parsed"
 
+# Documents: the client creates its own document and uploads a file as the request body (a
+# google.api.HttpBody route); the bytes come back the same, with their type and name.
+call POST "/v1/$ENGAGEMENT/documents" "$CLIENT_TOKEN" '{"title":"情報資産台帳","kind":"TEMPLATE_KIND_RECORD_FORM"}'
+expect 200 "the client creates a document"
+DOC=$(field name <<<"$BODY")
+printf '%%PDF-1.7\n%% 情報資産台帳 e2e\n%%%%EOF\n' > "$STATE/upload.pdf"
+STATUS=$(curl -s -o "$STATE/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $CLIENT_TOKEN" \
+  -H "Content-Type: application/pdf" --data-binary @"$STATE/upload.pdf" \
+  "$GW/v1/$DOC/versions?fileName=%E5%8F%B0%E5%B8%B3.pdf&changeNote=e2e")
+BODY=$(cat "$STATE/body"); expect 200 "a file uploaded as the request body"
+VERSION=$(field name <<<"$BODY")
+grep -q "\"$(sha256sum "$STATE/upload.pdf" | cut -d' ' -f1)\"" <<<"$BODY" || fail "sha256: $BODY"
+HEADERS=$(curl -s -D - -o "$STATE/download.pdf" -H "Authorization: Bearer $PARTNER" "$GW/v1/$VERSION:download")
+cmp -s "$STATE/upload.pdf" "$STATE/download.pdf" || fail "the download differs from the upload"
+grep -qi '^content-type: application/pdf' <<<"$HEADERS" || fail "download type: $HEADERS"
+grep -qi "^content-disposition: attachment; .*filename\*=UTF-8''%E5%8F%B0%E5%B8%B3.pdf" <<<"$HEADERS" ||
+  fail "download name: $HEADERS"
+echo "ok  200  the partner downloads the same bytes"
+STATUS=$(curl -s -o "$STATE/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $CLIENT_TOKEN" \
+  -H "Content-Type: application/pdf" --data-binary 'MZ not a pdf' "$GW/v1/$DOC/versions?fileName=x.pdf")
+BODY=$(cat "$STATE/body"); expect 400 "a file that is not what its name says"
+call POST "/v1/$VERSION:submitForReview" "$CLIENT_TOKEN" '{}'; expect 200 "the client submits it for review"
+call POST "/v1/$VERSION:decideReview" "$CLIENT_TOKEN" '{"decision":"REVIEW_DECISION_APPROVE"}'
+expect 403 "the client may not approve"
+
 # The logs: a JSON line for the refused call, never a token or a key.
 grep -q '"status":"401".*"request_id":"[0-9a-f-]\{36\}"' "$STATE/log/gateway.log" ||
   fail "no access-log line for the 401"
@@ -153,7 +179,7 @@ wait "$RUN" || true
 trap 'rm -rf "$STATE"' EXIT
 grep -q "stopped." "$OUT" || fail "run.sh did not stop cleanly"
 for addr in "$CERTPATH_GATEWAY_ADDR" "$CERTPATH_ENGAGEMENTS_ADDR" "$CERTPATH_BILLING_ADDR" \
-  "$CERTPATH_SCHEDULING_ADDR"; do
+  "$CERTPATH_SCHEDULING_ADDR" "$CERTPATH_DOCUMENTS_ADDR"; do
   if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then fail "$addr still listens"; fi
 done
 echo "ok  the run command stopped everything"

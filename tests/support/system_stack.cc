@@ -34,6 +34,7 @@ SystemStack::SystemStack(int engagement_replicas, bool real_scheduling) {
   billing_target = absl::StrCat("127.0.0.1:", FreePort());
   sink_target = absl::StrCat("127.0.0.1:", FreePort());
   scheduling_target = absl::StrCat("127.0.0.1:", FreePort());
+  documents_target = absl::StrCat("127.0.0.1:", FreePort());
   for (int i = 0; i < engagement_replicas; ++i) {
     engagement_targets.push_back(absl::StrCat("127.0.0.1:", FreePort()));
   }
@@ -56,6 +57,13 @@ SystemStack::SystemStack(int engagement_replicas, bool real_scheduling) {
   sargs.push_back("--relay-poll-ms=200");
   scheduling = std::make_unique<Process>(BinaryPath("services/scheduling/certpath-scheduling"),
                                          sargs, redis.dir() + "/scheduling.log");
+  auto dargs = Common(documents_target);
+  dargs.push_back("--data-dir=" + redis.dir() + "/files");
+  dargs.push_back("--engagements-target=" + engagement_targets[0]);
+  dargs.push_back("--billing-target=" + billing_target);
+  dargs.push_back("--relay-poll-ms=200");
+  documents = std::make_unique<Process>(BinaryPath("services/documents/certpath-documents"), dargs,
+                                        redis.dir() + "/documents.log");
   ResetSink({});
   gateway_target = absl::StrCat("127.0.0.1:", FreePort());
   gateway_http_port = FreePort();
@@ -87,7 +95,8 @@ void SystemStack::ResetGateway(std::vector<std::string> extra) {
   for (std::string flag :
        {absl::StrCat("--http-listen=127.0.0.1:", gateway_http_port),
         "--engagements-target=" + engagement_targets[0], "--billing-target=" + billing_target,
-        "--scheduling-target=" + scheduling_target, std::string("--rate-per-key=1000"),
+        "--scheduling-target=" + scheduling_target, "--documents-target=" + documents_target,
+        std::string("--rate-per-key=1000"),
         std::string("--burst-per-key=2000"), std::string("--rate-per-ip=1000"),
         std::string("--burst-per-ip=2000")}) {
     args.push_back(flag);
@@ -105,10 +114,12 @@ void SystemStack::StartAll() {
   billing->Start();
   sink->Start();
   scheduling->Start();
+  documents->Start();
   for (auto& e : engagements) e->Start();
   WaitServing(billing_target);
   WaitServing(sink_target);
   WaitServing(scheduling_target);
+  WaitServing(documents_target);
   for (const auto& t : engagement_targets) WaitServing(t);
   // The gateway last; its two ports were free when picked, but another test's
   // process may have taken one since (ports are picked before they are bound):

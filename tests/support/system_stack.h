@@ -1,6 +1,6 @@
 #pragma once
 // The run command's stack as separate processes, for the system tests: a
-// real redis-server, billing, scheduling, engagements replicas relaying to
+// real redis-server, billing, scheduling, documents, engagements replicas relaying to
 // billing and to "scheduling" — the real service, or (for the delivery tests)
 // a stand-in consumer that records what it applies (certpath-test-consumer) —
 // and the gateway in front (HTTP and gRPC, generous rate limits), each a real
@@ -35,10 +35,10 @@ class SystemStack {
   void WaitServing(const std::string& target);
 
   RedisServer redis;
-  std::string billing_target, sink_target, scheduling_target, gateway_target;
+  std::string billing_target, sink_target, scheduling_target, documents_target, gateway_target;
   int gateway_http_port = 0;
   std::vector<std::string> engagement_targets;
-  std::unique_ptr<Process> billing, sink, scheduling, gateway;
+  std::unique_ptr<Process> billing, sink, scheduling, documents, gateway;
   std::vector<std::unique_ptr<Process>> engagements;
 
   RedisPool& pool() { return *pool_; }
