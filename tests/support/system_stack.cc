@@ -96,9 +96,8 @@ void SystemStack::ResetGateway(std::vector<std::string> extra) {
        {absl::StrCat("--http-listen=127.0.0.1:", gateway_http_port),
         "--engagements-target=" + engagement_targets[0], "--billing-target=" + billing_target,
         "--scheduling-target=" + scheduling_target, "--documents-target=" + documents_target,
-        std::string("--rate-per-key=1000"),
-        std::string("--burst-per-key=2000"), std::string("--rate-per-ip=1000"),
-        std::string("--burst-per-ip=2000")}) {
+        std::string("--rate-per-key=1000"), std::string("--burst-per-key=2000"),
+        std::string("--rate-per-ip=1000"), std::string("--burst-per-ip=2000")}) {
     args.push_back(flag);
   }
   args.insert(args.end(), extra.begin(), extra.end());  // later flags win
