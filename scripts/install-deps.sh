@@ -11,6 +11,7 @@ PACKAGES=(
   golang-github-gogo-googleapis-dev
   redis-server prometheus
   clang-format wrk curl python3 python3-icalendar
+  chromium poppler-utils fonts-noto-cjk
 )
 
 SUDO=""

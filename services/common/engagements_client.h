@@ -21,8 +21,15 @@ class EngagementsClient {
   // engagements answered: not there, not a name, not this caller's);
   // UNAVAILABLE when the engagements service cannot tell.
   absl::StatusOr<engagements::v1::Engagement> Get(const Principal& p, const std::string& name);
+  // A client company (tenants/T/clients/C), on the same terms.
+  absl::StatusOr<engagements::v1::Client> GetClient(const Principal& p, const std::string& name);
 
  private:
+  template <typename Req, typename Resp>
+  absl::Status Call(const Principal& p,
+                    grpc::Status (engagements::v1::EngagementService::Stub::*method)(
+                        grpc::ClientContext*, const Req&, Resp*),
+                    const Req& req, Resp* resp, absl::string_view what);
   std::unique_ptr<engagements::v1::EngagementService::Stub> stub_;
   const PrincipalSigner& signer_;
   const Clock& clock_;

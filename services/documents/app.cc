@@ -47,7 +47,7 @@ class GrpcPriceList final : public PriceList {
             grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))),
         signer_(signer),
         clock_(clock) {}
-  absl::StatusOr<std::pair<int64_t, int64_t>> ManualReviewRange(const Principal& p) override {
+  absl::StatusOr<billing::v1::PriceList> Prices(const Principal& p) override {
     billing::v1::GetBillingSettingsRequest req;
     req.set_name("tenants/" + p.tenant() + "/billingSettings");
     billing::v1::BillingSettings settings;
@@ -59,8 +59,7 @@ class GrpcPriceList final : public PriceList {
           return FromGrpcStatus(stub_->GetBillingSettings(&ctx, req, &settings));
         });
     if (!s.ok()) return Unavailable("billing service (price list): " + std::string(s.message()));
-    return std::make_pair(settings.prices().manual_review_min_jpy(),
-                          settings.prices().manual_review_max_jpy());
+    return settings.prices();
   }
 
  private:

@@ -33,6 +33,21 @@ class DocumentsGrpc final : public v1::DocumentService::CallbackService {
   CERTPATH_UNARY_RPC(ListReviewComments, v1::ListReviewCommentsRequest,
                      v1::ListReviewCommentsResponse)
   CERTPATH_UNARY_RPC(DecideReview, v1::DecideReviewRequest, v1::DocumentVersion)
+  CERTPATH_UNARY_RPC(CreateExistingForm, v1::CreateExistingFormRequest, v1::ExistingForm)
+  CERTPATH_UNARY_RPC(ListExistingForms, v1::ListExistingFormsRequest, v1::ListExistingFormsResponse)
+  CERTPATH_UNARY_RPC(MapExistingForm, v1::MapExistingFormRequest, v1::ExistingForm)
+  CERTPATH_UNARY_RPC(GetConformityReport, v1::GetConformityReportRequest, v1::ConformityReport)
+  CERTPATH_UNARY_RPC(ExportConformityReport, v1::GetConformityReportRequest, google::api::HttpBody)
+  CERTPATH_UNARY_RPC(GetStatementOfApplicability, v1::GetStatementOfApplicabilityRequest,
+                     v1::StatementOfApplicability)
+  CERTPATH_UNARY_RPC(UpdateStatementOfApplicability, v1::UpdateStatementOfApplicabilityRequest,
+                     v1::StatementOfApplicability)
+  CERTPATH_UNARY_RPC(ExportStatementOfApplicability, v1::ExportStatementOfApplicabilityRequest,
+                     google::api::HttpBody)
+  CERTPATH_UNARY_RPC(ApproveStatementOfApplicability, v1::ApproveStatementOfApplicabilityRequest,
+                     v1::StatementOfApplicability)
+  CERTPATH_UNARY_RPC(RenderSupportSpecification, v1::RenderSupportSpecificationRequest,
+                     google::api::HttpBody)
 
   CERTPATH_UNARY_RPC_TO(dead_, ListDeadLetters, cv1::ListDeadLettersRequest,
                         cv1::ListDeadLettersResponse)

@@ -57,10 +57,12 @@ absl::Status DocumentsApi::AcceptPaidReview(const Principal& p,
       store_, idem, req.etag(),
       [&] { return LoadVersion(p, req.name(), "AcceptPaidReview", &ref); },
       [&](const Stored<v1::DocumentVersion>& before) -> absl::Status {
-        auto range = prices_.ManualReviewRange(p);
-        if (!range.ok()) return range.status();
+        auto prices = prices_.Prices(p);
+        if (!prices.ok()) return prices.status();
         v1::DocumentVersion v = before.value;
-        if (auto s = d::AcceptPaid(v, req.price_jpy(), range->first, range->second); !s.ok()) {
+        if (auto s = d::AcceptPaid(v, req.price_jpy(), prices->manual_review_min_jpy(),
+                                   prices->manual_review_max_jpy());
+            !s.ok()) {
           return s;
         }
         absl::Time now = clock_.Now();

@@ -12,6 +12,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
+#include "certpath/billing/v1/billing.pb.h"
 #include "certpath/documents/v1/documents.pb.h"
 #include "certpath/documents/v1/events.pb.h"
 #include "google/api/httpbody.pb.h"
@@ -25,11 +26,12 @@
 
 namespace certpath::documents {
 
-// The price list's manual-review range (billing's settings), as the caller may read it.
+// Billing's price list, read as the caller (the manual-review range, the
+// options' fees printed in the support specification).
 class PriceList {
  public:
   virtual ~PriceList() = default;
-  virtual absl::StatusOr<std::pair<int64_t, int64_t>> ManualReviewRange(const Principal& p) = 0;
+  virtual absl::StatusOr<billing::v1::PriceList> Prices(const Principal& p) = 0;
 };
 
 class DocumentsApi {
@@ -77,6 +79,33 @@ class DocumentsApi {
                                   v1::ListReviewCommentsResponse* out);
   absl::Status DecideReview(const Principal& p, const v1::DecideReviewRequest& req,
                             v1::DocumentVersion* out);
+  // statements.cc: existing forms and their conformity report, the SoA
+  absl::Status CreateExistingForm(const Principal& p, const v1::CreateExistingFormRequest& req,
+                                  v1::ExistingForm* out);
+  absl::Status ListExistingForms(const Principal& p, const v1::ListExistingFormsRequest& req,
+                                 v1::ListExistingFormsResponse* out);
+  absl::Status MapExistingForm(const Principal& p, const v1::MapExistingFormRequest& req,
+                               v1::ExistingForm* out);
+  absl::Status GetConformityReport(const Principal& p, const v1::GetConformityReportRequest& req,
+                                   v1::ConformityReport* out);
+  absl::Status ExportConformityReport(const Principal& p, const v1::GetConformityReportRequest& req,
+                                      google::api::HttpBody* out);
+  absl::Status GetStatementOfApplicability(const Principal& p,
+                                           const v1::GetStatementOfApplicabilityRequest& req,
+                                           v1::StatementOfApplicability* out);
+  absl::Status UpdateStatementOfApplicability(const Principal& p,
+                                              const v1::UpdateStatementOfApplicabilityRequest& req,
+                                              v1::StatementOfApplicability* out);
+  absl::Status ExportStatementOfApplicability(const Principal& p,
+                                              const v1::ExportStatementOfApplicabilityRequest& req,
+                                              google::api::HttpBody* out);
+  absl::Status ApproveStatementOfApplicability(
+      const Principal& p, const v1::ApproveStatementOfApplicabilityRequest& req,
+      v1::StatementOfApplicability* out);
+  // render.cc
+  absl::Status RenderSupportSpecification(const Principal& p,
+                                          const v1::RenderSupportSpecificationRequest& req,
+                                          google::api::HttpBody* out);
 
  private:
   struct DocRef {
@@ -96,6 +125,13 @@ class DocumentsApi {
                                              const std::string& name, absl::string_view method);
   absl::StatusOr<Stored<v1::Document>> LoadDocument(const Principal& p, const std::string& name,
                                                     absl::string_view method, DocRef* ref);
+  // The SoA of `name` (…/statementOfApplicability), stored or the default (version 0).
+  absl::StatusOr<Stored<v1::StatementOfApplicability>> LoadStatement(const Principal& p,
+                                                                     const std::string& name,
+                                                                     absl::string_view method,
+                                                                     std::string* engagement);
+  absl::StatusOr<std::vector<v1::ExistingForm>> AllForms(const std::string& tenant,
+                                                         const std::string& eid);
   absl::StatusOr<Stored<v1::DocumentVersion>> LoadVersion(const Principal& p,
                                                           const std::string& name,
                                                           absl::string_view method,

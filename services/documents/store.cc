@@ -59,6 +59,33 @@ absl::StatusOr<bool> DocumentStore::Provided(const std::string& tenant, const st
   return r->found();
 }
 
+absl::StatusOr<absl::optional<Stored<v1::ExistingForm>>> DocumentStore::GetForm(
+    const std::string& tenant, const std::string& fid) {
+  return Read<v1::ExistingForm>(keys_.Key(tenant, "form", fid));
+}
+
+absl::StatusOr<absl::optional<Stored<v1::StatementOfApplicability>>> DocumentStore::GetStatement(
+    const std::string& tenant, const std::string& eid) {
+  return Read<v1::StatementOfApplicability>(keys_.Key(tenant, "soa", eid));
+}
+
+absl::StatusOr<absl::optional<Stored<v1::Document>>> DocumentStore::StatementDocument(
+    const std::string& tenant, const std::string& eid) {
+  for (int64_t after = 0;;) {
+    auto page = ListDocuments(tenant, eid, /*include_archived=*/false, after, 100);
+    if (!page.ok()) return page.status();
+    for (const Record& r : page->records) {
+      auto d = DecodeStored<v1::Document>(r);
+      if (!d.ok()) return d.status();
+      if (d->value.template_code() == "statement-of-applicability") {
+        return absl::optional<Stored<v1::Document>>(*std::move(d));
+      }
+    }
+    if (!page->more) return absl::optional<Stored<v1::Document>>();
+    after = page->last;
+  }
+}
+
 absl::StatusOr<bool> DocumentStore::Referenced(const std::string& tenant,
                                                const std::string& sha256) {
   auto r = records_.redis().Command({"ZSCORE", keys_.Prefix(tenant) + "blobs", sha256});
@@ -222,6 +249,61 @@ absl::StatusOr<v1::Document> DocumentStore::SaveDocument(const std::string& tena
   return out;
 }
 
+absl::StatusOr<v1::ExistingForm> DocumentStore::SaveForm(const std::string& tenant,
+                                                         const Stored<v1::ExistingForm>* before,
+                                                         const v1::ExistingForm& after) {
+  Batch b;
+  auto parts = ParseName("name", after.name(), {"tenants", "engagements", "existingForms"});
+  if (!parts.ok()) return parts.status();
+  int64_t ordinal = PutStored(b, keys_.Key(tenant, "form", (*parts)[2]), before, after,
+                              keys_.Ordinals(tenant), "existing form");
+  if (!before) {
+    b.ZAdd(keys_.Index(tenant, "forms:eng:" + (*parts)[1]), ordinal, (*parts)[2]);
+    b.ZAdd(keys_.Prefix(tenant) + "blobs", Seconds(after.create_time()), after.file().sha256());
+  }
+  if (auto r = Commit(b); !r.ok()) return r.status();
+  v1::ExistingForm out = after;
+  out.set_etag(Str(before ? before->version + 1 : 1));
+  return out;
+}
+
+absl::StatusOr<v1::StatementOfApplicability> DocumentStore::SaveStatement(
+    const std::string& tenant, const std::string& eid,
+    const Stored<v1::StatementOfApplicability>& before, const v1::StatementOfApplicability& after) {
+  Batch b;
+  // Version 0: the default, never saved: the key must not exist yet.
+  PutStored(b, keys_.Key(tenant, "soa", eid), &before, after, keys_.Ordinals(tenant),
+            "statement of applicability");
+  if (auto r = Commit(b); !r.ok()) return r.status();
+  v1::StatementOfApplicability out = after;
+  out.set_etag(Str(before.version + 1));
+  return out;
+}
+
+absl::StatusOr<CommitResult> DocumentStore::ApproveStatement(
+    const std::string& tenant, const std::string& eid,
+    const Stored<v1::StatementOfApplicability>& before, const v1::StatementOfApplicability& after,
+    const FrozenVersion& frozen, const cv1::OutboxEvent& event) {
+  Batch b;
+  PutStored(b, keys_.Key(tenant, "soa", eid), &before, after, keys_.Ordinals(tenant),
+            "statement of applicability");
+  std::string did = LastSegment(frozen.doc_after.name());
+  PutDocument(b, tenant, frozen.doc_before, frozen.doc_after);
+  PutVersion(b, tenant, did, frozen.n, nullptr, frozen.version);
+  if (frozen.superseded_before) {
+    auto sp = ParseName("name", frozen.superseded_after.name(),
+                        {"tenants", "engagements", "documents", "versions"});
+    int sn = 0;
+    if (!sp.ok() || !absl::SimpleAtoi((*sp)[3], &sn)) return absl::InternalError("version id");
+    PutVersion(b, tenant, did, sn, &*frozen.superseded_before, frozen.superseded_after);
+  }
+  outbox_.Publish(b, event);
+  v1::StatementOfApplicability response = after;
+  response.set_etag(Str(before.version + 1));
+  b.Response(response.SerializeAsString());
+  return Commit(b);
+}
+
 absl::StatusOr<v1::ReviewComment> DocumentStore::AddComment(const std::string& tenant,
                                                             const std::string& did, int n,
                                                             const std::string& id,
@@ -256,6 +338,16 @@ absl::StatusOr<ListPage> DocumentStore::ListVersions(const std::string& tenant,
   ListQuery q;
   q.index = keys_.Index(tenant, "vers:" + did);
   q.record_prefix = keys_.Prefix(tenant) + "ver:" + did + ":";
+  q.after = after;
+  q.limit = limit;
+  return records_.List(q);
+}
+
+absl::StatusOr<ListPage> DocumentStore::ListForms(const std::string& tenant, const std::string& eid,
+                                                  int64_t after, int limit) {
+  ListQuery q;
+  q.index = keys_.Index(tenant, "forms:eng:" + eid);
+  q.record_prefix = keys_.Prefix(tenant) + "form:";
   q.after = after;
   q.limit = limit;
   return records_.List(q);

@@ -10,12 +10,15 @@
 //   doc:{t:T}:ver:<did>:<n>              document versions
 //   doc:{t:T}:cmt:<did>:<n>:<id>         review comments
 //   doc:{t:T}:provided:<eid>             the engagement's templates were provided (once)
+//   doc:{t:T}:form:<fid>                 existing forms (name carries the engagement)
+//   doc:{t:T}:soa:<eid>                  the engagement's Statement of Applicability
 //   doc:{t:T}:blobs                      zset sha256 → first use (unix s): files referenced
 //   doc:{t:T}:waiting                    zset submit time (unix s) → <did>:<n>, reviews waiting
 //   doc:{t:T}:stats                      hash: documents by state (metrics)
 //   doc:{t:T}:idx:docs:eng:<eid>[:active]  zset ordinal → did
 //   doc:{t:T}:idx:vers:<did>             zset ordinal → n
 //   doc:{t:T}:idx:cmts:<did>:<n>         zset ordinal → comment id
+//   doc:{t:T}:idx:forms:eng:<eid>        zset ordinal → form id
 //   doc:{t:T}:out:…                      outbox (services/common/outbox.h)
 
 #include <string>
@@ -55,6 +58,13 @@ class DocumentStore : public Repository {
                                                                          const std::string& did,
                                                                          int n);
   absl::StatusOr<bool> Provided(const std::string& tenant, const std::string& eid);
+  absl::StatusOr<absl::optional<Stored<v1::ExistingForm>>> GetForm(const std::string& tenant,
+                                                                   const std::string& fid);
+  absl::StatusOr<absl::optional<Stored<v1::StatementOfApplicability>>> GetStatement(
+      const std::string& tenant, const std::string& eid);
+  // The engagement's 適用宣言書 document (the template's), if any.
+  absl::StatusOr<absl::optional<Stored<v1::Document>>> StatementDocument(const std::string& tenant,
+                                                                         const std::string& eid);
   absl::StatusOr<bool> Referenced(const std::string& tenant, const std::string& sha256);
   absl::StatusOr<DocumentStats> Stats(const std::string& tenant);
 
@@ -91,6 +101,29 @@ class DocumentStore : public Repository {
   absl::StatusOr<v1::Document> SaveDocument(const std::string& tenant,
                                             const Stored<v1::Document>& before,
                                             const v1::Document& after);
+  absl::StatusOr<v1::ExistingForm> SaveForm(const std::string& tenant,
+                                            const Stored<v1::ExistingForm>* before,
+                                            const v1::ExistingForm& after);
+  absl::StatusOr<v1::StatementOfApplicability> SaveStatement(
+      const std::string& tenant, const std::string& eid,
+      const Stored<v1::StatementOfApplicability>& before,
+      const v1::StatementOfApplicability& after);
+  // Approval of the SoA: its record, the 適用宣言書 document (new when
+  // `doc_before` is null) with the frozen version, the version it
+  // supersedes, and the event — one step.
+  struct FrozenVersion {
+    const Stored<v1::Document>* doc_before = nullptr;
+    v1::Document doc_after;
+    int n = 0;
+    v1::DocumentVersion version;
+    absl::optional<Stored<v1::DocumentVersion>> superseded_before;
+    v1::DocumentVersion superseded_after;
+  };
+  absl::StatusOr<CommitResult> ApproveStatement(const std::string& tenant, const std::string& eid,
+                                                const Stored<v1::StatementOfApplicability>& before,
+                                                const v1::StatementOfApplicability& after,
+                                                const FrozenVersion& frozen,
+                                                const cv1::OutboxEvent& event);
   absl::StatusOr<v1::ReviewComment> AddComment(const std::string& tenant, const std::string& did,
                                                int n, const std::string& id,
                                                const v1::ReviewComment& c);
@@ -100,6 +133,8 @@ class DocumentStore : public Repository {
                                          bool include_archived, int64_t after, int limit);
   absl::StatusOr<ListPage> ListVersions(const std::string& tenant, const std::string& did,
                                         int64_t after, int limit);
+  absl::StatusOr<ListPage> ListForms(const std::string& tenant, const std::string& eid,
+                                     int64_t after, int limit);
   absl::StatusOr<ListPage> ListComments(const std::string& tenant, const std::string& did, int n,
                                         int64_t after, int limit);
 

@@ -389,5 +389,133 @@ TEST_F(DocumentsTest, AfterSupportAReviewIsPaidAndBilledOnce) {
   EXPECT_EQ(events.billing_events(0).recipient_name(), "株式会社デモ");
 }
 
+TEST_F(DocumentsTest, StatementOfApplicabilityPreparedExportedAndApproved) {
+  v1::Engagement e = NewEngagement();
+  const std::string name = e.name() + "/statementOfApplicability";
+  dv1::GetStatementOfApplicabilityRequest get;
+  get.set_name(name);
+  dv1::StatementOfApplicability soa;
+  ASSERT_TRUE(docs.Call(&DStub::GetStatementOfApplicability, ClientOf(), get, &soa).ok());
+  ASSERT_EQ(soa.controls_size(), 93);
+  EXPECT_EQ(soa.etag(), "0");
+  // The client prepares it: A.7.x physical controls partly excluded, with reasons.
+  dv1::UpdateStatementOfApplicabilityRequest up;
+  *up.mutable_statement() = soa;
+  for (auto& c : *up.mutable_statement()->mutable_controls()) {
+    c.add_reasons(dv1::INCLUSION_REASON_RISK_TREATMENT);
+    c.set_status(dv1::IMPLEMENTATION_STATUS_IMPLEMENTED);
+  }
+  auto* excluded = up.mutable_statement()->mutable_controls(56);  // A.7.12
+  excluded->set_applicable(false);
+  dv1::StatementOfApplicability saved;
+  absl::Status s = docs.Call(&DStub::UpdateStatementOfApplicability, ClientOf(), up, &saved);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(s.message(), "controls[56].exclusion_justification")) << s;
+  excluded->set_exclusion_justification("自社で配線を管理する施設がないため（賃貸オフィス）");
+  ASSERT_TRUE(docs.Call(&DStub::UpdateStatementOfApplicability, ClientOf(), up, &saved).ok());
+  EXPECT_EQ(saved.etag(), "1");
+  EXPECT_EQ(saved.controls(56).control_id(), "A.7.12");
+  // A stale etag is refused; another tenant or partner sees nothing.
+  up.mutable_statement()->set_etag("0");
+  EXPECT_EQ(docs.Call(&DStub::UpdateStatementOfApplicability, kConsultant, up, &saved).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(docs.Call(&DStub::GetStatementOfApplicability, kOtherPartner, get, &soa).code(),
+            absl::StatusCode::kNotFound);
+  // Exports.
+  dv1::ExportStatementOfApplicabilityRequest ex;
+  ex.set_name(name);
+  google::api::HttpBody body;
+  ASSERT_TRUE(docs.Call(&DStub::ExportStatementOfApplicability, kPartner, ex, &body).ok());
+  EXPECT_EQ(body.content_type(), "text/csv; charset=utf-8");
+  EXPECT_TRUE(absl::StrContains(body.data(), "A.7.12,物理的管理策,ケーブル配線のセキュリティ"));
+  ex.set_format("html");
+  ASSERT_TRUE(docs.Call(&DStub::ExportStatementOfApplicability, kPartner, ex, &body).ok());
+  EXPECT_TRUE(absl::StrContains(body.data(), "賃貸オフィス"));
+  // Approval freezes it as a version of the 適用宣言書 document; clients never approve.
+  dv1::ApproveStatementOfApplicabilityRequest ap;
+  ap.set_name(name);
+  EXPECT_EQ(docs.Call(&DStub::ApproveStatementOfApplicability, ClientOf(), ap, &saved).code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(docs.Call(&DStub::ApproveStatementOfApplicability, kConsultant, ap, &saved).ok());
+  EXPECT_EQ(saved.approved_count(), 1);
+  ASSERT_FALSE(saved.approved_document_version().empty());
+  dv1::GetDocumentVersionRequest gv;
+  gv.set_name(saved.approved_document_version());
+  dv1::DocumentVersion frozen;
+  ASSERT_TRUE(docs.Call(&DStub::GetDocumentVersion, ClientOf(), gv, &frozen).ok());
+  EXPECT_EQ(frozen.state(), dv1::VERSION_STATE_APPROVED);
+  EXPECT_EQ(frozen.number(), "1.0");
+  dv1::DownloadDocumentVersionRequest dl;
+  dl.set_name(frozen.name());
+  ASSERT_TRUE(docs.Call(&DStub::DownloadDocumentVersion, ClientOf(), dl, &body).ok());
+  EXPECT_TRUE(absl::StrContains(body.data(), "第1版 承認"));
+  EXPECT_TRUE(WaitTask(e.name(), "cons-c-customize"));
+  // A second approval is 2.0 and supersedes the first.
+  ASSERT_TRUE(docs.Call(&DStub::ApproveStatementOfApplicability, kAdmin, ap, &saved).ok());
+  EXPECT_EQ(saved.approved_count(), 2);
+  ASSERT_TRUE(docs.Call(&DStub::GetDocumentVersion, kAdmin, gv, &frozen).ok());
+  EXPECT_EQ(frozen.state(), dv1::VERSION_STATE_SUPERSEDED);
+}
+
+TEST_F(DocumentsTest, ExistingFormsAgainstTheStandard) {
+  v1::Engagement e = NewEngagement();
+  dv1::CreateExistingFormRequest cf;
+  cf.set_parent(e.name());
+  cf.set_title("入退室管理台帳");
+  cf.set_file_name("入退室管理台帳.xlsx");
+  cf.mutable_file()->set_data(std::string("PK\x03\x04", 4) + "xl/workbook.xml");
+  dv1::ExistingForm form;
+  ASSERT_TRUE(docs.Call(&DStub::CreateExistingForm, ClientOf(), cf, &form).ok());
+  dv1::MapExistingFormRequest map;
+  map.set_name(form.name());
+  auto* m = map.add_mappings();
+  m->set_requirement("A.7.2");
+  m->set_verdict(dv1::VERDICT_CONFORMS);
+  m = map.add_mappings();
+  m->set_requirement("7.5");
+  m->set_verdict(dv1::VERDICT_PARTIAL);
+  m->set_remarks("承認欄がない");
+  EXPECT_EQ(docs.Call(&DStub::MapExistingForm, ClientOf(), map, &form).code(),
+            absl::StatusCode::kPermissionDenied);
+  map.add_mappings()->set_requirement("A.9.9");
+  absl::Status s = docs.Call(&DStub::MapExistingForm, kConsultant, map, &form);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(s.message(), "mappings[2].requirement")) << s;
+  map.mutable_mappings()->RemoveLast();
+  ASSERT_TRUE(docs.Call(&DStub::MapExistingForm, kConsultant, map, &form).ok());
+  EXPECT_EQ(form.mapped_by(), "kenji@office");
+  dv1::GetConformityReportRequest rr;
+  rr.set_engagement(e.name());
+  dv1::ConformityReport report;
+  ASSERT_TRUE(docs.Call(&DStub::GetConformityReport, ClientOf(), rr, &report).ok());
+  EXPECT_EQ(report.rows_size(), 116);
+  EXPECT_EQ(report.covered(), 1);
+  EXPECT_EQ(report.partial(), 1);
+  EXPECT_EQ(report.not_covered(), 114);
+  google::api::HttpBody csv;
+  ASSERT_TRUE(docs.Call(&DStub::ExportConformityReport, kPartner, rr, &csv).ok());
+  EXPECT_EQ(csv.data().substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_TRUE(absl::StrContains(csv.data(), "入退室管理台帳:承認欄がない"));
+  EXPECT_EQ(docs.Call(&DStub::GetConformityReport, kOtherPartner, rr, &report).code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(DocumentsTest, TheSupportSpecificationOfOneEngagement) {
+  v1::Engagement e = NewEngagement();
+  dv1::RenderSupportSpecificationRequest req;
+  req.set_engagement(e.name());
+  google::api::HttpBody html;
+  // A partner of the engagement reads it too (company name and prices with the office's rights).
+  ASSERT_TRUE(docs.Call(&DStub::RenderSupportSpecification, kPartner, req, &html).ok());
+  EXPECT_EQ(html.content_type(), "text/html; charset=utf-8");
+  for (const std::string& want :
+       {std::string("株式会社デモ"), e.reference_number(), std::string("情報システム部"),
+        std::string("2026年4月1日"), std::string("1日5万円、半日3万円"), std::string("【別紙1")}) {
+    EXPECT_TRUE(absl::StrContains(html.data(), want)) << want;
+  }
+  EXPECT_EQ(docs.Call(&DStub::RenderSupportSpecification, kOtherPartner, req, &html).code(),
+            absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace certpath::testing

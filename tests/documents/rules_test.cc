@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "services/common/crypto.h"
@@ -16,6 +18,9 @@
 #include "services/documents/domain/files.h"
 #include "services/documents/domain/policy.h"
 #include "services/documents/domain/rules.h"
+#include "services/documents/domain/specification.h"
+#include "services/documents/domain/standard.h"
+#include "services/documents/domain/statements.h"
 #include "services/engagements/domain/catalog.h"
 
 namespace certpath::documents::domain {
@@ -187,6 +192,124 @@ TEST(FileBlobStore, DurableDeduplicatedVerifiedAndSwept) {
   EXPECT_TRUE(blobs.Get("t1", *b).ok());
   EXPECT_EQ(blobs.Get("t1", *a).status().code(), absl::StatusCode::kNotFound);
   std::system(("rm -rf " + std::string(tmpl)).c_str());
+}
+
+}  // namespace
+}  // namespace certpath::documents::domain
+
+namespace certpath::documents::domain {
+namespace {
+
+TEST(Standard, NinetyThreeControlsInFourThemesAndTheClauses) {
+  std::map<std::string, int> themes;
+  for (const auto& c : Controls()) ++themes[ThemeOf(c.id)];
+  EXPECT_EQ(Controls().size(), 93u);
+  EXPECT_EQ(themes, (std::map<std::string, int>{{"5", 37}, {"6", 8}, {"7", 14}, {"8", 34}}));
+  EXPECT_EQ(Clauses().size(), 23u);
+  EXPECT_EQ(Clauses().front().id, std::string("4.1"));
+  EXPECT_EQ(Clauses().back().id, std::string("10.2"));
+  EXPECT_STREQ(FindRequirement("A.8.34")->title_en,
+               "Protection of information systems during audit testing");
+  EXPECT_EQ(FindRequirement("A.5.38"), nullptr);
+}
+
+TEST(Statement, RowsAreCheckedAndRendered) {
+  const std::string eng = "tenants/t1/engagements/e1";
+  v1::StatementOfApplicability s = DefaultStatement(eng + "/statementOfApplicability");
+  ASSERT_EQ(s.controls_size(), 93);
+  EXPECT_EQ(s.controls(0).title_ja(), "情報セキュリティのための方針群");
+  FieldViolations ok;
+  CheckStatement(ok, s, eng);
+  EXPECT_TRUE(ok.ToStatus().ok()) << ok.ToStatus();
+  // Excluded without a justification, an unknown control, a foreign document.
+  v1::StatementOfApplicability bad = s;
+  bad.mutable_controls(3)->set_applicable(false);
+  bad.mutable_controls(4)->set_control_id("A.9.1");
+  bad.mutable_controls(5)->add_documents("tenants/t1/engagements/other/documents/d1");
+  FieldViolations v;
+  CheckStatement(v, bad, eng);
+  std::string m(v.ToStatus().message());
+  EXPECT_NE(m.find("statement.controls[3].exclusion_justification"), std::string::npos) << m;
+  EXPECT_NE(m.find("statement.controls[4].control_id"), std::string::npos) << m;
+  EXPECT_NE(m.find("statement.controls[5].documents"), std::string::npos) << m;
+  bad = s;
+  bad.mutable_controls()->RemoveLast();
+  FieldViolations count;
+  CheckStatement(count, bad, eng);
+  EXPECT_NE(std::string(count.ToStatus().message()).find("got 92"), std::string::npos);
+  // Exports: CSV with a BOM and a row per control; HTML by theme, escaped.
+  s.mutable_controls(6)->set_applicable(false);
+  s.mutable_controls(6)->set_exclusion_justification("脅威情報は親会社が一括で収集, \"共有\"");
+  std::string csv = StatementCsv(s);
+  EXPECT_EQ(csv.substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 94);
+  EXPECT_NE(csv.find("\"脅威情報は親会社が一括で収集, \"\"共有\"\"\""), std::string::npos);
+  std::string html = StatementHtml(s, "<株式会社デモ>");
+  EXPECT_NE(html.find("&lt;株式会社デモ&gt;"), std::string::npos);
+  EXPECT_NE(html.find("8 技術的管理策"), std::string::npos);
+}
+
+TEST(Conformity, EveryRequirementWithItsFormsAndCounts) {
+  v1::ExistingForm a, b;
+  a.set_name("tenants/t1/engagements/e1/existingForms/a");
+  a.set_title("入退室記録簿");
+  auto* m = a.add_mappings();
+  m->set_requirement("A.7.2");
+  m->set_verdict(v1::VERDICT_CONFORMS);
+  m = a.add_mappings();
+  m->set_requirement("7.5");
+  m->set_verdict(v1::VERDICT_PARTIAL);
+  b.set_name("tenants/t1/engagements/e1/existingForms/b");
+  b.set_title("教育記録");
+  m = b.add_mappings();
+  m->set_requirement("7.5");
+  m->set_verdict(v1::VERDICT_GAP);
+  m->set_remarks("保管期間の定めなし");
+  m = b.add_mappings();
+  m->set_requirement("A.8.4");
+  m->set_verdict(v1::VERDICT_NOT_RELEVANT);
+  v1::ConformityReport r = BuildConformityReport("tenants/t1/engagements/e1", {a, b});
+  EXPECT_EQ(r.rows_size(), 23 + 93);
+  EXPECT_EQ(r.covered(), 1);
+  EXPECT_EQ(r.partial(), 1);  // 7.5: partial beats gap
+  EXPECT_EQ(r.gaps(), 0);
+  EXPECT_EQ(r.not_relevant(), 1);
+  EXPECT_EQ(r.not_covered(), 23 + 93 - 3);
+  std::string csv = ConformityCsv(r);
+  EXPECT_EQ(csv.substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_NE(csv.find("教育記録:保管期間の定めなし"), std::string::npos);
+  FieldViolations v;
+  v1::ExistingForm bad;
+  bad.add_mappings()->set_requirement("11.1");
+  CheckMappings(v, bad.mappings());
+  std::string msg(v.ToStatus().message());
+  EXPECT_NE(msg.find("mappings[0].requirement"), std::string::npos);
+  EXPECT_NE(msg.find("mappings[0].verdict"), std::string::npos);
+}
+
+TEST(SupportSpecification, TheSeedDocumentForOneEngagement) {
+  SpecificationInput in;
+  in.created = absl::CivilDay(2026, 11, 26);
+  in.engagement.set_reference_number("2026-0007");
+  in.engagement.set_department("情報システム部");
+  in.engagement.set_contact("山田 太郎");
+  in.engagement.set_standard("ISO_IEC_27001_2022");
+  *in.engagement.mutable_support_start() = ToDate(absl::CivilDay(2026, 4, 1));
+  *in.engagement.mutable_support_end() = ToDate(absl::CivilDay(2027, 10, 1));
+  in.client.set_display_name("株式会社デモ <本社>");
+  in.prices.set_day_rate_jpy(50'000);
+  in.prices.set_half_day_rate_jpy(30'000);
+  in.prices.set_advisory_retainer_annual_jpy(50'000);
+  in.prices.set_manual_review_min_jpy(30'000);
+  in.prices.set_manual_review_max_jpy(50'000);
+  std::string html = SupportSpecificationHtml(in);
+  for (const char* want :
+       {"2026年11月26日", "株式会社デモ &lt;本社&gt;", "情報システム部", "山田 太郎", "2026-0007",
+        "JIS Q 27001:2023 (ISO/IEC 27001:2022)", "1. 本書の作成目的", "3. 支援手順（役割の分担）",
+        "認証機関の決定", "見積書の提出", "2026年4月1日", "2027年10月1日", "1日5万円、半日3万円",
+        "（3万円～5万円）", "【別紙1", "内部監査チェック項目票", "@page{size:A4"}) {
+    EXPECT_NE(html.find(want), std::string::npos) << want;
+  }
 }
 
 }  // namespace

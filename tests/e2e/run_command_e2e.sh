@@ -165,6 +165,23 @@ call POST "/v1/$VERSION:submitForReview" "$CLIENT_TOKEN" '{}'; expect 200 "the c
 call POST "/v1/$VERSION:decideReview" "$CLIENT_TOKEN" '{"decision":"REVIEW_DECISION_APPROVE"}'
 expect 403 "the client may not approve"
 
+# The support specification of the demo engagement, printed to PDF by headless Chromium
+# (Debian's chromium, from install-deps) and read back with pdftotext.
+curl -s -o "$STATE/spec.html" -H "Authorization: Bearer $CLIENT_TOKEN" "$GW/v1/$ENGAGEMENT/supportSpecification"
+grep -q "マネジメントシステム構築支援仕様書" "$STATE/spec.html" || fail "spec: $(head -c 300 "$STATE/spec.html")"
+HOME="$STATE" timeout 120 chromium --headless=new --no-sandbox --disable-gpu --no-pdf-header-footer \
+  --user-data-dir="$STATE/chromium" --print-to-pdf="$STATE/spec.pdf" "file://$STATE/spec.html" \
+  > "$STATE/chromium.log" 2>&1 || fail "chromium: $(tail -5 "$STATE/chromium.log")"
+PAGES=$(pdfinfo "$STATE/spec.pdf" | sed -n 's/^Pages: *//p')
+pdfinfo "$STATE/spec.pdf" | grep -q "(A4)" || fail "not A4: $(pdfinfo "$STATE/spec.pdf")"
+[ "${PAGES:-0}" -ge 3 ] || fail "the specification has $PAGES pages, wanted the cover, the body and 別紙1"
+pdftotext "$STATE/spec.pdf" "$STATE/spec.txt"
+REF=$(sed -n 's/^demo engagement *[^ ]* (\(.*\))$/\1/p' "$OUT")
+for want in "株式会社デモ" "情報システム部" "山田 太郎" "$REF" "本書の作成目的" "別紙1" "内部監査チェック項目票"; do
+  grep -q "$want" "$STATE/spec.txt" || fail "the PDF lacks \"$want\": $(head -40 "$STATE/spec.txt")"
+done
+echo "ok  200  the support specification printed to a $PAGES-page A4 PDF with its header"
+
 # The logs: a JSON line for the refused call, never a token or a key.
 grep -q '"status":"401".*"request_id":"[0-9a-f-]\{36\}"' "$STATE/log/gateway.log" ||
   fail "no access-log line for the 401"

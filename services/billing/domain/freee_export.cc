@@ -3,21 +3,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "services/common/export_text.h"
 #include "services/common/validate.h"
 
 namespace certpath::billing::domain {
 namespace {
 
-// Writes the CSV field, quoted when it holds a comma, quote or line break.
-// A text cell. One that a spreadsheet would take for a formula (=, +, -, @,
-// tab or CR first: a company name typed as "=HYPERLINK(…)") gets a leading
-// apostrophe, so that Excel or freee shows it as text instead of running it.
-std::string Csv(const std::string& text) {
-  std::string s = text;
-  if (!s.empty() && std::string("=+-@\t\r").find(s[0]) != std::string::npos) s = "'" + s;
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  return "\"" + absl::StrReplaceAll(s, {{"\"", "\"\""}}) + "\"";
-}
+// A text cell (services/common/export_text.h).
+std::string Csv(const std::string& text) { return CsvCell(text); }
 
 std::string Slashed(const google::type::Date& d) {
   return d.year() == 0 ? "" : absl::StrFormat("%04d/%02d/%02d", d.year(), d.month(), d.day());
