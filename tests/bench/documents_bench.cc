@@ -1,0 +1,223 @@
+// Documents benchmark. In one run, on a durable redis-server with the real
+// binaries (documents, and engagements it asks about engagements):
+//  1. baseline: grpc.health.v1 Health/Check on the documents server;
+//  2. GetDocument (office caller);
+//  3. files: writing and fsyncing 1 MiB to a file in the same directory
+//     (baseline MB/s), then CreateDocumentVersion of 1 MiB and its download
+//     (MB/s, each version a new content);
+//  4. ListDocuments pages (50) with 50 documents, then with --documents.
+// Not a test: it never fails on time.
+//
+//   ./build/tests/bench_documents [--seconds=3] [--threads=16] [--documents=5000] [--files=40]
+
+#include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "certpath/documents/v1/documents.grpc.pb.h"
+#include "services/common/config.h"
+#include "tests/bench/bench_util.h"
+#include "tests/support/fixtures.h"
+#include "tests/support/process.h"
+
+namespace certpath::testing {
+namespace {
+
+using namespace bench;  // NOLINT: the bench helpers
+namespace dv1 = certpath::documents::v1;
+using DStub = dv1::DocumentService::Stub;
+using EStub = v1::EngagementService::Stub;
+
+bool Serving(const std::string& target) {
+  auto h = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < 200; ++i) {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    if (h->Check(&ctx, req, &resp).ok() &&
+        resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      return true;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
+double Seconds(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// 1 MiB of a PDF whose bytes differ per `n` (no de-duplication helps).
+std::string Pdf(int64_t n) {
+  std::string s = absl::StrCat("%PDF-1.7\n% bench ", n, "\n");
+  s.resize(1 << 20, static_cast<char>('a' + n % 26));
+  return s;
+}
+
+int Main(int argc, char** argv) {
+  auto config = Config::FromArgs(argc, argv);
+  if (!config.ok()) return 2;
+  const double seconds = static_cast<double>(config->GetInt("seconds", 3).value_or(3));
+  const int threads = static_cast<int>(config->GetInt("threads", 16).value_or(16));
+  const int documents = static_cast<int>(config->GetInt("documents", 5000).value_or(5000));
+  const int files = static_cast<int>(config->GetInt("files", 40).value_or(40));
+
+  RedisServer redis;
+  std::string key_file = redis.dir() + "/signing.key";
+  std::ofstream(key_file) << kTestSigningKey << "\n";
+  std::string data_dir = redis.dir() + "/files";
+  std::string d = absl::StrCat("127.0.0.1:", FreePort()),
+              e = absl::StrCat("127.0.0.1:", FreePort());
+  auto args = [&](const std::string& listen) {
+    return std::vector<std::string>{
+        "--listen=" + listen, absl::StrCat("--metrics-listen=127.0.0.1:", FreePort()),
+        "--redis-socket=" + redis.socket(), "--signing-key-file=" + key_file,
+        "--metrics-interval-seconds=3600"};
+  };
+  auto dargs = args(d);
+  dargs.push_back("--data-dir=" + data_dir);
+  dargs.push_back("--engagements-target=" + e);
+  Process docs(BinaryPath("services/documents/certpath-documents"), dargs, "/dev/null");
+  Process engagements(BinaryPath("services/engagements/certpath-engagements"), args(e),
+                      "/dev/null");
+  docs.Start();
+  engagements.Start();
+  if (!Serving(d) || !Serving(e)) {
+    std::fprintf(stderr, "services did not start\n");
+    return 1;
+  }
+  grpc::ChannelArguments ca;
+  ca.SetMaxReceiveMessageSize(32 << 20);
+  auto channel = grpc::CreateCustomChannel(d, grpc::InsecureChannelCredentials(), ca);
+  auto stub = dv1::DocumentService::NewStub(channel);
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  auto estub =
+      v1::EngagementService::NewStub(grpc::CreateChannel(e, grpc::InsecureChannelCredentials()));
+  const Principal admin = MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "bench@office");
+  const std::string token = SignedToken(admin, absl::Now());
+  auto call = [&](auto method, const auto& req, auto* resp) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata(kPrincipalMetadataKey, token);
+    return ((*stub).*method)(&ctx, req, resp);
+  };
+
+  v1::CreateClientRequest creq;
+  creq.set_parent("tenants/t1");
+  creq.mutable_client()->set_display_name("株式会社ベンチ");
+  v1::Client c;
+  if (!CallAs(*estub, &EStub::CreateClient, admin, creq, &c).ok()) return 1;
+  v1::Engagement small, big;
+  if (!CallAs(*estub, &EStub::CreateEngagement, admin, EngagementRequest(c.name()), &small).ok() ||
+      !CallAs(*estub, &EStub::CreateEngagement, admin, EngagementRequest(c.name()), &big).ok()) {
+    return 1;
+  }
+  auto create_docs = [&](const std::string& engagement, int n) -> std::string {
+    std::string last;
+    for (int i = 0; i < n; ++i) {
+      dv1::CreateDocumentRequest req;
+      req.set_parent(engagement);
+      req.mutable_document()->set_title(absl::StrCat("文書 ", i));
+      dv1::Document out;
+      if (!call(&DStub::CreateDocument, req, &out).ok()) return "";
+      last = out.name();
+    }
+    return last;
+  };
+  std::string doc = create_docs(small.name(), 50);
+  if (doc.empty()) return 1;
+
+  std::printf("certpath documents benchmark: %d client threads, %.0f s per figure\n", threads,
+              seconds);
+  std::printf("(2-core machine: client, services and Redis share the cores; compare ratios)\n\n");
+  Result base = Measure(threads, seconds, [&](int, int64_t) {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    return health->Check(&ctx, req, &resp).ok();
+  });
+  Print("Health/Check (baseline)", base, base, -1);
+  Result get = Measure(threads, seconds, [&](int, int64_t) {
+    dv1::GetDocumentRequest req;
+    req.set_name(doc);
+    dv1::Document out;
+    return call(&DStub::GetDocument, req, &out).ok();
+  });
+  Print("GetDocument", get, base, -1);
+  auto list_op = [&](const std::string& engagement) {
+    return [&, engagement](int, int64_t) {
+      dv1::ListDocumentsRequest req;
+      req.set_parent(engagement);
+      req.set_page_size(50);
+      dv1::ListDocumentsResponse out;
+      return call(&DStub::ListDocuments, req, &out).ok();
+    };
+  };
+  Result list_small = Measure(threads, seconds, list_op(small.name()));
+  Print("ListDocuments page 50, 50 docs", list_small, base, -1);
+
+  // Files, one at a time: the baseline writes and fsyncs the same 1 MiB.
+  std::string baseline_path = redis.dir() + "/baseline.bin";
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < files; ++i) {
+    std::string bytes = Pdf(i);
+    int fd = ::open(baseline_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || ::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()) ||
+        ::fsync(fd) != 0) {
+      return 1;
+    }
+    ::close(fd);
+  }
+  double baseline_mbs = files / Seconds(t0);
+  t0 = std::chrono::steady_clock::now();
+  std::vector<std::string> versions;
+  for (int i = 0; i < files; ++i) {
+    dv1::CreateDocumentVersionRequest req;
+    req.set_parent(doc);
+    req.mutable_file()->set_content_type("application/pdf");
+    req.mutable_file()->set_data(Pdf(1000 + i));
+    req.set_file_name("bench.pdf");
+    dv1::DocumentVersion out;
+    grpc::Status s = call(&DStub::CreateDocumentVersion, req, &out);
+    if (!s.ok()) {
+      std::fprintf(stderr, "upload: %s\n", s.error_message().c_str());
+      return 1;
+    }
+    versions.push_back(out.name());
+  }
+  double upload_mbs = files / Seconds(t0);
+  t0 = std::chrono::steady_clock::now();
+  for (const auto& v : versions) {
+    dv1::DownloadDocumentVersionRequest req;
+    req.set_name(v);
+    google::api::HttpBody out;
+    if (!call(&DStub::DownloadDocumentVersion, req, &out).ok() || out.data().size() != (1u << 20)) {
+      return 1;
+    }
+  }
+  double download_mbs = files / Seconds(t0);
+  std::printf("\n1 MiB files (%d each):\n", files);
+  std::printf("  write + fsync to a file (baseline)  %7.1f MB/s\n", baseline_mbs);
+  std::printf(
+      "  CreateDocumentVersion              %7.1f MB/s  %5.1f%% of baseline (target ≥ 50%%)\n",
+      upload_mbs, 100.0 * upload_mbs / baseline_mbs);
+  std::printf("  DownloadDocumentVersion (verified) %7.1f MB/s\n\n", download_mbs);
+
+  std::printf("creating %d documents in one engagement…\n", documents);
+  std::fflush(stdout);
+  if (create_docs(big.name(), documents).empty()) return 1;
+  Result list_big = Measure(threads, seconds, list_op(big.name()));
+  Print("ListDocuments page 50, many docs", list_big, base, -1);
+  std::printf("O(page): ListDocuments p50 %.2fx of the 50-document figure\n",
+              list_big.p50_ms / list_small.p50_ms);
+  std::printf("\nGetDocument / baseline: %.1f%% (target ≥ 40%%)\n", 100.0 * get.qps / base.qps);
+  return 0;
+}
+
+}  // namespace
+}  // namespace certpath::testing
+
+int main(int argc, char** argv) { return certpath::testing::Main(argc, argv); }
