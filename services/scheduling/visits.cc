@@ -225,14 +225,15 @@ absl::Status SchedulingApi::UpdateVisit(const Principal& p, const v1::UpdateVisi
   CheckUpdateMask(v, req.update_mask(), kVisitPaths);
   CheckText(v, "override_reason", req.override_reason(), 500);
   if (auto s = v.ToStatus(); !s.ok()) return s;
-  if (!req.override_reason().empty() && !IsOfficeAdmin(p)) {
-    return PermissionDenied("only an office admin may override the calendar rules");
-  }
   if (auto s = CheckWritable(p); !s.ok()) return s;
   return Act<v1::Visit>(
       store_, Idem{}, req.visit().etag(),
       [&] { return LoadVisit(p, req.visit().name(), "UpdateVisit"); },
       [&](const Stored<v1::Visit>& before) -> absl::Status {
+        // After the visit was found visible (NOT_FOUND before PERMISSION_DENIED).
+        if (!req.override_reason().empty() && !IsOfficeAdmin(p)) {
+          return PermissionDenied("only an office admin may override the calendar rules");
+        }
         if (!Live(before.value)) {
           return FailedPrecondition("VISIT_STATE", "only a proposed or confirmed visit changes");
         }

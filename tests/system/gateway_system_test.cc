@@ -380,3 +380,37 @@ TEST_F(GatewaySystemTest, SchedulingVisitsAndCalendarFeedsOverHttp) {
 
 }  // namespace
 }  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+// Files through the gateway: a 16 MiB upload as the request body reaches the
+// documents service and comes back the same; one byte more is 413 before the
+// body is read; a file whose bytes are not its type is 400 naming the field.
+TEST_F(GatewaySystemTest, DocumentFilesUpToTheUploadLimit) {
+  std::string engagement = MakeEngagementVia(As(kAdmin), {"p1"});
+  Reply doc = Http(port(), "POST", "/v1/" + engagement + "/documents", As(kAdmin),
+                   R"({"title":"大きな図面集"})");
+  ASSERT_EQ(doc.status, 200) << doc.body;
+  std::string versions = "/v1/" + JsonField(doc.body, "name") + "/versions?fileName=plans.pdf";
+  std::string file = "%PDF-1.7\n";
+  file.resize(16 << 20, 'p');
+  Headers h = As(kAdmin);
+  h["Content-Type"] = "application/pdf";
+  Reply up = Http(port(), "POST", versions, h, file);
+  ASSERT_EQ(up.status, 200) << up.body.substr(0, 300);
+  EXPECT_EQ(JsonField(up.body, "sizeBytes"), std::to_string(16 << 20));
+  Reply down = Http(port(), "GET", "/v1/" + JsonField(up.body, "name") + ":download", As(kAdmin));
+  ASSERT_EQ(down.status, 200);
+  EXPECT_EQ(down.body.size(), file.size());
+  EXPECT_TRUE(down.body == file);
+  EXPECT_EQ(down.headers["Content-Type"], "application/pdf");
+  Reply too_big = Http(port(), "POST", versions, h, file + "p");
+  EXPECT_EQ(too_big.status, 413) << too_big.body.substr(0, 200);
+  Reply wrong = Http(port(), "POST", versions, h, "not a pdf at all");
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_TRUE(absl::StrContains(wrong.body, "file")) << wrong.body;
+}
+
+}  // namespace
+}  // namespace certpath::testing
