@@ -1,4 +1,5 @@
 #include "services/common/outbox.h"
+#include "services/common/crypto.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -12,6 +13,21 @@
 #include "services/common/validate.h"
 
 namespace certpath {
+
+cv1::OutboxEvent NewEvent(const std::string& producer, const std::string& tenant,
+                          const std::string& subject, int64_t subject_version,
+                          const google::protobuf::Message& payload, absl::Time now) {
+  cv1::OutboxEvent e;
+  e.set_id(RandomUuid());
+  e.set_type(payload.GetTypeName());
+  e.set_tenant(tenant);
+  e.set_subject(subject);
+  *e.mutable_create_time() = ToTimestamp(now);
+  e.mutable_payload()->PackFrom(payload);
+  e.set_producer(producer);
+  e.set_subject_version(subject_version);
+  return e;
+}
 
 bool IsRefusal(const absl::Status& s) {
   switch (s.code()) {

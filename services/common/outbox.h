@@ -48,6 +48,12 @@ namespace certpath {
 
 namespace cv1 = certpath::common::v1;
 
+// A new event of `producer` about `subject` (at `subject_version`): a fresh
+// id, its type from the payload's message name, the payload packed.
+cv1::OutboxEvent NewEvent(const std::string& producer, const std::string& tenant,
+                          const std::string& subject, int64_t subject_version,
+                          const google::protobuf::Message& payload, absl::Time now);
+
 // A consumer's answer that refuses an event for good (a dead letter); any
 // other error is retried later.
 bool IsRefusal(const absl::Status& s);

@@ -124,15 +124,7 @@ absl::StatusOr<v1::FileInfo> DocumentsApi::StoreFile(const Principal& p,
 
 cv1::OutboxEvent DocumentsApi::Envelope(const std::string& tenant, const std::string& subject,
                                         const google::protobuf::Message& payload) const {
-  cv1::OutboxEvent e;
-  e.set_id(RandomUuid());
-  e.set_type(payload.GetTypeName());
-  e.set_tenant(tenant);
-  e.set_subject(subject);
-  *e.mutable_create_time() = ToTimestamp(clock_.Now());
-  e.mutable_payload()->PackFrom(payload);
-  e.set_producer("documents");
-  return e;
+  return NewEvent("documents", tenant, subject, 0, payload, clock_.Now());
 }
 
 void DocumentsApi::Published(size_t events) {

@@ -246,16 +246,16 @@ absl::Status DocumentsApi::ApproveStatementOfApplicability(
       store_, Idem{}, req.etag(),
       [&] { return LoadStatement(p, req.name(), "ApproveStatementOfApplicability", &engagement); },
       [&](const Stored<v1::StatementOfApplicability>& before) -> absl::Status {
-        if (before.version == 0) {
-          return FailedPrecondition("STATEMENT_NOT_PREPARED",
-                                    "save the statement (UpdateStatementOfApplicability) first");
-        }
         auto e = engagements_.Get(p, engagement);
         if (!e.ok()) return e.status();
         if (!d::MayDecide(p, *e)) {
           return PermissionDenied(
               "the statement is approved by the engagement's consultants, an office admin or a "
               "listed partner");
+        }
+        if (before.version == 0) {
+          return FailedPrecondition("STATEMENT_NOT_PREPARED",
+                                    "save the statement (UpdateStatementOfApplicability) first");
         }
         std::string eid = LastSegment(engagement);
         absl::Time now = clock_.Now();

@@ -42,9 +42,9 @@ absl::Status DocumentsApi::CreateTemplateVersion(const Principal& p,
   auto ids = ParseName("parent", req.parent(), {"tenants", "templates"});
   if (!ids.ok()) return ids.status();
   if ((*ids)[0] != p.tenant()) return NotFound("template");
+  if (auto s = d::DocumentsPolicy().Allow(p, "CreateTemplateVersion"); !s.ok()) return s;
   const d::TemplateInfo* info = d::FindTemplate((*ids)[1]);
   if (info == nullptr) return NotFound("template");
-  if (auto s = d::DocumentsPolicy().Allow(p, "CreateTemplateVersion"); !s.ok()) return s;
   FieldViolations v;
   CheckText(v, "change_note", req.change_note(), 500, true, true);
   if (auto s = v.ToStatus(); !s.ok()) return s;

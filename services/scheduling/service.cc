@@ -152,19 +152,4 @@ absl::StatusOr<BookingRead> SchedulingApi::ReadBooking(const Principal& p, const
   return read;
 }
 
-cv1::OutboxEvent SchedulingApi::Envelope(const std::string& tenant, const std::string& subject,
-                                         int64_t version,
-                                         const google::protobuf::Message& payload) const {
-  cv1::OutboxEvent e;
-  e.set_id(RandomUuid());
-  e.set_type(payload.GetTypeName());
-  e.set_tenant(tenant);
-  e.set_subject(subject);
-  *e.mutable_create_time() = ToTimestamp(clock_.Now());
-  e.mutable_payload()->PackFrom(payload);
-  e.set_producer("scheduling");
-  e.set_subject_version(version);
-  return e;
-}
-
 }  // namespace certpath::scheduling

@@ -120,8 +120,6 @@ class SchedulingApi {
   absl::Status VisitAction(const Principal& p, const std::string& name, const std::string& etag,
                            absl::string_view method,
                            const std::function<absl::Status(v1::Visit&)>& change, v1::Visit* out);
-  cv1::OutboxEvent Envelope(const std::string& tenant, const std::string& subject, int64_t version,
-                            const google::protobuf::Message& payload) const;
   // The deadlines of an engagement recomputed: what changes.
   absl::StatusOr<std::vector<DeadlineChange>> DeadlineChanges(
       const std::string& tenant, const v1::EngagementView& e, const std::vector<v1::Audit>& audits,

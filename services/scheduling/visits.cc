@@ -112,7 +112,8 @@ absl::Status SchedulingApi::SaveVisit(const Principal& p, const Stored<v1::Visit
     done.set_theme(after.theme());
     done.set_completed_by(p.subject());
     *done.mutable_complete_time() = ToTimestamp(now);
-    event = Envelope(p.tenant(), after.engagement(), before ? before->version + 1 : 1, done);
+    event = NewEvent("scheduling", p.tenant(), after.engagement(), before ? before->version + 1 : 1,
+                     done, now);
   }
   auto r = store_.SaveVisit(p.tenant(), before, after, calendars, idem, event ? &*event : nullptr);
   if (!r.ok()) return r.status();

@@ -59,6 +59,23 @@ inline Result Measure(int threads, double seconds,
   return r;
 }
 
+// Until grpc.health.v1 on `target` says SERVING (false after 10 s).
+inline bool WaitServing(const std::string& target) {
+  auto h = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < 200; ++i) {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    if (h->Check(&ctx, req, &resp).ok() &&
+        resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 inline double ScrapeCounter(int port, const std::string& name) {
   std::string body = HttpGet(port, "/metrics");
   auto pos = body.find("\n" + name + " ");

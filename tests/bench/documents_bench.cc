@@ -31,22 +31,6 @@ namespace dv1 = certpath::documents::v1;
 using DStub = dv1::DocumentService::Stub;
 using EStub = v1::EngagementService::Stub;
 
-bool Serving(const std::string& target) {
-  auto h = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  for (int i = 0; i < 200; ++i) {
-    grpc::ClientContext ctx;
-    grpc::health::v1::HealthCheckRequest req;
-    grpc::health::v1::HealthCheckResponse resp;
-    if (h->Check(&ctx, req, &resp).ok() &&
-        resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-      return true;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
-}
-
 double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -86,7 +70,7 @@ int Main(int argc, char** argv) {
                       "/dev/null");
   docs.Start();
   engagements.Start();
-  if (!Serving(d) || !Serving(e)) {
+  if (!WaitServing(d) || !WaitServing(e)) {
     std::fprintf(stderr, "services did not start\n");
     return 1;
   }

@@ -35,22 +35,6 @@ constexpr int kConsultants = 64;
 constexpr int kEngagements = 20;
 constexpr int kHoursPerDay = 8;  // 9:00 … 17:00, one-hour visits
 
-bool Serving(const std::string& target) {
-  auto h = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  for (int i = 0; i < 200; ++i) {
-    grpc::ClientContext ctx;
-    grpc::health::v1::HealthCheckRequest req;
-    grpc::health::v1::HealthCheckResponse resp;
-    if (h->Check(&ctx, req, &resp).ok() &&
-        resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-      return true;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
-}
-
 int Main(int argc, char** argv) {
   auto config = Config::FromArgs(argc, argv);
   if (!config.ok()) return 2;
@@ -79,7 +63,7 @@ int Main(int argc, char** argv) {
   Process engagements(BinaryPath("services/engagements/certpath-engagements"), eargs, "/dev/null");
   scheduling.Start();
   engagements.Start();
-  if (!Serving(s) || !Serving(e)) {
+  if (!WaitServing(s) || !WaitServing(e)) {
     std::fprintf(stderr, "services did not start\n");
     return 1;
   }
