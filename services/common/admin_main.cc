@@ -41,6 +41,7 @@
 #include "certpath/documents/v1/events.pb.h"
 #include "certpath/engagements/v1/engagements.pb.h"
 #include "certpath/gateway/v1/api_keys.pb.h"
+#include "certpath/scheduling/v1/scheduling.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/common/clock.h"
 #include "services/common/config.h"
@@ -76,6 +77,8 @@ std::string GrpcService(const std::string& service) {
   static const std::map<std::string, std::string> kServices = {
       {"engagements", "certpath.engagements.v1.EngagementService"},
       {"billing", "certpath.billing.v1.BillingService"},
+      {"scheduling", "certpath.scheduling.v1.SchedulingService"},
+      {"documents", "certpath.documents.v1.DocumentService"},
       {"gateway", "certpath.gateway.v1.ApiKeyService"},
   };
   auto it = kServices.find(service);
@@ -87,6 +90,8 @@ void Print(const google::protobuf::Message& m) {
   (void)certpath::engagements::v1::EngagementChanged::descriptor();
   (void)certpath::billing::v1::BillingEvent::descriptor();
   (void)certpath::documents::v1::DocumentApproved::descriptor();
+  (void)certpath::documents::v1::PaidReviewAccepted::descriptor();
+  (void)certpath::scheduling::v1::VisitCompleted::descriptor();
   std::string json;
   google::protobuf::util::JsonPrintOptions o;
   o.add_whitespace = true;

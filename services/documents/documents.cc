@@ -63,7 +63,7 @@ absl::Status DocumentsApi::CreateDocument(const Principal& p, const v1::CreateDo
   *doc.mutable_update_time() = ToTimestamp(now);
   v1::Document response = doc;
   response.set_etag("1");
-  auto r = store_.CreateDocuments(p.tenant(), LastSegment(*engagement), {nd}, false, idem, nullptr,
+  auto r = store_.CreateDocuments(p.tenant(), LastSegment(*engagement), {nd}, {}, idem, nullptr,
                                   response.SerializeAsString());
   if (!r.ok()) return r.status();
   return out->ParseFromString(r->response) ? absl::OkStatus()
@@ -138,6 +138,20 @@ absl::Status DocumentsApi::CreateDocumentVersion(const Principal& p,
   }
   auto file = StoreFile(p, req.file_name(), req.file());
   if (!file.ok()) return file.status();
+  // The file is stored: concurrent uploads to one document each take the next
+  // number, however many arrive together (up to 4 × kMaxConflictAttempts).
+  absl::Status s;
+  for (int round = 0; round < 4; ++round) {
+    s = AddUploadedVersion(p, req, *file, idem, out);
+    if (s.code() != absl::StatusCode::kAborted) break;
+  }
+  return s;
+}
+
+absl::Status DocumentsApi::AddUploadedVersion(const Principal& p,
+                                              const v1::CreateDocumentVersionRequest& req,
+                                              const v1::FileInfo& file, const Idem& idem,
+                                              v1::DocumentVersion* out) {
   return RetryOnConflict(false, [&]() -> absl::Status {
     auto doc = LoadDocument(p, req.parent(), "CreateDocumentVersion", nullptr);
     if (!doc.ok()) return doc.status();
@@ -152,7 +166,7 @@ absl::Status DocumentsApi::CreateDocumentVersion(const Principal& p,
     ver.set_name(absl::StrCat(req.parent(), "/versions/", n));
     ver.set_number(*number);
     ver.set_state(v1::VERSION_STATE_DRAFT);
-    *ver.mutable_file() = *file;
+    *ver.mutable_file() = file;
     ver.set_author(p.subject());
     ver.set_change_note(req.change_note());
     *ver.mutable_create_time() = ToTimestamp(now);

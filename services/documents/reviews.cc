@@ -151,6 +151,30 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
         }
         absl::Time now = clock_.Now();
         absl::CivilDay effective = ToCivilDay(req.effective_date()).value_or(TokyoDay(now));
+        // 制定 / 改訂 take effect from the approval on: not backdated before the
+        // version existed, nor set more than a year ahead.
+        absl::CivilDay created =
+            TokyoDay(absl::FromUnixSeconds(before.value.create_time().seconds()));
+        if (effective < created || effective > TokyoDay(now) + 366) {
+          return InvalidArgument("effective_date",
+                                 "from the version's creation day up to a year from today");
+        }
+        if (req.decision() == v1::REVIEW_DECISION_APPROVE) {
+          auto doc = store_.GetDocument(p.tenant(), ref.doc.did);
+          if (!doc.ok()) return doc.status();
+          if (doc->has_value() && !(*doc)->value.effective_version().empty()) {
+            int current = 0;
+            auto ids = ParseName("name", (*doc)->value.effective_version(),
+                                 {"tenants", "engagements", "documents", "versions"});
+            if (ids.ok() && absl::SimpleAtoi((*ids)[3], &current) && ref.n < current) {
+              return FailedPrecondition("OLDER_THAN_EFFECTIVE",
+                                        absl::StrCat("version ", before.value.number(),
+                                                     " is older than the effective version ",
+                                                     (*doc)->value.effective_version_number(),
+                                                     "; approve a newer one instead"));
+            }
+          }
+        }
         v1::DocumentVersion v = before.value;
         if (auto s = d::Decide(v, req.decision(), p.subject(), effective, now); !s.ok()) return s;
         *v.mutable_update_time() = ToTimestamp(now);

@@ -136,6 +136,10 @@ class DocumentsApi {
                                                           const std::string& name,
                                                           absl::string_view method,
                                                           VersionRef* ref);
+  // The version of a stored file: the document's next number, one step.
+  absl::Status AddUploadedVersion(const Principal& p, const v1::CreateDocumentVersionRequest& req,
+                                  const v1::FileInfo& file, const Idem& idem,
+                                  v1::DocumentVersion* out);
   // The file checked and stored durably: the version's FileInfo.
   absl::StatusOr<v1::FileInfo> StoreFile(const Principal& p, const std::string& file_name,
                                          const google::api::HttpBody& file);

@@ -257,6 +257,11 @@ absl::Status DocumentsApi::ApproveStatementOfApplicability(
           return FailedPrecondition("STATEMENT_NOT_PREPARED",
                                     "save the statement (UpdateStatementOfApplicability) first");
         }
+        if (before.value.approved_count() > 0 &&
+            before.version == before.value.approved_revision()) {
+          return FailedPrecondition("NOTHING_CHANGED",
+                                    "the statement has not changed since its last approval");
+        }
         std::string eid = LastSegment(engagement);
         absl::Time now = clock_.Now();
         absl::CivilDay today = TokyoDay(now);
@@ -265,6 +270,7 @@ absl::Status DocumentsApi::ApproveStatementOfApplicability(
         after.set_approved_count(before.value.approved_count() + 1);
         after.set_approved_by(p.subject());
         *after.mutable_approve_time() = ToTimestamp(now);
+        after.set_approved_revision(before.version + 1);  // this step's revision
         after.clear_etag();
         std::string html = d::StatementHtml(
             after, absl::StrCat(engagement, " 第", after.approved_count(), "版 承認 ",

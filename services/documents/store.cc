@@ -53,10 +53,17 @@ absl::StatusOr<absl::optional<Stored<v1::DocumentVersion>>> DocumentStore::GetVe
   return Read<v1::DocumentVersion>(keys_.Key(tenant, "ver", absl::StrCat(did, ":", n)));
 }
 
-absl::StatusOr<bool> DocumentStore::Provided(const std::string& tenant, const std::string& eid) {
-  auto r = records_.Read(keys_.Key(tenant, "provided", eid));
-  if (!r.ok()) return r.status();
-  return r->found();
+absl::StatusOr<std::set<std::string>> DocumentStore::ProvidedCodes(
+    const std::string& tenant, const std::string& eid, const std::vector<std::string>& codes) {
+  std::vector<std::string> keys;
+  for (const auto& c : codes) keys.push_back(keys_.Key(tenant, "provided", eid + ":" + c));
+  auto records = records_.ReadMany(keys);
+  if (!records.ok()) return records.status();
+  std::set<std::string> out;
+  for (size_t i = 0; i < codes.size(); ++i) {
+    if ((*records)[i].found()) out.insert(codes[i]);
+  }
+  return out;
 }
 
 absl::StatusOr<absl::optional<Stored<v1::ExistingForm>>> DocumentStore::GetForm(
@@ -171,17 +178,15 @@ void DocumentStore::PutVersion(Batch& b, const std::string& tenant, const std::s
   }
 }
 
-absl::StatusOr<CommitResult> DocumentStore::CreateDocuments(const std::string& tenant,
-                                                            const std::string& eid,
-                                                            const std::vector<NewDocument>& docs,
-                                                            bool mark_provided, const Idem& idem,
-                                                            const cv1::OutboxEvent* event,
-                                                            const std::string& response) {
+absl::StatusOr<CommitResult> DocumentStore::CreateDocuments(
+    const std::string& tenant, const std::string& eid, const std::vector<NewDocument>& docs,
+    const std::vector<std::string>& provided, const Idem& idem, const cv1::OutboxEvent* event,
+    const std::string& response) {
   Batch b;
   AddIdem(b, idem);
-  if (mark_provided) {
-    std::string key = keys_.Key(tenant, "provided", eid);
-    b.ExpectVersion(key, 0, "the engagement's templates (provided already)");
+  for (const auto& code : provided) {
+    std::string key = keys_.Key(tenant, "provided", eid + ":" + code);
+    b.ExpectVersion(key, 0, "template " + code + " (provided already)");
     b.Put(key, 1, "", 0);
   }
   for (const auto& d : docs) {
@@ -201,8 +206,10 @@ absl::StatusOr<CommitResult> DocumentStore::AddVersion(const std::string& tenant
   Batch b;
   AddIdem(b, idem);
   std::string did = LastSegment(doc_after.name());
-  PutVersion(b, tenant, did, n, nullptr, v);
+  // The document first: a concurrent version is a version conflict (ABORTED,
+  // retried with the next number), not an existing version.
   PutDocument(b, tenant, &doc, doc_after);
+  PutVersion(b, tenant, did, n, nullptr, v);
   v1::DocumentVersion response = v;
   response.set_etag("1");
   b.Response(response.SerializeAsString());

@@ -9,7 +9,7 @@
 //   doc:{t:T}:doc:<did>                  documents (name carries the engagement)
 //   doc:{t:T}:ver:<did>:<n>              document versions
 //   doc:{t:T}:cmt:<did>:<n>:<id>         review comments
-//   doc:{t:T}:provided:<eid>             the engagement's templates were provided (once)
+//   doc:{t:T}:provided:<eid>:<code>      the template was provided to the engagement (once)
 //   doc:{t:T}:form:<fid>                 existing forms (name carries the engagement)
 //   doc:{t:T}:soa:<eid>                  the engagement's Statement of Applicability
 //   doc:{t:T}:blobs                      zset sha256 → first use (unix s): files referenced
@@ -21,6 +21,7 @@
 //   doc:{t:T}:idx:forms:eng:<eid>        zset ordinal → form id
 //   doc:{t:T}:out:…                      outbox (services/common/outbox.h)
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,10 @@ class DocumentStore : public Repository {
   absl::StatusOr<absl::optional<Stored<v1::DocumentVersion>>> GetVersion(const std::string& tenant,
                                                                          const std::string& did,
                                                                          int n);
-  absl::StatusOr<bool> Provided(const std::string& tenant, const std::string& eid);
+  // Which of `codes` the engagement was given already.
+  absl::StatusOr<std::set<std::string>> ProvidedCodes(const std::string& tenant,
+                                                      const std::string& eid,
+                                                      const std::vector<std::string>& codes);
   absl::StatusOr<absl::optional<Stored<v1::ExistingForm>>> GetForm(const std::string& tenant,
                                                                    const std::string& fid);
   absl::StatusOr<absl::optional<Stored<v1::StatementOfApplicability>>> GetStatement(
@@ -73,7 +77,7 @@ class DocumentStore : public Repository {
       const std::string& tenant, const std::string& code,
       const absl::optional<Stored<v1::TemplateVersion>>& before, const v1::TemplateVersion& v);
   // New documents, each with its first version (a provided template), the
-  // engagement marked provided, and the event.
+  // templates `provided` marked given to the engagement (each once), and the event.
   struct NewDocument {
     std::string did;
     v1::Document document;
@@ -81,8 +85,8 @@ class DocumentStore : public Repository {
   };
   absl::StatusOr<CommitResult> CreateDocuments(const std::string& tenant, const std::string& eid,
                                                const std::vector<NewDocument>& docs,
-                                               bool mark_provided, const Idem& idem,
-                                               const cv1::OutboxEvent* event,
+                                               const std::vector<std::string>& provided,
+                                               const Idem& idem, const cv1::OutboxEvent* event,
                                                const std::string& response);
   // A new version of a document (the document's counters move with it).
   absl::StatusOr<CommitResult> AddVersion(const std::string& tenant,

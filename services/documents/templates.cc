@@ -1,6 +1,7 @@
 // The template catalogue of 別紙1: the office's own content for each (file
 // versions), and providing the set to an engagement.
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/common/crypto.h"
 #include "services/common/retry.h"
 #include "services/common/status.h"
@@ -91,19 +92,23 @@ absl::Status DocumentsApi::ProvideTemplates(const Principal& p,
       return out->ParseFromString(**replay) ? absl::OkStatus()
                                             : absl::InternalError("corrupt replay");
     }
-    auto provided = store_.Provided(p.tenant(), eid);
-    if (!provided.ok()) return provided.status();
-    if (*provided) {
-      return Error(absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS",
-                   "the templates were provided to this engagement already");
-    }
     auto current = store_.CurrentTemplates(p.tenant(), Codes());
     if (!current.ok()) return current.status();
+    auto given = store_.ProvidedCodes(p.tenant(), eid, Codes());
+    if (!given.ok()) return given.status();
     absl::Time now = clock_.Now();
     std::vector<DocumentStore::NewDocument> docs;
+    std::vector<std::string> provided, without_content;
     v1::ProvideTemplatesResponse resp;
     for (size_t i = 0; i < d::Templates().size(); ++i) {
       const d::TemplateInfo& t = d::Templates()[i];
+      const auto& tv = (*current)[i];
+      if (!tv) {
+        without_content.push_back(t.title_ja);
+        continue;
+      }
+      if (given->count(t.code)) continue;  // handed over before
+      provided.push_back(t.code);
       DocumentStore::NewDocument& nd = docs.emplace_back();
       nd.did = RandomHex(8);
       v1::Document& doc = nd.document;
@@ -115,23 +120,32 @@ absl::Status DocumentsApi::ProvideTemplates(const Principal& p,
       doc.set_created_by(p.subject());
       *doc.mutable_create_time() = ToTimestamp(now);
       *doc.mutable_update_time() = ToTimestamp(now);
-      if (const auto& tv = (*current)[i]) {
-        v1::DocumentVersion& first = nd.first.emplace();
-        first.set_name(doc.name() + "/versions/1");
-        first.set_number("1.0");
-        first.set_state(v1::VERSION_STATE_PROVIDED);
-        *first.mutable_file() = tv->value.file();
-        first.set_author(p.subject());
-        first.set_change_note(
-            absl::StrCat("当オフィス提供の定型文書（テンプレート第", tv->value.number(), "版）"));
-        *first.mutable_create_time() = ToTimestamp(now);
-        *first.mutable_update_time() = ToTimestamp(now);
-        doc.set_latest_version_number("1.0");
-        doc.set_version_count(1);
-      }
+      v1::DocumentVersion& first = nd.first.emplace();
+      first.set_name(doc.name() + "/versions/1");
+      first.set_number("1.0");
+      first.set_state(v1::VERSION_STATE_PROVIDED);
+      *first.mutable_file() = tv->value.file();
+      first.set_author(p.subject());
+      first.set_change_note(
+          absl::StrCat("当オフィス提供の定型文書（テンプレート第", tv->value.number(), "版）"));
+      *first.mutable_create_time() = ToTimestamp(now);
+      *first.mutable_update_time() = ToTimestamp(now);
+      doc.set_latest_version_number("1.0");
+      doc.set_version_count(1);
       v1::Document* shown = resp.add_documents();
       *shown = doc;
       shown->set_etag("1");
+    }
+    std::string missing = absl::StrJoin(without_content, "、");
+    if (docs.empty() && given->empty()) {
+      return FailedPrecondition(
+          "TEMPLATES_MISSING",
+          "no template has the office's content yet (CreateTemplateVersion): " + missing);
+    }
+    if (docs.empty()) {
+      return Error(absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS",
+                   "every template with content was provided to this engagement already" +
+                       (missing.empty() ? "" : "; without content: " + missing));
     }
     certpath::documents::v1::TemplatesProvided payload;
     payload.set_engagement(*engagement);
@@ -139,7 +153,7 @@ absl::Status DocumentsApi::ProvideTemplates(const Principal& p,
     payload.set_documents(static_cast<int32_t>(docs.size()));
     payload.set_provided_by(p.subject());
     cv1::OutboxEvent event = Envelope(p.tenant(), *engagement, payload);
-    auto r = store_.CreateDocuments(p.tenant(), eid, docs, /*mark_provided=*/true, idem, &event,
+    auto r = store_.CreateDocuments(p.tenant(), eid, docs, provided, idem, &event,
                                     resp.SerializeAsString());
     if (!r.ok()) return r.status();
     if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");

@@ -72,8 +72,15 @@ absl::StatusOr<std::vector<DeadlineChange>> SchedulingApi::DeadlineChanges(
       x.set_kind(v1::DEADLINE_KIND_CORRECTIVE_ACTION);
       *x.mutable_due_date() = ToDate(*due);
       x.set_source(f.finding());
-      x.set_description(absl::StrCat(d::DeadlineTitle(v1::DEADLINE_KIND_CORRECTIVE_ACTION), "（",
-                                     ev1::FindingGrade_Name(f.grade()), "）"));
+      static const std::map<int, const char*> kGrades = {
+          {ev1::FINDING_GRADE_CONCERN, "懸念事項"},
+          {ev1::FINDING_GRADE_MINOR_NC, "軽微な不適合"},
+          {ev1::FINDING_GRADE_MAJOR_NC, "重大な不適合"},
+          {ev1::FINDING_GRADE_OBSERVATION, "改善の機会"}};
+      auto grade = kGrades.find(f.grade());
+      x.set_description(
+          absl::StrCat(d::DeadlineTitle(v1::DEADLINE_KIND_CORRECTIVE_ACTION),
+                       grade == kGrades.end() ? "" : absl::StrCat("（", grade->second, "）")));
       x.set_satisfied(f.state() == ev1::FINDING_STATE_CLOSED || ended);
       std::vector<std::string> cs;
       if (!e.lead_consultant().empty()) cs.push_back(e.lead_consultant());

@@ -4,8 +4,10 @@
 // never both pass the double-booking check.
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "certpath/engagements/v1/engagements.pb.h"
 #include "services/common/act.h"
 #include "services/common/clock.h"
 #include "services/common/crypto.h"
@@ -85,7 +87,8 @@ absl::Status SchedulingApi::CheckCalendars(const Principal& p, const v1::Visit& 
     if (override_reason.empty()) {
       return FailedPrecondition("CALENDAR_CONFLICT",
                                 absl::StrJoin(problems, "; ") +
-                                    " (an office admin may book anyway with override_reason)");
+                                    " (an office admin may book anyway with override_reason; "
+                                    "over HTTP, the overrideReason query parameter)");
     }
     *overridden = std::move(problems);
   }
@@ -143,6 +146,9 @@ absl::Status SchedulingApi::BookVisit(const Principal& p, const v1::BookVisitReq
   d::CheckVisitFields(v, in, nullptr);
   CheckRequestId(v, req.request_id());
   CheckText(v, "override_reason", req.override_reason(), 500);
+  if (!req.override_reason().empty() && absl::StripAsciiWhitespace(req.override_reason()).empty()) {
+    v.Add("override_reason", "a reason, not blank");
+  }
   if (auto s = v.ToStatus(); !s.ok()) return s;
   if (!req.override_reason().empty() && !IsOfficeAdmin(p)) {
     return PermissionDenied("only an office admin may override the calendar rules");
@@ -292,9 +298,16 @@ absl::Status SchedulingApi::ConfirmVisit(const Principal& p, const v1::VisitActi
                                          v1::Visit* out) {
   return VisitAction(
       p, req.name(), req.etag(), "ConfirmVisit",
-      [](v1::Visit& v) {
+      [&](v1::Visit& v) -> absl::Status {
         if (v.state() == v1::VISIT_STATE_CONFIRMED) {
           return FailedPrecondition("VISIT_STATE", "the visit is already confirmed");
+        }
+        auto e = store_.GetEngagement(p.tenant(), LastSegment(v.engagement()));
+        if (!e.ok()) return e.status();
+        if (e->has_value() &&
+            (*e)->value.state() == certpath::engagements::v1::ENGAGEMENT_STATE_TERMINATED) {
+          return FailedPrecondition("ENGAGEMENT_TERMINATED",
+                                    "the engagement was terminated: cancel its visits instead");
         }
         v.set_state(v1::VISIT_STATE_CONFIRMED);
         return absl::OkStatus();
@@ -339,7 +352,7 @@ absl::Status SchedulingApi::CompleteVisit(const Principal& p, const v1::Complete
 absl::Status SchedulingApi::CancelVisit(const Principal& p, const v1::CancelVisitRequest& req,
                                         v1::Visit* out) {
   FieldViolations v;
-  CheckText(v, "reason", req.reason(), 500, true);
+  CheckText(v, "reason", absl::StripAsciiWhitespace(req.reason()), 500, true);
   if (auto s = v.ToStatus(); !s.ok()) return s;
   return VisitAction(
       p, req.name(), req.etag(), "CancelVisit",

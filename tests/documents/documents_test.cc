@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -143,6 +145,12 @@ class DocumentsTest : public ::testing::Test {
 
 TEST_F(DocumentsTest, TemplatesProvidedReviewedAndApproved) {
   v1::Engagement e = NewEngagement();
+  // Nothing to provide before the office has uploaded its templates.
+  dv1::ProvideTemplatesRequest early;
+  early.set_engagement(e.name());
+  dv1::ProvideTemplatesResponse none;
+  EXPECT_EQ(docs.Call(&DStub::ProvideTemplates, kConsultant, early, &none).code(),
+            absl::StatusCode::kFailedPrecondition);
   // The office's own content for the main manual.
   dv1::CreateTemplateVersionRequest tv;
   tv.set_parent("tenants/t1/templates/isms-manual-main");
@@ -164,12 +172,19 @@ TEST_F(DocumentsTest, TemplatesProvidedReviewedAndApproved) {
   EXPECT_EQ(templates.templates(0).current_version().number(), 1);
   EXPECT_FALSE(templates.templates(1).has_current_version());
 
-  // Provided to the engagement: twelve documents, once; the office's task done.
+  // Provided to the engagement: a document per template with content, each once.
   dv1::ProvideTemplatesRequest pt;
   pt.set_engagement(e.name());
   dv1::ProvideTemplatesResponse provided;
   ASSERT_TRUE(docs.Call(&DStub::ProvideTemplates, kConsultant, pt, &provided).ok());
-  ASSERT_EQ(provided.documents_size(), 12);
+  ASSERT_EQ(provided.documents_size(), 1);  // only the main manual has content yet
+  for (int i = 1; i < templates.templates_size(); ++i) {
+    dv1::CreateTemplateVersionRequest more = tv;
+    more.set_parent(templates.templates(i).name());
+    ASSERT_TRUE(docs.Call(&DStub::CreateTemplateVersion, kAdmin, more, &version).ok());
+  }
+  ASSERT_TRUE(docs.Call(&DStub::ProvideTemplates, kConsultant, pt, &provided).ok());
+  ASSERT_EQ(provided.documents_size(), 11);  // the rest, later
   EXPECT_EQ(docs.Call(&DStub::ProvideTemplates, kConsultant, pt, &provided).code(),
             absl::StatusCode::kAlreadyExists);
   EXPECT_TRUE(WaitTask(e.name(), "cons-o-forms"));
@@ -240,6 +255,41 @@ TEST_F(DocumentsTest, TemplatesProvidedReviewedAndApproved) {
   dv1::DocumentVersion old;
   ASSERT_TRUE(docs.Call(&DStub::GetDocumentVersion, kAdmin, gv, &old).ok());
   EXPECT_EQ(old.state(), dv1::VERSION_STATE_SUPERSEDED);
+  // 2.1 and 2.2 in review; 2.2 approved: 2.1 can no longer take effect (no rollback).
+  dv1::DocumentVersion v21, v22;
+  ASSERT_TRUE(Upload(ClientOf(), manual.name(), "a.pdf", "application/pdf", kPdf + "5", &v21).ok());
+  ASSERT_TRUE(Upload(ClientOf(), manual.name(), "b.pdf", "application/pdf", kPdf + "6", &v22).ok());
+  Act(ClientOf(), v21.name(), "submit");
+  Act(ClientOf(), v22.name(), "submit");
+  dv1::DecideReviewRequest backdated;
+  backdated.set_name(v22.name());
+  backdated.set_decision(dv1::REVIEW_DECISION_APPROVE);
+  *backdated.mutable_effective_date() = Day(1999, 1, 1);
+  EXPECT_EQ(docs.Call(&DStub::DecideReview, kConsultant, backdated, &ignored).code(),
+            absl::StatusCode::kInvalidArgument);
+  Act(kConsultant, v22.name(), "decide", dv1::REVIEW_DECISION_APPROVE);
+  dr.set_name(v21.name());
+  absl::Status older = docs.Call(&DStub::DecideReview, kConsultant, dr, &ignored);
+  EXPECT_EQ(older.code(), absl::StatusCode::kFailedPrecondition) << older;
+  EXPECT_TRUE(absl::StrContains(older.message(), "older than the effective version")) << older;
+  ASSERT_TRUE(docs.Call(&DStub::GetDocument, kAdmin, gd, &after).ok());
+  EXPECT_EQ(after.effective_version_number(), "2.2");
+  // Uploads at the same moment each get their own number.
+  std::vector<std::thread> uploads;
+  std::atomic<int> uploaded{0};
+  for (int i = 0; i < 6; ++i) {
+    uploads.emplace_back([&, i] {
+      dv1::DocumentVersion v;
+      if (Upload(ClientOf(), manual.name(), "p.txt", "text/plain", absl::StrCat("版 ", i), &v)
+              .ok()) {
+        ++uploaded;
+      }
+    });
+  }
+  for (auto& t : uploads) t.join();
+  EXPECT_EQ(uploaded.load(), 6);
+  ASSERT_TRUE(docs.Call(&DStub::GetDocument, kAdmin, gd, &after).ok());
+  EXPECT_EQ(after.latest_version_number(), "2.8");
 
   // Downloads are the bytes uploaded, with their type and name.
   dv1::DownloadDocumentVersionRequest dl;
@@ -450,7 +500,13 @@ TEST_F(DocumentsTest, StatementOfApplicabilityPreparedExportedAndApproved) {
   ASSERT_TRUE(docs.Call(&DStub::DownloadDocumentVersion, ClientOf(), dl, &body).ok());
   EXPECT_TRUE(absl::StrContains(body.data(), "第1版 承認"));
   EXPECT_TRUE(WaitTask(e.name(), "cons-c-customize"));
-  // A second approval is 2.0 and supersedes the first.
+  // Unchanged, it is not approved again; changed, the second approval is 2.0
+  // and supersedes the first.
+  EXPECT_EQ(docs.Call(&DStub::ApproveStatementOfApplicability, kAdmin, ap, &saved).code(),
+            absl::StatusCode::kFailedPrecondition);
+  *up.mutable_statement() = saved;
+  up.mutable_statement()->mutable_controls(0)->set_reason_text("方針は取締役会で承認");
+  ASSERT_TRUE(docs.Call(&DStub::UpdateStatementOfApplicability, kConsultant, up, &saved).ok());
   ASSERT_TRUE(docs.Call(&DStub::ApproveStatementOfApplicability, kAdmin, ap, &saved).ok());
   EXPECT_EQ(saved.approved_count(), 2);
   ASSERT_TRUE(docs.Call(&DStub::GetDocumentVersion, kAdmin, gv, &frozen).ok());

@@ -192,6 +192,37 @@ TEST_F(SchedulingTest, BookingRules) {
   s = Book(bad, &again);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(Reason(s), "visit.billable_length")) << s;
+  // A visit of a terminated engagement is not confirmed.
+  v1::Engagement ended = NewEngagement();
+  sv1::Visit orphan;
+  ASSERT_TRUE(
+      Book(Booking(ended.name(), sv1::VISIT_KIND_OPTION_D, kenji.name(), 2026, 12, 9, 10, 12),
+           &orphan)
+          .ok());
+  v1::TerminateEngagementRequest term;
+  term.set_name(ended.name());
+  term.set_reason("契約解除");
+  v1::Engagement terminated;
+  ASSERT_TRUE(eng.Call(&EStub::TerminateEngagement, kAdmin, term, &terminated).ok());
+  // Scheduling has the termination when the support end reads as met.
+  sv1::ListDeadlinesRequest dl;
+  dl.set_parent("tenants/t1");
+  dl.set_engagement(ended.name());
+  dl.set_include_satisfied(true);
+  bool met = false;
+  for (int i = 0; i < 200 && !met; ++i) {
+    sv1::ListDeadlinesResponse resp;
+    ASSERT_TRUE(sched.Call(&SStub::ListDeadlines, kAdmin, dl, &resp).ok());
+    met = resp.deadlines_size() == 1 && resp.deadlines(0).satisfied();
+    if (!met) absl::SleepFor(absl::Milliseconds(25));
+  }
+  ASSERT_TRUE(met);
+  sv1::VisitActionRequest confirm;
+  confirm.set_name(orphan.name());
+  sv1::Visit unused;
+  s = sched.Call(&SStub::ConfirmVisit, kConsultant, confirm, &unused);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "terminated")) << s;
   // A cancelled visit frees its slot and the consultant's time.
   sv1::CancelVisitRequest cancel;
   cancel.set_name(first.name());
