@@ -400,6 +400,8 @@ class Session : public std::enable_shared_from_this<Session> {
             const std::string& media = "application/json; charset=utf-8") {
     auto res = std::make_shared<Response>(static_cast<http::status>(code), version_);
     if (code != 204) res->set(http::field::content_type, media);
+    // Browsers take the declared type: an uploaded text file is never run as HTML.
+    res->set("X-Content-Type-Options", "nosniff");
     res->set("X-Request-Id", request_id_);
     res->set("traceparent", traceparent_);
     if (!allow_.empty()) res->set(http::field::allow, allow_);

@@ -2,6 +2,8 @@
 // Applicability (適用宣言書): structured rows, exports, and approval that
 // freezes it as a version of the engagement's 適用宣言書 document.
 #include "services/documents/domain/statements.h"
+#include <set>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -199,6 +201,17 @@ absl::Status DocumentsApi::UpdateStatementOfApplicability(
         FieldViolations v;
         d::CheckStatement(v, req.statement(), engagement);
         if (auto s = v.ToStatus(); !s.ok()) return s;
+        // Linked documents must exist (checked once each).
+        std::set<std::string> linked;
+        for (const auto& c : req.statement().controls())
+          linked.insert(c.documents().begin(), c.documents().end());
+        for (const auto& name : linked) {
+          auto doc = store_.GetDocument(p.tenant(), LastSegment(name));
+          if (!doc.ok()) return doc.status();
+          if (!doc->has_value() || (*doc)->value.name() != name) {
+            return InvalidArgument("statement.controls.documents", "no such document: " + name);
+          }
+        }
         v1::StatementOfApplicability after = before.value;
         *after.mutable_controls() = req.statement().controls();
         d::Normalize(after);

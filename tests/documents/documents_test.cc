@@ -462,6 +462,11 @@ TEST_F(DocumentsTest, StatementOfApplicabilityPreparedExportedAndApproved) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(s.message(), "controls[56].exclusion_justification")) << s;
   excluded->set_exclusion_justification("自社で配線を管理する施設がないため（賃貸オフィス）");
+  up.mutable_statement()->mutable_controls(0)->add_documents(e.name() + "/documents/nothere");
+  s = docs.Call(&DStub::UpdateStatementOfApplicability, ClientOf(), up, &saved);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "no such document")) << s;
+  up.mutable_statement()->mutable_controls(0)->clear_documents();
   ASSERT_TRUE(docs.Call(&DStub::UpdateStatementOfApplicability, ClientOf(), up, &saved).ok());
   EXPECT_EQ(saved.etag(), "1");
   EXPECT_EQ(saved.controls(56).control_id(), "A.7.12");

@@ -75,8 +75,9 @@ TEST(Files, TheAllowListIsCheckedAgainstTheContent) {
   EXPECT_NE(field(CheckFile("x.pdf", "", kDocx)).find("not a .pdf"), std::string::npos);
   EXPECT_NE(field(CheckFile("x.pdf", "image/png", kPdf)).find("file.content_type"),
             std::string::npos);
-  EXPECT_NE(field(CheckFile("x.txt", "", std::string("a\0b", 3))).find("not a .txt"),
-            std::string::npos);
+  EXPECT_NE(field(CheckFile("x.txt", "", std::string("a\0b", 3))).find("UTF-8"), std::string::npos);
+  EXPECT_NE(field(CheckFile("sjis.txt", "", "\x93\xfa\x96\x7b")).find("Shift_JIS"),
+            std::string::npos);  // 日本 in Shift_JIS
   EXPECT_NE(field(CheckFile("x.pdf", "", "")).find("empty"), std::string::npos);
   EXPECT_NE(field(CheckFile("x.pdf", "", std::string(kMaxFileBytes + 1, '%'))).find("larger"),
             std::string::npos);

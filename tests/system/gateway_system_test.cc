@@ -405,6 +405,7 @@ TEST_F(GatewaySystemTest, DocumentFilesUpToTheUploadLimit) {
   EXPECT_EQ(down.body.size(), file.size());
   EXPECT_TRUE(down.body == file);
   EXPECT_EQ(down.headers["Content-Type"], "application/pdf");
+  EXPECT_EQ(down.headers["X-Content-Type-Options"], "nosniff");
   Reply too_big = Http(port(), "POST", versions, h, file + "p");
   EXPECT_EQ(too_big.status, 413) << too_big.body.substr(0, 200);
   Reply wrong = Http(port(), "POST", versions, h, "not a pdf at all");

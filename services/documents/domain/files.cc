@@ -124,6 +124,11 @@ absl::StatusOr<CheckedFile> CheckFile(absl::string_view file_name, absl::string_
                                                              ext, " (", allowed->media_type, ")"));
   }
   if (!Matches(allowed->magic, data)) {
+    if (allowed->magic == Magic::kText) {
+      return InvalidArgument("file", absl::StrCat("a .", ext,
+                                                  " file is stored as UTF-8 text (without NUL "
+                                                  "bytes); convert Shift_JIS files to UTF-8"));
+    }
     return InvalidArgument("file", absl::StrCat("the content is not a .", ext, " file"));
   }
   out.media_type = allowed->media_type;
