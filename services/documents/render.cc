@@ -8,6 +8,21 @@
 
 namespace certpath::documents {
 
+Principal DocumentsApi::OfficePrincipal(const std::string& tenant) const {
+  Principal office;
+  office.set_tenant(tenant);
+  office.set_subject("documents");
+  office.set_role(Principal::ROLE_SERVICE);
+  return office;
+}
+
+std::string DocumentsApi::EngagementHeading(const Principal& p, const std::string& engagement) {
+  auto e = engagements_.Get(p, engagement);
+  if (!e.ok()) return engagement;
+  auto c = engagements_.GetClient(OfficePrincipal(p.tenant()), e->client());
+  return absl::StrCat(c.ok() ? c->display_name() + " " : "", "整理番号 ", e->reference_number());
+}
+
 absl::Status DocumentsApi::RenderSupportSpecification(
     const Principal& p, const v1::RenderSupportSpecificationRequest& req,
     google::api::HttpBody* out) {
@@ -22,10 +37,7 @@ absl::Status DocumentsApi::RenderSupportSpecification(
   // company's name and the office's prices are printed in its header and
   // options, read with the office's rights (a service principal of this
   // tenant): partners may not read client records or billing settings.
-  Principal office;
-  office.set_tenant(p.tenant());
-  office.set_subject("documents");
-  office.set_role(Principal::ROLE_SERVICE);
+  Principal office = OfficePrincipal(p.tenant());
   auto c = engagements_.GetClient(office, in.engagement.client());
   if (!c.ok()) return c.status();
   in.client = *std::move(c);

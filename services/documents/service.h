@@ -143,6 +143,11 @@ class DocumentsApi {
   // The file checked and stored durably: the version's FileInfo.
   absl::StatusOr<v1::FileInfo> StoreFile(const Principal& p, const std::string& file_name,
                                          const google::api::HttpBody& file);
+  // A service principal of `tenant`: what the office itself may read (the
+  // client's name and the price list in the documents it renders).
+  Principal OfficePrincipal(const std::string& tenant) const;
+  // "会社名 整理番号 2026-0001" of an engagement the caller sees (its name otherwise).
+  std::string EngagementHeading(const Principal& p, const std::string& engagement);
   cv1::OutboxEvent Envelope(const std::string& tenant, const std::string& subject,
                             const google::protobuf::Message& payload) const;
   void Published(size_t events);

@@ -238,7 +238,7 @@ absl::Status DocumentsApi::ExportStatementOfApplicability(
   std::string eid = LastSegment(engagement);
   if (req.format() == "html") {
     out->set_content_type("text/html; charset=utf-8");
-    out->set_data(d::StatementHtml(s->value, engagement));
+    out->set_data(d::StatementHtml(s->value, EngagementHeading(p, engagement)));
     AddResponseMetadata("content-disposition",
                         absl::StrCat("inline; filename=\"soa-", eid, ".html\""));
   } else {
@@ -286,8 +286,8 @@ absl::Status DocumentsApi::ApproveStatementOfApplicability(
         after.set_approved_revision(before.version + 1);  // this step's revision
         after.clear_etag();
         std::string html = d::StatementHtml(
-            after, absl::StrCat(engagement, " 第", after.approved_count(), "版 承認 ",
-                                absl::FormatCivilTime(today), " ", p.subject()));
+            after, absl::StrCat(EngagementHeading(p, engagement), " 第", after.approved_count(),
+                                "版 承認 ", absl::FormatCivilTime(today), " ", p.subject()));
         // HTML is not an upload type: stored directly (the service wrote it).
         auto sha = blobs_.Put(p.tenant(), html);
         if (!sha.ok()) return Unavailable("file store: " + std::string(sha.status().message()));

@@ -486,6 +486,7 @@ TEST_F(DocumentsTest, StatementOfApplicabilityPreparedExportedAndApproved) {
   ex.set_format("html");
   ASSERT_TRUE(docs.Call(&DStub::ExportStatementOfApplicability, kPartner, ex, &body).ok());
   EXPECT_TRUE(absl::StrContains(body.data(), "賃貸オフィス"));
+  EXPECT_TRUE(absl::StrContains(body.data(), "株式会社デモ 整理番号 " + e.reference_number()));
   // Approval freezes it as a version of the 適用宣言書 document; clients never approve.
   dv1::ApproveStatementOfApplicabilityRequest ap;
   ap.set_name(name);
