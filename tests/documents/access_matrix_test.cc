@@ -32,6 +32,7 @@
 #include "services/common/validate.h"
 #include "services/documents/app.h"
 #include "services/documents/domain/policy.h"
+#include "tests/support/access_matrix.h"
 #include "tests/support/billing_setup.h"
 #include "tests/support/fixtures.h"
 
@@ -71,11 +72,7 @@ struct Objects {
   int next_price = 0;
 };
 
-struct Caller {
-  const char* name;
-  Principal p;
-  const char* raw_token;  // non-null: send this instead of p's token ("" = none)
-};
+using Caller = access::Caller;
 
 using Call = std::function<absl::Status(Docs&, const Caller&, Objects&)>;
 
@@ -308,19 +305,6 @@ std::map<std::string, Call> Rows() {
     return Do(s, c, &DStub::VerifyAuditTrail, req);
   };
   return r;
-}
-
-char Classify(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kNotFound:
-      return 'N';
-    case absl::StatusCode::kPermissionDenied:
-      return 'D';
-    case absl::StatusCode::kUnauthenticated:
-      return 'U';
-    default:
-      return 'A';
-  }
 }
 
 // The RPCs with a finer rule in the domain than the policy table's roles:
@@ -619,19 +603,7 @@ TEST_F(DocumentsAccess, EveryRpcEveryPrincipal) {
     o.dead_to_discard = resp.dead_letters(2).name();
   }
 
-  static const std::string forged =
-      PrincipalSigner(std::string(48, 'f')).Sign(kAdmin, clock.Now(), absl::Hours(1));
-  const Caller callers[] = {
-      {"admin", kAdmin, nullptr},
-      {"consultant", kConsultant, nullptr},
-      {"partner of it", MakePrincipal(Principal::ROLE_PARTNER, "sato@p1", "p1"), nullptr},
-      {"other partner", MakePrincipal(Principal::ROLE_PARTNER, "ito@p2", "p2"), nullptr},
-      {"its client", MakePrincipal(Principal::ROLE_CLIENT, "yamada@client", cid), nullptr},
-      {"other client", MakePrincipal(Principal::ROLE_CLIENT, "suzuki@other", "otherco"), nullptr},
-      {"other tenant", MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "eve@t2", "", "t2"), nullptr},
-      {"no token", kAdmin, ""},
-      {"forged token", kAdmin, forged.c_str()},
-  };
+  const std::vector<Caller> callers = access::NineCallers(cid, clock);
   // Who sees engagement A and what is on it: office staff, the partner on it, its client.
   const bool sees[] = {true, true, true, false, true, false, false, false, false};
   // MayDecide on A: an office admin, its lead consultant (kenji@office), partner p1.
@@ -648,33 +620,10 @@ TEST_F(DocumentsAccess, EveryRpcEveryPrincipal) {
     ASSERT_TRUE(Want().count(row)) << row;
     EXPECT_EQ(expected, Want().at(row))
         << row << ": the policy table and the hand-written matrix disagree";
-    // Refused callers first, then the allowed ones (whose calls may change things).
-    std::string got(std::size(callers), '?');
-    for (int pass = 0; pass < 2; ++pass) {
-      for (size_t i = 0; i < std::size(callers); ++i) {
-        bool allowed = expected[i] == 'A';
-        if (allowed != (pass == 1)) continue;
-        absl::Status s = call(docs, callers[i], o);
-        got[i] = Classify(s);
-        EXPECT_EQ(got[i], expected[i]) << row << " by " << callers[i].name << ": " << s;
-        // Each request is valid and finds its objects live: an allowed call succeeds.
-        if (allowed) {
-          EXPECT_TRUE(s.ok()) << row << " by " << callers[i].name << " (allowed): " << s;
-        }
-      }
-    }
-    got_matrix[row] = got;
+    got_matrix[row] =
+        access::RunRow(row, callers, expected, [&](const Caller& c) { return call(docs, c, o); });
   }
-  // The matrix as answered (columns as Want()).
-  std::ostringstream table;
-  table << absl::StrFormat("%-36s %-9s %-9s\n", "rpc", "answered", "expected");
-  for (const auto& [row, got] : got_matrix) {
-    table << absl::StrFormat("%-36s %-9s %-9s%s\n", row, got, Want().at(row),
-                             got == Want().at(row) ? "" : "  <-- differs");
-  }
-  std::cout << "columns: admin consultant partner-p1 partner-p2 its-client other-client "
-               "other-tenant no-token forged-token\n"
-            << table.str();
+  access::PrintMatrix(got_matrix, Want());
 }
 
 }  // namespace

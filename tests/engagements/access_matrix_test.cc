@@ -14,6 +14,7 @@
 #include "services/common/status.h"
 #include "services/engagements/domain/policy.h"
 #include "services/engagements/domain/rules.h"
+#include "tests/support/access_matrix.h"
 #include "tests/support/fixtures.h"
 
 namespace certpath::testing {
@@ -28,11 +29,7 @@ struct Objects {
   v1::Inquiry inquiry;
 };
 
-struct Caller {
-  const char* name;
-  Principal p;
-  const char* raw_token;  // non-null: send this instead of p's token
-};
+using Caller = access::Caller;
 
 using Rpc = std::function<absl::Status(ServiceEnv&, const Caller&, const Objects&)>;
 
@@ -196,18 +193,7 @@ std::map<std::string, Rpc> Rpcs() {
   return r;
 }
 
-char Classify(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kNotFound:
-      return 'N';
-    case absl::StatusCode::kPermissionDenied:
-      return 'D';
-    case absl::StatusCode::kUnauthenticated:
-      return 'U';
-    default:
-      return 'A';
-  }
-}
+using access::Classify;
 
 // The cell the policy table gives: N to who does not see the object, then the
 // RPC's roles, then (for the "Rpc.case" rows) the finer domain rule.

@@ -28,6 +28,7 @@
 #include "services/common/validate.h"
 #include "services/scheduling/app.h"
 #include "services/scheduling/domain/policy.h"
+#include "tests/support/access_matrix.h"
 #include "tests/support/fixtures.h"
 
 namespace certpath::testing {
@@ -67,11 +68,7 @@ struct Objects {
   int next_subject = 0;    // CreateConsultant: a new subject per call
 };
 
-struct Caller {
-  const char* name;
-  Principal p;
-  const char* raw_token;  // non-null: send this instead of p's token ("" = none)
-};
+using Caller = access::Caller;
 
 using Call = std::function<absl::Status(Sched&, const Caller&, Objects&)>;
 struct Row {
@@ -296,19 +293,6 @@ std::map<std::string, Row> Rows() {
                              return Do(s, c, &SStub::VerifyAuditTrail, req);
                            }};
   return r;
-}
-
-char Classify(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kNotFound:
-      return 'N';
-    case absl::StatusCode::kPermissionDenied:
-      return 'D';
-    case absl::StatusCode::kUnauthenticated:
-      return 'U';
-    default:
-      return 'A';
-  }
 }
 
 // The cell the policy table gives. `sees_engagement`: the caller sees the
@@ -555,19 +539,7 @@ TEST_F(SchedulingAccess, EveryRpcEveryPrincipal) {
     o.dead_to_discard = resp.dead_letters(2).name();
   }
 
-  static const std::string forged =
-      PrincipalSigner(std::string(48, 'f')).Sign(kAdmin, clock.Now(), absl::Hours(1));
-  const Caller callers[] = {
-      {"admin", kAdmin, nullptr},
-      {"consultant", kConsultant, nullptr},
-      {"partner of it", MakePrincipal(Principal::ROLE_PARTNER, "sato@p1", "p1"), nullptr},
-      {"other partner", MakePrincipal(Principal::ROLE_PARTNER, "ito@p2", "p2"), nullptr},
-      {"its client", MakePrincipal(Principal::ROLE_CLIENT, "yamada@client", cid), nullptr},
-      {"other client", MakePrincipal(Principal::ROLE_CLIENT, "suzuki@other", "otherco"), nullptr},
-      {"other tenant", MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "eve@t2", "", "t2"), nullptr},
-      {"no token", kAdmin, ""},
-      {"forged token", kAdmin, forged.c_str()},
-  };
+  const std::vector<Caller> callers = access::NineCallers(cid, clock);
   // Who sees the engagement and its visits: office staff, the partner on it, its client.
   const bool sees_engagement[] = {true, true, true, false, true, false, false, false, false};
 
@@ -584,33 +556,10 @@ TEST_F(SchedulingAccess, EveryRpcEveryPrincipal) {
     ASSERT_TRUE(Want().count(row)) << row;
     EXPECT_EQ(expected, Want().at(row))
         << row << ": the policy table and the hand-written matrix disagree";
-    // Refused callers first, then the allowed ones (whose calls may change things).
-    std::string got(std::size(callers), '?');
-    for (int pass = 0; pass < 2; ++pass) {
-      for (size_t i = 0; i < std::size(callers); ++i) {
-        bool allowed = expected[i] == 'A';
-        if (allowed != (pass == 1)) continue;
-        absl::Status s = spec.call(sched, callers[i], o);
-        got[i] = Classify(s);
-        EXPECT_EQ(got[i], expected[i]) << row << " by " << callers[i].name << ": " << s;
-        // Each request is valid and finds its objects live: an allowed call succeeds.
-        if (allowed) {
-          EXPECT_TRUE(s.ok()) << row << " by " << callers[i].name << " (allowed): " << s;
-        }
-      }
-    }
-    got_matrix[row] = got;
+    got_matrix[row] = access::RunRow(row, callers, expected,
+                                     [&](const Caller& c) { return spec.call(sched, c, o); });
   }
-  // The matrix as answered (columns as Want()).
-  std::ostringstream table;
-  table << absl::StrFormat("%-30s %-9s %-9s\n", "rpc", "answered", "expected");
-  for (const auto& [row, got] : got_matrix) {
-    table << absl::StrFormat("%-30s %-9s %-9s%s\n", row, got, Want().at(row),
-                             got == Want().at(row) ? "" : "  <-- differs");
-  }
-  std::cout << "columns: admin consultant partner-p1 partner-p2 its-client other-client "
-               "other-tenant no-token forged-token\n"
-            << table.str();
+  access::PrintMatrix(got_matrix, Want());
 }
 
 }  // namespace
