@@ -34,8 +34,8 @@ absl::Status DocumentsApi::SubmitForReview(const Principal& p,
           return s;
         }
         *v.mutable_update_time() = ToTimestamp(clock_.Now());
-        auto r = store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt, nullptr,
-                                    {}, Idem{});
+        auto r =
+            store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt, {}, Idem{});
         if (!r.ok()) return r.status();
         return out->ParseFromString(r->response) ? absl::OkStatus()
                                                  : absl::InternalError("corrupt response");
@@ -67,19 +67,17 @@ absl::Status DocumentsApi::AcceptPaidReview(const Principal& p,
         }
         absl::Time now = clock_.Now();
         *v.mutable_update_time() = ToTimestamp(now);
-        auto doc = store_.GetDocument(p.tenant(), ref.doc.did);
-        if (!doc.ok()) return doc.status();
         certpath::documents::v1::PaidReviewAccepted paid;
         paid.set_engagement(ref.doc.engagement);
-        paid.set_document((*doc) ? (*doc)->value.name() : "");
+        paid.set_document(ref.doc.document.value.name());
         paid.set_version(v.name());
-        paid.set_document_title((*doc) ? (*doc)->value.title() : "");
+        paid.set_document_title(ref.doc.document.value.title());
         paid.set_price_jpy(req.price_jpy());
         *paid.mutable_accept_date() = ToDate(TokyoDay(now));
         paid.set_accepted_by(p.subject());
         std::vector<cv1::OutboxEvent> events = {Envelope(p.tenant(), ref.doc.engagement, paid)};
-        auto r = store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt, nullptr,
-                                    events, idem);
+        auto r = store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt, events,
+                                    idem);
         if (!r.ok()) return r.status();
         if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
         if (!r->replayed) Published(events.size());
@@ -159,21 +157,14 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
           return InvalidArgument("effective_date",
                                  "from the version's creation day up to a year from today");
         }
-        if (req.decision() == v1::REVIEW_DECISION_APPROVE) {
-          auto doc = store_.GetDocument(p.tenant(), ref.doc.did);
-          if (!doc.ok()) return doc.status();
-          if (doc->has_value() && !(*doc)->value.effective_version().empty()) {
-            int current = 0;
-            auto ids = ParseName("name", (*doc)->value.effective_version(),
-                                 {"tenants", "engagements", "documents", "versions"});
-            if (ids.ok() && absl::SimpleAtoi((*ids)[3], &current) && ref.n < current) {
-              return FailedPrecondition("OLDER_THAN_EFFECTIVE",
-                                        absl::StrCat("version ", before.value.number(),
-                                                     " is older than the effective version ",
-                                                     (*doc)->value.effective_version_number(),
-                                                     "; approve a newer one instead"));
-            }
-          }
+        const Stored<v1::Document>& doc = ref.doc.document;
+        if (req.decision() == v1::REVIEW_DECISION_APPROVE &&
+            ref.n < d::VersionIndex(doc.value.effective_version())) {
+          return FailedPrecondition(
+              "OLDER_THAN_EFFECTIVE",
+              absl::StrCat("version ", before.value.number(),
+                           " is older than the effective version ",
+                           doc.value.effective_version_number(), "; approve a newer one instead"));
         }
         v1::DocumentVersion v = before.value;
         if (auto s = d::Decide(v, req.decision(), p.subject(), effective, now); !s.ok()) return s;
@@ -183,53 +174,33 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
                   {"billable", v.reviews().rbegin()->billable() ? "true" : "false"}})
             .Increment();
         if (req.decision() != v1::REVIEW_DECISION_APPROVE) {
-          auto r = store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt,
-                                      nullptr, {}, Idem{});
+          auto r = store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt, {},
+                                      Idem{});
           if (!r.ok()) return r.status();
           return out->ParseFromString(r->response) ? absl::OkStatus()
                                                    : absl::InternalError("corrupt response");
         }
         // Approval: the version takes effect (制定 / 改訂); the one before is superseded.
-        auto doc = store_.GetDocument(p.tenant(), ref.doc.did);
-        if (!doc.ok()) return doc.status();
-        if (!doc->has_value()) return NotFound("document");
-        const Stored<v1::Document>& d_before = **doc;
-        v1::Document d_after = d_before.value;
-        absl::optional<Stored<v1::DocumentVersion>> old;
-        v1::DocumentVersion old_after;
-        if (!d_before.value.effective_version().empty()) {
-          auto ids = ParseName("name", d_before.value.effective_version(),
-                               {"tenants", "engagements", "documents", "versions"});
-          int n = 0;
-          if (!ids.ok() || !absl::SimpleAtoi((*ids)[3], &n)) {
-            return absl::InternalError("corrupt effective version");
-          }
-          auto got = store_.GetVersion(p.tenant(), ref.doc.did, n);
-          if (!got.ok()) return got.status();
-          if (got->has_value() && n != ref.n) {
-            old = **got;
-            old_after = old->value;
-            old_after.set_state(v1::VERSION_STATE_SUPERSEDED);
-            *old_after.mutable_update_time() = ToTimestamp(now);
-          }
-        }
+        auto superseded = SupersedeEffective(p.tenant(), doc.value, ref.n, now);
+        if (!superseded.ok()) return superseded.status();
+        v1::Document d_after = doc.value;
         d_after.set_effective_version(v.name());
         d_after.set_effective_version_number(v.number());
         *d_after.mutable_effective_date() = ToDate(effective);
         *d_after.mutable_update_time() = ToTimestamp(now);
         certpath::documents::v1::DocumentApproved approved;
         approved.set_engagement(ref.doc.engagement);
-        approved.set_document(d_before.value.name());
-        approved.set_template_code(d_before.value.template_code());
-        if (const d::TemplateInfo* t = d::FindTemplate(d_before.value.template_code())) {
+        approved.set_document(doc.value.name());
+        approved.set_template_code(doc.value.template_code());
+        if (const d::TemplateInfo* t = d::FindTemplate(doc.value.template_code())) {
           approved.set_task_id(t->task_id);
         }
         approved.set_version(v.number());
         approved.set_approved_by(p.subject());
         *approved.mutable_approve_time() = ToTimestamp(now);
         std::vector<cv1::OutboxEvent> events = {Envelope(p.tenant(), ref.doc.engagement, approved)};
-        auto r = store_.SaveVersion(p.tenant(), &d_before, &d_after, before, v, old,
-                                    old ? &old_after : nullptr, events, Idem{});
+        auto r =
+            store_.SaveVersion(p.tenant(), &doc, &d_after, before, v, *superseded, events, Idem{});
         if (!r.ok()) return r.status();
         if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
         Published(events.size());

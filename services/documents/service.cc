@@ -9,6 +9,7 @@
 #include "services/common/validate.h"
 #include "services/documents/domain/files.h"
 #include "services/documents/domain/policy.h"
+#include "services/documents/domain/rules.h"
 
 namespace certpath::documents {
 
@@ -67,19 +68,27 @@ absl::StatusOr<Stored<v1::Document>> DocumentsApi::LoadDocument(const Principal&
   auto ids = ParseName("name", name, {"tenants", "engagements", "documents"});
   if (!ids.ok()) return ids.status();
   if ((*ids)[0] != p.tenant()) return NotFound("document");
-  std::string engagement = absl::StrCat("tenants/", (*ids)[0], "/engagements/", (*ids)[1]);
   auto doc = store_.GetDocument(p.tenant(), (*ids)[2]);
   if (!doc.ok()) return doc.status();
+  if (auto s = CheckDocumentSeen(p, name, *doc, method); !s.ok()) return s;
+  if (ref != nullptr) {
+    *ref =
+        DocRef{absl::StrCat("tenants/", (*ids)[0], "/engagements/", (*ids)[1]), (*ids)[2], **doc};
+  }
+  return **doc;
+}
+
+absl::Status DocumentsApi::CheckDocumentSeen(const Principal& p, const std::string& name,
+                                             const absl::optional<Stored<v1::Document>>& doc,
+                                             absl::string_view method) {
   // The id is the tenant's: the rest of the name must be the document's own.
-  if (!doc->has_value() || (*doc)->value.name() != name) return NotFound("document");
+  if (!doc || doc->value.name() != name) return NotFound("document");
   if (!IsOfficeStaff(p)) {
-    auto e = engagements_.Get(p, engagement);
+    auto e = engagements_.Get(p, name.substr(0, name.find("/documents/")));
     if (!e.ok())
       return e.status().code() == absl::StatusCode::kNotFound ? NotFound("document") : e.status();
   }
-  if (auto s = d::DocumentsPolicy().Allow(p, method); !s.ok()) return s;
-  if (ref != nullptr) *ref = DocRef{engagement, (*ids)[2]};
-  return **doc;
+  return d::DocumentsPolicy().Allow(p, method);
 }
 
 absl::StatusOr<Stored<v1::DocumentVersion>> DocumentsApi::LoadVersion(const Principal& p,
@@ -88,21 +97,36 @@ absl::StatusOr<Stored<v1::DocumentVersion>> DocumentsApi::LoadVersion(const Prin
                                                                       VersionRef* ref) {
   auto ids = ParseName("name", name, {"tenants", "engagements", "documents", "versions"});
   if (!ids.ok()) return ids.status();
-  int n = 0;
-  if (!absl::SimpleAtoi((*ids)[3], &n) || n < 1) return NotFound("document version");
-  DocRef doc;
-  auto d = LoadDocument(
-      p, absl::StrCat("tenants/", (*ids)[0], "/engagements/", (*ids)[1], "/documents/", (*ids)[2]),
-      method, &doc);
-  if (!d.ok()) {
-    return d.status().code() == absl::StatusCode::kNotFound ? NotFound("document version")
-                                                            : d.status();
+  if ((*ids)[0] != p.tenant()) return NotFound("document version");
+  int n = d::VersionIndex(name);
+  if (n < 1) return NotFound("document version");
+  // The document and the version in one round trip; the document decides who sees it.
+  auto both = store_.GetDocumentAndVersion(p.tenant(), (*ids)[2], n);
+  if (!both.ok()) return both.status();
+  std::string doc_name = name.substr(0, name.find("/versions/"));
+  if (auto s = CheckDocumentSeen(p, doc_name, both->first, method); !s.ok()) {
+    return s.code() == absl::StatusCode::kNotFound ? NotFound("document version") : s;
   }
-  auto v = store_.GetVersion(p.tenant(), doc.did, n);
-  if (!v.ok()) return v.status();
-  if (!v->has_value()) return NotFound("document version");
-  if (ref != nullptr) *ref = VersionRef{doc, n};
-  return **v;
+  if (!both->second) return NotFound("document version");
+  if (ref != nullptr) {
+    *ref = VersionRef{DocRef{absl::StrCat("tenants/", (*ids)[0], "/engagements/", (*ids)[1]),
+                             (*ids)[2], *both->first},
+                      n};
+  }
+  return *both->second;
+}
+
+absl::StatusOr<absl::optional<Superseded>> DocumentsApi::SupersedeEffective(
+    const std::string& tenant, const v1::Document& doc, int n, absl::Time now) {
+  int current = d::VersionIndex(doc.effective_version());
+  if (current < 1 || current == n) return absl::optional<Superseded>();
+  auto old = store_.GetVersion(tenant, LastSegment(doc.name()), current);
+  if (!old.ok()) return old.status();
+  if (!old->has_value()) return absl::optional<Superseded>();
+  Superseded out{current, **old, (*old)->value};
+  out.after.set_state(v1::VERSION_STATE_SUPERSEDED);
+  *out.after.mutable_update_time() = ToTimestamp(now);
+  return absl::optional<Superseded>(std::move(out));
 }
 
 absl::StatusOr<v1::FileInfo> DocumentsApi::StoreFile(const Principal& p,

@@ -111,6 +111,7 @@ class DocumentsApi {
   struct DocRef {
     std::string engagement;  // tenants/T/engagements/E
     std::string did;
+    Stored<v1::Document> document;  // as read by the load (the step checks its version)
   };
   struct VersionRef {
     DocRef doc;
@@ -132,6 +133,15 @@ class DocumentsApi {
                                                                      std::string* engagement);
   absl::StatusOr<std::vector<v1::ExistingForm>> AllForms(const std::string& tenant,
                                                          const std::string& eid);
+  // NOT_FOUND unless `doc` is the document `name` and the caller sees its engagement;
+  // then `method` allowed to the caller's role.
+  absl::Status CheckDocumentSeen(const Principal& p, const std::string& name,
+                                 const absl::optional<Stored<v1::Document>>& doc,
+                                 absl::string_view method);
+  // The version effective on `doc` (unless it is version `n`), marked superseded.
+  absl::StatusOr<absl::optional<Superseded>> SupersedeEffective(const std::string& tenant,
+                                                                const v1::Document& doc, int n,
+                                                                absl::Time now);
   absl::StatusOr<Stored<v1::DocumentVersion>> LoadVersion(const Principal& p,
                                                           const std::string& name,
                                                           absl::string_view method,

@@ -328,21 +328,9 @@ absl::Status DocumentsApi::ApproveStatementOfApplicability(
         *ver.mutable_effective_date() = ToDate(today);
         *ver.mutable_create_time() = ToTimestamp(now);
         *ver.mutable_update_time() = ToTimestamp(now);
-        if (!da.effective_version().empty()) {
-          auto ids = ParseName("name", da.effective_version(),
-                               {"tenants", "engagements", "documents", "versions"});
-          int n = 0;
-          if (ids.ok() && absl::SimpleAtoi((*ids)[3], &n)) {
-            auto old = store_.GetVersion(p.tenant(), LastSegment(da.name()), n);
-            if (!old.ok()) return old.status();
-            if (old->has_value()) {
-              frozen.superseded_before = **old;
-              frozen.superseded_after = (*old)->value;
-              frozen.superseded_after.set_state(v1::VERSION_STATE_SUPERSEDED);
-              *frozen.superseded_after.mutable_update_time() = ToTimestamp(now);
-            }
-          }
-        }
+        auto superseded = SupersedeEffective(p.tenant(), da, frozen.n, now);
+        if (!superseded.ok()) return superseded.status();
+        frozen.superseded = *std::move(superseded);
         da.set_effective_version(ver.name());
         da.set_effective_version_number(ver.number());
         *da.mutable_effective_date() = ToDate(today);

@@ -48,6 +48,26 @@ absl::StatusOr<absl::optional<Stored<v1::Document>>> DocumentStore::GetDocument(
   return Read<v1::Document>(keys_.Key(tenant, "doc", did));
 }
 
+absl::StatusOr<
+    std::pair<absl::optional<Stored<v1::Document>>, absl::optional<Stored<v1::DocumentVersion>>>>
+DocumentStore::GetDocumentAndVersion(const std::string& tenant, const std::string& did, int n) {
+  auto records = records_.ReadMany(
+      {keys_.Key(tenant, "doc", did), keys_.Key(tenant, "ver", absl::StrCat(did, ":", n))});
+  if (!records.ok()) return records.status();
+  std::pair<absl::optional<Stored<v1::Document>>, absl::optional<Stored<v1::DocumentVersion>>> out;
+  if ((*records)[0].found()) {
+    auto d = DecodeStored<v1::Document>((*records)[0]);
+    if (!d.ok()) return d.status();
+    out.first = *std::move(d);
+  }
+  if ((*records)[1].found()) {
+    auto v = DecodeStored<v1::DocumentVersion>((*records)[1]);
+    if (!v.ok()) return v.status();
+    out.second = *std::move(v);
+  }
+  return out;
+}
+
 absl::StatusOr<absl::optional<Stored<v1::DocumentVersion>>> DocumentStore::GetVersion(
     const std::string& tenant, const std::string& did, int n) {
   return Read<v1::DocumentVersion>(keys_.Key(tenant, "ver", absl::StrCat(did, ":", n)));
@@ -219,8 +239,7 @@ absl::StatusOr<CommitResult> DocumentStore::AddVersion(const std::string& tenant
 absl::StatusOr<CommitResult> DocumentStore::SaveVersion(
     const std::string& tenant, const Stored<v1::Document>* doc, const v1::Document* doc_after,
     const Stored<v1::DocumentVersion>& before, const v1::DocumentVersion& after,
-    const absl::optional<Stored<v1::DocumentVersion>>& superseded_before,
-    const v1::DocumentVersion* superseded_after, const std::vector<cv1::OutboxEvent>& events,
+    const absl::optional<Superseded>& superseded, const std::vector<cv1::OutboxEvent>& events,
     const Idem& idem) {
   Batch b;
   AddIdem(b, idem);
@@ -230,13 +249,7 @@ absl::StatusOr<CommitResult> DocumentStore::SaveVersion(
   int n = 0;
   if (!absl::SimpleAtoi((*parts)[3], &n)) return absl::InternalError("version id");
   PutVersion(b, tenant, did, n, &before, after);
-  if (superseded_before && superseded_after != nullptr) {
-    auto sp = ParseName("name", superseded_after->name(),
-                        {"tenants", "engagements", "documents", "versions"});
-    int sn = 0;
-    if (!sp.ok() || !absl::SimpleAtoi((*sp)[3], &sn)) return absl::InternalError("version id");
-    PutVersion(b, tenant, did, sn, &*superseded_before, *superseded_after);
-  }
+  if (superseded) PutVersion(b, tenant, did, superseded->n, &superseded->before, superseded->after);
   if (doc != nullptr && doc_after != nullptr) PutDocument(b, tenant, doc, *doc_after);
   for (const auto& e : events) outbox_.Publish(b, e);
   v1::DocumentVersion response = after;
@@ -297,12 +310,9 @@ absl::StatusOr<CommitResult> DocumentStore::ApproveStatement(
   std::string did = LastSegment(frozen.doc_after.name());
   PutDocument(b, tenant, frozen.doc_before, frozen.doc_after);
   PutVersion(b, tenant, did, frozen.n, nullptr, frozen.version);
-  if (frozen.superseded_before) {
-    auto sp = ParseName("name", frozen.superseded_after.name(),
-                        {"tenants", "engagements", "documents", "versions"});
-    int sn = 0;
-    if (!sp.ok() || !absl::SimpleAtoi((*sp)[3], &sn)) return absl::InternalError("version id");
-    PutVersion(b, tenant, did, sn, &*frozen.superseded_before, frozen.superseded_after);
+  if (frozen.superseded) {
+    PutVersion(b, tenant, did, frozen.superseded->n, &frozen.superseded->before,
+               frozen.superseded->after);
   }
   outbox_.Publish(b, event);
   v1::StatementOfApplicability response = after;

@@ -36,6 +36,13 @@ namespace certpath::documents {
 namespace v1 = certpath::documents::v1;
 namespace cv1 = certpath::common::v1;
 
+// The approved version an approval replaces: version `n`, SUPERSEDED in `after`.
+struct Superseded {
+  int n = 0;
+  Stored<v1::DocumentVersion> before;
+  v1::DocumentVersion after;
+};
+
 struct DocumentStats {
   int64_t active = 0, archived = 0;
   int64_t reviews_waiting = 0;
@@ -55,6 +62,10 @@ class DocumentStore : public Repository {
       const std::string& tenant, const std::vector<std::string>& codes);
   absl::StatusOr<absl::optional<Stored<v1::Document>>> GetDocument(const std::string& tenant,
                                                                    const std::string& did);
+  // A document and one of its versions, in one round trip.
+  absl::StatusOr<
+      std::pair<absl::optional<Stored<v1::Document>>, absl::optional<Stored<v1::DocumentVersion>>>>
+  GetDocumentAndVersion(const std::string& tenant, const std::string& did, int n);
   absl::StatusOr<absl::optional<Stored<v1::DocumentVersion>>> GetVersion(const std::string& tenant,
                                                                          const std::string& did,
                                                                          int n);
@@ -99,8 +110,7 @@ class DocumentStore : public Repository {
   absl::StatusOr<CommitResult> SaveVersion(
       const std::string& tenant, const Stored<v1::Document>* doc, const v1::Document* doc_after,
       const Stored<v1::DocumentVersion>& before, const v1::DocumentVersion& after,
-      const absl::optional<Stored<v1::DocumentVersion>>& superseded_before,
-      const v1::DocumentVersion* superseded_after, const std::vector<cv1::OutboxEvent>& events,
+      const absl::optional<Superseded>& superseded, const std::vector<cv1::OutboxEvent>& events,
       const Idem& idem);
   absl::StatusOr<v1::Document> SaveDocument(const std::string& tenant,
                                             const Stored<v1::Document>& before,
@@ -120,8 +130,7 @@ class DocumentStore : public Repository {
     v1::Document doc_after;
     int n = 0;
     v1::DocumentVersion version;
-    absl::optional<Stored<v1::DocumentVersion>> superseded_before;
-    v1::DocumentVersion superseded_after;
+    absl::optional<Superseded> superseded;
   };
   absl::StatusOr<CommitResult> ApproveStatement(const std::string& tenant, const std::string& eid,
                                                 const Stored<v1::StatementOfApplicability>& before,

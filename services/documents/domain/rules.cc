@@ -11,6 +11,16 @@
 
 namespace certpath::documents::domain {
 
+int VersionIndex(const std::string& version_name) {
+  size_t at = version_name.rfind("/versions/");
+  int n = 0;
+  if (at == std::string::npos ||
+      !absl::SimpleAtoi(version_name.substr(at + sizeof("/versions/") - 1), &n) || n < 1) {
+    return 0;
+  }
+  return n;
+}
+
 absl::StatusOr<std::string> NextVersionNumber(const std::string& latest, bool major) {
   if (latest.empty()) return std::string("1.0");
   std::pair<std::string, std::string> parts = absl::StrSplit(latest, '.');

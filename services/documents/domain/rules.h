@@ -18,6 +18,9 @@ namespace certpath::documents::domain {
 namespace v1 = certpath::documents::v1;
 namespace ev1 = certpath::engagements::v1;
 
+// The index n of a version name ".../versions/{n}"; 0 when it is not one.
+int VersionIndex(const std::string& version_name);
+
 // "" → "1.0"; minor: "1.2" → "1.3"; major: "1.2" → "2.0".
 absl::StatusOr<std::string> NextVersionNumber(const std::string& latest, bool major);
 
