@@ -44,4 +44,13 @@ absl::Status StartServing(const Policy& policy, absl::string_view api_service,
 absl::Status ReadRelayFlags(const Config& config, const std::string& producer,
                             std::map<std::string, std::string>* targets, absl::Duration* poll);
 
+// The relay of a producer's app options (their consumer_targets and relay_poll_interval).
+template <typename AppOptions>
+RelayOptions RelayOptionsOf(const AppOptions& o) {
+  RelayOptions ro;
+  ro.targets = o.consumer_targets;
+  ro.poll_interval = o.relay_poll_interval;
+  return ro;
+}
+
 }  // namespace certpath

@@ -32,13 +32,6 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
 
 namespace {
 
-RelayOptions Relay(const AppOptions& o) {
-  RelayOptions ro;
-  ro.targets = o.consumer_targets;
-  ro.poll_interval = o.relay_poll_interval;
-  return ro;
-}
-
 // The manual-review range of billing's price list, read as the caller.
 class GrpcPriceList final : public PriceList {
  public:
@@ -97,7 +90,8 @@ struct App::Impl {
         audit(store.audit(), domain::DocumentsPolicy(), host.tokens()),
         grpc_service(service, dead_letters, audit, host.dispatcher()),
         consumer("documents", host.dispatcher(), host.metrics().registry()),
-        relay(store.outbox(), host.signer(), host.clock(), Relay(o), host.metrics().registry()),
+        relay(store.outbox(), host.signer(), host.clock(), RelayOptionsOf(o),
+              host.metrics().registry()),
         sealer(store.audit(), [this] { return store.Tenants(); }),
         active(Gauge(host.metrics().registry(), "certpath_documents", "Documents by state",
                      {{"state", "ACTIVE"}})),

@@ -55,11 +55,14 @@ std::vector<std::string> Entries(const std::string& dir) {
   return out;
 }
 
-bool OlderThan(const std::string& path, absl::Duration age, int64_t* size = nullptr) {
+bool OlderThan(const std::string& path, absl::Duration age) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return false;
-  if (size != nullptr) *size = st.st_size;
-  return absl::Now() - absl::FromUnixSeconds(st.st_mtime) > age;
+  return ::stat(path.c_str(), &st) == 0 && absl::Now() - absl::FromUnixSeconds(st.st_mtime) > age;
+}
+
+int64_t SizeOf(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
 }
 
 }  // namespace
@@ -176,11 +179,7 @@ int64_t FileBlobStore::BytesStored() {
     if (tenant == "tmp") continue;
     for (const auto& shard : Entries(dir_ + "/" + tenant)) {
       std::string shard_dir = absl::StrCat(dir_, "/", tenant, "/", shard);
-      for (const auto& sha : Entries(shard_dir)) {
-        int64_t size = 0;
-        OlderThan(shard_dir + "/" + sha, absl::ZeroDuration(), &size);
-        total += size;
-      }
+      for (const auto& sha : Entries(shard_dir)) total += SizeOf(shard_dir + "/" + sha);
     }
   }
   return total;

@@ -20,15 +20,6 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
   return o;
 }
 
-namespace {
-RelayOptions Relay(const AppOptions& o) {
-  RelayOptions ro;
-  ro.targets = o.consumer_targets;
-  ro.poll_interval = o.relay_poll_interval;
-  return ro;
-}
-}  // namespace
-
 struct App::Impl {
   explicit Impl(const AppOptions& o)
       : host(o.host),
@@ -41,7 +32,8 @@ struct App::Impl {
         grpc_service(service, dead_letters, audit, host.dispatcher()),
         consumer("engagements", host.dispatcher(), host.metrics().registry()),
         business(host.metrics().registry(), store, host.clock()),
-        relay(store.outbox(), host.signer(), host.clock(), Relay(o), host.metrics().registry()),
+        relay(store.outbox(), host.signer(), host.clock(), RelayOptionsOf(o),
+              host.metrics().registry()),
         sealer(store.audit(), [this] { return store.Tenants(); }) {
     host.AddPeriodic([this] { return business.Refresh(); });
     service.set_event_hook([this] { relay.Notify(); });

@@ -22,13 +22,6 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
 
 namespace {
 
-RelayOptions Relay(const AppOptions& o) {
-  RelayOptions ro;
-  ro.targets = o.consumer_targets;
-  ro.poll_interval = o.relay_poll_interval;
-  return ro;
-}
-
 // Deadlines due soon and overdue, per kind (unmet ones only), and support
 // periods ending before stage 2 was reached: what the alert rules watch.
 class DeadlineGauges {
@@ -94,7 +87,8 @@ struct App::Impl {
         audit(store.audit(), domain::SchedulingPolicy(), host.tokens()),
         grpc_service(service, dead_letters, audit, host.dispatcher()),
         consumer("scheduling", host.dispatcher(), host.metrics().registry()),
-        relay(store.outbox(), host.signer(), host.clock(), Relay(o), host.metrics().registry()),
+        relay(store.outbox(), host.signer(), host.clock(), RelayOptionsOf(o),
+              host.metrics().registry()),
         sealer(store.audit(), [this] { return store.Tenants(); }),
         gauges(host.metrics().registry()) {
     host.AddPeriodic([this] { return gauges.Refresh(store, TokyoDay(host.clock().Now())); });

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <thread>
@@ -577,6 +578,49 @@ TEST_F(DocumentsTest, TheSupportSpecificationOfOneEngagement) {
   }
   EXPECT_EQ(docs.Call(&DStub::RenderSupportSpecification, kOtherPartner, req, &html).code(),
             absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+// The gauges the five-day review alert watches, scraped from /metrics of a
+// second replica on the same Redis and file directory.
+TEST_F(DocumentsTest, GaugesCountDocumentsWaitingReviewsAndBytes) {
+  v1::Engagement e = NewEngagement();
+  dv1::CreateDocumentRequest cd;
+  cd.set_parent(e.name());
+  cd.mutable_document()->set_title("情報セキュリティ基本方針");
+  dv1::Document doc;
+  ASSERT_TRUE(docs.Call(&DStub::CreateDocument, ClientOf(), cd, &doc).ok());
+  dv1::DocumentVersion v;
+  ASSERT_TRUE(Upload(ClientOf(), doc.name(), "policy.pdf", "application/pdf", kPdf, &v).ok());
+  Act(ClientOf(), v.name(), "submit");
+  clock.Advance(absl::Hours(24 * 6));  // six days waiting
+  TestService<documents::App, dv1::DocumentService> replica(
+      redis, clock, [this](documents::AppOptions& o) {
+        o.host.metrics_listen = "127.0.0.1:0";
+        o.data_dir = data_dir;
+        o.engagements_target = eng.target();
+        o.billing_target = Local(billing_port);
+      });
+  replica.Start();
+  ASSERT_TRUE(replica.ready());
+  std::string body;
+  auto has = [&](const std::string& line) { return absl::StrContains(body, line); };
+  const std::vector<std::string> want = {
+      "certpath_documents{state=\"ACTIVE\"} 1", "certpath_document_reviews_waiting 1",
+      "certpath_document_review_oldest_wait_seconds 518400",
+      absl::StrCat("certpath_document_bytes_stored ", kPdf.size())};
+  for (int i = 0; i < 100; ++i) {
+    body = HttpGet(replica.metrics_port(), "/metrics");
+    if (std::all_of(want.begin(), want.end(), has)) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  for (const auto& w : want) EXPECT_TRUE(has(w)) << w << "\n" << body;
+  replica.Stop();
 }
 
 }  // namespace
