@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -65,6 +66,15 @@ void BlockTerminationSignals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void KeepLargeBuffersInHeap() {
+  // 32 MiB is the largest threshold glibc accepts, above the 17 MiB of the
+  // largest message; setting both also stops glibc's own adjustment of them.
+  constexpr int kLarge = 32 << 20;
+  if (mallopt(M_MMAP_THRESHOLD, kLarge) != 1 || mallopt(M_TRIM_THRESHOLD, kLarge) != 1) {
+    log::Warn("cannot set the allocator's thresholds; large messages will be slower");
+  }
 }
 
 int WaitForTerminationSignal() {

@@ -19,6 +19,7 @@ namespace certpath {
 template <typename App, typename Options>
 int RunService(const char* service, int argc, char** argv) {
   BlockTerminationSignals();  // before any thread starts
+  KeepLargeBuffersInHeap();
   // absl::Mutex (gRPC's too) keeps a lock graph for deadlock reports when
   // Debian's absl was built without NDEBUG: a cost on every lock, no use here.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
