@@ -140,9 +140,12 @@ absl::Status DocumentsApi::CreateDocumentVersion(const Principal& p,
   if (!file.ok()) return file.status();
   // The file is stored: concurrent uploads to one document each take the next
   // number, however many arrive together (up to 4 × kMaxConflictAttempts).
+  // The first attempt uses the document read above (the step checks it has
+  // not changed since); later ones read it again.
+  absl::optional<Stored<v1::Document>> loaded = *std::move(first);
   absl::Status s;
   for (int round = 0; round < 4; ++round) {
-    s = AddUploadedVersion(p, req, *file, idem, out);
+    s = AddUploadedVersion(p, req, *file, idem, loaded, out);
     if (s.code() != absl::StatusCode::kAborted) break;
   }
   return s;
@@ -151,9 +154,13 @@ absl::Status DocumentsApi::CreateDocumentVersion(const Principal& p,
 absl::Status DocumentsApi::AddUploadedVersion(const Principal& p,
                                               const v1::CreateDocumentVersionRequest& req,
                                               const v1::FileInfo& file, const Idem& idem,
+                                              absl::optional<Stored<v1::Document>>& loaded,
                                               v1::DocumentVersion* out) {
   return RetryOnConflict(false, [&]() -> absl::Status {
-    auto doc = LoadDocument(p, req.parent(), "CreateDocumentVersion", nullptr);
+    absl::StatusOr<Stored<v1::Document>> doc =
+        loaded ? *std::move(loaded)
+               : LoadDocument(p, req.parent(), "CreateDocumentVersion", nullptr);
+    loaded.reset();
     if (!doc.ok()) return doc.status();
     if (doc->value.state() == v1::DOCUMENT_STATE_ARCHIVED) {
       return FailedPrecondition("DOCUMENT_STATE", "the document is archived");

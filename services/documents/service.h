@@ -147,8 +147,11 @@ class DocumentsApi {
                                                           absl::string_view method,
                                                           VersionRef* ref);
   // The version of a stored file: the document's next number, one step.
+  // `loaded`, when set, is the document as read before the file was stored:
+  // used (and cleared) by the first attempt.
   absl::Status AddUploadedVersion(const Principal& p, const v1::CreateDocumentVersionRequest& req,
                                   const v1::FileInfo& file, const Idem& idem,
+                                  absl::optional<Stored<v1::Document>>& loaded,
                                   v1::DocumentVersion* out);
   // The file checked and stored durably: the version's FileInfo.
   absl::StatusOr<v1::FileInfo> StoreFile(const Principal& p, const std::string& file_name,

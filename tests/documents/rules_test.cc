@@ -170,6 +170,9 @@ TEST(FileBlobStore, DurableDeduplicatedVerifiedAndSwept) {
   EXPECT_EQ(*a, HexEncode(Sha256(kPdf)));
   EXPECT_EQ(*blobs.Put("t1", kPdf), *a);  // stored once
   EXPECT_EQ(blobs.BytesStored(), static_cast<int64_t>(kPdf.size()));
+  // Nothing left behind: each upload's temporary file was renamed, or removed
+  // when the content was there already.
+  EXPECT_EQ(std::system(("test -z \"$(ls -A " + dir + "/tmp)\"").c_str()), 0);
   EXPECT_EQ(*blobs.Get("t1", *a), kPdf);
   EXPECT_EQ(blobs.Get("t2", *a).status().code(), absl::StatusCode::kNotFound);
   // A file changed on disk is never served.
