@@ -35,6 +35,7 @@
 #include "tests/support/access_matrix.h"
 #include "tests/support/billing_setup.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/zip_files.h"
 
 namespace certpath::testing {
 namespace {
@@ -47,7 +48,7 @@ using DStub = dv1::DocumentService::Stub;
 using Docs = TestService<documents::App, dv1::DocumentService>;
 
 const std::string kPdf = "%PDF-1.7\n% ISMSマニュアル 本文編\ntrailer\n%%EOF\n";
-const std::string kXlsx = std::string("PK\x03\x04", 4) + "xl/workbook.xml";
+const std::string kXlsx = testing::XlsxFile("入退室管理台帳");
 
 // What the calls work on, made by the office admin before the matrix. Every
 // object lives on an engagement with partner p1 and the same client company,

@@ -21,6 +21,7 @@
 #include "services/documents/app.h"
 #include "tests/support/billing_setup.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/zip_files.h"
 
 namespace certpath::testing {
 namespace {
@@ -32,7 +33,7 @@ using BStub = bv1::BillingService::Stub;
 using DStub = dv1::DocumentService::Stub;
 
 const std::string kPdf = "%PDF-1.7\n% ISMSマニュアル 本文編\ntrailer\n%%EOF\n";
-const std::string kDocx = std::string("PK\x03\x04", 4) + "word/document.xml 第2版";
+const std::string kDocx = testing::DocxFile("ISMSマニュアル 第2版");
 const Principal kPartner = MakePrincipal(Principal::ROLE_PARTNER, "sato@partner", "p1");
 const Principal kOtherPartner = MakePrincipal(Principal::ROLE_PARTNER, "ito@other", "p2");
 
@@ -526,7 +527,7 @@ TEST_F(DocumentsTest, ExistingFormsAgainstTheStandard) {
   cf.set_parent(e.name());
   cf.set_title("入退室管理台帳");
   cf.set_file_name("入退室管理台帳.xlsx");
-  cf.mutable_file()->set_data(std::string("PK\x03\x04", 4) + "xl/workbook.xml");
+  cf.mutable_file()->set_data(testing::XlsxFile("入退室管理台帳"));
   dv1::ExistingForm form;
   ASSERT_TRUE(docs.Call(&DStub::CreateExistingForm, ClientOf(), cf, &form).ok());
   dv1::MapExistingFormRequest map;

@@ -21,13 +21,15 @@
 #include "services/documents/domain/specification.h"
 #include "services/documents/domain/standard.h"
 #include "services/documents/domain/statements.h"
+#include "services/documents/domain/zip.h"
 #include "services/engagements/domain/catalog.h"
+#include "tests/support/zip_files.h"
 
 namespace certpath::documents::domain {
 namespace {
 
 const std::string kPdf = "%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n%%EOF\n";
-const std::string kDocx = std::string("PK\x03\x04", 4) + "word/document.xml……";
+const std::string kDocx = testing::DocxFile("情報セキュリティマニュアル");
 
 TEST(TemplateCatalog, TheTwelveOfAppendix1WithTasksFromEngagements) {
   ASSERT_EQ(Templates().size(), 12u);
@@ -82,6 +84,77 @@ TEST(Files, TheAllowListIsCheckedAgainstTheContent) {
   EXPECT_NE(field(CheckFile("x.pdf", "", std::string(kMaxFileBytes + 1, '%'))).find("larger"),
             std::string::npos);
   EXPECT_NE(field(CheckFile("", "", kPdf)).find("file_name"), std::string::npos);
+}
+
+TEST(Files, OfficeAndOpenDocumentFilesByTheirPackage) {
+  auto field = [](const absl::StatusOr<CheckedFile>& r) {
+    return r.ok() ? std::string("ok") : std::string(r.status().message());
+  };
+  EXPECT_EQ(field(CheckFile("台帳.xlsx", "", testing::XlsxFile("台帳"))), "ok");
+  EXPECT_EQ(field(CheckFile("規程.odt", "", testing::OdtFile("規程"))), "ok");
+  // A workbook named .docx, any other ZIP, a ZIP cut short: refused.
+  EXPECT_NE(field(CheckFile("x.docx", "", testing::XlsxFile("台帳"))).find("word/"),
+            std::string::npos);
+  EXPECT_NE(field(CheckFile("x.docx", "", testing::StoredZip({{"a.exe", "MZ"}}))).find("word/"),
+            std::string::npos);
+  EXPECT_NE(field(CheckFile("x.docx", "", kDocx.substr(0, kDocx.size() - 10))).find("not a .docx"),
+            std::string::npos);
+  EXPECT_NE(field(CheckFile("x.docx", "", std::string("PK\x03\x04", 4) + "word/document.xml"))
+                .find("not a .docx"),
+            std::string::npos);
+  // OpenDocument: "mimetype" first, stored, naming the type of the extension.
+  EXPECT_NE(field(CheckFile("x.ods", "", testing::OdtFile("表"))).find("mimetype"),
+            std::string::npos);
+  EXPECT_NE(field(CheckFile("x.odt", "",
+                            testing::StoredZip(
+                                {{"content.xml", "<t/>"},
+                                 {"mimetype", "application/vnd.oasis.opendocument.text"}})))
+                .find("mimetype"),
+            std::string::npos);
+}
+
+TEST(Zip, TheCentralDirectoryIsReadWithinTheFile) {
+  std::string zip = testing::StoredZip({{"mimetype", "abc"}, {"word/文書.xml", "<w/>"}});
+  auto listed = ListZip(zip);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->names, (std::vector<std::string>{"mimetype", "word/文書.xml"}));
+  EXPECT_EQ(listed->first_name, "mimetype");
+  EXPECT_TRUE(listed->first_stored);
+  EXPECT_EQ(listed->first_content, "abc");
+  // A comment after the end record is allowed; bytes that break it are not.
+  std::string commented = zip;
+  commented[commented.size() - 2] = 4;
+  EXPECT_TRUE(ListZip(commented + "note").ok());
+  EXPECT_FALSE(ListZip(commented).ok());  // the comment it announces is missing
+  EXPECT_FALSE(ListZip(zip.substr(0, zip.size() - 1)).ok());
+  EXPECT_FALSE(ListZip("PK").ok());
+  // A central directory said to lie beyond the end record.
+  std::string far = zip;
+  far[far.size() - 3] = static_cast<char>(0xF0);
+  EXPECT_FALSE(ListZip(far).ok());
+  // The same archive with ZIP64 end records (as some writers make).
+  size_t end = zip.size() - 22;
+  std::string cd_size = zip.substr(end + 12, 4), cd_offset = zip.substr(end + 16, 4);
+  auto le = [](uint64_t v, int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+    return s;
+  };
+  auto u32 = [](const std::string& b) {
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[i]);
+    return v;
+  };
+  std::string z64 = zip.substr(0, end);
+  size_t record = z64.size();
+  z64 += le(0x06064b50, 4) + le(44, 8) + le(45, 2) + le(45, 2) + le(0, 8) + le(2, 8) + le(2, 8) +
+         le(u32(cd_size), 8) + le(u32(cd_offset), 8);
+  z64 += le(0x07064b50, 4) + le(0, 4) + le(record, 8) + le(1, 4);
+  z64 += le(0x06054b50, 4) + le(0, 4) + le(0xFFFF, 2) + le(0xFFFF, 2) + le(0xFFFFFFFF, 4) +
+         le(0xFFFFFFFF, 4) + le(0, 2);
+  auto listed64 = ListZip(z64);
+  ASSERT_TRUE(listed64.ok()) << listed64.status();
+  EXPECT_EQ(listed64->names, listed->names);
 }
 
 TEST(Files, NamesAreSanitized) {

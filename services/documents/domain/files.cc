@@ -7,27 +7,33 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
+#include "services/documents/domain/zip.h"
 
 namespace certpath::documents::domain {
 namespace {
 
-enum class Magic { kZip, kPdf, kPng, kJpeg, kText };
+// kOoxml: a ZIP package with [Content_Types].xml and parts under `part_dir`;
+// kOdf: a ZIP package whose first entry, stored, is "mimetype" holding the
+// media type (ISO/IEC 26300, 3.3).
+enum class Magic { kOoxml, kOdf, kPdf, kPng, kJpeg, kText };
 
 struct Allowed {
   const char* extension;
   const char* media_type;
   Magic magic;
+  const char* part_dir = "";
 };
 
 const std::vector<Allowed>& AllowList() {
   static const std::vector<Allowed> kList = {
       {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-       Magic::kZip},
-      {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Magic::kZip},
+       Magic::kOoxml, "word/"},
+      {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Magic::kOoxml,
+       "xl/"},
       {"pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-       Magic::kZip},
-      {"odt", "application/vnd.oasis.opendocument.text", Magic::kZip},
-      {"ods", "application/vnd.oasis.opendocument.spreadsheet", Magic::kZip},
+       Magic::kOoxml, "ppt/"},
+      {"odt", "application/vnd.oasis.opendocument.text", Magic::kOdf},
+      {"ods", "application/vnd.oasis.opendocument.spreadsheet", Magic::kOdf},
       {"pdf", "application/pdf", Magic::kPdf},
       {"png", "image/png", Magic::kPng},
       {"jpg", "image/jpeg", Magic::kJpeg},
@@ -39,10 +45,26 @@ const std::vector<Allowed>& AllowList() {
   return kList;
 }
 
-bool Matches(Magic m, absl::string_view d) {
-  switch (m) {
-    case Magic::kZip:
-      return absl::StartsWith(d, absl::string_view("PK\x03\x04", 4));
+bool IsPackage(const Allowed& a, absl::string_view d) {
+  if (!absl::StartsWith(d, absl::string_view("PK\x03\x04", 4))) return false;
+  auto zip = ListZip(d);
+  if (!zip.ok()) return false;
+  if (a.magic == Magic::kOdf) {
+    return zip->first_name == "mimetype" && zip->first_stored && zip->first_content == a.media_type;
+  }
+  bool types = false, parts = false;
+  for (const auto& n : zip->names) {
+    types = types || n == "[Content_Types].xml";
+    parts = parts || absl::StartsWith(n, a.part_dir);
+  }
+  return types && parts;
+}
+
+bool Matches(const Allowed& a, absl::string_view d) {
+  switch (a.magic) {
+    case Magic::kOoxml:
+    case Magic::kOdf:
+      return IsPackage(a, d);
     case Magic::kPdf:
       return absl::StartsWith(d, "%PDF-");
     case Magic::kPng:
@@ -123,11 +145,22 @@ absl::StatusOr<CheckedFile> CheckFile(absl::string_view file_name, absl::string_
     return InvalidArgument("file.content_type", absl::StrCat("\"", declared, "\" does not match .",
                                                              ext, " (", allowed->media_type, ")"));
   }
-  if (!Matches(allowed->magic, data)) {
+  if (!Matches(*allowed, data)) {
     if (allowed->magic == Magic::kText) {
       return InvalidArgument("file", absl::StrCat("a .", ext,
                                                   " file is stored as UTF-8 text (without NUL "
                                                   "bytes); convert Shift_JIS files to UTF-8"));
+    }
+    if (allowed->magic == Magic::kOoxml) {
+      return InvalidArgument(
+          "file", absl::StrCat("the content is not a .", ext,
+                               " file (an Office Open XML package with ", allowed->part_dir, "…)"));
+    }
+    if (allowed->magic == Magic::kOdf) {
+      return InvalidArgument("file", absl::StrCat("the content is not a .", ext,
+                                                  " file (an OpenDocument package whose "
+                                                  "mimetype is ",
+                                                  allowed->media_type, ")"));
     }
     return InvalidArgument("file", absl::StrCat("the content is not a .", ext, " file"));
   }

@@ -1,7 +1,8 @@
 #pragma once
 // What a stored file may be: at most 16 MiB, one of an allow-list of media
-// types, recognized by its first bytes (not only its name or the declared
-// type), and a file name safe to put in a Content-Disposition header.
+// types, recognized by its content (not only its name or the declared type):
+// first bytes, and for Office and OpenDocument files the entries of their ZIP
+// package; and a file name safe to put in a Content-Disposition header.
 
 #include <string>
 
