@@ -5,6 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -70,15 +75,37 @@ ServiceEnv::ServiceEnv(RedisServer& redis, bool throwaway, bool with_metrics)
 std::string ServiceEnv::ScrapeMetrics() { return HttpGet(metrics_port(), "/metrics"); }
 
 int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  // Outside the kernel's ephemeral range, so that no outgoing connection (a
+  // gRPC client's source port) can take it between this check and the child
+  // binding it; random, so that tests running in parallel rarely pick the same.
+  int lo = 32768, hi = 60999;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> lo >> hi;
+  int first = 10000, last = lo - 1;
+  if (last - first < 5000) {
+    first = hi + 1;
+    last = 65000;
+  }
+  static std::mutex mu;
+  static std::set<int> given;  // never the same port twice in one process
+  static std::mt19937 rng(std::random_device{}());
+  std::lock_guard<std::mutex> lock(mu);
+  std::uniform_int_distribution<int> pick(first, std::max(first, last));
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int port = pick(rng);
+    if (given.count(port) > 0) continue;
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (free) {
+      given.insert(port);
+      return port;
+    }
+  }
+  throw std::runtime_error("no free TCP port found");
 }
 
 int ConnectLoopback(int port) {

@@ -48,7 +48,8 @@ class ServiceEnv : public TestClock, public TestService<engagements::App, v1::En
   std::string ScrapeMetrics();
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago (for child processes).
+// A TCP port on 127.0.0.1 that was free a moment ago (for child processes),
+// outside the ephemeral range.
 int FreePort();
 
 // Calls `method` on any stub with `p`'s token; the answer as an absl::Status.
