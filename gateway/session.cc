@@ -1,3 +1,4 @@
+#include "absl/algorithm/container.h"
 #include "gateway/server_impl.h"
 
 namespace certpath::gateway {
@@ -112,6 +113,7 @@ class Session : public std::enable_shared_from_this<Session> {
       traceparent_ = TraceParent();
       route_text_ = "unread";
       method_ = "?";
+      head_ = false;
       return Fail(
           body ? 413 : 431,
           Error(absl::StatusCode::kInvalidArgument, body ? "BODY_TOO_LARGE" : "HEADERS_TOO_LARGE",
@@ -129,6 +131,7 @@ class Session : public std::enable_shared_from_this<Session> {
         traceparent_ = TraceParent();
         route_text_ = "unread";
         method_ = "?";
+        head_ = false;
         bool version = ec == http::error::bad_version;
         return Fail(
             version ? 505 : 400,
@@ -148,6 +151,10 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     method_ = std::string(View(req.method_string()));
+    // HEAD is GET without the body (RFC 9110 9.3.2): same route, same call,
+    // same headers and Content-Length.
+    head_ = method_ == "HEAD";
+    const std::string verb = head_ ? "GET" : method_;
     if (version_ != 10 && version_ != 11) {
       version_ = 11;
       request_id_ = RandomUuid();
@@ -198,7 +205,7 @@ class Session : public std::enable_shared_from_this<Session> {
       headers_.emplace_back("Access-Control-Expose-Headers",
                             "X-Request-Id, RateLimit, RateLimit-Policy, Retry-After");
     }
-    if (path == "/openapi.json" && method_ == "GET") {
+    if (path == "/openapi.json" && verb == "GET") {
       route_text_ = path;  // public: the API's description, no credentials
       return Send(200, gw_.openapi, absl::OkStatus(), false, "application/json; charset=utf-8");
     }
@@ -215,11 +222,13 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       return Send(204, "", absl::OkStatus(), false);
     }
-    auto found = gw_.routes.Find(method_, *split);
+    auto found = gw_.routes.Find(verb, *split);
     if (found.route == nullptr) {
       if (found.allowed.empty())
         return Fail(404, Error(absl::StatusCode::kNotFound, "NO_ROUTE", "no route " + path));
-      allow_ = absl::StrJoin(found.allowed, ", ");
+      std::vector<std::string> allowed = found.allowed;
+      if (absl::c_linear_search(allowed, "GET")) allowed.push_back("HEAD");
+      allow_ = absl::StrJoin(allowed, ", ");
       return Fail(405, Error(absl::StatusCode::kUnimplemented, "METHOD_NOT_ALLOWED",
                              method_ + " is not allowed here; allowed: " + allow_));
     }
@@ -227,7 +236,7 @@ class Session : public std::enable_shared_from_this<Session> {
     route_text_ = route.path.text;
     // The upstream deadline: X-Request-Timeout (seconds) up to the maximum, else the route's
     // default.
-    deadline_ = method_ == "GET" ? gw_.options.read_deadline : gw_.options.write_deadline;
+    deadline_ = verb == "GET" ? gw_.options.read_deadline : gw_.options.write_deadline;
     if (auto t = req.find("x-request-timeout"); t != req.end()) {
       double seconds = 0;
       absl::string_view text = View(t->value());
@@ -410,10 +419,11 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive_ && !close);
     res->body() = std::move(body);
     res->prepare_payload();
+    if (head_) res->body().clear();  // Content-Length stays: what GET would send
     const absl::Duration took = absl::Now() - start_;
     log::Level level =
         code >= 500 ? log::Level::kError : (code >= 400 ? log::Level::kWarn : log::Level::kInfo);
-    if (code < 400 && (method_ == "GET" || method_ == "OPTIONS")) {
+    if (code < 400 && (method_ == "GET" || head_ || method_ == "OPTIONS")) {
       // Reads succeed by the thousand: at debug, one in N at info (the services' rule).
       int every = gw_.options.log_read_sample_every;
       bool sampled =
@@ -485,6 +495,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = false;
   unsigned version_ = 11;
   absl::Time start_;
+  bool head_ = false;
   std::string method_, request_id_, traceparent_, tracestate_, route_text_, allow_, tenant_,
       subject_;
   std::vector<std::pair<std::string, std::string>> headers_;  // for the next response

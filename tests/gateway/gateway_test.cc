@@ -134,6 +134,14 @@ TEST_F(GatewayTest, ErrorsAsStatusJsonWithTheUsualCodes) {
   Reply wrong = Http(port(), "DELETE", "/v1/" + e.name(), As(kAdmin));
   EXPECT_EQ(wrong.status, 405);
   EXPECT_TRUE(absl::StrContains(wrong.headers["Allow"], "GET")) << wrong.headers["Allow"];
+  EXPECT_TRUE(absl::StrContains(wrong.headers["Allow"], "HEAD")) << wrong.headers["Allow"];
+  // HEAD: the GET route's answer without its body.
+  Reply got = Http(port(), "GET", "/v1/" + e.name(), As(kAdmin));
+  Reply head = Http(port(), "HEAD", "/v1/" + e.name(), As(kAdmin));
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers["Content-Length"], std::to_string(got.body.size()));
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(Http(port(), "HEAD", "/v1/" + e.name() + ":recordAuditResult", As(kAdmin)).status, 405);
   // An encoded slash stays inside one segment: no other resource is reached.
   EXPECT_EQ(Http(port(), "GET", "/v1/tenants/t1/engagements/x%2F..%2Fy", As(kAdmin)).status, 400);
   // CORS: the allowed origin gets its headers and a preflight; another origin none.
@@ -563,8 +571,13 @@ TEST(GatewayPublicRoutes, AFeedTokenIsTheOnlyCredentialAndCallersAreMeteredByAdd
   EXPECT_TRUE(absl::StrContains(with_token.body, "X-CALLER:anonymous")) << with_token.body;
   // A wrong token is the service's NOT_FOUND.
   EXPECT_EQ(Http(port, "GET", "/v1/feeds/guess.ics").status, 404);
-  // Every call counts against the address: the fifth within the second is refused.
-  EXPECT_EQ(Http(port, "GET", "/v1/feeds/s3cret.ics").status, 200);
+  // HEAD (calendar apps check a feed with it): GET's headers, no body. And
+  // every call counts against the address: the fifth within the second is refused.
+  Reply head = Http(port, "HEAD", "/v1/feeds/s3cret.ics");
+  EXPECT_EQ(head.status, 200) << head.body;
+  EXPECT_EQ(head.headers["Content-Type"], "text/calendar; charset=utf-8");
+  EXPECT_EQ(head.headers["Content-Length"], std::to_string(ics.body.size()));
+  EXPECT_EQ(head.body, "");
   Reply limited = Http(port, "GET", "/v1/feeds/s3cret.ics");
   EXPECT_EQ(limited.status, 429) << limited.body;
   EXPECT_FALSE(limited.headers["Retry-After"].empty());
