@@ -251,8 +251,7 @@ absl::StatusOr<ListPage> AuditTrail::List(const std::string& tenant, const Filte
       --budget;
       if (!st->entries[i]) continue;
       cv1::AuditEntry e = *st->entries[i];
-      absl::Time t =
-          absl::FromUnixSeconds(e.time().seconds()) + absl::Nanoseconds(e.time().nanos());
+      absl::Time t = FromTimestamp(e.time());
       if ((!f.resource.empty() && e.resource() != f.resource) ||
           (!f.subject.empty() && e.subject() != f.subject) || t < f.start || t >= f.end) {
         continue;
@@ -398,12 +397,10 @@ absl::Status AuditApi::ListAuditEntries(const Principal& p, const cv1::ListAudit
   f.resource = req.resource();
   f.subject = req.subject();
   if (req.has_start_time()) {
-    f.start = absl::FromUnixSeconds(req.start_time().seconds()) +
-              absl::Nanoseconds(req.start_time().nanos());
+    f.start = FromTimestamp(req.start_time());
   }
   if (req.has_end_time()) {
-    f.end =
-        absl::FromUnixSeconds(req.end_time().seconds()) + absl::Nanoseconds(req.end_time().nanos());
+    f.end = FromTimestamp(req.end_time());
   }
   std::string start = req.has_start_time() ? req.start_time().SerializeAsString() : "";
   std::string end = req.has_end_time() ? req.end_time().SerializeAsString() : "";

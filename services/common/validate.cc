@@ -199,6 +199,10 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 
+absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
 bool MaskHas(const google::protobuf::FieldMask& mask, absl::string_view path) {
   for (const auto& p : mask.paths()) {
     if (p == path) return true;

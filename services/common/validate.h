@@ -47,6 +47,7 @@ void CheckRequestId(FieldViolations& v, absl::string_view value);
 
 absl::optional<absl::CivilDay> ToCivilDay(const google::type::Date& d);
 google::protobuf::Timestamp ToTimestamp(absl::Time t);
+absl::Time FromTimestamp(const google::protobuf::Timestamp& t);
 google::type::Date ToDate(absl::CivilDay day);
 // When `required`, an unset date (0/0/0) is a violation; a set one must be a real day.
 void CheckDate(FieldViolations& v, absl::string_view field, const google::type::Date& d,

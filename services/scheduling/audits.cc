@@ -231,6 +231,18 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
       return InvalidArgument("audit.observation_visit",
                              "an option-c visit (審査へのオブザーブ) of the same engagement");
     }
+    if (visit->value.state() == v1::VISIT_STATE_CANCELLED) {
+      return InvalidArgument("audit.observation_visit", "the visit was cancelled");
+    }
+    absl::CivilDay day = TokyoDay(FromTimestamp(visit->value.start_time()));
+    if (day < first || day > last) {
+      return InvalidArgument(
+          "audit.observation_visit",
+          absl::StrCat("the observation takes place during the audit (",
+                       absl::FormatCivilTime(first),
+                       last != first ? absl::StrCat(" to ", absl::FormatCivilTime(last)) : "",
+                       "); the visit is on ", absl::FormatCivilTime(day)));
+    }
   }
   if (auto s = CheckWritable(p); !s.ok()) return s;
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);

@@ -27,10 +27,6 @@ constexpr int kMaxFeedItems = 1000;
 // Visits further back than this are left out of a feed.
 constexpr absl::Duration kFeedHistory = absl::Hours(24 * 400);
 
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
 // "<64 hex>.ics" → the secret; nullopt for anything else.
 absl::optional<std::string> Secret(const std::string& token) {
   if (!absl::EndsWith(token, ".ics")) return absl::nullopt;
@@ -179,7 +175,7 @@ absl::Status SchedulingApi::GetCalendarFeed(const Principal& /*p*/,
     deadlines = *std::move(dl);
   }
   for (const auto& v : visits) {
-    if (FromProto(v.end_time()) < now - kFeedHistory) continue;
+    if (FromTimestamp(v.end_time()) < now - kFeedHistory) continue;
     cal.events.push_back(d::VisitEvent(v, tenant, now));
   }
   for (const auto& a : audits) cal.events.push_back(d::AuditEvent(a, tenant, now));

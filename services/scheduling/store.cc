@@ -15,10 +15,6 @@ namespace {
 
 int64_t Minutes(absl::Time t) { return absl::ToUnixSeconds(t) / 60; }
 
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
 bool Open(const v1::Deadline& d) { return !d.satisfied(); }
 
 std::string Str(int64_t n) { return std::to_string(n); }
@@ -325,7 +321,7 @@ absl::StatusOr<CommitResult> SchedulingStore::SaveVisit(
   }
   // Consultant indexes and calendars: out of the old ones, into the new ones.
   auto member = [&](const v1::Visit& v) {
-    return absl::StrCat(id, ":", Minutes(FromProto(v.end_time())));
+    return absl::StrCat(id, ":", Minutes(FromTimestamp(v.end_time())));
   };
   if (before) {
     for (const auto& c : before->value.consultants()) {
@@ -336,7 +332,7 @@ absl::StatusOr<CommitResult> SchedulingStore::SaveVisit(
   for (const auto& c : after.consultants()) {
     b.ZAdd(keys_.Index(tenant, "visits:c:" + LastSegment(c)), ordinal, id);
     if (!cancelled) {
-      b.ZAdd(keys_.Key(tenant, "cal", LastSegment(c)), Minutes(FromProto(after.start_time())),
+      b.ZAdd(keys_.Key(tenant, "cal", LastSegment(c)), Minutes(FromTimestamp(after.start_time())),
              member(after));
     }
   }

@@ -27,10 +27,6 @@ constexpr const char* kVisitPaths[] = {"start_time",      "end_time",         "l
                                        "consultants",     "client_attendees", "agenda",
                                        "billable_length", "expenses",         "theme"};
 
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
 bool Live(const v1::Visit& v) {
   return v.state() == v1::VISIT_STATE_PROPOSED || v.state() == v1::VISIT_STATE_CONFIRMED;
 }
@@ -41,7 +37,7 @@ absl::Status SchedulingApi::CheckCalendars(const Principal& p, const v1::Visit& 
                                            const BookingRead& read,
                                            const std::string& override_reason,
                                            std::vector<std::string>* overridden) {
-  absl::Time start = FromProto(visit.start_time()), end = FromProto(visit.end_time());
+  absl::Time start = FromTimestamp(visit.start_time()), end = FromTimestamp(visit.end_time());
   absl::CivilDay day = TokyoDay(start);
   auto cal = Calendar(p.tenant());
   if (!cal.ok()) return cal.status();
@@ -111,7 +107,7 @@ absl::Status SchedulingApi::SaveVisit(const Principal& p, const Stored<v1::Visit
     done.set_task_id(d::TaskIdFor(after.kind()));
     done.set_billable_length(after.billable_length());
     *done.mutable_expenses() = after.expenses();
-    *done.mutable_visit_date() = ToDate(TokyoDay(FromProto(after.start_time())));
+    *done.mutable_visit_date() = ToDate(TokyoDay(FromTimestamp(after.start_time())));
     done.set_theme(after.theme());
     done.set_completed_by(p.subject());
     *done.mutable_complete_time() = ToTimestamp(now);
@@ -153,7 +149,7 @@ absl::Status SchedulingApi::BookVisit(const Principal& p, const v1::BookVisitReq
   if (!req.override_reason().empty() && !IsOfficeAdmin(p)) {
     return PermissionDenied("only an office admin may override the calendar rules");
   }
-  absl::CivilDay day = TokyoDay(FromProto(in.start_time()));
+  absl::CivilDay day = TokyoDay(FromTimestamp(in.start_time()));
   if (auto s = CheckWritable(p); !s.ok()) return s;
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
   return RetryOnConflict(/*caller_pinned_etag=*/false, [&]() -> absl::Status {
@@ -256,7 +252,7 @@ absl::Status SchedulingApi::UpdateVisit(const Principal& p, const v1::UpdateVisi
         if (moved) {
           auto read = ReadBooking(p, visit);
           if (!read.ok()) return read.status();
-          absl::CivilDay day = TokyoDay(FromProto(visit.start_time()));
+          absl::CivilDay day = TokyoDay(FromTimestamp(visit.start_time()));
           if (auto s = d::CheckVisitWindow(visit.kind(), day, read->engagement->value); !s.ok()) {
             return s;
           }
@@ -324,7 +320,7 @@ absl::Status SchedulingApi::CompleteVisit(const Principal& p, const v1::Complete
   return VisitAction(
       p, req.name(), req.etag(), "CompleteVisit",
       [&](v1::Visit& visit) -> absl::Status {
-        if (TokyoDay(FromProto(visit.start_time())) > TokyoDay(now)) {
+        if (TokyoDay(FromTimestamp(visit.start_time())) > TokyoDay(now)) {
           return FailedPrecondition("VISIT_IN_FUTURE", "a visit is completed on or after its day");
         }
         if (req.billable_length() != v1::BILLABLE_LENGTH_UNSPECIFIED || !req.expenses().empty()) {

@@ -412,7 +412,23 @@ TEST_F(SchedulingTest, DeadlinesFollowFindingsAndAudits) {
   EXPECT_EQ(sched.Call(&SStub::PlanAudit, kConsultant, plan, &audit).code(),
             absl::StatusCode::kInvalidArgument);
   plan.mutable_audit()->clear_observing_consultants();
+  // The option-c visit observing it falls on the audit's days.
+  sv1::Consultant kenji = NewConsultant("kenji@office", "佐藤 健二");
+  plan.mutable_audit()->add_observing_consultants(kenji.name());
+  sv1::Visit next_day, audit_day;
+  ASSERT_TRUE(
+      Book(Booking(e.name(), sv1::VISIT_KIND_OPTION_C, kenji.name(), 2027, 1, 21, 9, 12), &next_day)
+          .ok());
+  plan.mutable_audit()->set_observation_visit(next_day.name());
+  absl::Status wrong_day = sched.Call(&SStub::PlanAudit, kConsultant, plan, &audit);
+  EXPECT_EQ(wrong_day.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(Reason(wrong_day).find("the visit is on 2027-01-21"), std::string::npos) << wrong_day;
+  ASSERT_TRUE(Book(Booking(e.name(), sv1::VISIT_KIND_OPTION_C, kenji.name(), 2027, 1, 20, 9, 12),
+                   &audit_day)
+                  .ok());
+  plan.mutable_audit()->set_observation_visit(audit_day.name());
   ASSERT_TRUE(sched.Call(&SStub::PlanAudit, kConsultant, plan, &audit).ok());
+  EXPECT_EQ(audit.observation_visit(), audit_day.name());
   sv1::ListAuditsRequest la;
   la.set_parent("tenants/t1");
   la.set_engagement(e.name());

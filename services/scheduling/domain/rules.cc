@@ -17,10 +17,6 @@ namespace ev1 = certpath::engagements::v1;
 constexpr int64_t kMaxExpenseJpy = 10'000'000;
 constexpr int kMaxExpenses = 20;
 
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
 std::string DayText(absl::CivilDay d) { return absl::FormatCivilTime(d); }
 
 v1::Weekday ToWeekday(absl::CivilDay d) {
@@ -202,7 +198,7 @@ void CheckVisitFields(FieldViolations& v, const v1::Visit& visit,
     if (!visit.has_start_time()) v.Add("visit.start_time", "required");
     if (!visit.has_end_time()) v.Add("visit.end_time", "required");
     if (visit.has_start_time() && visit.has_end_time()) {
-      absl::Time s = FromProto(visit.start_time()), e = FromProto(visit.end_time());
+      absl::Time s = FromTimestamp(visit.start_time()), e = FromTimestamp(visit.end_time());
       if (visit.start_time().seconds() % 60 != 0 || visit.start_time().nanos() != 0 ||
           visit.end_time().seconds() % 60 != 0 || visit.end_time().nanos() != 0) {
         v.Add("visit.start_time", "whole minutes");
@@ -406,7 +402,7 @@ v1::ConsultantWorkload Workload(const v1::Consultant& c, const std::vector<v1::V
   }
   for (const auto& v : visits) {
     if (v.state() == v1::VISIT_STATE_CANCELLED) continue;
-    absl::CivilDay d = TokyoDay(FromProto(v.start_time()));
+    absl::CivilDay d = TokyoDay(FromTimestamp(v.start_time()));
     if (d < first || d > last) continue;
     int half_days = v.billable_length() == v1::BILLABLE_LENGTH_DAY        ? 2
                     : v.billable_length() == v1::BILLABLE_LENGTH_HALF_DAY ? 1
@@ -426,8 +422,8 @@ IcsEvent VisitEvent(const v1::Visit& v, const std::string& tenant, absl::Time no
   e.uid = absl::StrCat("visit-", LastSegment(v.name()), "@", tenant, ".certpath");
   e.sequence = v.sequence();
   e.dtstamp = now;
-  e.start = FromProto(v.start_time());
-  e.end = FromProto(v.end_time());
+  e.start = FromTimestamp(v.start_time());
+  e.end = FromTimestamp(v.end_time());
   e.summary = KindTitle(v.kind());
   if (!v.theme().empty()) e.summary += "：" + v.theme();
   e.location = v.location();
