@@ -74,36 +74,54 @@ ServiceEnv::ServiceEnv(RedisServer& redis, bool throwaway, bool with_metrics)
 
 std::string ServiceEnv::ScrapeMetrics() { return HttpGet(metrics_port(), "/metrics"); }
 
+namespace {
+
+// Binds 127.0.0.1:`port` (0: any) and closes it; the port bound, 0 if none.
+int TryBind(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  socklen_t len = sizeof a;
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  ::close(fd);
+  return ok ? ntohs(a.sin_port) : 0;
+}
+
+}  // namespace
+
 int FreePort() {
-  // Outside the kernel's ephemeral range, so that no outgoing connection (a
-  // gRPC client's source port) can take it between this check and the child
-  // binding it; random, so that tests running in parallel rarely pick the same.
+  // Outside the kernel's ephemeral range when there is room, so that no
+  // outgoing connection (a gRPC client's source port) can take it between
+  // this check and the child binding it; random, so that tests running in
+  // parallel rarely pick the same. Otherwise whatever bind(0) gives.
   int lo = 32768, hi = 60999;
   std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> lo >> hi;
-  int first = 10000, last = lo - 1;
+  int first = 10000, last = std::min(lo - 1, 65535);
   if (last - first < 5000) {
-    first = hi + 1;
-    last = 65000;
+    first = std::max(hi + 1, 1024);
+    last = 65535;
   }
   static std::mutex mu;
   static std::set<int> given;  // never the same port twice in one process
   static std::mt19937 rng(std::random_device{}());
   std::lock_guard<std::mutex> lock(mu);
-  std::uniform_int_distribution<int> pick(first, std::max(first, last));
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    int port = pick(rng);
-    if (given.count(port) > 0) continue;
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (free) {
-      given.insert(port);
-      return port;
+  if (last - first >= 1000) {
+    std::uniform_int_distribution<int> pick(first, last);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      int port = pick(rng);
+      if (given.count(port) == 0 && TryBind(port) == port) {
+        given.insert(port);
+        return port;
+      }
     }
+  }
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int port = TryBind(0);
+    if (port != 0 && given.insert(port).second) return port;
   }
   throw std::runtime_error("no free TCP port found");
 }
