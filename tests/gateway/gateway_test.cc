@@ -140,7 +140,14 @@ TEST_F(GatewayTest, ErrorsAsStatusJsonWithTheUsualCodes) {
   Reply head = Http(port(), "HEAD", "/v1/" + e.name(), As(kAdmin));
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.headers["Content-Length"], std::to_string(got.body.size()));
-  EXPECT_EQ(head.body, "");
+  // …and nothing after the header, as a client that does not parse would see.
+  std::string head_raw = RawHttp(port(), "HEAD /v1/" + e.name() + " HTTP/1.1\r\nHost: x\r\n" +
+                                             "Authorization: " + As(kAdmin)["Authorization"] +
+                                             "\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(head_raw, "HTTP/1.1 200")) << head_raw;
+  EXPECT_TRUE(absl::StrContains(head_raw, "Content-Length: " + std::to_string(got.body.size())))
+      << head_raw;
+  EXPECT_TRUE(absl::EndsWith(head_raw, "\r\n\r\n")) << head_raw;
   EXPECT_EQ(Http(port(), "HEAD", "/v1/" + e.name() + ":recordAuditResult", As(kAdmin)).status, 405);
   // An encoded slash stays inside one segment: no other resource is reached.
   EXPECT_EQ(Http(port(), "GET", "/v1/tenants/t1/engagements/x%2F..%2Fy", As(kAdmin)).status, 400);

@@ -43,6 +43,25 @@ Reply Http(int port, const std::string& method, const std::string& target,
   return out;
 }
 
+std::string RawHttp(int port, const std::string& request) {
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  beast::tcp_stream stream(ioc);
+  beast::error_code ec;
+  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)), ec);
+  if (ec) return "";
+  asio::write(stream, asio::buffer(request), ec);
+  std::string out;
+  char buf[4096];
+  stream.expires_after(std::chrono::seconds(10));
+  for (;;) {
+    size_t n = stream.read_some(asio::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) break;  // EOF, or the timeout
+  }
+  return out;
+}
+
 std::string JsonField(const std::string& json, const std::string& field) {
   std::string marker = "\"" + field + "\":";
   size_t at = json.find(marker);

@@ -17,6 +17,10 @@ struct Reply {
 Reply Http(int port, const std::string& method, const std::string& target,
            const std::map<std::string, std::string>& headers = {}, const std::string& body = "");
 
+// `request` as written, and everything the server sends until it closes
+// the connection (or 10 s pass): for what a parser would hide.
+std::string RawHttp(int port, const std::string& request);
+
 // The string value of "field" in a JSON text (the first one; compact or pretty-printed).
 std::string JsonField(const std::string& json, const std::string& field);
 
