@@ -99,26 +99,30 @@ absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::
   ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   std::string sha = HexEncode(Sha256(data));
   std::string final_path = PathOf(tenant, sha);
+  std::string tenant_dir = absl::StrCat(dir_, "/", tenant);
+  std::string shard = absl::StrCat(tenant_dir, "/", sha.substr(0, 2));
   struct stat st {};
-  if (::stat(final_path.c_str(), &st) == 0 && st.st_size == static_cast<off_t>(data.size())) {
-    // Stored before (and fsynced then). Touched, so that a sweep never takes
-    // an old unreferenced copy while the version naming it is being written.
+  if (::stat(final_path.c_str(), &st) == 0 && st.st_size == static_cast<off_t>(data.size()) &&
+      ::utimes(final_path.c_str(), nullptr) == 0) {
+    // Stored before (the same file uploaded again: its write above was the
+    // price of not knowing the hash sooner). Touched, so that a sweep never
+    // takes an old unreferenced copy while the version naming it is being
+    // written; its directory fsynced, as the upload that stored it may not
+    // have got that far yet.
     ::close(fd);
     ::unlink(tmp.c_str());
-    ::utimes(final_path.c_str(), nullptr);
+    if (auto s = FsyncPath(shard); !s.ok()) return s;
     return sha;
   }
   if (::fsync(fd) != 0) return fail("fsync");
   ::close(fd);
-  std::string tenant_dir = absl::StrCat(dir_, "/", tenant);
-  std::string shard = absl::StrCat(tenant_dir, "/", sha.substr(0, 2));
-  if (auto s = MakeDir(tenant_dir, dir_); !s.ok()) return s;
-  if (auto s = MakeDir(shard, tenant_dir); !s.ok()) return s;
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    absl::Status s = Errno("rename " + tmp);
+  auto dropped = [&](absl::Status s) {
     ::unlink(tmp.c_str());
     return s;
-  }
+  };
+  if (auto s = MakeDir(tenant_dir, dir_); !s.ok()) return dropped(s);
+  if (auto s = MakeDir(shard, tenant_dir); !s.ok()) return dropped(s);
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) return dropped(Errno("rename " + tmp));
   if (auto s = FsyncPath(shard); !s.ok()) return s;
   return sha;
 }

@@ -155,6 +155,38 @@ TEST(Zip, TheCentralDirectoryIsReadWithinTheFile) {
   auto listed64 = ListZip(z64);
   ASSERT_TRUE(listed64.ok()) << listed64.status();
   EXPECT_EQ(listed64->names, listed->names);
+  // A ZIP64 locator pointing near the end of the address space.
+  std::string wild = z64;
+  size_t loc = wild.size() - 22 - 20;
+  wild.replace(loc + 8, 8, le(~uint64_t{0} - 8, 8));
+  EXPECT_FALSE(ListZip(wild).ok());
+  // More entries announced than the directory holds; a name running past it.
+  std::string more = zip;
+  more[end + 8] = more[end + 10] = 3;
+  EXPECT_FALSE(ListZip(more).ok());
+  std::string long_name = zip;
+  size_t central = u32(cd_offset);
+  long_name[central + 28] = long_name[central + 29] = static_cast<char>(0xFF);
+  EXPECT_FALSE(ListZip(long_name).ok());
+  // Exactly 65535 entries, without ZIP64 records, is just that many.
+  testing::ZipEntries many(65535, {"a", ""});
+  auto listed_many = ListZip(testing::StoredZip(many));
+  ASSERT_TRUE(listed_many.ok()) << listed_many.status();
+  EXPECT_EQ(listed_many->names.size(), 65535u);
+}
+
+TEST(Zip, TheFirstEntryIsTheDirectorysFirstAtTheStartOfTheFile) {
+  std::string odt = testing::OdtFile("x");
+  ASSERT_EQ(ListZip(odt)->first_name, "mimetype");
+  // A "mimetype" local header at offset 0 that the directory names otherwise.
+  size_t central = odt.find("mimetype", 30 + 8);
+  ASSERT_NE(central, std::string::npos);
+  odt[central + 7] = 'f';
+  auto listed = ListZip(odt);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->names[0], "mimetypf");
+  EXPECT_EQ(listed->first_name, "");
+  EXPECT_FALSE(CheckFile("x.odt", "", odt).ok());
 }
 
 TEST(Files, NamesAreSanitized) {

@@ -41,8 +41,10 @@ absl::StatusOr<ZipListing> ListZip(absl::string_view d) {
   uint64_t entries = Le(d, end + 10, 2), cd_size = Le(d, end + 12, 4),
            cd_offset = Le(d, end + 16, 4);
   size_t cd_limit = end;
-  if (entries == 0xFFFF || cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF) {
-    if (end < 20 || Le(d, end - 20, 4) != kEnd64Locator) return Bad("ZIP64 locator missing");
+  // ZIP64 when a field is saturated (65535 entries may also be just that many).
+  bool locator = end >= 20 && Le(d, end - 20, 4) == kEnd64Locator;
+  if (cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF || (entries == 0xFFFF && locator)) {
+    if (!locator) return Bad("ZIP64 locator missing");
     uint64_t at = Le(d, end - 20 + 8, 8);
     if (!Has(d, at, 56) || Le(d, at, 4) != kEnd64Record) return Bad("ZIP64 end record missing");
     entries = Le(d, at + 32, 8);
@@ -56,6 +58,7 @@ absl::StatusOr<ZipListing> ListZip(absl::string_view d) {
   if (entries == 0 || entries > kMaxEntries) return Bad(absl::StrCat(entries, " entries"));
   ZipListing out;
   size_t at = cd_offset, cd_end = cd_offset + cd_size;
+  uint64_t first_offset = 1;  // the first entry's local header
   for (uint64_t i = 0; i < entries; ++i) {
     if (!Has(d, at, 46) || at + 46 > cd_end || Le(d, at, 4) != kCentralHeader) {
       return Bad("central directory entry damaged");
@@ -63,13 +66,16 @@ absl::StatusOr<ZipListing> ListZip(absl::string_view d) {
     size_t name = Le(d, at + 28, 2), extra = Le(d, at + 30, 2), comment = Le(d, at + 32, 2);
     if (at + 46 + name + extra + comment > cd_end) return Bad("central directory entry damaged");
     out.names.emplace_back(d.substr(at + 46, name));
+    if (i == 0) first_offset = Le(d, at + 42, 4);
     at += 46 + name + extra + comment;
   }
-  // The first entry, from its local header.
+  // The first entry of the directory, when it is also the first in the file:
+  // its local header at offset 0, under the same name.
   if (!Has(d, 0, 30) || Le(d, 0, 4) != kLocalHeader) return Bad("no first entry");
   size_t name = Le(d, 26, 2), extra = Le(d, 28, 2);
   if (!Has(d, 30, name + extra)) return Bad("first entry damaged");
-  out.first_name = std::string(d.substr(30, name));
+  if (first_offset != 0 || d.substr(30, name) != out.names[0]) return out;
+  out.first_name = out.names[0];
   uint64_t method = Le(d, 8, 2), flags = Le(d, 6, 2), size = Le(d, 18, 4);
   bool sized = (flags & 0x8) == 0 && size == Le(d, 22, 4);
   if (method == 0 && sized && size <= 256 && Has(d, 30 + name + extra, size)) {

@@ -13,7 +13,7 @@ namespace certpath::documents::domain {
 
 struct ZipListing {
   std::vector<std::string> names;  // every entry, in central-directory order
-  std::string first_name;          // the first entry in the file
+  std::string first_name;          // the first entry of the directory if first in the file too
   bool first_stored = false;       // …kept uncompressed, with its size in its header
   std::string first_content;       // …its bytes when stored (at most 256)
 };
