@@ -69,8 +69,9 @@ int WaitForTerminationSignal();
 // from the heap and go back to it. glibc's default maps each buffer over
 // 128 KiB-1 MiB afresh and unmaps it on free, so every page of every copy of a
 // file page-faults: a 1 MiB request cost ~2.4 ms on loopback instead of
-// ~0.9 ms (tests/bench/documents_bench.cc). Free memory at the top of the
-// heap beyond 32 MiB still goes back to the system.
+// ~0.9 ms (tests/bench/documents_bench.cc). Free memory at the top of each
+// of glibc's heaps (arenas) beyond 32 MiB still goes back to the system;
+// glibc's own adjustment reached about the same after a 16 MiB file anyway.
 void KeepLargeBuffersInHeap();
 
 // Runs unary handlers on the executor, after verifying the caller's principal,
