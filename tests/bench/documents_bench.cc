@@ -5,7 +5,9 @@
 //  3. files: writing and fsyncing 1 MiB to a file in the same directory
 //     (baseline MB/s), and CreateDocumentVersion of 1 MiB in turns of 10, then
 //     the downloads (MB/s, each version a new content); what an upload adds
-//     (hash, fixed cost, transport); then 1 MiB uploads --uploaders at once;
+//     (hash, fixed cost, transport); a second baseline doing the durability an
+//     upload owes by hand (new file, fsync, rename, directory fsync, one fsync'd
+//     Redis write); then 1 MiB uploads --uploaders at once;
 //  4. ListDocuments pages (50) with 50 documents, then with --documents.
 // Not a test: it never fails on time.
 //
@@ -14,6 +16,7 @@
 
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,6 +25,7 @@
 #include "certpath/documents/v1/documents.grpc.pb.h"
 #include "services/common/config.h"
 #include "services/common/crypto.h"
+#include "services/common/redis.h"
 #include "services/common/server.h"
 #include "tests/bench/bench_util.h"
 #include "tests/support/fixtures.h"
@@ -161,6 +165,29 @@ int Main(int argc, char** argv) {
   double baseline_s = 0, upload_s = 0;
   std::vector<std::string> versions;
   constexpr int kBlock = 10;
+  // A second baseline: the durability an upload owes (issue 10 §3) done by
+  // hand — a new file written and fsynced, renamed, its directory fsynced,
+  // then one write to the same durable Redis (appendfsync always).
+  double durable_s = 0;
+  RedisOptions ro;
+  ro.unix_socket = redis.socket();
+  RedisPool pool(ro);
+  std::string durable_dir = redis.dir() + "/durable";
+  ::mkdir(durable_dir.c_str(), 0700);
+  auto DurableWrite = [&](int j, const std::string& bytes) {
+    std::string tmp = durable_dir + "/tmp", path = absl::StrCat(durable_dir, "/", j);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    bool ok = fd >= 0 &&
+              ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) &&
+              ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return false;
+    int dfd = ::open(durable_dir.c_str(), O_RDONLY | O_DIRECTORY);
+    ok = dfd >= 0 && ::fsync(dfd) == 0;
+    if (dfd >= 0) ::close(dfd);
+    auto set = pool.Command({"SET", absl::StrCat("bench:durable:", j), path});
+    return ok && set.ok() && !set->is_error();
+  };
   for (int i = 0; i < files; i += kBlock) {
     for (int j = i; j < std::min(files, i + kBlock); ++j) {
       std::string bytes = Pdf(j);
@@ -172,6 +199,12 @@ int Main(int argc, char** argv) {
       }
       ::close(fd);
       baseline_s += Seconds(t0);
+    }
+    for (int j = i; j < std::min(files, i + kBlock); ++j) {
+      std::string bytes = Pdf(500 + j);
+      auto t0 = std::chrono::steady_clock::now();
+      if (!DurableWrite(j, bytes)) return 1;
+      durable_s += Seconds(t0);
     }
     for (int j = i; j < std::min(files, i + kBlock); ++j) {
       dv1::CreateDocumentVersionRequest req;
@@ -190,7 +223,8 @@ int Main(int argc, char** argv) {
       versions.push_back(out.name());
     }
   }
-  double baseline_mbs = files / baseline_s, upload_mbs = files / upload_s;
+  double baseline_mbs = files / baseline_s, upload_mbs = files / upload_s,
+         durable_mbs = files / durable_s;
   // What the service adds to the baseline's write and fsync: the hash …
   std::string mib = Pdf(7);
   auto t0 = std::chrono::steady_clock::now();
@@ -239,6 +273,9 @@ int Main(int argc, char** argv) {
       "  CreateDocumentVersion              %7.1f MB/s  %5.2f ms  %5.1f%% of baseline (target ≥ "
       "50%%)\n",
       upload_mbs, 1000.0 / upload_mbs, 100.0 * upload_mbs / baseline_mbs);
+  std::printf("  durable baseline: + rename, dir fsync,\n");
+  std::printf("    one fsync'd Redis write           %7.1f MB/s  %5.2f ms   upload %.1f%% of it\n",
+              durable_mbs, 1000.0 / durable_mbs, 100.0 * upload_mbs / durable_mbs);
   std::printf("  DownloadDocumentVersion (verified) %7.1f MB/s  %5.2f ms\n", download_mbs,
               1000.0 / download_mbs);
   std::printf("  what an upload adds to the baseline's write + fsync:\n");
