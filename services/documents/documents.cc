@@ -162,9 +162,7 @@ absl::Status DocumentsApi::AddUploadedVersion(const Principal& p,
                : LoadDocument(p, req.parent(), "CreateDocumentVersion", nullptr);
     loaded.reset();
     if (!doc.ok()) return doc.status();
-    if (doc->value.state() == v1::DOCUMENT_STATE_ARCHIVED) {
-      return FailedPrecondition("DOCUMENT_STATE", "the document is archived");
-    }
+    if (auto s = d::CheckActive(doc->value); !s.ok()) return s;
     auto number = d::NextVersionNumber(doc->value.latest_version_number(), req.major());
     if (!number.ok()) return number.status();
     int n = doc->value.version_count() + 1;

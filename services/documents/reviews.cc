@@ -26,6 +26,7 @@ absl::Status DocumentsApi::SubmitForReview(const Principal& p,
       store_, Idem{}, req.etag(),
       [&] { return LoadVersion(p, req.name(), "SubmitForReview", &ref); },
       [&](const Stored<v1::DocumentVersion>& before) -> absl::Status {
+        if (auto s = d::CheckActive(ref.doc.document.value); !s.ok()) return s;
         // Free or paid: the engagement's support period decides (as the caller sees it).
         auto e = engagements_.Get(p, ref.doc.engagement);
         if (!e.ok()) return e.status();
@@ -57,6 +58,7 @@ absl::Status DocumentsApi::AcceptPaidReview(const Principal& p,
       store_, idem, req.etag(),
       [&] { return LoadVersion(p, req.name(), "AcceptPaidReview", &ref); },
       [&](const Stored<v1::DocumentVersion>& before) -> absl::Status {
+        if (auto s = d::CheckActive(ref.doc.document.value); !s.ok()) return s;
         auto prices = prices_.Prices(p);
         if (!prices.ok()) return prices.status();
         v1::DocumentVersion v = before.value;
@@ -99,6 +101,7 @@ absl::Status DocumentsApi::CreateReviewComment(const Principal& p,
   VersionRef ref;
   auto ver = LoadVersion(p, req.parent(), "CreateReviewComment", &ref);
   if (!ver.ok()) return ver.status();
+  if (auto s = d::CheckActive(ref.doc.document.value); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   std::string id = RandomHex(8);
   v1::ReviewComment c = req.comment();
@@ -140,6 +143,7 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
   return Act<v1::DocumentVersion>(
       store_, Idem{}, req.etag(), [&] { return LoadVersion(p, req.name(), "DecideReview", &ref); },
       [&](const Stored<v1::DocumentVersion>& before) -> absl::Status {
+        if (auto s = d::CheckActive(ref.doc.document.value); !s.ok()) return s;
         auto e = engagements_.Get(p, ref.doc.engagement);
         if (!e.ok()) return e.status();
         if (!d::MayDecide(p, *e)) {

@@ -348,7 +348,8 @@ TEST_F(DocumentsTest, BadFilesAndStrangersAreRefused) {
   v1::Engagement other = NewEngagement();
   gd.set_name(other.name() + "/documents/" + LastSegment(own.name()));
   EXPECT_EQ(docs.Call(&DStub::GetDocument, kAdmin, gd, &d).code(), absl::StatusCode::kNotFound);
-  // Archived: no new versions; listed only when asked.
+  // Archived: no new versions, reviews or comments; listed only when asked.
+  const std::string draft = v.name();
   dv1::ArchiveDocumentRequest ar;
   ar.set_name(own.name());
   ar.set_reason("様式を統合したため");
@@ -356,6 +357,17 @@ TEST_F(DocumentsTest, BadFilesAndStrangersAreRefused) {
             absl::StatusCode::kPermissionDenied);
   ASSERT_TRUE(docs.Call(&DStub::ArchiveDocument, kConsultant, ar, &d).ok());
   EXPECT_EQ(Upload(mine, own.name(), "台帳.csv", "text/csv", "x\n", &v).code(),
+            absl::StatusCode::kFailedPrecondition);
+  dv1::SubmitForReviewRequest submit;
+  submit.set_name(draft);
+  absl::Status archived = docs.Call(&DStub::SubmitForReview, mine, submit, &v);
+  EXPECT_EQ(archived.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(field(archived), "archived")) << archived;
+  dv1::CreateReviewCommentRequest comment;
+  comment.set_parent(draft);
+  comment.mutable_comment()->set_body("列を追加してください");
+  dv1::ReviewComment c;
+  EXPECT_EQ(docs.Call(&DStub::CreateReviewComment, kConsultant, comment, &c).code(),
             absl::StatusCode::kFailedPrecondition);
   dv1::ListDocumentsRequest ld;
   ld.set_parent(e.name());

@@ -232,6 +232,17 @@ TEST(Versions, NumbersAndStates) {
   EXPECT_TRUE(v.reviews(1).billable());
   EXPECT_EQ(v.reviews(1).price_jpy(), 40'000);
   EXPECT_EQ(*ToCivilDay(v.effective_date()), absl::CivilDay(2026, 12, 1));
+  // The office's template as provided is customized first, then submitted.
+  v1::DocumentVersion provided;
+  provided.set_state(v1::VERSION_STATE_PROVIDED);
+  absl::Status s = Submit(provided, true);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("customized"), absl::string_view::npos) << s;
+  // An archived document takes no more versions, reviews or decisions.
+  v1::Document doc;
+  EXPECT_TRUE(CheckActive(doc).ok());
+  doc.set_state(v1::DOCUMENT_STATE_ARCHIVED);
+  EXPECT_EQ(CheckActive(doc).code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(Reviews, IncludedDuringSupportAndDecidedByTheEngagementsPeople) {

@@ -41,8 +41,11 @@ absl::Status Submit(v1::DocumentVersion& v, bool included) {
   switch (v.state()) {
     case v1::VERSION_STATE_DRAFT:
     case v1::VERSION_STATE_CHANGES_REQUESTED:
-    case v1::VERSION_STATE_PROVIDED:
       break;
+    case v1::VERSION_STATE_PROVIDED:
+      return FailedPrecondition("VERSION_STATE",
+                                "this is the office's template as provided; upload the customized "
+                                "version and submit that");
     default:
       return FailedPrecondition("VERSION_STATE",
                                 "only a draft (or one with changes requested) is submitted; this "
@@ -52,6 +55,13 @@ absl::Status Submit(v1::DocumentVersion& v, bool included) {
   v.set_state(included ? v1::VERSION_STATE_IN_REVIEW : v1::VERSION_STATE_AWAITING_ACCEPTANCE);
   v.set_billable_review(false);
   v.set_review_price_jpy(0);
+  return absl::OkStatus();
+}
+
+absl::Status CheckActive(const v1::Document& doc) {
+  if (doc.state() == v1::DOCUMENT_STATE_ARCHIVED) {
+    return FailedPrecondition("DOCUMENT_STATE", "the document is archived");
+  }
   return absl::OkStatus();
 }
 

@@ -28,9 +28,13 @@ absl::StatusOr<std::string> NextVersionNumber(const std::string& latest, bool ma
 // engagement is active and today is within its support period.
 bool ReviewIncluded(const ev1::Engagement& e, absl::CivilDay today);
 
-// DRAFT / CHANGES_REQUESTED (or PROVIDED, for the office's template) →
-// IN_REVIEW when included, else AWAITING_ACCEPTANCE.
+// DRAFT / CHANGES_REQUESTED → IN_REVIEW when included, else
+// AWAITING_ACCEPTANCE. The office's template as provided is not submitted:
+// the client's customized version is (seed §2).
 absl::Status Submit(v1::DocumentVersion& v, bool included);
+// FAILED_PRECONDITION DOCUMENT_STATE when `doc` is archived: no new versions,
+// reviews, comments or decisions.
+absl::Status CheckActive(const v1::Document& doc);
 // AWAITING_ACCEPTANCE → IN_REVIEW, billable at `price_jpy`, which must lie in
 // [min_jpy, max_jpy] (the price list's manual-review range).
 absl::Status AcceptPaid(v1::DocumentVersion& v, int64_t price_jpy, int64_t min_jpy,
