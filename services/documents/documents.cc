@@ -2,7 +2,6 @@
 // 1.1 … 2.0; documents are archived, never deleted.
 #include "absl/strings/str_cat.h"
 #include "services/common/act.h"
-#include "services/common/call_context.h"
 #include "services/common/crypto.h"
 #include "services/common/list_page.h"
 #include "services/common/retry.h"
@@ -12,29 +11,7 @@
 #include "services/documents/service.h"
 
 namespace certpath::documents {
-namespace {
-
 namespace d = domain;
-
-// Content-Disposition for a UTF-8 file name (RFC 6266 / 5987): an ASCII
-// fallback and the exact name percent-encoded.
-std::string Disposition(const std::string& name) {
-  std::string ascii, encoded;
-  for (unsigned char c : name) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '-' || c == '_';
-    ascii.push_back(plain ? static_cast<char>(c) : '_');
-    if (plain) {
-      encoded.push_back(static_cast<char>(c));
-    } else {
-      static const char* kHex = "0123456789ABCDEF";
-      encoded += {'%', kHex[c >> 4], kHex[c & 15]};
-    }
-  }
-  return absl::StrCat("attachment; filename=\"", ascii, "\"; filename*=UTF-8''", encoded);
-}
-
-}  // namespace
 
 absl::Status DocumentsApi::CreateDocument(const Principal& p, const v1::CreateDocumentRequest& req,
                                           v1::Document* out) {
@@ -216,17 +193,7 @@ absl::Status DocumentsApi::DownloadDocumentVersion(const Principal& p,
                                                    google::api::HttpBody* out) {
   auto ver = LoadVersion(p, req.name(), "DownloadDocumentVersion", nullptr);
   if (!ver.ok()) return ver.status();
-  auto data = blobs_.Get(p.tenant(), ver->value.file().sha256());
-  if (!data.ok()) {
-    // A file that does not match its hash is never served.
-    return Error(absl::StatusCode::kDataLoss, "FILE_CORRUPT",
-                 "the stored file does not match its SHA-256; restore it from backup");
-  }
-  out->set_content_type(ver->value.file().media_type());
-  out->set_data(*std::move(data));
-  AddResponseMetadata("content-disposition", Disposition(ver->value.file().file_name()));
-  AddResponseMetadata("x-certpath-sha256", ver->value.file().sha256());
-  return absl::OkStatus();
+  return ServeFile(p, ver->value.file(), out);
 }
 
 }  // namespace certpath::documents

@@ -16,6 +16,7 @@ class DocumentsGrpc final : public v1::DocumentService::CallbackService {
 
   CERTPATH_UNARY_RPC(ListTemplates, v1::ListTemplatesRequest, v1::ListTemplatesResponse)
   CERTPATH_UNARY_RPC(CreateTemplateVersion, v1::CreateTemplateVersionRequest, v1::TemplateVersion)
+  CERTPATH_UNARY_RPC(DownloadTemplate, v1::DownloadTemplateRequest, google::api::HttpBody)
   CERTPATH_UNARY_RPC(ProvideTemplates, v1::ProvideTemplatesRequest, v1::ProvideTemplatesResponse)
   CERTPATH_UNARY_RPC(CreateDocument, v1::CreateDocumentRequest, v1::Document)
   CERTPATH_UNARY_RPC(GetDocument, v1::GetDocumentRequest, v1::Document)
@@ -35,6 +36,7 @@ class DocumentsGrpc final : public v1::DocumentService::CallbackService {
   CERTPATH_UNARY_RPC(DecideReview, v1::DecideReviewRequest, v1::DocumentVersion)
   CERTPATH_UNARY_RPC(CreateExistingForm, v1::CreateExistingFormRequest, v1::ExistingForm)
   CERTPATH_UNARY_RPC(ListExistingForms, v1::ListExistingFormsRequest, v1::ListExistingFormsResponse)
+  CERTPATH_UNARY_RPC(DownloadExistingForm, v1::DownloadExistingFormRequest, google::api::HttpBody)
   CERTPATH_UNARY_RPC(MapExistingForm, v1::MapExistingFormRequest, v1::ExistingForm)
   CERTPATH_UNARY_RPC(GetConformityReport, v1::GetConformityReportRequest, v1::ConformityReport)
   CERTPATH_UNARY_RPC(ExportConformityReport, v1::GetConformityReportRequest, google::api::HttpBody)

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/call_context.h"
 #include "services/common/crypto.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
@@ -14,6 +15,28 @@
 namespace certpath::documents {
 
 namespace d = domain;
+
+namespace {
+
+// Content-Disposition for a UTF-8 file name (RFC 6266 / 5987): an ASCII
+// fallback and the exact name percent-encoded.
+std::string Disposition(const std::string& name) {
+  std::string ascii, encoded;
+  for (unsigned char c : name) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '-' || c == '_';
+    ascii.push_back(plain ? static_cast<char>(c) : '_');
+    if (plain) {
+      encoded.push_back(static_cast<char>(c));
+    } else {
+      static const char* kHex = "0123456789ABCDEF";
+      encoded += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return absl::StrCat("attachment; filename=\"", ascii, "\"; filename*=UTF-8''", encoded);
+}
+
+}  // namespace
 
 DocumentsApi::DocumentsApi(DocumentStore& store, BlobStore& blobs, EngagementsClient& engagements,
                            PriceList& prices, const Clock& clock, const PageTokenCodec& tokens,
@@ -144,6 +167,39 @@ absl::StatusOr<v1::FileInfo> DocumentsApi::StoreFile(const Principal& p,
   info.set_media_type(checked->media_type);
   info.set_file_name(checked->file_name);
   return info;
+}
+
+absl::Status DocumentsApi::ServeFile(const Principal& p, const v1::FileInfo& file,
+                                     google::api::HttpBody* out) {
+  auto data = blobs_.Get(p.tenant(), file.sha256());
+  if (!data.ok()) {
+    // A file that does not match its hash is never served.
+    return Error(absl::StatusCode::kDataLoss, "FILE_CORRUPT",
+                 "the stored file does not match its SHA-256; restore it from backup");
+  }
+  out->set_content_type(file.media_type());
+  out->set_data(*std::move(data));
+  AddResponseMetadata("content-disposition", Disposition(file.file_name()));
+  AddResponseMetadata("x-certpath-sha256", file.sha256());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Stored<v1::ExistingForm>> DocumentsApi::LoadForm(const Principal& p,
+                                                                const std::string& name,
+                                                                absl::string_view method) {
+  auto ids = ParseName("name", name, {"tenants", "engagements", "existingForms"});
+  if (!ids.ok()) return ids.status();
+  if ((*ids)[0] != p.tenant()) return NotFound("existing form");
+  auto f = store_.GetForm(p.tenant(), (*ids)[2]);
+  if (!f.ok()) return f.status();
+  if (!f->has_value() || (*f)->value.name() != name) return NotFound("existing form");
+  auto seen = SeenEngagement(
+      p, "name", absl::StrCat("tenants/", (*ids)[0], "/engagements/", (*ids)[1]), method);
+  if (!seen.ok()) {
+    return seen.status().code() == absl::StatusCode::kNotFound ? NotFound("existing form")
+                                                               : seen.status();
+  }
+  return **f;
 }
 
 cv1::OutboxEvent DocumentsApi::Envelope(const std::string& tenant, const std::string& subject,

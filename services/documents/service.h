@@ -47,6 +47,8 @@ class DocumentsApi {
   absl::Status CreateTemplateVersion(const Principal& p,
                                      const v1::CreateTemplateVersionRequest& req,
                                      v1::TemplateVersion* out);
+  absl::Status DownloadTemplate(const Principal& p, const v1::DownloadTemplateRequest& req,
+                                google::api::HttpBody* out);
   absl::Status ProvideTemplates(const Principal& p, const v1::ProvideTemplatesRequest& req,
                                 v1::ProvideTemplatesResponse* out);
   // documents.cc
@@ -84,6 +86,8 @@ class DocumentsApi {
                                   v1::ExistingForm* out);
   absl::Status ListExistingForms(const Principal& p, const v1::ListExistingFormsRequest& req,
                                  v1::ListExistingFormsResponse* out);
+  absl::Status DownloadExistingForm(const Principal& p, const v1::DownloadExistingFormRequest& req,
+                                    google::api::HttpBody* out);
   absl::Status MapExistingForm(const Principal& p, const v1::MapExistingFormRequest& req,
                                v1::ExistingForm* out);
   absl::Status GetConformityReport(const Principal& p, const v1::GetConformityReportRequest& req,
@@ -156,6 +160,12 @@ class DocumentsApi {
   // The file checked and stored durably: the version's FileInfo.
   absl::StatusOr<v1::FileInfo> StoreFile(const Principal& p, const std::string& file_name,
                                          const google::api::HttpBody& file);
+  // The stored file `file` as a download: its bytes (hash verified), media
+  // type, Content-Disposition with its name and its SHA-256 as metadata.
+  absl::Status ServeFile(const Principal& p, const v1::FileInfo& file, google::api::HttpBody* out);
+  // The existing form `name`, NOT_FOUND unless the caller sees its engagement.
+  absl::StatusOr<Stored<v1::ExistingForm>> LoadForm(const Principal& p, const std::string& name,
+                                                    absl::string_view method);
   // A service principal of `tenant`: what the office itself may read (the
   // client's name and the price list in the documents it renders).
   Principal OfficePrincipal(const std::string& tenant) const;

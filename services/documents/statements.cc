@@ -83,6 +83,14 @@ absl::Status DocumentsApi::ListExistingForms(const Principal& p,
       out, &v1::ListExistingFormsResponse::add_forms, DecodeWithEtag<v1::ExistingForm>);
 }
 
+absl::Status DocumentsApi::DownloadExistingForm(const Principal& p,
+                                                const v1::DownloadExistingFormRequest& req,
+                                                google::api::HttpBody* out) {
+  auto form = LoadForm(p, req.name(), "DownloadExistingForm");
+  if (!form.ok()) return form.status();
+  return ServeFile(p, form->value.file(), out);
+}
+
 absl::Status DocumentsApi::MapExistingForm(const Principal& p,
                                            const v1::MapExistingFormRequest& req,
                                            v1::ExistingForm* out) {
@@ -91,23 +99,7 @@ absl::Status DocumentsApi::MapExistingForm(const Principal& p,
   if (auto s = v.ToStatus(); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   return Act<v1::ExistingForm>(
-      store_, Idem{}, req.etag(),
-      [&]() -> absl::StatusOr<Stored<v1::ExistingForm>> {
-        auto ids = ParseName("name", req.name(), {"tenants", "engagements", "existingForms"});
-        if (!ids.ok()) return ids.status();
-        if ((*ids)[0] != p.tenant()) return NotFound("existing form");
-        auto f = store_.GetForm(p.tenant(), (*ids)[2]);
-        if (!f.ok()) return f.status();
-        if (!f->has_value() || (*f)->value.name() != req.name()) return NotFound("existing form");
-        auto seen = SeenEngagement(p, "name",
-                                   absl::StrCat("tenants/", (*ids)[0], "/engagements/", (*ids)[1]),
-                                   "MapExistingForm");
-        if (!seen.ok()) {
-          return seen.status().code() == absl::StatusCode::kNotFound ? NotFound("existing form")
-                                                                     : seen.status();
-        }
-        return **f;
-      },
+      store_, Idem{}, req.etag(), [&] { return LoadForm(p, req.name(), "MapExistingForm"); },
       [&](const Stored<v1::ExistingForm>& before) -> absl::Status {
         v1::ExistingForm f = before.value;
         *f.mutable_mappings() = req.mappings();

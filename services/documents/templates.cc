@@ -72,6 +72,23 @@ absl::Status DocumentsApi::CreateTemplateVersion(const Principal& p,
   });
 }
 
+absl::Status DocumentsApi::DownloadTemplate(const Principal& p,
+                                            const v1::DownloadTemplateRequest& req,
+                                            google::api::HttpBody* out) {
+  auto ids = ParseName("name", req.name(), {"tenants", "templates"});
+  if (!ids.ok()) return ids.status();
+  if ((*ids)[0] != p.tenant()) return NotFound("template");
+  if (auto s = d::DocumentsPolicy().Allow(p, "DownloadTemplate"); !s.ok()) return s;
+  const d::TemplateInfo* info = d::FindTemplate((*ids)[1]);
+  if (info == nullptr) return NotFound("template");
+  auto current = store_.CurrentTemplates(p.tenant(), {info->code});
+  if (!current.ok()) return current.status();
+  if (!(*current)[0]) {
+    return NotFound(absl::StrCat("template content: no version of ", info->code, " uploaded yet"));
+  }
+  return ServeFile(p, (*current)[0]->value.file(), out);
+}
+
 absl::Status DocumentsApi::ProvideTemplates(const Principal& p,
                                             const v1::ProvideTemplatesRequest& req,
                                             v1::ProvideTemplatesResponse* out) {

@@ -91,6 +91,11 @@ std::map<std::string, Call> Rows() {
     req.set_parent("tenants/t1");
     return Do(s, c, &DStub::ListTemplates, req);
   };
+  r["DownloadTemplate"] = [](Docs& s, const Caller& c, Objects&) {
+    dv1::DownloadTemplateRequest req;
+    req.set_name("tenants/t1/templates/isms-manual-main");
+    return Do(s, c, &DStub::DownloadTemplate, req);
+  };
   r["CreateTemplateVersion"] = [](Docs& s, const Caller& c, Objects&) {
     dv1::CreateTemplateVersionRequest req;
     req.set_parent("tenants/t1/templates/isms-manual-main");
@@ -210,6 +215,11 @@ std::map<std::string, Call> Rows() {
     dv1::ListExistingFormsRequest req;
     req.set_parent(o.engagement);
     return Do(s, c, &DStub::ListExistingForms, req);
+  };
+  r["DownloadExistingForm"] = [](Docs& s, const Caller& c, Objects& o) {
+    dv1::DownloadExistingFormRequest req;
+    req.set_name(o.form);
+    return Do(s, c, &DStub::DownloadExistingForm, req);
   };
   r["MapExistingForm"] = [](Docs& s, const Caller& c, Objects& o) {
     dv1::MapExistingFormRequest req;
@@ -342,6 +352,7 @@ const std::map<std::string, std::string>& Want() {
   static const std::map<std::string, std::string> kWant = {
       {"ListTemplates", "AAAAAANUU"},
       {"CreateTemplateVersion", "AADDDDNUU"},
+      {"DownloadTemplate", "AADDDDNUU"},
       {"ProvideTemplates", "AADNDNNUU"},
       {"CreateDocument", "AAANANNUU"},
       {"GetDocument", "AAANANNUU"},
@@ -361,6 +372,7 @@ const std::map<std::string, std::string>& Want() {
       {"DecideReview.changes", "AAANDNNUU"},
       {"CreateExistingForm", "AAANANNUU"},
       {"ListExistingForms", "AAANANNUU"},
+      {"DownloadExistingForm", "AAANANNUU"},
       {"MapExistingForm", "AADNDNNUU"},
       {"GetConformityReport", "AAANANNUU"},
       {"ExportConformityReport", "AAANANNUU"},

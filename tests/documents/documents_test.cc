@@ -173,6 +173,16 @@ TEST_F(DocumentsTest, TemplatesProvidedReviewedAndApproved) {
   ASSERT_EQ(templates.templates_size(), 12);
   EXPECT_EQ(templates.templates(0).current_version().number(), 1);
   EXPECT_FALSE(templates.templates(1).has_current_version());
+  // The office opens its current content; a template without any is NOT_FOUND.
+  dv1::DownloadTemplateRequest dt;
+  dt.set_name("tenants/t1/templates/isms-manual-main");
+  google::api::HttpBody template_file;
+  ASSERT_TRUE(docs.Call(&DStub::DownloadTemplate, kConsultant, dt, &template_file).ok());
+  EXPECT_EQ(template_file.data(), kPdf);
+  EXPECT_EQ(template_file.content_type(), "application/pdf");
+  dt.set_name(templates.templates(1).name());
+  EXPECT_EQ(docs.Call(&DStub::DownloadTemplate, kAdmin, dt, &template_file).code(),
+            absl::StatusCode::kNotFound);
 
   // Provided to the engagement: a document per template with content, each once.
   dv1::ProvideTemplatesRequest pt;
@@ -542,6 +552,14 @@ TEST_F(DocumentsTest, ExistingFormsAgainstTheStandard) {
   cf.mutable_file()->set_data(testing::XlsxFile("入退室管理台帳"));
   dv1::ExistingForm form;
   ASSERT_TRUE(docs.Call(&DStub::CreateExistingForm, ClientOf(), cf, &form).ok());
+  // The office opens the form it is to check: the bytes the client uploaded.
+  dv1::DownloadExistingFormRequest df;
+  df.set_name(form.name());
+  google::api::HttpBody form_file;
+  ASSERT_TRUE(docs.Call(&DStub::DownloadExistingForm, kConsultant, df, &form_file).ok());
+  EXPECT_EQ(form_file.data(), cf.file().data());
+  EXPECT_EQ(form_file.content_type(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
   dv1::MapExistingFormRequest map;
   map.set_name(form.name());
   auto* m = map.add_mappings();

@@ -10,6 +10,7 @@ const Policy& DocumentsPolicy() {
       "documents", {
                        {"ListTemplates", T, kAnyRole, "template"},
                        {"CreateTemplateVersion", T, kOfficeRoles, "template"},
+                       {"DownloadTemplate", T, kOfficeRoles, "template"},
                        {"ProvideTemplates", O, kOfficeRoles, "engagement"},
                        {"CreateDocument", O, kAnyRole, "engagement"},
                        {"GetDocument", O, kAnyRole, "document"},
@@ -28,6 +29,7 @@ const Policy& DocumentsPolicy() {
                        // Existing forms: the client uploads, the office maps them.
                        {"CreateExistingForm", O, kAnyRole, "engagement"},
                        {"ListExistingForms", O, kAnyRole, "engagement"},
+                       {"DownloadExistingForm", O, kAnyRole, "existing form"},
                        {"MapExistingForm", O, kOfficeRoles, "existing form"},
                        {"GetConformityReport", O, kAnyRole, "engagement"},
                        {"ExportConformityReport", O, kAnyRole, "engagement"},
