@@ -22,6 +22,7 @@
 #include "services/common/principal.h"
 #include "services/common/service_host.h"
 #include "services/documents/blob_store.h"
+#include "services/documents/domain/catalog.h"
 #include "services/documents/store.h"
 
 namespace certpath::documents {
@@ -163,6 +164,12 @@ class DocumentsApi {
   // The stored file `file` as a download: its bytes (hash verified), media
   // type, Content-Disposition with its name and its SHA-256 as metadata.
   absl::Status ServeFile(const Principal& p, const v1::FileInfo& file, google::api::HttpBody* out);
+  // The template `name` (tenants/T/templates/CODE) of the caller's tenant,
+  // `method` allowed to the caller's role.
+  absl::StatusOr<const domain::TemplateInfo*> FindTemplate(const Principal& p,
+                                                           absl::string_view field,
+                                                           const std::string& name,
+                                                           absl::string_view method) const;
   // The existing form `name`, NOT_FOUND unless the caller sees its engagement.
   absl::StatusOr<Stored<v1::ExistingForm>> LoadForm(const Principal& p, const std::string& name,
                                                     absl::string_view method);

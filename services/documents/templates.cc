@@ -24,6 +24,19 @@ std::vector<std::string> Codes() {
 
 }  // namespace
 
+absl::StatusOr<const d::TemplateInfo*> DocumentsApi::FindTemplate(const Principal& p,
+                                                                  absl::string_view field,
+                                                                  const std::string& name,
+                                                                  absl::string_view method) const {
+  auto ids = ParseName(field, name, {"tenants", "templates"});
+  if (!ids.ok()) return ids.status();
+  if ((*ids)[0] != p.tenant()) return NotFound("template");
+  if (auto s = d::DocumentsPolicy().Allow(p, method); !s.ok()) return s;
+  const d::TemplateInfo* info = d::FindTemplate((*ids)[1]);
+  if (info == nullptr) return NotFound("template");
+  return info;
+}
+
 absl::Status DocumentsApi::ListTemplates(const Principal& p, const v1::ListTemplatesRequest& req,
                                          v1::ListTemplatesResponse* out) {
   if (auto s = CheckParent(p, req.parent(), "ListTemplates"); !s.ok()) return s;
@@ -40,12 +53,9 @@ absl::Status DocumentsApi::ListTemplates(const Principal& p, const v1::ListTempl
 absl::Status DocumentsApi::CreateTemplateVersion(const Principal& p,
                                                  const v1::CreateTemplateVersionRequest& req,
                                                  v1::TemplateVersion* out) {
-  auto ids = ParseName("parent", req.parent(), {"tenants", "templates"});
-  if (!ids.ok()) return ids.status();
-  if ((*ids)[0] != p.tenant()) return NotFound("template");
-  if (auto s = d::DocumentsPolicy().Allow(p, "CreateTemplateVersion"); !s.ok()) return s;
-  const d::TemplateInfo* info = d::FindTemplate((*ids)[1]);
-  if (info == nullptr) return NotFound("template");
+  auto found = FindTemplate(p, "parent", req.parent(), "CreateTemplateVersion");
+  if (!found.ok()) return found.status();
+  const d::TemplateInfo* info = *found;
   FieldViolations v;
   CheckText(v, "change_note", req.change_note(), 500, true, true);
   if (auto s = v.ToStatus(); !s.ok()) return s;
@@ -75,12 +85,9 @@ absl::Status DocumentsApi::CreateTemplateVersion(const Principal& p,
 absl::Status DocumentsApi::DownloadTemplate(const Principal& p,
                                             const v1::DownloadTemplateRequest& req,
                                             google::api::HttpBody* out) {
-  auto ids = ParseName("name", req.name(), {"tenants", "templates"});
-  if (!ids.ok()) return ids.status();
-  if ((*ids)[0] != p.tenant()) return NotFound("template");
-  if (auto s = d::DocumentsPolicy().Allow(p, "DownloadTemplate"); !s.ok()) return s;
-  const d::TemplateInfo* info = d::FindTemplate((*ids)[1]);
-  if (info == nullptr) return NotFound("template");
+  auto found = FindTemplate(p, "name", req.name(), "DownloadTemplate");
+  if (!found.ok()) return found.status();
+  const d::TemplateInfo* info = *found;
   auto current = store_.CurrentTemplates(p.tenant(), {info->code});
   if (!current.ok()) return current.status();
   if (!(*current)[0]) {
