@@ -215,6 +215,9 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
   }
   auto e = LoadEngagement(p, "audit.engagement", in.engagement());
   if (!e.ok()) return e.status();
+  if (e->value.state() == ev1::ENGAGEMENT_STATE_TERMINATED) {
+    return FailedPrecondition("ENGAGEMENT_TERMINATED", "the engagement was terminated");
+  }
   for (int i = 0; i < in.observing_consultants().size(); ++i) {
     std::string field = absl::StrCat("audit.observing_consultants[", i, "]");
     auto cid = ParseId(p, field, in.observing_consultants(i), "consultants");
@@ -234,14 +237,13 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
     if (visit->value.state() == v1::VISIT_STATE_CANCELLED) {
       return InvalidArgument("audit.observation_visit", "the visit was cancelled");
     }
-    absl::CivilDay day = TokyoDay(FromTimestamp(visit->value.start_time()));
-    if (day < first || day > last) {
-      return InvalidArgument(
-          "audit.observation_visit",
-          absl::StrCat("the observation takes place during the audit (",
-                       absl::FormatCivilTime(first),
-                       last != first ? absl::StrCat(" to ", absl::FormatCivilTime(last)) : "",
-                       "); the visit is on ", absl::FormatCivilTime(day)));
+    v1::Audit dates;
+    *dates.mutable_first_day() = ToDate(first);
+    *dates.mutable_last_day() = ToDate(last);
+    if (auto s = d::CheckObservationDay("audit.observation_visit", dates,
+                                        TokyoDay(FromTimestamp(visit->value.start_time())));
+        !s.ok()) {
+      return s;
     }
   }
   if (auto s = CheckWritable(p); !s.ok()) return s;
@@ -264,6 +266,12 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
     *a.mutable_create_time() = ToTimestamp(clock_.Now());
     auto audits = store_.EngagementAudits(p.tenant(), eid, 100);
     if (!audits.ok()) return audits.status();
+    for (const v1::Audit& other : *audits) {
+      if (!a.observation_visit().empty() && other.observation_visit() == a.observation_visit()) {
+        return InvalidArgument("audit.observation_visit",
+                               "the visit observes " + other.name() + " already");
+      }
+    }
     audits->push_back(a);
     auto view = store_.GetEngagement(p.tenant(), eid);
     if (!view.ok()) return view.status();

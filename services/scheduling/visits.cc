@@ -256,6 +256,15 @@ absl::Status SchedulingApi::UpdateVisit(const Principal& p, const v1::UpdateVisi
           if (auto s = d::CheckVisitWindow(visit.kind(), day, read->engagement->value); !s.ok()) {
             return s;
           }
+          if (visit.kind() == v1::VISIT_KIND_OPTION_C) {
+            // An observation stays on the days of the audit it observes.
+            auto audits = store_.EngagementAudits(p.tenant(), LastSegment(visit.engagement()), 100);
+            if (!audits.ok()) return audits.status();
+            for (const v1::Audit& a : *audits) {
+              if (a.observation_visit() != visit.name()) continue;
+              if (auto s = d::CheckObservationDay("visit.start_time", a, day); !s.ok()) return s;
+            }
+          }
           std::vector<std::string> overridden;
           if (auto s = CheckCalendars(p, visit, *read, req.override_reason(), &overridden);
               !s.ok()) {

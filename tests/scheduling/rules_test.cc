@@ -2,6 +2,7 @@
 // problems, deadlines from an engagement's facts, workloads, feed events.
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "certpath/engagements/v1/engagements.pb.h"
 #include "services/common/clock.h"
 #include "services/common/validate.h"
@@ -112,6 +113,20 @@ TEST(VisitRules, WindowsFollowTheSupportPeriod) {
   e.set_state(ev1::ENGAGEMENT_STATE_TERMINATED);
   EXPECT_EQ(CheckVisitWindow(v1::VISIT_KIND_INCLUDED_1, in, e).code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(VisitRules, AnObservationIsOnTheAuditsDays) {
+  v1::Audit a;
+  *a.mutable_first_day() = ToDate(absl::CivilDay(2027, 2, 10));
+  *a.mutable_last_day() = ToDate(absl::CivilDay(2027, 2, 11));
+  EXPECT_TRUE(CheckObservationDay("f", a, absl::CivilDay(2027, 2, 10)).ok());
+  EXPECT_TRUE(CheckObservationDay("f", a, absl::CivilDay(2027, 2, 11)).ok());
+  absl::Status s = CheckObservationDay("f", a, absl::CivilDay(2027, 2, 12));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(s.message(), "2027-02-10 to 2027-02-11")) << s;
+  EXPECT_FALSE(CheckObservationDay("f", a, absl::CivilDay(2027, 2, 9)).ok());
+  a.clear_last_day();  // one day
+  EXPECT_FALSE(CheckObservationDay("f", a, absl::CivilDay(2027, 2, 11)).ok());
 }
 
 TEST(VisitRules, CalendarProblemsNameTheDay) {

@@ -223,6 +223,15 @@ TEST_F(SchedulingTest, BookingRules) {
   s = sched.Call(&SStub::ConfirmVisit, kConsultant, confirm, &unused);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "terminated")) << s;
+  sv1::PlanAuditRequest late;
+  late.set_parent("tenants/t1");
+  late.mutable_audit()->set_engagement(ended.name());
+  late.mutable_audit()->set_kind(sv1::AUDIT_KIND_STAGE1);
+  *late.mutable_audit()->mutable_first_day() = Day(2027, 1, 20);
+  sv1::Audit no_audit;
+  s = sched.Call(&SStub::PlanAudit, kConsultant, late, &no_audit);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "terminated")) << s;
   // A cancelled visit frees its slot and the consultant's time.
   sv1::CancelVisitRequest cancel;
   cancel.set_name(first.name());
@@ -429,6 +438,25 @@ TEST_F(SchedulingTest, DeadlinesFollowFindingsAndAudits) {
   plan.mutable_audit()->set_observation_visit(audit_day.name());
   ASSERT_TRUE(sched.Call(&SStub::PlanAudit, kConsultant, plan, &audit).ok());
   EXPECT_EQ(audit.observation_visit(), audit_day.name());
+  // It observes that audit only, and stays on its days.
+  plan.mutable_audit()->set_kind(sv1::AUDIT_KIND_STAGE2);
+  sv1::Audit second;
+  absl::Status reused = sched.Call(&SStub::PlanAudit, kConsultant, plan, &second);
+  EXPECT_EQ(reused.code(), absl::StatusCode::kInvalidArgument) << reused;
+  EXPECT_NE(Reason(reused).find("observes " + audit.name()), std::string::npos) << reused;
+  sv1::UpdateVisitRequest move;
+  *move.mutable_visit() = audit_day;
+  *move.mutable_visit()->mutable_start_time() = At(2027, 1, 22, 9, 0);
+  *move.mutable_visit()->mutable_end_time() = At(2027, 1, 22, 12, 0);
+  move.mutable_update_mask()->add_paths("start_time");
+  move.mutable_update_mask()->add_paths("end_time");
+  sv1::Visit moved;
+  absl::Status off_days = sched.Call(&SStub::UpdateVisit, kConsultant, move, &moved);
+  EXPECT_EQ(off_days.code(), absl::StatusCode::kInvalidArgument) << off_days;
+  EXPECT_NE(Reason(off_days).find("during the audit (2027-01-20)"), std::string::npos) << off_days;
+  *move.mutable_visit()->mutable_start_time() = At(2027, 1, 20, 13, 0);
+  *move.mutable_visit()->mutable_end_time() = At(2027, 1, 20, 16, 0);
+  ASSERT_TRUE(sched.Call(&SStub::UpdateVisit, kConsultant, move, &moved).ok());  // same day
   sv1::ListAuditsRequest la;
   la.set_parent("tenants/t1");
   la.set_engagement(e.name());

@@ -244,6 +244,18 @@ void CheckVisitFields(FieldViolations& v, const v1::Visit& visit,
   }
 }
 
+absl::Status CheckObservationDay(absl::string_view field, const v1::Audit& audit,
+                                 absl::CivilDay day) {
+  absl::CivilDay first = ToCivilDay(audit.first_day()).value_or(absl::CivilDay());
+  absl::CivilDay last = ToCivilDay(audit.last_day()).value_or(first);
+  if (day >= first && day <= last) return absl::OkStatus();
+  return InvalidArgument(
+      std::string(field),
+      absl::StrCat("the observation takes place during the audit (", absl::FormatCivilTime(first),
+                   last != first ? absl::StrCat(" to ", absl::FormatCivilTime(last)) : "",
+                   "); the visit is on ", absl::FormatCivilTime(day)));
+}
+
 absl::Status CheckVisitWindow(v1::VisitKind kind, absl::CivilDay day, const v1::EngagementView& e) {
   if (e.state() == ev1::ENGAGEMENT_STATE_TERMINATED) {
     return FailedPrecondition("ENGAGEMENT_TERMINATED", "the engagement was terminated");

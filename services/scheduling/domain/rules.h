@@ -48,6 +48,10 @@ void CheckBilling(FieldViolations& v, absl::string_view prefix, v1::VisitKind ki
 // and options within the support period, post-contract guidance after it,
 // none on an engagement that ended. FAILED_PRECONDITION naming the rule.
 absl::Status CheckVisitWindow(v1::VisitKind kind, absl::CivilDay day, const v1::EngagementView& e);
+// INVALID_ARGUMENT naming `field` unless `day` (an option-c visit's) is one
+// of `audit`'s days, first_day … last_day (first_day alone when unset).
+absl::Status CheckObservationDay(absl::string_view field, const v1::Audit& audit,
+                                 absl::CivilDay day);
 
 // Why `consultant` cannot visit on `day` (not a working day, a holiday, an
 // office closure); empty when it can.
