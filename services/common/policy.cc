@@ -1,6 +1,7 @@
 #include "services/common/policy.h"
 
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -52,7 +53,9 @@ absl::Status Policy::Allow(const Principal& p, absl::string_view method) const {
   std::string who = people == kAdminRole                       ? "an office admin"
                     : people == (kAdminRole | kConsultantRole) ? "office staff"
                                                                : "other roles";
-  return PermissionDenied(absl::StrCat(method, " on a ", r.what, " is for ", who));
+  const char* article =
+      r.what[0] != '\0' && std::strchr("aeiou", r.what[0]) != nullptr ? " on an " : " on a ";
+  return PermissionDenied(absl::StrCat(method, article, r.what, " is for ", who));
 }
 
 absl::Status Policy::Hidden(absl::string_view method) const { return NotFound(Rule(method).what); }
