@@ -137,6 +137,9 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
       req.decision() == v1::REVIEW_DECISION_UNSPECIFIED) {
     fv.Add("decision", "APPROVE or REQUEST_CHANGES");
   }
+  if (req.decision() == v1::REVIEW_DECISION_REQUEST_CHANGES && req.has_effective_date()) {
+    fv.Add("effective_date", "only with APPROVE (a version takes effect when approved)");
+  }
   if (auto s = fv.ToStatus(); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   VersionRef ref;
@@ -157,7 +160,9 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
         // version existed, nor set more than a year ahead.
         absl::CivilDay created =
             TokyoDay(absl::FromUnixSeconds(before.value.create_time().seconds()));
-        if (effective < created || effective > TokyoDay(now) + 366) {
+        absl::CivilDay today = TokyoDay(now);
+        absl::CivilDay year_ahead(today.year() + 1, today.month(), today.day());
+        if (effective < created || effective > year_ahead) {
           return InvalidArgument("effective_date",
                                  "from the version's creation day up to a year from today");
         }

@@ -279,6 +279,15 @@ TEST_F(DocumentsTest, TemplatesProvidedReviewedAndApproved) {
   *backdated.mutable_effective_date() = Day(1999, 1, 1);
   EXPECT_EQ(docs.Call(&DStub::DecideReview, kConsultant, backdated, &ignored).code(),
             absl::StatusCode::kInvalidArgument);
+  // At most a year ahead (the clock's day is 2026-11-26), and only for an approval.
+  *backdated.mutable_effective_date() = Day(2027, 11, 27);
+  EXPECT_EQ(docs.Call(&DStub::DecideReview, kConsultant, backdated, &ignored).code(),
+            absl::StatusCode::kInvalidArgument);
+  backdated.set_decision(dv1::REVIEW_DECISION_REQUEST_CHANGES);
+  *backdated.mutable_effective_date() = Day(2026, 12, 1);
+  absl::Status dated = docs.Call(&DStub::DecideReview, kConsultant, backdated, &ignored);
+  EXPECT_EQ(dated.code(), absl::StatusCode::kInvalidArgument) << dated;
+  EXPECT_TRUE(absl::StrContains(dated.message(), "effective_date")) << dated;
   Act(kConsultant, v22.name(), "decide", dv1::REVIEW_DECISION_APPROVE);
   dr.set_name(v21.name());
   absl::Status older = docs.Call(&DStub::DecideReview, kConsultant, dr, &ignored);

@@ -97,6 +97,11 @@ TEST(Files, OfficeAndOpenDocumentFilesByTheirPackage) {
             std::string::npos);
   EXPECT_NE(field(CheckFile("x.docx", "", testing::StoredZip({{"a.exe", "MZ"}}))).find("word/"),
             std::string::npos);
+  EXPECT_NE(
+      field(CheckFile("x.docx", "",
+                      testing::StoredZip({{"[Content_Types].xml", "<Types/>"}, {"word/", ""}})))
+          .find("word/"),
+      std::string::npos);  // the directory alone is no document
   EXPECT_NE(field(CheckFile("x.docx", "", kDocx.substr(0, kDocx.size() - 10))).find("not a .docx"),
             std::string::npos);
   EXPECT_NE(field(CheckFile("x.docx", "", std::string("PK\x03\x04", 4) + "word/document.xml"))

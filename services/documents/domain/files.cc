@@ -1,5 +1,6 @@
 #include "services/documents/domain/files.h"
 
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -55,7 +56,9 @@ bool IsPackage(const Allowed& a, absl::string_view d) {
   bool types = false, parts = false;
   for (const auto& n : zip->names) {
     types = types || n == "[Content_Types].xml";
-    parts = parts || absl::StartsWith(n, a.part_dir);
+    // A part: a file under the directory, not the directory's own entry.
+    parts = parts || (absl::StartsWith(n, a.part_dir) && !absl::EndsWith(n, "/") &&
+                      n.size() > std::strlen(a.part_dir));
   }
   return types && parts;
 }
