@@ -1,4 +1,6 @@
 // Consultants, office closures and business days.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "services/common/act.h"
 #include "services/common/crypto.h"
@@ -35,6 +37,8 @@ void CheckConsultantFields(FieldViolations& v, const v1::Consultant& c,
       int w = c.working_days(i);
       if (!v1::Weekday_IsValid(w) || w == v1::WEEKDAY_UNSPECIFIED) {
         v.Add(absl::StrCat("consultant.working_days[", i, "]"), "MONDAY … SUNDAY");
+      } else if (std::count(c.working_days().begin(), c.working_days().begin() + i, w) > 0) {
+        v.Add(absl::StrCat("consultant.working_days[", i, "]"), "listed twice");
       }
     }
     if (c.working_days().size() > 7) v.Add("consultant.working_days", "at most 7");
@@ -45,18 +49,21 @@ void CheckConsultantFields(FieldViolations& v, const v1::Consultant& c,
   }
 }
 
-absl::StatusOr<std::pair<absl::CivilDay, absl::CivilDay>> Range(const google::type::Date& first,
+absl::StatusOr<std::pair<absl::CivilDay, absl::CivilDay>> Range(const std::string& prefix,
+                                                                const google::type::Date& first,
                                                                 const google::type::Date& last,
                                                                 int max_days) {
   FieldViolations v;
-  CheckDate(v, "first_day", first, true);
-  CheckDate(v, "last_day", last, true);
+  CheckDate(v, prefix + "first_day", first, true);
+  CheckDate(v, prefix + "last_day", last, true);
   if (auto s = v.ToStatus(); !s.ok()) return s;
   absl::CivilDay a = *ToCivilDay(first), b = *ToCivilDay(last);
-  if (b < a) return InvalidArgument("last_day", "before first_day");
+  if (b < a) return InvalidArgument(prefix + "last_day", "before first_day");
   if (b - a >= max_days)
-    return InvalidArgument("last_day", absl::StrCat("at most ", max_days, " days"));
-  if (a.year() < 1980 || b.year() > 2099) return InvalidArgument("first_day", "years 1980 … 2099");
+    return InvalidArgument(prefix + "last_day", absl::StrCat("at most ", max_days, " days"));
+  if (a.year() < 1980 || b.year() > 2099) {
+    return InvalidArgument(prefix + "first_day", "years 1980 … 2099");
+  }
   return std::make_pair(a, b);
 }
 
@@ -147,10 +154,8 @@ absl::Status SchedulingApi::CreateOfficeClosure(const Principal& p,
   CheckText(v, "closure.reason", in.reason(), 100, true);
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
-  auto range = Range(in.first_day(), in.last_day(), 62);
-  if (!range.ok()) {
-    return InvalidArgument("closure.first_day", std::string(range.status().message()));
-  }
+  auto range = Range("closure.", in.first_day(), in.last_day(), 62);
+  if (!range.ok()) return range.status();
   if (auto s = CheckWritable(p); !s.ok()) return s;
   std::string id = RandomHex(8);
   v1::OfficeClosure c = in;
@@ -182,7 +187,7 @@ absl::Status SchedulingApi::ListBusinessDays(const Principal& p,
                                              const v1::ListBusinessDaysRequest& req,
                                              v1::ListBusinessDaysResponse* out) {
   if (auto s = CheckParent(p, req.parent(), "ListBusinessDays"); !s.ok()) return s;
-  auto range = Range(req.first_day(), req.last_day(), kMaxBusinessDaysRange);
+  auto range = Range("", req.first_day(), req.last_day(), kMaxBusinessDaysRange);
   if (!range.ok()) return range.status();
   auto cal = Calendar(p.tenant());
   if (!cal.ok()) return cal.status();

@@ -46,7 +46,10 @@ absl::StatusOr<std::string> SchedulingApi::ParseId(const Principal& p, absl::str
                                                    absl::string_view kind) const {
   auto ids = ParseName(field, name, {"tenants", kind});
   if (!ids.ok()) return ids.status();
-  if ((*ids)[0] != p.tenant()) return NotFound(kind);
+  // Another tenant's: the same answer as a missing one ("visit not found").
+  if ((*ids)[0] != p.tenant()) {
+    return NotFound(kind == "calendarFeeds" ? "calendar feed" : kind.substr(0, kind.size() - 1));
+  }
   return (*ids)[1];
 }
 

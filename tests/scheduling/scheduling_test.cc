@@ -535,6 +535,22 @@ TEST_F(SchedulingTest, BusinessDaysSkipHolidaysAndClosures) {
   ASSERT_TRUE(sched.Call(&SStub::CreateOfficeClosure, kAdmin, cr, &closure).ok());
   EXPECT_EQ(sched.Call(&SStub::CreateOfficeClosure, kConsultant, cr, &closure).code(),
             absl::StatusCode::kPermissionDenied);
+  sv1::CreateOfficeClosureRequest reversed = cr;
+  *reversed.mutable_closure()->mutable_last_day() = Day(2026, 12, 28);
+  absl::Status bad = sched.Call(&SStub::CreateOfficeClosure, kAdmin, reversed, &closure);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(Reason(bad), "closure.last_day: before first_day")) << bad;
+  // A working day listed twice is a mistake, named.
+  sv1::CreateConsultantRequest twice;
+  twice.set_parent("tenants/t1");
+  twice.mutable_consultant()->set_subject("twice@office");
+  twice.mutable_consultant()->set_display_name_ja("二重 登録");
+  twice.mutable_consultant()->add_working_days(sv1::MONDAY);
+  twice.mutable_consultant()->add_working_days(sv1::MONDAY);
+  sv1::Consultant c;
+  bad = sched.Call(&SStub::CreateConsultant, kAdmin, twice, &c);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(Reason(bad), "working_days[1]")) << bad;
   sv1::ListBusinessDaysRequest lb;
   lb.set_parent("tenants/t1");
   *lb.mutable_first_day() = Day(2026, 12, 28);
