@@ -7,6 +7,7 @@
 #include "services/common/retry.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
+#include "services/documents/domain/files.h"
 #include "services/documents/domain/rules.h"
 #include "services/documents/service.h"
 
@@ -102,6 +103,7 @@ absl::Status DocumentsApi::CreateDocumentVersion(const Principal& p,
   FieldViolations v;
   CheckText(v, "change_note", req.change_note(), 500, false, true);
   CheckRequestId(v, req.request_id());
+  d::CheckUploadFields(v, req.file_name(), req.file().data());
   if (auto s = v.ToStatus(); !s.ok()) return s;
   DocRef ref;
   auto first = LoadDocument(p, req.parent(), "CreateDocumentVersion", &ref);

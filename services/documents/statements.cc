@@ -3,6 +3,7 @@
 // freezes it as a version of the engagement's 適用宣言書 document.
 #include "services/documents/domain/statements.h"
 #include <set>
+#include "services/documents/domain/files.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -47,6 +48,7 @@ absl::Status DocumentsApi::CreateExistingForm(const Principal& p,
                                               v1::ExistingForm* out) {
   FieldViolations v;
   CheckText(v, "title", req.title(), 200, true);
+  d::CheckUploadFields(v, req.file_name(), req.file().data());
   if (auto s = v.ToStatus(); !s.ok()) return s;
   auto engagement = SeenEngagement(p, "parent", req.parent(), "CreateExistingForm");
   if (!engagement.ok()) return engagement.status();

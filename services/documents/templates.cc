@@ -7,6 +7,7 @@
 #include "services/common/status.h"
 #include "services/common/validate.h"
 #include "services/documents/domain/catalog.h"
+#include "services/documents/domain/files.h"
 #include "services/documents/domain/policy.h"
 #include "services/documents/service.h"
 
@@ -58,6 +59,7 @@ absl::Status DocumentsApi::CreateTemplateVersion(const Principal& p,
   const d::TemplateInfo* info = *found;
   FieldViolations v;
   CheckText(v, "change_note", req.change_note(), 500, true, true);
+  d::CheckUploadFields(v, req.file_name(), req.file().data());
   if (auto s = v.ToStatus(); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   auto file = StoreFile(p, req.file_name(), req.file());

@@ -337,7 +337,11 @@ TEST_F(DocumentsTest, BadFilesAndStrangersAreRefused) {
   EXPECT_TRUE(own.template_code().empty());
   dv1::DocumentVersion v;
   auto field = [&](const absl::Status& s) { return std::string(s.message()); };
-  absl::Status s = Upload(mine, own.name(), "台帳.exe", "", "MZ\x90", &v);
+  // Everything wrong at once is named at once.
+  absl::Status s = Upload(mine, own.name(), "", "", "", &v);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(field(s), "file_name: required; file: empty")) << s;
+  s = Upload(mine, own.name(), "台帳.exe", "", "MZ\x90", &v);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(field(s), "file_name")) << s;
   s = Upload(mine, own.name(), "台帳.pdf", "application/pdf", kDocx, &v);

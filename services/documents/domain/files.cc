@@ -121,6 +121,13 @@ std::string SanitizeFileName(absl::string_view name) {
   return out;
 }
 
+void CheckUploadFields(FieldViolations& v, absl::string_view file_name, absl::string_view data) {
+  if (SanitizeFileName(file_name).empty()) v.Add("file_name", "required");
+  if (data.empty()) v.Add("file", "empty");
+  if (data.size() > kMaxFileBytes)
+    v.Add("file", absl::StrCat("larger than ", kMaxFileBytes, " bytes"));
+}
+
 absl::StatusOr<CheckedFile> CheckFile(absl::string_view file_name, absl::string_view declared_type,
                                       absl::string_view data) {
   if (data.empty()) return InvalidArgument("file", "empty");

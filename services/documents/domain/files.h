@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "services/common/status.h"
 
 namespace certpath::documents::domain {
 
@@ -22,6 +23,11 @@ struct CheckedFile {
 // characters Windows refuses; at most 120 characters, keeping the extension;
 // "" when nothing is left.
 std::string SanitizeFileName(absl::string_view name);
+
+// The upload's fields that need no reading of the content: a file name, a
+// file that is not empty nor over the limit (added to `v`, so that one answer
+// names every field at fault; CheckFile then checks the content).
+void CheckUploadFields(FieldViolations& v, absl::string_view file_name, absl::string_view data);
 
 // INVALID_ARGUMENT naming `field` (the declared media type, the name or the
 // content) unless `data` is a docx, xlsx, pptx, pdf, odt, ods, txt, md, csv,
