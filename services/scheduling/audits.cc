@@ -1,7 +1,10 @@
 // Certification-body audits, and the deadlines scheduling derives from
 // engagements' events (never typed in): each event applied once, the
 // engagement's view and the deadlines it moves in one step.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "certpath/engagements/v1/engagements.pb.h"
 #include "services/common/crypto.h"
 #include "services/common/list_page.h"
@@ -226,6 +229,7 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
     if (!c.ok()) return c.status();
     if (!c->has_value()) return InvalidArgument(field, "no such consultant");
   }
+  google::protobuf::RepeatedPtrField<std::string> observers;
   if (!in.observation_visit().empty()) {
     auto visit = LoadVisit(p, in.observation_visit(), "PlanAudit");
     if (!visit.ok()) return InvalidArgument("audit.observation_visit", "no such visit");
@@ -245,6 +249,22 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
         !s.ok()) {
       return s;
     }
+    // Who observes is who goes: the visit's consultants (taken as the
+    // observers when none are named).
+    std::vector<std::string> missing;
+    for (const auto& c : visit->value.consultants()) {
+      if (!in.observing_consultants().empty() &&
+          std::find(in.observing_consultants().begin(), in.observing_consultants().end(), c) ==
+              in.observing_consultants().end()) {
+        missing.push_back(c);
+      }
+    }
+    if (!missing.empty()) {
+      return InvalidArgument(
+          "audit.observing_consultants",
+          "the observation visit's consultants observe: add " + absl::StrJoin(missing, ", "));
+    }
+    observers = visit->value.consultants();
   }
   if (auto s = CheckWritable(p); !s.ok()) return s;
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
@@ -258,6 +278,7 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
     }
     std::string id = RandomHex(8);
     v1::Audit a = in;
+    if (a.observing_consultants().empty()) *a.mutable_observing_consultants() = observers;
     a.set_name(absl::StrCat("tenants/", p.tenant(), "/audits/", id));
     *a.mutable_last_day() = ToDate(last);
     a.set_created_by(p.subject());

@@ -436,6 +436,13 @@ TEST_F(SchedulingTest, DeadlinesFollowFindingsAndAudits) {
                    &audit_day)
                   .ok());
   plan.mutable_audit()->set_observation_visit(audit_day.name());
+  // Who observes is who goes.
+  sv1::Consultant aiko = NewConsultant("aiko@office", "田中 愛子");
+  plan.mutable_audit()->set_observing_consultants(0, aiko.name());
+  absl::Status not_going = sched.Call(&SStub::PlanAudit, kConsultant, plan, &audit);
+  EXPECT_EQ(not_going.code(), absl::StatusCode::kInvalidArgument) << not_going;
+  EXPECT_NE(Reason(not_going).find("add " + kenji.name()), std::string::npos) << not_going;
+  plan.mutable_audit()->set_observing_consultants(0, kenji.name());
   ASSERT_TRUE(sched.Call(&SStub::PlanAudit, kConsultant, plan, &audit).ok());
   EXPECT_EQ(audit.observation_visit(), audit_day.name());
   // It observes that audit only, and stays on its days.
