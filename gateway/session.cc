@@ -47,6 +47,12 @@ using Response = http::response<http::string_body>;
 // This thread runs an upstream call's completion (not the connection's strand).
 thread_local bool t_on_grpc_thread = false;
 
+// An Allow header: the route methods, HEAD wherever GET is.
+std::string AllowHeader(std::vector<std::string> methods) {
+  if (absl::c_linear_search(methods, "GET")) methods.push_back("HEAD");
+  return absl::StrJoin(methods, ", ");
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   // `address`: the client's, already counted by OpenFrom.
@@ -205,15 +211,21 @@ class Session : public std::enable_shared_from_this<Session> {
       headers_.emplace_back("Access-Control-Expose-Headers",
                             "X-Request-Id, RateLimit, RateLimit-Policy, Retry-After");
     }
-    if (path == "/openapi.json" && verb == "GET") {
+    if (path == "/openapi.json") {
       route_text_ = path;  // public: the API's description, no credentials
-      return Send(200, gw_.openapi, absl::OkStatus(), false, "application/json; charset=utf-8");
+      if (verb == "GET") {
+        return Send(200, gw_.openapi, absl::OkStatus(), false, "application/json; charset=utf-8");
+      }
+      allow_ = "GET, HEAD";
+      return Fail(405, Error(absl::StatusCode::kUnimplemented, "METHOD_NOT_ALLOWED",
+                             method_ + " is not allowed here; allowed: " + allow_));
     }
     if (method_ == "OPTIONS") {
       // A preflight: the methods this path has, and the headers a caller may send.
       auto any = gw_.routes.Find("", *split);
       if (any.allowed.empty())
         return Fail(404, Error(absl::StatusCode::kNotFound, "NO_ROUTE", "no route " + path));
+      allow_ = AllowHeader(any.allowed);  // RFC 9110 9.3.7: what this path has
       if (cors) {
         headers_.emplace_back("Access-Control-Allow-Methods", absl::StrJoin(any.allowed, ", "));
         headers_.emplace_back("Access-Control-Allow-Headers",
@@ -226,9 +238,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (found.route == nullptr) {
       if (found.allowed.empty())
         return Fail(404, Error(absl::StatusCode::kNotFound, "NO_ROUTE", "no route " + path));
-      std::vector<std::string> allowed = found.allowed;
-      if (absl::c_linear_search(allowed, "GET")) allowed.push_back("HEAD");
-      allow_ = absl::StrJoin(allowed, ", ");
+      allow_ = AllowHeader(found.allowed);
       return Fail(405, Error(absl::StatusCode::kUnimplemented, "METHOD_NOT_ALLOWED",
                              method_ + " is not allowed here; allowed: " + allow_));
     }

@@ -166,6 +166,14 @@ TEST_F(GatewayTest, ErrorsAsStatusJsonWithTheUsualCodes) {
   Reply evil = Http(port(), "OPTIONS", "/v1/" + e.name(),
                     {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "GET"}});
   EXPECT_EQ(evil.headers.count("Access-Control-Allow-Origin"), 0u);
+  // OPTIONS says what the path has (Allow), for any caller; /openapi.json is GET only.
+  EXPECT_EQ(evil.status, 204);
+  EXPECT_TRUE(absl::StrContains(evil.headers["Allow"], "PATCH")) << evil.headers["Allow"];
+  EXPECT_TRUE(absl::StrContains(evil.headers["Allow"], "HEAD")) << evil.headers["Allow"];
+  Reply post_doc = Http(port(), "POST", "/openapi.json", {}, "{}");
+  EXPECT_EQ(post_doc.status, 405) << post_doc.body;
+  EXPECT_EQ(post_doc.headers["Allow"], "GET, HEAD");
+  EXPECT_EQ(Http(port(), "HEAD", "/openapi.json").status, 200);
   // Not HTTP as RFC 9112 frames it: an answer, then the connection closed.
   auto raw = [&](const std::string& bytes) {
     int fd = ConnectLoopback(port());
