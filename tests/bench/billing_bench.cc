@@ -78,22 +78,7 @@ int Main(int argc, char** argv) {
       v1::EngagementService::NewStub(grpc::CreateChannel(e, grpc::InsecureChannelCredentials()));
   auto health = grpc::health::v1::Health::NewStub(bchan);
   const Principal admin = MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "bench");
-  auto serving = [&](const std::string& target) {
-    auto h = grpc::health::v1::Health::NewStub(
-        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-    for (int i = 0; i < 300; ++i) {
-      grpc::ClientContext ctx;
-      grpc::health::v1::HealthCheckRequest req;
-      grpc::health::v1::HealthCheckResponse resp;
-      if (h->Check(&ctx, req, &resp).ok() &&
-          resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  };
-  if (!serving(b) || !serving(e) || !serving(sink)) {
+  if (!WaitServing(b) || !WaitServing(e) || !WaitServing(sink)) {
     std::fprintf(stderr, "services did not start\n");
     return 1;
   }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -60,6 +61,25 @@ std::string RunRow(const std::string& row, const std::vector<Caller>& callers,
     }
   }
   return got;
+}
+
+void CheckCoverage(const std::vector<std::string>& methods, const std::vector<std::string>& rows,
+                   const std::vector<std::string>& want, const std::set<std::string>& uncalled) {
+  std::set<std::string> covered;
+  for (const auto& row : rows) covered.insert(row.substr(0, row.find('.')));
+  for (const auto& m : methods) {
+    if (uncalled.count(m) > 0) {
+      EXPECT_EQ(covered.count(m), 0u) << m << " is not to be called";
+    } else {
+      EXPECT_EQ(covered.count(m), 1u) << m << " is not in the access matrix";
+    }
+  }
+  for (const auto& row : covered) {
+    EXPECT_NE(std::find(methods.begin(), methods.end(), row), methods.end())
+        << row << " is not an RPC of the service";
+  }
+  EXPECT_EQ(std::set<std::string>(rows.begin(), rows.end()),
+            std::set<std::string>(want.begin(), want.end()));
 }
 
 void PrintMatrix(const std::map<std::string, std::string>& got,

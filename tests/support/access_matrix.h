@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,12 @@ inline constexpr char kColumns[] =
 std::string RunRow(const std::string& row, const std::vector<Caller>& callers,
                    const std::string& expected,
                    const std::function<absl::Status(const Caller&)>& call);
+
+// The matrix covers the service: every RPC of `methods` but the `uncalled`
+// ones has a row (a row "Method.variant" counts for Method), every row is an
+// RPC, and the hand-written `want` has exactly the rows called.
+void CheckCoverage(const std::vector<std::string>& methods, const std::vector<std::string>& rows,
+                   const std::vector<std::string>& want, const std::set<std::string>& uncalled);
 
 // Prints the answered matrix beside the expected one.
 void PrintMatrix(const std::map<std::string, std::string>& got,
