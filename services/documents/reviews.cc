@@ -197,19 +197,13 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
         d_after.set_effective_version_number(v.number());
         *d_after.mutable_effective_date() = ToDate(effective);
         *d_after.mutable_update_time() = ToTimestamp(now);
-        certpath::documents::v1::DocumentApproved approved;
-        approved.set_engagement(ref.doc.engagement);
-        approved.set_document(doc.value.name());
-        approved.set_template_code(doc.value.template_code());
-        if (const d::TemplateInfo* t = d::FindTemplate(doc.value.template_code())) {
-          approved.set_task_id(t->task_id);
-        }
-        approved.set_version(v.number());
-        approved.set_approved_by(p.subject());
-        *approved.mutable_approve_time() = ToTimestamp(now);
-        std::vector<cv1::OutboxEvent> events = {Envelope(p.tenant(), ref.doc.engagement, approved)};
-        auto r =
-            store_.SaveVersion(p.tenant(), &doc, &d_after, before, v, *superseded, events, Idem{});
+        std::vector<Stored<v1::Document>> decided_on;
+        auto approved = Approval(p, ref.doc.engagement, d_after, v, now, &decided_on);
+        if (!approved.ok()) return approved.status();
+        std::vector<cv1::OutboxEvent> events = {
+            Envelope(p.tenant(), ref.doc.engagement, *approved)};
+        auto r = store_.SaveVersion(p.tenant(), &doc, &d_after, before, v, *superseded, events,
+                                    Idem{}, decided_on);
         if (!r.ok()) return r.status();
         if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
         Published(events.size());

@@ -202,6 +202,26 @@ absl::StatusOr<Stored<v1::ExistingForm>> DocumentsApi::LoadForm(const Principal&
   return **f;
 }
 
+absl::StatusOr<certpath::documents::v1::DocumentApproved> DocumentsApi::Approval(
+    const Principal& p, const std::string& engagement, const v1::Document& doc,
+    const v1::DocumentVersion& v, absl::Time now, std::vector<Stored<v1::Document>>* decided_on) {
+  auto others = store_.TemplateDocuments(p.tenant(), LastSegment(engagement),
+                                         d::CodesSharingTask(doc.template_code()));
+  if (!others.ok()) return others.status();
+  std::vector<v1::Document> docs;
+  for (const auto& o : *others) docs.push_back(o.value);
+  certpath::documents::v1::DocumentApproved approved;
+  approved.set_engagement(engagement);
+  approved.set_document(doc.name());
+  approved.set_template_code(doc.template_code());
+  approved.set_task_id(d::TaskCompletedBy(doc.template_code(), docs));
+  approved.set_version(v.number());
+  approved.set_approved_by(p.subject());
+  *approved.mutable_approve_time() = ToTimestamp(now);
+  *decided_on = *std::move(others);
+  return approved;
+}
+
 cv1::OutboxEvent DocumentsApi::Envelope(const std::string& tenant, const std::string& subject,
                                         const google::protobuf::Message& payload) const {
   return NewEvent("documents", tenant, subject, 0, payload, clock_.Now());

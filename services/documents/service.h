@@ -180,6 +180,14 @@ class DocumentsApi {
   std::string EngagementHeading(const Principal& p, const std::string& engagement);
   cv1::OutboxEvent Envelope(const std::string& tenant, const std::string& subject,
                             const google::protobuf::Message& payload) const;
+  // DocumentApproved for version `v` of `doc` (as it is once approved), with
+  // the checklist task the approval completes (domain::TaskCompletedBy). The
+  // engagement's other documents serving that task, which decided it, go to
+  // `*decided_on`: the step keeps them unchanged, so two approved at once
+  // cannot both leave the task open.
+  absl::StatusOr<certpath::documents::v1::DocumentApproved> Approval(
+      const Principal& p, const std::string& engagement, const v1::Document& doc,
+      const v1::DocumentVersion& v, absl::Time now, std::vector<Stored<v1::Document>>* decided_on);
   void Published(size_t events);
 
   DocumentStore& store_;

@@ -285,12 +285,12 @@ absl::Status DocumentsApi::ApproveStatementOfApplicability(
         // HTML is not an upload type: stored directly (the service wrote it).
         auto sha = blobs_.Put(p.tenant(), html);
         if (!sha.ok()) return Unavailable("file store: " + std::string(sha.status().message()));
-        auto doc = store_.StatementDocument(p.tenant(), eid);
+        auto doc = store_.TemplateDocuments(p.tenant(), eid, {kSoaCode});
         if (!doc.ok()) return doc.status();
         DocumentStore::FrozenVersion frozen;
-        if (doc->has_value()) {
-          frozen.doc_before = &**doc;
-          frozen.doc_after = (*doc)->value;
+        if (!doc->empty()) {
+          frozen.doc_before = &doc->front();
+          frozen.doc_after = doc->front().value;
         } else {
           v1::Document& nd = frozen.doc_after;
           nd.set_name(absl::StrCat(engagement, "/documents/", RandomHex(8)));
@@ -332,16 +332,11 @@ absl::Status DocumentsApi::ApproveStatementOfApplicability(
         da.set_version_count(frozen.n);
         *da.mutable_update_time() = ToTimestamp(now);
         after.set_approved_document_version(ver.name());
-        certpath::documents::v1::DocumentApproved approved;
-        approved.set_engagement(engagement);
-        approved.set_document(da.name());
-        approved.set_template_code(kSoaCode);
-        if (const d::TemplateInfo* t = d::FindTemplate(kSoaCode)) approved.set_task_id(t->task_id);
-        approved.set_version(ver.number());
-        approved.set_approved_by(p.subject());
-        *approved.mutable_approve_time() = ToTimestamp(now);
+        std::vector<Stored<v1::Document>> decided_on;
+        auto approved = Approval(p, engagement, da, ver, now, &decided_on);
+        if (!approved.ok()) return approved.status();
         auto r = store_.ApproveStatement(p.tenant(), eid, before, after, frozen,
-                                         Envelope(p.tenant(), engagement, approved));
+                                         Envelope(p.tenant(), engagement, *approved), decided_on);
         if (!r.ok()) return r.status();
         if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
         d::Normalize(*out);

@@ -1,5 +1,7 @@
 #include "services/documents/store.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/validate.h"
@@ -96,21 +98,23 @@ absl::StatusOr<absl::optional<Stored<v1::StatementOfApplicability>>> DocumentSto
   return Read<v1::StatementOfApplicability>(keys_.Key(tenant, "soa", eid));
 }
 
-absl::StatusOr<absl::optional<Stored<v1::Document>>> DocumentStore::StatementDocument(
-    const std::string& tenant, const std::string& eid) {
-  for (int64_t after = 0;;) {
+absl::StatusOr<std::vector<Stored<v1::Document>>> DocumentStore::TemplateDocuments(
+    const std::string& tenant, const std::string& eid, const std::vector<std::string>& codes) {
+  std::vector<Stored<v1::Document>> out;
+  for (int64_t after = 0; out.size() < codes.size();) {
     auto page = ListDocuments(tenant, eid, /*include_archived=*/false, after, 100);
     if (!page.ok()) return page.status();
     for (const Record& r : page->records) {
       auto d = DecodeStored<v1::Document>(r);
       if (!d.ok()) return d.status();
-      if (d->value.template_code() == "statement-of-applicability") {
-        return absl::optional<Stored<v1::Document>>(*std::move(d));
+      if (std::find(codes.begin(), codes.end(), d->value.template_code()) != codes.end()) {
+        out.push_back(*std::move(d));
       }
     }
-    if (!page->more) return absl::optional<Stored<v1::Document>>();
+    if (!page->more) break;
     after = page->last;
   }
+  return out;
 }
 
 absl::StatusOr<bool> DocumentStore::Referenced(const std::string& tenant,
@@ -153,6 +157,13 @@ absl::StatusOr<v1::TemplateVersion> DocumentStore::AddTemplateVersion(
   b.ZAdd(keys_.Prefix(tenant) + "blobs", Seconds(v.create_time()), v.file().sha256());
   if (auto r = Commit(b); !r.ok()) return r.status();
   return v;
+}
+
+void DocumentStore::ExpectUnchanged(Batch& b, const std::string& tenant,
+                                    const std::vector<Stored<v1::Document>>& docs) {
+  for (const auto& d : docs) {
+    b.ExpectVersion(keys_.Key(tenant, "doc", LastSegment(d.value.name())), d.version, "document");
+  }
 }
 
 void DocumentStore::PutDocument(Batch& b, const std::string& tenant,
@@ -240,7 +251,7 @@ absl::StatusOr<CommitResult> DocumentStore::SaveVersion(
     const std::string& tenant, const Stored<v1::Document>* doc, const v1::Document* doc_after,
     const Stored<v1::DocumentVersion>& before, const v1::DocumentVersion& after,
     const absl::optional<Superseded>& superseded, const std::vector<cv1::OutboxEvent>& events,
-    const Idem& idem) {
+    const Idem& idem, const std::vector<Stored<v1::Document>>& unchanged) {
   Batch b;
   AddIdem(b, idem);
   auto parts = ParseName("name", after.name(), {"tenants", "engagements", "documents", "versions"});
@@ -251,6 +262,7 @@ absl::StatusOr<CommitResult> DocumentStore::SaveVersion(
   PutVersion(b, tenant, did, n, &before, after);
   if (superseded) PutVersion(b, tenant, did, superseded->n, &superseded->before, superseded->after);
   if (doc != nullptr && doc_after != nullptr) PutDocument(b, tenant, doc, *doc_after);
+  ExpectUnchanged(b, tenant, unchanged);
   for (const auto& e : events) outbox_.Publish(b, e);
   v1::DocumentVersion response = after;
   response.set_etag(Str(before.version + 1));
@@ -303,8 +315,10 @@ absl::StatusOr<v1::StatementOfApplicability> DocumentStore::SaveStatement(
 absl::StatusOr<CommitResult> DocumentStore::ApproveStatement(
     const std::string& tenant, const std::string& eid,
     const Stored<v1::StatementOfApplicability>& before, const v1::StatementOfApplicability& after,
-    const FrozenVersion& frozen, const cv1::OutboxEvent& event) {
+    const FrozenVersion& frozen, const cv1::OutboxEvent& event,
+    const std::vector<Stored<v1::Document>>& unchanged) {
   Batch b;
+  ExpectUnchanged(b, tenant, unchanged);
   PutStored(b, keys_.Key(tenant, "soa", eid), &before, after, keys_.Ordinals(tenant),
             "statement of applicability");
   std::string did = LastSegment(frozen.doc_after.name());

@@ -77,9 +77,10 @@ class DocumentStore : public Repository {
                                                                    const std::string& fid);
   absl::StatusOr<absl::optional<Stored<v1::StatementOfApplicability>>> GetStatement(
       const std::string& tenant, const std::string& eid);
-  // The engagement's 適用宣言書 document (the template's), if any.
-  absl::StatusOr<absl::optional<Stored<v1::Document>>> StatementDocument(const std::string& tenant,
-                                                                         const std::string& eid);
+  // The engagement's active documents of templates `codes` (at most one per
+  // code: ProvideTemplates gives each once), in creation order.
+  absl::StatusOr<std::vector<Stored<v1::Document>>> TemplateDocuments(
+      const std::string& tenant, const std::string& eid, const std::vector<std::string>& codes);
   absl::StatusOr<bool> Referenced(const std::string& tenant, const std::string& sha256);
   absl::StatusOr<DocumentStats> Stats(const std::string& tenant);
 
@@ -106,12 +107,14 @@ class DocumentStore : public Repository {
                                           const v1::DocumentVersion& v, const Idem& idem);
   // A version's change (submit, accept, decide) with, on approval, the
   // previously approved version superseded and the document's effective
-  // version moved; `events` published in the step.
+  // version moved; `events` published in the step, which is refused
+  // (ABORTED) if a document of `unchanged`, which the events were decided on,
+  // changed since it was read.
   absl::StatusOr<CommitResult> SaveVersion(
       const std::string& tenant, const Stored<v1::Document>* doc, const v1::Document* doc_after,
       const Stored<v1::DocumentVersion>& before, const v1::DocumentVersion& after,
       const absl::optional<Superseded>& superseded, const std::vector<cv1::OutboxEvent>& events,
-      const Idem& idem);
+      const Idem& idem, const std::vector<Stored<v1::Document>>& unchanged = {});
   absl::StatusOr<v1::Document> SaveDocument(const std::string& tenant,
                                             const Stored<v1::Document>& before,
                                             const v1::Document& after);
@@ -136,7 +139,8 @@ class DocumentStore : public Repository {
                                                 const Stored<v1::StatementOfApplicability>& before,
                                                 const v1::StatementOfApplicability& after,
                                                 const FrozenVersion& frozen,
-                                                const cv1::OutboxEvent& event);
+                                                const cv1::OutboxEvent& event,
+                                                const std::vector<Stored<v1::Document>>& unchanged);
   absl::StatusOr<v1::ReviewComment> AddComment(const std::string& tenant, const std::string& did,
                                                int n, const std::string& id,
                                                const v1::ReviewComment& c);
@@ -152,6 +156,8 @@ class DocumentStore : public Repository {
                                         int64_t after, int limit);
 
  private:
+  void ExpectUnchanged(Batch& b, const std::string& tenant,
+                       const std::vector<Stored<v1::Document>>& docs);
   void PutDocument(Batch& b, const std::string& tenant, const Stored<v1::Document>* before,
                    const v1::Document& after);
   void PutVersion(Batch& b, const std::string& tenant, const std::string& did, int n,

@@ -57,6 +57,32 @@ TEST(TemplateCatalog, TheTwelveOfAppendix1WithTasksFromEngagements) {
             "tenants/t1/templates/statement-of-applicability");
 }
 
+TEST(TemplateCatalog, ATaskSharedByTemplatesIsDoneWhenEveryOneIsInForce) {
+  // The ISMS manual is two documents; either alone is not the manual written.
+  EXPECT_EQ(CodesSharingTask("isms-manual-main"), std::vector<std::string>{"isms-manual-controls"});
+  EXPECT_TRUE(CodesSharingTask("nope").empty());
+  auto doc = [](const std::string& code, bool in_force, bool archived = false) {
+    v1::Document d;
+    d.set_template_code(code);
+    d.set_state(archived ? v1::DOCUMENT_STATE_ARCHIVED : v1::DOCUMENT_STATE_ACTIVE);
+    if (in_force) d.set_effective_version("tenants/t1/engagements/e1/documents/d/versions/2");
+    return d;
+  };
+  const auto& kMain = "isms-manual-main";
+  EXPECT_EQ(TaskCompletedBy(kMain, {doc("isms-manual-controls", false)}), "");
+  EXPECT_EQ(TaskCompletedBy(kMain, {doc("isms-manual-controls", true)}), "cons-c-manual");
+  // Documents serving other tasks, a client's own (no template) and an
+  // archived one do not hold it back.
+  EXPECT_EQ(TaskCompletedBy(kMain, {doc("isms-manual-controls", true), doc("annual-plan", false),
+                                    doc("", false), doc("isms-manual-controls", false, true)}),
+            "cons-c-manual");
+  // One never provided does not either (the office handed over the rest).
+  EXPECT_EQ(TaskCompletedBy(kMain, {}), "cons-c-manual");
+  EXPECT_EQ(TaskCompletedBy("statement-of-applicability", {doc("risk-assessment-rules", false)}),
+            "");
+  EXPECT_EQ(TaskCompletedBy("", {}), "");
+}
+
 TEST(Files, TheAllowListIsCheckedAgainstTheContent) {
   auto pdf = CheckFile("手順書.pdf", "application/pdf", kPdf);
   ASSERT_TRUE(pdf.ok()) << pdf.status();

@@ -1,5 +1,7 @@
 #include "services/documents/domain/catalog.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace certpath::documents::domain {
@@ -104,6 +106,29 @@ const TemplateInfo* FindTemplate(const std::string& code) {
     if (code == t.code) return &t;
   }
   return nullptr;
+}
+
+std::vector<std::string> CodesSharingTask(const std::string& code) {
+  std::vector<std::string> out;
+  const TemplateInfo* t = FindTemplate(code);
+  if (t == nullptr || *t->task_id == '\0') return out;
+  for (const auto& other : Templates()) {
+    if (code != other.code && std::string(t->task_id) == other.task_id) out.push_back(other.code);
+  }
+  return out;
+}
+
+std::string TaskCompletedBy(const std::string& code, const std::vector<v1::Document>& others) {
+  const TemplateInfo* t = FindTemplate(code);
+  if (t == nullptr) return "";
+  std::vector<std::string> sharing = CodesSharingTask(code);
+  for (const auto& d : others) {
+    bool serves = std::find(sharing.begin(), sharing.end(), d.template_code()) != sharing.end();
+    if (serves && d.state() == v1::DOCUMENT_STATE_ACTIVE && d.effective_version().empty()) {
+      return "";
+    }
+  }
+  return t->task_id;
 }
 
 v1::Template TemplateResource(const std::string& tenant, const TemplateInfo& t) {

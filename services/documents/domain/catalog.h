@@ -27,6 +27,16 @@ struct TemplateInfo {
 const std::vector<TemplateInfo>& Templates();
 // nullptr when `code` is not one of them.
 const TemplateInfo* FindTemplate(const std::string& code);
+// The codes of the templates serving the same checklist task as `code`,
+// `code` excluded (empty when it serves none or is not a template).
+std::vector<std::string> CodesSharingTask(const std::string& code);
+// The checklist task that approving a document of template `code` completes:
+// the template's task once every other document of the engagement serving
+// that task (among `others`: its active documents; other codes ignored) has a
+// version in force. "" while one has none, or when `code` serves no task.
+// ISMSマニュアル is two documents, (本文編) and (管理策編): one approved is
+// not the manual done.
+std::string TaskCompletedBy(const std::string& code, const std::vector<v1::Document>& others);
 // The reference fields of `t` on a Template resource of `tenant`.
 v1::Template TemplateResource(const std::string& tenant, const TemplateInfo& t);
 // The task the office completes by handing the templates over (別紙1).
