@@ -23,9 +23,7 @@ absl::Status DocumentsApi::CreateDocument(const Principal& p, const v1::CreateDo
   if (auto s = v.ToStatus(); !s.ok()) return s;
   auto engagement = SeenEngagement(p, "parent", req.parent(), "CreateDocument");
   if (!engagement.ok()) return engagement.status();
-  if (IsOfficeStaff(p)) {
-    if (auto e = engagements_.Get(p, *engagement); !e.ok()) return e.status();
-  }
+  if (auto s = ConfirmEngagement(p, *engagement); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
   DocumentStore::NewDocument nd;
@@ -60,7 +58,7 @@ absl::Status DocumentsApi::ListDocuments(const Principal& p, const v1::ListDocum
                                          v1::ListDocumentsResponse* out) {
   auto engagement = SeenEngagement(p, "parent", req.parent(), "ListDocuments");
   if (!engagement.ok()) return engagement.status();
-  return ListPaged<v1::ListDocumentsResponse, v1::Document>(
+  auto s = ListPaged<v1::ListDocumentsResponse, v1::Document>(
       tokens_, req.page_size(), req.page_token(),
       {"documents", req.parent(), req.include_archived() ? "all" : "active"},
       [&](int64_t after, int limit) {
@@ -68,6 +66,10 @@ absl::Status DocumentsApi::ListDocuments(const Principal& p, const v1::ListDocum
                                     after, limit);
       },
       out, &v1::ListDocumentsResponse::add_documents, DecodeWithEtag<v1::Document>);
+  if (s.ok() && out->documents().empty() && req.page_token().empty()) {
+    return ConfirmEngagement(p, *engagement);
+  }
+  return s;
 }
 
 absl::Status DocumentsApi::ArchiveDocument(const Principal& p,

@@ -84,6 +84,12 @@ absl::StatusOr<std::string> DocumentsApi::SeenEngagement(const Principal& p,
   return name;
 }
 
+absl::Status DocumentsApi::ConfirmEngagement(const Principal& p, const std::string& engagement) {
+  if (!IsOfficeStaff(p)) return absl::OkStatus();  // SeenEngagement asked already
+  auto e = engagements_.Get(p, engagement);
+  return e.ok() ? absl::OkStatus() : e.status();
+}
+
 absl::StatusOr<Stored<v1::Document>> DocumentsApi::LoadDocument(const Principal& p,
                                                                 const std::string& name,
                                                                 absl::string_view method,

@@ -129,6 +129,11 @@ class DocumentsApi {
   // (office staff see every one; others asked of the engagements service).
   absl::StatusOr<std::string> SeenEngagement(const Principal& p, absl::string_view field,
                                              const std::string& name, absl::string_view method);
+  // NOT_FOUND when office staff name an engagement that does not exist
+  // (SeenEngagement asks engagements only for other callers): before a
+  // write, and when a list or report has nothing to show, where an empty
+  // answer would hide the wrong name.
+  absl::Status ConfirmEngagement(const Principal& p, const std::string& engagement);
   absl::StatusOr<Stored<v1::Document>> LoadDocument(const Principal& p, const std::string& name,
                                                     absl::string_view method, DocRef* ref);
   // The SoA of `name` (…/statementOfApplicability), stored or the default (version 0).

@@ -52,9 +52,7 @@ absl::Status DocumentsApi::CreateExistingForm(const Principal& p,
   if (auto s = v.ToStatus(); !s.ok()) return s;
   auto engagement = SeenEngagement(p, "parent", req.parent(), "CreateExistingForm");
   if (!engagement.ok()) return engagement.status();
-  if (IsOfficeStaff(p)) {
-    if (auto e = engagements_.Get(p, *engagement); !e.ok()) return e.status();
-  }
+  if (auto s = ConfirmEngagement(p, *engagement); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   auto file = StoreFile(p, req.file_name(), req.file());
   if (!file.ok()) return file.status();
@@ -77,12 +75,16 @@ absl::Status DocumentsApi::ListExistingForms(const Principal& p,
                                              v1::ListExistingFormsResponse* out) {
   auto engagement = SeenEngagement(p, "parent", req.parent(), "ListExistingForms");
   if (!engagement.ok()) return engagement.status();
-  return ListPaged<v1::ListExistingFormsResponse, v1::ExistingForm>(
+  auto s = ListPaged<v1::ListExistingFormsResponse, v1::ExistingForm>(
       tokens_, req.page_size(), req.page_token(), {"forms", req.parent()},
       [&](int64_t after, int limit) {
         return store_.ListForms(p.tenant(), LastSegment(*engagement), after, limit);
       },
       out, &v1::ListExistingFormsResponse::add_forms, DecodeWithEtag<v1::ExistingForm>);
+  if (s.ok() && out->forms().empty() && req.page_token().empty()) {
+    return ConfirmEngagement(p, *engagement);
+  }
+  return s;
 }
 
 absl::Status DocumentsApi::DownloadExistingForm(const Principal& p,
@@ -122,6 +124,9 @@ absl::Status DocumentsApi::GetConformityReport(const Principal& p,
   if (!engagement.ok()) return engagement.status();
   auto forms = AllForms(p.tenant(), LastSegment(*engagement));
   if (!forms.ok()) return forms.status();
+  if (forms->empty()) {
+    if (auto s = ConfirmEngagement(p, *engagement); !s.ok()) return s;
+  }
   *out = d::BuildConformityReport(*engagement, *forms);
   return absl::OkStatus();
 }
@@ -133,6 +138,9 @@ absl::Status DocumentsApi::ExportConformityReport(const Principal& p,
   if (!engagement.ok()) return engagement.status();
   auto forms = AllForms(p.tenant(), LastSegment(*engagement));
   if (!forms.ok()) return forms.status();
+  if (forms->empty()) {
+    if (auto s = ConfirmEngagement(p, *engagement); !s.ok()) return s;
+  }
   out->set_content_type("text/csv; charset=utf-8");
   out->set_data(d::ConformityCsv(d::BuildConformityReport(*engagement, *forms)));
   AddResponseMetadata("content-disposition", absl::StrCat("attachment; filename=\"conformity-",
@@ -161,9 +169,7 @@ absl::StatusOr<Stored<v1::StatementOfApplicability>> DocumentsApi::LoadStatement
   } else {
     // Never saved: the default rows, version 0 (an office caller may not
     // name an engagement that does not exist).
-    if (IsOfficeStaff(p)) {
-      if (auto e = engagements_.Get(p, eng); !e.ok()) return e.status();
-    }
+    if (auto s = ConfirmEngagement(p, eng); !s.ok()) return s;
     out.value = d::DefaultStatement(name);
     out.value.set_etag("0");
   }

@@ -106,8 +106,7 @@ absl::Status DocumentsApi::ProvideTemplates(const Principal& p,
   if (auto s = v.ToStatus(); !s.ok()) return s;
   auto engagement = SeenEngagement(p, "engagement", req.engagement(), "ProvideTemplates");
   if (!engagement.ok()) return engagement.status();
-  // The engagement must exist (office staff are not asked about it otherwise).
-  if (auto e = engagements_.Get(p, *engagement); !e.ok()) return e.status();
+  if (auto s = ConfirmEngagement(p, *engagement); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   std::string eid = LastSegment(*engagement);
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);

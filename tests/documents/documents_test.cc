@@ -426,6 +426,28 @@ TEST_F(DocumentsTest, BadFilesAndStrangersAreRefused) {
   ld.set_include_archived(true);
   ASSERT_TRUE(docs.Call(&DStub::ListDocuments, kAdmin, ld, &listed).ok());
   EXPECT_EQ(listed.documents_size(), 1);
+  // An engagement that does not exist has no empty lists, even for the office.
+  const std::string missing = "tenants/t1/engagements/nosuch";
+  ld.set_parent(missing);
+  EXPECT_EQ(docs.Call(&DStub::ListDocuments, kAdmin, ld, &listed).code(),
+            absl::StatusCode::kNotFound);
+  dv1::ListExistingFormsRequest lf;
+  lf.set_parent(missing);
+  dv1::ListExistingFormsResponse forms;
+  EXPECT_EQ(docs.Call(&DStub::ListExistingForms, kConsultant, lf, &forms).code(),
+            absl::StatusCode::kNotFound);
+  dv1::GetConformityReportRequest cr;
+  cr.set_engagement(missing);
+  dv1::ConformityReport report;
+  EXPECT_EQ(docs.Call(&DStub::GetConformityReport, kAdmin, cr, &report).code(),
+            absl::StatusCode::kNotFound);
+  google::api::HttpBody csv;
+  EXPECT_EQ(docs.Call(&DStub::ExportConformityReport, kAdmin, cr, &csv).code(),
+            absl::StatusCode::kNotFound);
+  // One that exists with nothing in it: empty answers.
+  lf.set_parent(other.name());
+  ASSERT_TRUE(docs.Call(&DStub::ListExistingForms, kAdmin, lf, &forms).ok());
+  EXPECT_EQ(forms.forms_size(), 0);
 }
 
 TEST_F(DocumentsTest, AfterSupportAReviewIsPaidAndBilledOnce) {
