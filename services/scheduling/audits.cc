@@ -3,9 +3,11 @@
 // engagement's view and the deadlines it moves in one step.
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "certpath/engagements/v1/engagements.pb.h"
+#include "services/common/act.h"
 #include "services/common/crypto.h"
 #include "services/common/list_page.h"
 #include "services/common/retry.h"
@@ -27,9 +29,23 @@ std::string Content(v1::Deadline x) {
   return x.SerializeAsString();
 }
 
+constexpr const char* kAuditPaths[] = {"first_day", "last_day", "certification_body",
+                                       "observing_consultants", "observation_visit"};
+
 void Copy(const google::protobuf::RepeatedPtrField<std::string>& from,
           google::protobuf::RepeatedPtrField<std::string>* to) {
   *to = from;
+}
+
+// Audits planned before states existed read as PLANNED.
+void Normalize(v1::Audit& a) {
+  if (a.state() == v1::AUDIT_STATE_UNSPECIFIED) a.set_state(v1::AUDIT_STATE_PLANNED);
+}
+
+absl::Status DecodeAudit(const Record& r, v1::Audit* out) {
+  if (auto s = DecodeWithEtag(r, out); !s.ok()) return s;
+  Normalize(*out);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -193,82 +209,113 @@ absl::Status SchedulingApi::ApplyEngagementEvent(const Principal& p,
   });
 }
 
-absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditRequest& req,
-                                      v1::Audit* out) {
-  if (auto s = CheckParent(p, req.parent(), "PlanAudit"); !s.ok()) return s;
-  const v1::Audit& in = req.audit();
+absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view method, v1::Audit& a) {
   FieldViolations v;
-  if (in.engagement().empty()) v.Add("audit.engagement", "required");
-  if (!v1::AuditKind_IsValid(in.kind()) || in.kind() == v1::AUDIT_KIND_UNSPECIFIED) {
+  if (a.engagement().empty()) v.Add("audit.engagement", "required");
+  if (!v1::AuditKind_IsValid(a.kind()) || a.kind() == v1::AUDIT_KIND_UNSPECIFIED) {
     v.Add("audit.kind",
           "required: STAGE1, STAGE2, SURVEILLANCE_1, SURVEILLANCE_2, RECERTIFICATION");
   }
-  CheckDate(v, "audit.first_day", in.first_day(), true);
-  CheckDate(v, "audit.last_day", in.last_day(), false);
-  CheckText(v, "audit.certification_body", in.certification_body(), 200);
-  if (in.observing_consultants().size() > d::kMaxVisitConsultants) {
+  CheckDate(v, "audit.first_day", a.first_day(), true);
+  CheckDate(v, "audit.last_day", a.last_day(), false);
+  CheckText(v, "audit.certification_body", a.certification_body(), 200);
+  if (a.observing_consultants().size() > d::kMaxVisitConsultants) {
     v.Add("audit.observing_consultants", "at most 5");
   }
-  CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
-  absl::CivilDay first = *ToCivilDay(in.first_day());
-  absl::CivilDay last = ToCivilDay(in.last_day()).value_or(first);
+  absl::CivilDay first = *ToCivilDay(a.first_day());
+  absl::CivilDay last = ToCivilDay(a.last_day()).value_or(first);
   if (last < first || last - first > 14) {
     return InvalidArgument("audit.last_day", "on or after first_day, at most 14 days later");
   }
-  auto e = LoadEngagement(p, "audit.engagement", in.engagement());
+  *a.mutable_last_day() = ToDate(last);
+  auto e = LoadEngagement(p, "audit.engagement", a.engagement());
   if (!e.ok()) return e.status();
   if (e->value.state() == ev1::ENGAGEMENT_STATE_TERMINATED) {
     return FailedPrecondition("ENGAGEMENT_TERMINATED", "the engagement was terminated");
   }
-  for (int i = 0; i < in.observing_consultants().size(); ++i) {
+  for (int i = 0; i < a.observing_consultants().size(); ++i) {
     std::string field = absl::StrCat("audit.observing_consultants[", i, "]");
-    auto cid = ParseId(p, field, in.observing_consultants(i), "consultants");
+    auto cid = ParseId(p, field, a.observing_consultants(i), "consultants");
     if (!cid.ok()) return InvalidArgument(field, "a consultant of this tenant");
     auto c = store_.GetConsultant(p.tenant(), *cid);
     if (!c.ok()) return c.status();
     if (!c->has_value()) return InvalidArgument(field, "no such consultant");
   }
-  google::protobuf::RepeatedPtrField<std::string> observers;
-  if (!in.observation_visit().empty()) {
-    auto visit = LoadVisit(p, in.observation_visit(), "PlanAudit");
-    if (!visit.ok()) return InvalidArgument("audit.observation_visit", "no such visit");
-    if (visit->value.kind() != v1::VISIT_KIND_OPTION_C ||
-        visit->value.engagement() != in.engagement()) {
-      return InvalidArgument("audit.observation_visit",
-                             "an option-c visit (審査へのオブザーブ) of the same engagement");
-    }
-    if (visit->value.state() == v1::VISIT_STATE_CANCELLED) {
-      return InvalidArgument("audit.observation_visit", "the visit was cancelled");
-    }
-    v1::Audit dates;
-    *dates.mutable_first_day() = ToDate(first);
-    *dates.mutable_last_day() = ToDate(last);
-    if (auto s = d::CheckObservationDay("audit.observation_visit", dates,
-                                        TokyoDay(FromTimestamp(visit->value.start_time())));
-        !s.ok()) {
-      return s;
-    }
-    // Who observes is who goes: the visit's consultants (taken as the
-    // observers when none are named).
-    std::vector<std::string> missing;
-    for (const auto& c : visit->value.consultants()) {
-      if (!in.observing_consultants().empty() &&
-          std::find(in.observing_consultants().begin(), in.observing_consultants().end(), c) ==
-              in.observing_consultants().end()) {
-        missing.push_back(c);
-      }
-    }
-    if (!missing.empty()) {
-      return InvalidArgument(
-          "audit.observing_consultants",
-          "the observation visit's consultants observe: add " + absl::StrJoin(missing, ", "));
-    }
-    observers = visit->value.consultants();
+  if (a.observation_visit().empty()) return absl::OkStatus();
+  auto visit = LoadVisit(p, a.observation_visit(), method);
+  if (!visit.ok()) return InvalidArgument("audit.observation_visit", "no such visit");
+  if (visit->value.kind() != v1::VISIT_KIND_OPTION_C ||
+      visit->value.engagement() != a.engagement()) {
+    return InvalidArgument("audit.observation_visit",
+                           "an option-c visit (審査へのオブザーブ) of the same engagement");
   }
+  if (visit->value.state() == v1::VISIT_STATE_CANCELLED) {
+    return InvalidArgument("audit.observation_visit", "the visit was cancelled");
+  }
+  if (auto s = d::CheckObservationDay("audit.observation_visit", a,
+                                      TokyoDay(FromTimestamp(visit->value.start_time())));
+      !s.ok()) {
+    return s;
+  }
+  // Who observes is who goes: the visit's consultants (taken as the
+  // observers when none are named).
+  if (a.observing_consultants().empty()) {
+    *a.mutable_observing_consultants() = visit->value.consultants();
+    return absl::OkStatus();
+  }
+  std::vector<std::string> missing;
+  for (const auto& c : visit->value.consultants()) {
+    if (std::find(a.observing_consultants().begin(), a.observing_consultants().end(), c) ==
+        a.observing_consultants().end()) {
+      missing.push_back(c);
+    }
+  }
+  if (!missing.empty()) {
+    return InvalidArgument(
+        "audit.observing_consultants",
+        "the observation visit's consultants observe: add " + absl::StrJoin(missing, ", "));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SchedulingApi::SaveAudit(const Principal& p, const Stored<v1::Audit>* before,
+                                      const v1::Audit& a, const Idem& idem, v1::Audit* out) {
+  std::string eid = LastSegment(a.engagement());
+  auto audits = store_.EngagementAudits(p.tenant(), eid, 100);
+  if (!audits.ok()) return audits.status();
+  std::vector<v1::Audit> planned;
+  for (v1::Audit& other : *audits) {
+    if (other.name() == a.name() || d::Cancelled(other)) continue;
+    if (!a.observation_visit().empty() && other.observation_visit() == a.observation_visit() &&
+        !d::Cancelled(a)) {
+      return InvalidArgument("audit.observation_visit",
+                             "the visit observes " + other.name() + " already");
+    }
+    planned.push_back(std::move(other));
+  }
+  if (!d::Cancelled(a)) planned.push_back(a);
+  auto view = store_.GetEngagement(p.tenant(), eid);
+  if (!view.ok()) return view.status();
+  if (!view->has_value()) return NotFound("engagement");
+  auto changes = DeadlineChanges(p.tenant(), (*view)->value, planned, nullptr);
+  if (!changes.ok()) return changes.status();
+  auto r = store_.SaveAudit(p.tenant(), before, a, idem, *changes);
+  if (!r.ok()) return r.status();
+  return out->ParseFromString(r->response) ? absl::OkStatus()
+                                           : absl::InternalError("corrupt response");
+}
+
+absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditRequest& req,
+                                      v1::Audit* out) {
+  if (auto s = CheckParent(p, req.parent(), "PlanAudit"); !s.ok()) return s;
+  FieldViolations v;
+  CheckRequestId(v, req.request_id());
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  v1::Audit a = req.audit();
+  if (auto s = CheckAudit(p, "PlanAudit", a); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
-  std::string eid = LastSegment(in.engagement());
   return RetryOnConflict(false, [&]() -> absl::Status {
     auto replay = store_.ReadReplay(idem);
     if (!replay.ok()) return replay.status();
@@ -276,34 +323,99 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
       return out->ParseFromString(**replay) ? absl::OkStatus()
                                             : absl::InternalError("corrupt replay");
     }
-    std::string id = RandomHex(8);
-    v1::Audit a = in;
-    if (a.observing_consultants().empty()) *a.mutable_observing_consultants() = observers;
-    a.set_name(absl::StrCat("tenants/", p.tenant(), "/audits/", id));
-    *a.mutable_last_day() = ToDate(last);
-    a.set_created_by(p.subject());
-    a.set_sequence(0);
-    a.clear_etag();
-    *a.mutable_create_time() = ToTimestamp(clock_.Now());
-    auto audits = store_.EngagementAudits(p.tenant(), eid, 100);
-    if (!audits.ok()) return audits.status();
-    for (const v1::Audit& other : *audits) {
-      if (!a.observation_visit().empty() && other.observation_visit() == a.observation_visit()) {
-        return InvalidArgument("audit.observation_visit",
-                               "the visit observes " + other.name() + " already");
-      }
-    }
-    audits->push_back(a);
-    auto view = store_.GetEngagement(p.tenant(), eid);
-    if (!view.ok()) return view.status();
-    if (!view->has_value()) return NotFound("engagement");
-    auto changes = DeadlineChanges(p.tenant(), (*view)->value, *audits, nullptr);
-    if (!changes.ok()) return changes.status();
-    auto r = store_.PlanAudit(p.tenant(), id, a, idem, *changes);
-    if (!r.ok()) return r.status();
-    return out->ParseFromString(r->response) ? absl::OkStatus()
-                                             : absl::InternalError("corrupt response");
+    v1::Audit fresh = a;
+    fresh.set_name(absl::StrCat("tenants/", p.tenant(), "/audits/", RandomHex(8)));
+    fresh.set_state(v1::AUDIT_STATE_PLANNED);
+    fresh.clear_cancel_reason();
+    fresh.set_created_by(p.subject());
+    fresh.set_sequence(0);
+    fresh.clear_etag();
+    *fresh.mutable_create_time() = ToTimestamp(clock_.Now());
+    *fresh.mutable_update_time() = fresh.create_time();
+    return SaveAudit(p, nullptr, fresh, idem, out);
   });
+}
+
+absl::StatusOr<Stored<v1::Audit>> SchedulingApi::LoadAudit(const Principal& p,
+                                                           const std::string& name,
+                                                           absl::string_view method) {
+  auto id = ParseId(p, "name", name, "audits");
+  if (!id.ok()) return id.status();
+  auto a = store_.GetAudit(p.tenant(), *id);
+  if (!a.ok()) return a.status();
+  if (!a->has_value()) return NotFound("audit");
+  if (auto s = CheckSeen(p, (*a)->value.engagement(), "audit", method); !s.ok()) return s;
+  Stored<v1::Audit> out = **a;
+  Normalize(out.value);
+  return out;
+}
+
+absl::Status SchedulingApi::GetAudit(const Principal& p, const v1::GetAuditRequest& req,
+                                     v1::Audit* out) {
+  auto a = LoadAudit(p, req.name(), "GetAudit");
+  if (!a.ok()) return a.status();
+  *out = a->value;
+  out->set_etag(std::to_string(a->version));
+  return absl::OkStatus();
+}
+
+absl::Status SchedulingApi::UpdateAudit(const Principal& p, const v1::UpdateAuditRequest& req,
+                                        v1::Audit* out) {
+  FieldViolations v;
+  CheckUpdateMask(v, req.update_mask(), kAuditPaths);
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  return Act<v1::Audit>(
+      store_, Idem{}, req.audit().etag(),
+      [&] { return LoadAudit(p, req.audit().name(), "UpdateAudit"); },
+      [&](const Stored<v1::Audit>& before) -> absl::Status {
+        if (d::Cancelled(before.value)) {
+          return FailedPrecondition("AUDIT_STATE", "the audit was cancelled; plan a new one");
+        }
+        v1::Audit a = before.value;
+        FieldViolations mv;
+        ApplyUpdateMask(mv, req.update_mask(), kAuditPaths, req.audit(), &a);
+        if (auto s = mv.ToStatus(); !s.ok()) return s;
+        // A new first day without a last day: a one-day audit again.
+        if (MaskHas(req.update_mask(), "first_day") && !MaskHas(req.update_mask(), "last_day")) {
+          a.clear_last_day();
+        }
+        // Moved off its observation visit's day, the audit must let the visit
+        // go (observation_visit cleared) or name another: the visit cannot
+        // move first, as it stays on the days of the audit it observes.
+        if (auto s = CheckAudit(p, "UpdateAudit", a); !s.ok()) return s;
+        if (a.SerializeAsString() == before.value.SerializeAsString()) {
+          *out = a;
+          out->set_etag(std::to_string(before.version));
+          return absl::OkStatus();
+        }
+        a.set_sequence(before.value.sequence() + 1);
+        *a.mutable_update_time() = ToTimestamp(clock_.Now());
+        return SaveAudit(p, &before, a, Idem{}, out);
+      },
+      out);
+}
+
+absl::Status SchedulingApi::CancelAudit(const Principal& p, const v1::CancelAuditRequest& req,
+                                        v1::Audit* out) {
+  FieldViolations v;
+  CheckText(v, "reason", absl::StripAsciiWhitespace(req.reason()), 500, true);
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  return Act<v1::Audit>(
+      store_, Idem{}, req.etag(), [&] { return LoadAudit(p, req.name(), "CancelAudit"); },
+      [&](const Stored<v1::Audit>& before) -> absl::Status {
+        if (d::Cancelled(before.value)) {
+          return FailedPrecondition("AUDIT_STATE", "the audit was cancelled already");
+        }
+        v1::Audit a = before.value;
+        a.set_state(v1::AUDIT_STATE_CANCELLED);
+        a.set_cancel_reason(req.reason());
+        a.set_sequence(before.value.sequence() + 1);
+        *a.mutable_update_time() = ToTimestamp(clock_.Now());
+        return SaveAudit(p, &before, a, Idem{}, out);
+      },
+      out);
 }
 
 absl::Status SchedulingApi::ListAudits(const Principal& p, const v1::ListAuditsRequest& req,
@@ -314,7 +426,7 @@ absl::Status SchedulingApi::ListAudits(const Principal& p, const v1::ListAuditsR
   return ListPaged<v1::ListAuditsResponse, v1::Audit>(
       tokens_, req.page_size(), req.page_token(), {"audits", req.parent(), *eid},
       [&](int64_t after, int limit) { return store_.ListAudits(p.tenant(), *eid, after, limit); },
-      out, &v1::ListAuditsResponse::add_audits, DecodeWithEtag<v1::Audit>);
+      out, &v1::ListAuditsResponse::add_audits, DecodeAudit);
 }
 
 absl::Status SchedulingApi::ListDeadlines(const Principal& p, const v1::ListDeadlinesRequest& req,

@@ -101,13 +101,18 @@ absl::StatusOr<Stored<v1::Visit>> SchedulingApi::LoadVisit(const Principal& p,
   auto v = store_.GetVisit(p.tenant(), *id);
   if (!v.ok()) return v.status();
   if (!v->has_value()) return NotFound("visit");
-  if (!IsOfficeStaff(p)) {
-    auto e = store_.GetEngagement(p.tenant(), LastSegment((*v)->value.engagement()));
-    if (!e.ok()) return e.status();
-    if (!e->has_value() || !d::Sees(p, (*e)->value)) return NotFound("visit");
-  }
-  if (auto s = d::SchedulingPolicy().Allow(p, method); !s.ok()) return s;
+  if (auto s = CheckSeen(p, (*v)->value.engagement(), "visit", method); !s.ok()) return s;
   return **v;
+}
+
+absl::Status SchedulingApi::CheckSeen(const Principal& p, const std::string& engagement,
+                                      absl::string_view what, absl::string_view method) {
+  if (!IsOfficeStaff(p)) {
+    auto e = store_.GetEngagement(p.tenant(), LastSegment(engagement));
+    if (!e.ok()) return e.status();
+    if (!e->has_value() || !d::Sees(p, (*e)->value)) return NotFound(what);
+  }
+  return d::SchedulingPolicy().Allow(p, method);
 }
 
 absl::StatusOr<BusinessCalendar> SchedulingApi::Calendar(const std::string& tenant) {

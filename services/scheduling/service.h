@@ -69,6 +69,9 @@ class SchedulingApi {
   absl::Status PlanAudit(const Principal& p, const v1::PlanAuditRequest& req, v1::Audit* out);
   absl::Status ListAudits(const Principal& p, const v1::ListAuditsRequest& req,
                           v1::ListAuditsResponse* out);
+  absl::Status GetAudit(const Principal& p, const v1::GetAuditRequest& req, v1::Audit* out);
+  absl::Status UpdateAudit(const Principal& p, const v1::UpdateAuditRequest& req, v1::Audit* out);
+  absl::Status CancelAudit(const Principal& p, const v1::CancelAuditRequest& req, v1::Audit* out);
   absl::Status ListDeadlines(const Principal& p, const v1::ListDeadlinesRequest& req,
                              v1::ListDeadlinesResponse* out);
   // Consumed engagements events (subscriptions.cc), each applied once.
@@ -100,6 +103,10 @@ class SchedulingApi {
                                                         absl::string_view method);
   absl::StatusOr<Stored<v1::Visit>> LoadVisit(const Principal& p, const std::string& name,
                                               absl::string_view method);
+  // NOT_FOUND (as `what`) unless office staff or a caller who sees
+  // `engagement`; then `method` allowed to the caller's role.
+  absl::Status CheckSeen(const Principal& p, const std::string& engagement, absl::string_view what,
+                         absl::string_view method);
   // The tenant's holidays and closures; closures cached for a few seconds
   // (dropped here when this replica records one).
   absl::StatusOr<BusinessCalendar> Calendar(const std::string& tenant);
@@ -120,6 +127,20 @@ class SchedulingApi {
   absl::Status VisitAction(const Principal& p, const std::string& name, const std::string& etag,
                            absl::string_view method,
                            const std::function<absl::Status(v1::Visit&)>& change, v1::Visit* out);
+  // The audit `name`, if the caller sees its engagement (else NOT_FOUND);
+  // `method` allowed to the caller's role; audits planned before states
+  // existed read as PLANNED.
+  absl::StatusOr<Stored<v1::Audit>> LoadAudit(const Principal& p, const std::string& name,
+                                              absl::string_view method);
+  // An audit as planned or changed, checked (fields, days, a live
+  // engagement, observers of this tenant, an observation visit of the
+  // engagement on the audit's days whose consultants observe) and completed
+  // (last_day set; the visit's consultants observe when none are named).
+  absl::Status CheckAudit(const Principal& p, absl::string_view method, v1::Audit& a);
+  // One step: the audit (new when `before` is null) and the engagement's
+  // deadlines recomputed with it. An observation visit observes one audit.
+  absl::Status SaveAudit(const Principal& p, const Stored<v1::Audit>* before, const v1::Audit& a,
+                         const Idem& idem, v1::Audit* out);
   // The deadlines of an engagement recomputed: what changes.
   absl::StatusOr<std::vector<DeadlineChange>> DeadlineChanges(
       const std::string& tenant, const v1::EngagementView& e, const std::vector<v1::Audit>& audits,

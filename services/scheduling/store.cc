@@ -1,5 +1,6 @@
 #include "services/scheduling/store.h"
 
+#include <algorithm>
 #include <deque>
 
 #include "absl/strings/numbers.h"
@@ -59,6 +60,11 @@ absl::StatusOr<std::vector<v1::OfficeClosure>> SchedulingStore::AllClosures(
 absl::StatusOr<absl::optional<Stored<v1::Visit>>> SchedulingStore::GetVisit(
     const std::string& tenant, const std::string& id) {
   return Read<v1::Visit>(keys_.Key(tenant, "visit", id));
+}
+
+absl::StatusOr<absl::optional<Stored<v1::Audit>>> SchedulingStore::GetAudit(
+    const std::string& tenant, const std::string& id) {
+  return Read<v1::Audit>(keys_.Key(tenant, "audit", id));
 }
 
 absl::StatusOr<absl::optional<Stored<v1::EngagementView>>> SchedulingStore::GetEngagement(
@@ -343,21 +349,31 @@ absl::StatusOr<CommitResult> SchedulingStore::SaveVisit(
   return Commit(b);
 }
 
-absl::StatusOr<CommitResult> SchedulingStore::PlanAudit(
-    const std::string& tenant, const std::string& id, const v1::Audit& a, const Idem& idem,
-    const std::vector<DeadlineChange>& deadlines) {
+absl::StatusOr<CommitResult> SchedulingStore::SaveAudit(
+    const std::string& tenant, const Stored<v1::Audit>* before, const v1::Audit& a,
+    const Idem& idem, const std::vector<DeadlineChange>& deadlines) {
   Batch b;
   AddIdem(b, idem);
-  int64_t ordinal = PutStored<v1::Audit>(b, keys_.Key(tenant, "audit", id), nullptr, a,
+  std::string id = LastSegment(a.name());
+  int64_t ordinal = PutStored<v1::Audit>(b, keys_.Key(tenant, "audit", id), before, a,
                                          keys_.Ordinals(tenant), "audit");
-  b.ZAdd(keys_.Index(tenant, "audits"), ordinal, id);
-  b.ZAdd(keys_.Index(tenant, "audits:eng:" + LastSegment(a.engagement())), ordinal, id);
+  if (before == nullptr) {
+    b.ZAdd(keys_.Index(tenant, "audits"), ordinal, id);
+    b.ZAdd(keys_.Index(tenant, "audits:eng:" + LastSegment(a.engagement())), ordinal, id);
+  } else {
+    for (const auto& c : before->value.observing_consultants()) {
+      const auto& now = a.observing_consultants();
+      if (std::find(now.begin(), now.end(), c) == now.end()) {
+        b.ZRem(keys_.Index(tenant, "audits:c:" + LastSegment(c)), id);
+      }
+    }
+  }
   for (const auto& c : a.observing_consultants()) {
     b.ZAdd(keys_.Index(tenant, "audits:c:" + LastSegment(c)), ordinal, id);
   }
   for (const auto& d : deadlines) PutDeadline(b, tenant, d);
   v1::Audit response = a;
-  response.set_etag("1");
+  response.set_etag(Str(before ? before->version + 1 : 1));
   b.Response(response.SerializeAsString());
   return Commit(b);
 }

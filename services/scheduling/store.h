@@ -86,6 +86,8 @@ class SchedulingStore : public Repository {
   absl::StatusOr<std::vector<v1::OfficeClosure>> AllClosures(const std::string& tenant);
   absl::StatusOr<absl::optional<Stored<v1::Visit>>> GetVisit(const std::string& tenant,
                                                              const std::string& id);
+  absl::StatusOr<absl::optional<Stored<v1::Audit>>> GetAudit(const std::string& tenant,
+                                                             const std::string& id);
   absl::StatusOr<absl::optional<Stored<v1::EngagementView>>> GetEngagement(
       const std::string& tenant, const std::string& eid);
   absl::StatusOr<BookingRead> ReadBooking(const std::string& tenant, const std::string& eid,
@@ -124,7 +126,10 @@ class SchedulingStore : public Repository {
                                          const v1::Visit& after,
                                          const std::vector<CalendarRead>& calendars,
                                          const Idem& idem, const cv1::OutboxEvent* event);
-  absl::StatusOr<CommitResult> PlanAudit(const std::string& tenant, const std::string& id,
+  // A new audit (`before` null) or a change of one, its indexes (a
+  // consultant no longer observing loses it from their feed) and the
+  // engagement's deadlines it moves.
+  absl::StatusOr<CommitResult> SaveAudit(const std::string& tenant, const Stored<v1::Audit>* before,
                                          const v1::Audit& a, const Idem& idem,
                                          const std::vector<DeadlineChange>& deadlines);
   // An engagement event applied: the view and the deadlines it changes, in

@@ -261,7 +261,7 @@ absl::Status SchedulingApi::UpdateVisit(const Principal& p, const v1::UpdateVisi
             auto audits = store_.EngagementAudits(p.tenant(), LastSegment(visit.engagement()), 100);
             if (!audits.ok()) return audits.status();
             for (const v1::Audit& a : *audits) {
-              if (a.observation_visit() != visit.name()) continue;
+              if (a.observation_visit() != visit.name() || d::Cancelled(a)) continue;
               if (auto s = d::CheckObservationDay("visit.start_time", a, day); !s.ok()) return s;
             }
           }

@@ -54,10 +54,11 @@ enum class Names { kTenant, kEngagement, kVisit, kConsultant, kFeed };
 struct Objects {
   std::string engagement;  // partner p1 on it
   std::string consultant;
-  std::string visit;  // 2026-12-01 10:00–12:00, read only
-  std::string audit;
-  std::string feed;             // the consultant's
-  std::string visit_to_update;  // UpdateVisit (a change of place leaves it live)
+  std::string visit;                         // 2026-12-01 10:00–12:00, read only
+  std::string audit;                         // GetAudit, UpdateAudit
+  std::function<std::string()> fresh_audit;  // CancelAudit: a planned one per call
+  std::string feed;                          // the consultant's
+  std::string visit_to_update;               // UpdateVisit (a change of place leaves it live)
   // Confirm, complete and cancel: a new proposed visit per call (on or before
   // the test clock's day when `past`), so every allowed caller finds one live.
   std::function<std::string(bool past)> fresh_visit;
@@ -235,6 +236,25 @@ std::map<std::string, Row> Rows() {
                        req.set_engagement(o.engagement);
                        return Do(s, c, &SStub::ListAudits, req);
                      }};
+  r["GetAudit"] = {Names::kVisit, [](Sched& s, const Caller& c, Objects& o) {
+                     sv1::GetAuditRequest req;
+                     req.set_name(o.audit);
+                     return Do(s, c, &SStub::GetAudit, req);
+                   }};
+  r["UpdateAudit"] = {
+      Names::kVisit, [](Sched& s, const Caller& c, Objects& o) {
+        sv1::UpdateAuditRequest req;
+        req.mutable_audit()->set_name(o.audit);
+        req.mutable_audit()->set_certification_body(absl::StrCat("審査機関 ", c.p.subject()));
+        req.mutable_update_mask()->add_paths("certification_body");
+        return Do(s, c, &SStub::UpdateAudit, req);
+      }};
+  r["CancelAudit"] = {Names::kVisit, [](Sched& s, const Caller& c, Objects& o) {
+                        sv1::CancelAuditRequest req;
+                        req.set_name(o.fresh_audit());
+                        req.set_reason("審査機関の都合により延期");
+                        return Do(s, c, &SStub::CancelAudit, req);
+                      }};
   r["ListDeadlines"] = {Names::kEngagement, [](Sched& s, const Caller& c, Objects& o) {
                           sv1::ListDeadlinesRequest req;
                           req.set_parent("tenants/t1");
@@ -346,6 +366,9 @@ const std::map<std::string, std::string>& Want() {
       {"GetConsultantWorkload", "AANNNNNUU"},
       {"PlanAudit", "AADDDDNUU"},
       {"ListAudits", "AAANANNUU"},
+      {"GetAudit", "AAANANNUU"},
+      {"UpdateAudit", "AADNDNNUU"},
+      {"CancelAudit", "AADNDNNUU"},
       {"ListDeadlines", "AAANANNUU"},
       {"CreateCalendarFeed", "AADDDDNUU"},
       {"CreateCalendarFeed.engagement", "AADDDDNUU"},
@@ -486,6 +509,12 @@ TEST_F(SchedulingAccess, EveryRpcEveryPrincipal) {
     absl::Status s = sched.Call(&SStub::PlanAudit, kAdmin, req, &a);
     ASSERT_TRUE(s.ok()) << s;
     o.audit = a.name();
+    o.fresh_audit = [this, req]() {
+      sv1::Audit fresh;
+      absl::Status s = sched.Call(&SStub::PlanAudit, kAdmin, req, &fresh);
+      EXPECT_TRUE(s.ok()) << s;
+      return fresh.name();
+    };
   }
   {
     sv1::CreateCalendarFeedRequest req;

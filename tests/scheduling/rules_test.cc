@@ -196,6 +196,14 @@ TEST(Deadlines, FromRegistrationFollowIso17021) {
   EXPECT_TRUE(d.at("e1-surveillance-1").satisfied());
   EXPECT_EQ(d.at("e1-surveillance-1").planned_audit(), "tenants/t1/audits/a1");
   EXPECT_EQ(due("e1-surveillance-2"), absl::CivilDay(2029, 12, 31));
+  // Cancelled, it meets nothing, and feeds show it cancelled.
+  a.set_state(v1::AUDIT_STATE_CANCELLED);
+  d = EngagementDeadlines("t1", e, {a});
+  EXPECT_FALSE(d.at("e1-surveillance-1").satisfied());
+  EXPECT_EQ(d.at("e1-surveillance-1").planned_audit(), "");
+  EXPECT_TRUE(AuditEvent(a, "t1", absl::Now()).cancelled);
+  a.set_state(v1::AUDIT_STATE_PLANNED);
+  EXPECT_FALSE(AuditEvent(a, "t1", absl::Now()).cancelled);
   // A leap day registration expires on 2/28.
   *e.mutable_registration_date() = ToDate(absl::CivilDay(2028, 2, 29));
   d = EngagementDeadlines("t1", e, {});

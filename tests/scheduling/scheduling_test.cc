@@ -471,6 +471,72 @@ TEST_F(SchedulingTest, DeadlinesFollowFindingsAndAudits) {
   ASSERT_TRUE(sched.Call(&SStub::ListAudits, kPartner, la, &audits).ok());
   ASSERT_EQ(audits.audits_size(), 1);
   EXPECT_EQ(ToCivilDay(audits.audits(0).last_day()), absl::CivilDay(2027, 1, 20));
+  EXPECT_EQ(audits.audits(0).state(), sv1::AUDIT_STATE_PLANNED);
+
+  // The body moves the audit a week: its observation visit, which stays on
+  // the audit's days, is let go, moved, and named again.
+  sv1::UpdateAuditRequest upd;
+  upd.mutable_audit()->set_name(audit.name());
+  *upd.mutable_audit()->mutable_first_day() = Day(2027, 1, 27);
+  upd.mutable_update_mask()->add_paths("first_day");
+  sv1::Audit changed;
+  absl::Status strands = sched.Call(&SStub::UpdateAudit, kConsultant, upd, &changed);
+  EXPECT_EQ(strands.code(), absl::StatusCode::kInvalidArgument) << strands;
+  EXPECT_NE(Reason(strands).find("the visit is on 2027-01-20"), std::string::npos) << strands;
+  upd.mutable_update_mask()->add_paths("observation_visit");
+  EXPECT_EQ(sched.Call(&SStub::UpdateAudit, kPartner, upd, &changed).code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(sched.Call(&SStub::UpdateAudit, kConsultant, upd, &changed).ok());
+  EXPECT_EQ(ToCivilDay(changed.first_day()), absl::CivilDay(2027, 1, 27));
+  EXPECT_EQ(ToCivilDay(changed.last_day()), absl::CivilDay(2027, 1, 27));
+  EXPECT_EQ(changed.observation_visit(), "");
+  EXPECT_EQ(changed.observing_consultants_size(), 1);
+  EXPECT_EQ(changed.sequence(), 1);  // calendar apps see the change
+  EXPECT_EQ(changed.etag(), "2");
+  upd.mutable_audit()->set_etag(audit.etag());  // from before the change
+  EXPECT_EQ(sched.Call(&SStub::UpdateAudit, kConsultant, upd, &changed).code(),
+            absl::StatusCode::kAborted);
+  *move.mutable_visit()->mutable_start_time() = At(2027, 1, 27, 9, 0);
+  *move.mutable_visit()->mutable_end_time() = At(2027, 1, 27, 12, 0);
+  move.mutable_visit()->clear_etag();
+  ASSERT_TRUE(sched.Call(&SStub::UpdateVisit, kConsultant, move, &moved).ok());
+  sv1::UpdateAuditRequest relink;
+  relink.mutable_audit()->set_name(audit.name());
+  relink.mutable_audit()->set_observation_visit(audit_day.name());
+  relink.mutable_update_mask()->add_paths("observation_visit");
+  ASSERT_TRUE(sched.Call(&SStub::UpdateAudit, kConsultant, relink, &changed).ok());
+  EXPECT_EQ(changed.observation_visit(), audit_day.name());
+  EXPECT_EQ(changed.sequence(), 2);
+  // Unknown paths and the immutable kind are refused.
+  relink.mutable_update_mask()->add_paths("kind");
+  EXPECT_EQ(sched.Call(&SStub::UpdateAudit, kConsultant, relink, &changed).code(),
+            absl::StatusCode::kInvalidArgument);
+
+  // Called off, with a reason: its visit is free again.
+  sv1::CancelAuditRequest cancel;
+  cancel.set_name(audit.name());
+  EXPECT_EQ(sched.Call(&SStub::CancelAudit, kConsultant, cancel, &changed).code(),
+            absl::StatusCode::kInvalidArgument);
+  cancel.set_reason("審査機関の都合により中止");
+  ASSERT_TRUE(sched.Call(&SStub::CancelAudit, kConsultant, cancel, &changed).ok());
+  EXPECT_EQ(changed.state(), sv1::AUDIT_STATE_CANCELLED);
+  EXPECT_EQ(changed.sequence(), 3);
+  EXPECT_EQ(sched.Call(&SStub::CancelAudit, kConsultant, cancel, &changed).code(),
+            absl::StatusCode::kFailedPrecondition);
+  upd.mutable_audit()->clear_etag();
+  EXPECT_EQ(sched.Call(&SStub::UpdateAudit, kConsultant, upd, &changed).code(),
+            absl::StatusCode::kFailedPrecondition);
+  sv1::GetAuditRequest ga;
+  ga.set_name(audit.name());
+  ASSERT_TRUE(sched.Call(&SStub::GetAudit, kPartner, ga, &changed).ok());
+  EXPECT_EQ(changed.cancel_reason(), "審査機関の都合により中止");
+  *move.mutable_visit()->mutable_start_time() = At(2027, 1, 28, 9, 0);
+  *move.mutable_visit()->mutable_end_time() = At(2027, 1, 28, 12, 0);
+  ASSERT_TRUE(sched.Call(&SStub::UpdateVisit, kConsultant, move, &moved).ok());
+  plan.mutable_audit()->set_kind(sv1::AUDIT_KIND_STAGE1);
+  *plan.mutable_audit()->mutable_first_day() = Day(2027, 1, 28);
+  ASSERT_TRUE(sched.Call(&SStub::PlanAudit, kConsultant, plan, &second).ok());
+  EXPECT_EQ(second.observation_visit(), audit_day.name());
 }
 
 TEST_F(SchedulingTest, AccessFollowsTheEngagement) {

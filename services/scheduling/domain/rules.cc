@@ -72,7 +72,7 @@ void Set(v1::Deadline& d, const std::string& tenant, const std::string& eid, v1:
 
 const v1::Audit* Planned(const std::vector<v1::Audit>& audits, v1::AuditKind kind) {
   for (const auto& a : audits) {
-    if (a.kind() == kind) return &a;
+    if (a.kind() == kind && !Cancelled(a)) return &a;
   }
   return nullptr;
 }
@@ -126,6 +126,8 @@ std::string KindTitle(v1::VisitKind k) {
       return "訪問";
   }
 }
+
+bool Cancelled(const v1::Audit& a) { return a.state() == v1::AUDIT_STATE_CANCELLED; }
 
 std::string AuditTitle(v1::AuditKind k) {
   switch (k) {
@@ -456,6 +458,7 @@ IcsEvent AuditEvent(const v1::Audit& a, const std::string& tenant, absl::Time no
   e.last_day = ToCivilDay(a.last_day()).value_or(e.first_day);
   e.summary = AuditTitle(a.kind());
   if (!a.certification_body().empty()) e.summary += "（" + a.certification_body() + "）";
+  e.cancelled = Cancelled(a);
   e.categories = {"審査"};
   return e;
 }

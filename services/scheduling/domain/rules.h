@@ -34,6 +34,9 @@ std::string TaskIdFor(v1::VisitKind k);
 // How the office names the kind (ja).
 std::string KindTitle(v1::VisitKind k);
 std::string AuditTitle(v1::AuditKind k);
+// A cancelled audit meets no deadline, binds no observation visit and shows
+// as cancelled in feeds.
+bool Cancelled(const v1::Audit& a);
 std::string DeadlineTitle(v1::DeadlineKind k);
 
 // Field checks of a visit as booked or updated (`mask` null: every field).
