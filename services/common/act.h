@@ -1,8 +1,10 @@
 #pragma once
 // The read → authorize → replay → rules → compare-and-set sequence of every
 // action on an existing record, once for all services. A concurrent change
-// (ABORTED from the commit) runs the attempt again on fresh data, unless the
-// caller pinned an etag (its mismatch is the caller's to resolve). A retry of
+// (ABORTED from the commit) runs the attempt again on fresh data. A pinned
+// etag is compared on every attempt: when the record itself changed, the
+// next attempt answers ETAG_MISMATCH (the caller's to resolve); when another
+// record the step kept unchanged did, it simply succeeds. A retry of
 // the same request by the same principal is answered from its idempotency
 // record — after `load` authorized the caller, never before.
 
@@ -23,7 +25,7 @@ absl::Status Act(Repository& repo, const Idem& idem, const std::string& etag,
                  const std::function<absl::StatusOr<Stored<T>>()>& load,
                  const std::function<absl::Status(const Stored<T>& before)>& apply,
                  google::protobuf::Message* out) {
-  return RetryOnConflict(!etag.empty(), [&]() -> absl::Status {
+  return RetryOnConflict(false, [&]() -> absl::Status {
     auto before = load();
     if (!before.ok()) return before.status();
     auto replay = repo.ReadReplay(idem);

@@ -209,7 +209,8 @@ absl::Status SchedulingApi::ApplyEngagementEvent(const Principal& p,
   });
 }
 
-absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view method, v1::Audit& a) {
+absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view method, v1::Audit& a,
+                                       absl::optional<Stored<v1::Visit>>* read) {
   FieldViolations v;
   if (a.engagement().empty()) v.Add("audit.engagement", "required");
   if (!v1::AuditKind_IsValid(a.kind()) || a.kind() == v1::AUDIT_KIND_UNSPECIFIED) {
@@ -258,6 +259,7 @@ absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view met
       !s.ok()) {
     return s;
   }
+  *read = *visit;
   // Who observes is who goes: the visit's consultants (taken as the
   // observers when none are named).
   if (a.observing_consultants().empty()) {
@@ -280,27 +282,35 @@ absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view met
 }
 
 absl::Status SchedulingApi::SaveAudit(const Principal& p, const Stored<v1::Audit>* before,
-                                      const v1::Audit& a, const Idem& idem, v1::Audit* out) {
+                                      const v1::Audit& a,
+                                      const absl::optional<Stored<v1::Visit>>& visit,
+                                      const Idem& idem, v1::Audit* out) {
   std::string eid = LastSegment(a.engagement());
-  auto audits = store_.EngagementAudits(p.tenant(), eid, 100);
-  if (!audits.ok()) return audits.status();
-  std::vector<v1::Audit> planned;
-  for (v1::Audit& other : *audits) {
-    if (other.name() == a.name() || d::Cancelled(other)) continue;
-    if (!a.observation_visit().empty() && other.observation_visit() == a.observation_visit() &&
-        !d::Cancelled(a)) {
-      return InvalidArgument("audit.observation_visit",
-                             "the visit observes " + other.name() + " already");
-    }
-    planned.push_back(std::move(other));
-  }
-  if (!d::Cancelled(a)) planned.push_back(a);
   auto view = store_.GetEngagement(p.tenant(), eid);
   if (!view.ok()) return view.status();
   if (!view->has_value()) return NotFound("engagement");
-  auto changes = DeadlineChanges(p.tenant(), (*view)->value, planned, nullptr);
+  auto audits = store_.EngagementAudits(p.tenant(), eid, 100);
+  if (!audits.ok()) return audits.status();
+  // The engagement's audits with this one as it will be, in their order
+  // (the first live one of a kind meets its deadline).
+  std::vector<v1::Audit> all;
+  for (v1::Audit& other : *audits) {
+    if (other.name() == a.name()) {
+      all.push_back(a);
+      continue;
+    }
+    if (!a.observation_visit().empty() && other.observation_visit() == a.observation_visit() &&
+        !d::Cancelled(a) && !d::Cancelled(other)) {
+      return InvalidArgument("audit.observation_visit",
+                             "the visit observes " + other.name() + " already");
+    }
+    all.push_back(std::move(other));
+  }
+  if (before == nullptr) all.push_back(a);
+  auto changes = DeadlineChanges(p.tenant(), (*view)->value, all, nullptr);
   if (!changes.ok()) return changes.status();
-  auto r = store_.SaveAudit(p.tenant(), before, a, idem, *changes);
+  auto r =
+      store_.SaveAudit(p.tenant(), before, a, idem, *changes, **view, visit ? &*visit : nullptr);
   if (!r.ok()) return r.status();
   return out->ParseFromString(r->response) ? absl::OkStatus()
                                            : absl::InternalError("corrupt response");
@@ -313,7 +323,8 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
   v1::Audit a = req.audit();
-  if (auto s = CheckAudit(p, "PlanAudit", a); !s.ok()) return s;
+  absl::optional<Stored<v1::Visit>> visit;
+  if (auto s = CheckAudit(p, "PlanAudit", a, &visit); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
   return RetryOnConflict(false, [&]() -> absl::Status {
@@ -332,7 +343,7 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
     fresh.clear_etag();
     *fresh.mutable_create_time() = ToTimestamp(clock_.Now());
     *fresh.mutable_update_time() = fresh.create_time();
-    return SaveAudit(p, nullptr, fresh, idem, out);
+    return SaveAudit(p, nullptr, fresh, visit, idem, out);
   });
 }
 
@@ -376,14 +387,19 @@ absl::Status SchedulingApi::UpdateAudit(const Principal& p, const v1::UpdateAudi
         FieldViolations mv;
         ApplyUpdateMask(mv, req.update_mask(), kAuditPaths, req.audit(), &a);
         if (auto s = mv.ToStatus(); !s.ok()) return s;
-        // A new first day without a last day: a one-day audit again.
+        // A new first day alone moves the audit: it keeps its length.
         if (MaskHas(req.update_mask(), "first_day") && !MaskHas(req.update_mask(), "last_day")) {
+          auto first = ToCivilDay(before.value.first_day());
+          auto last = ToCivilDay(before.value.last_day());
+          auto moved = ToCivilDay(a.first_day());
           a.clear_last_day();
+          if (first && last && moved) *a.mutable_last_day() = ToDate(*moved + (*last - *first));
         }
         // Moved off its observation visit's day, the audit must let the visit
         // go (observation_visit cleared) or name another: the visit cannot
         // move first, as it stays on the days of the audit it observes.
-        if (auto s = CheckAudit(p, "UpdateAudit", a); !s.ok()) return s;
+        absl::optional<Stored<v1::Visit>> visit;
+        if (auto s = CheckAudit(p, "UpdateAudit", a, &visit); !s.ok()) return s;
         if (a.SerializeAsString() == before.value.SerializeAsString()) {
           *out = a;
           out->set_etag(std::to_string(before.version));
@@ -391,7 +407,7 @@ absl::Status SchedulingApi::UpdateAudit(const Principal& p, const v1::UpdateAudi
         }
         a.set_sequence(before.value.sequence() + 1);
         *a.mutable_update_time() = ToTimestamp(clock_.Now());
-        return SaveAudit(p, &before, a, Idem{}, out);
+        return SaveAudit(p, &before, a, visit, Idem{}, out);
       },
       out);
 }
@@ -410,10 +426,10 @@ absl::Status SchedulingApi::CancelAudit(const Principal& p, const v1::CancelAudi
         }
         v1::Audit a = before.value;
         a.set_state(v1::AUDIT_STATE_CANCELLED);
-        a.set_cancel_reason(req.reason());
+        a.set_cancel_reason(std::string(absl::StripAsciiWhitespace(req.reason())));
         a.set_sequence(before.value.sequence() + 1);
         *a.mutable_update_time() = ToTimestamp(clock_.Now());
-        return SaveAudit(p, &before, a, Idem{}, out);
+        return SaveAudit(p, &before, a, absl::nullopt, Idem{}, out);
       },
       out);
 }

@@ -121,9 +121,10 @@ class SchedulingApi {
                               const std::string& override_reason,
                               std::vector<std::string>* overridden);
   // One step of a visit's change, with its event when done.
+  // `observed`: the audits it observes, checked against (kept unchanged).
   absl::Status SaveVisit(const Principal& p, const Stored<v1::Visit>* before, v1::Visit after,
                          const std::vector<CalendarRead>& calendars, const Idem& idem, bool publish,
-                         v1::Visit* out);
+                         v1::Visit* out, const std::vector<Stored<v1::Audit>>& observed = {});
   absl::Status VisitAction(const Principal& p, const std::string& name, const std::string& etag,
                            absl::string_view method,
                            const std::function<absl::Status(v1::Visit&)>& change, v1::Visit* out);
@@ -136,11 +137,15 @@ class SchedulingApi {
   // engagement, observers of this tenant, an observation visit of the
   // engagement on the audit's days whose consultants observe) and completed
   // (last_day set; the visit's consultants observe when none are named).
-  absl::Status CheckAudit(const Principal& p, absl::string_view method, v1::Audit& a);
+  // The observation visit read goes to *visit.
+  absl::Status CheckAudit(const Principal& p, absl::string_view method, v1::Audit& a,
+                          absl::optional<Stored<v1::Visit>>* visit);
   // One step: the audit (new when `before` is null) and the engagement's
   // deadlines recomputed with it. An observation visit observes one audit.
+  // `visit`: its observation visit as CheckAudit read it (kept unchanged).
   absl::Status SaveAudit(const Principal& p, const Stored<v1::Audit>* before, const v1::Audit& a,
-                         const Idem& idem, v1::Audit* out);
+                         const absl::optional<Stored<v1::Visit>>& visit, const Idem& idem,
+                         v1::Audit* out);
   // The deadlines of an engagement recomputed: what changes.
   absl::StatusOr<std::vector<DeadlineChange>> DeadlineChanges(
       const std::string& tenant, const v1::EngagementView& e, const std::vector<v1::Audit>& audits,

@@ -173,6 +173,21 @@ absl::StatusOr<std::vector<v1::Audit>> SchedulingStore::EngagementAudits(const s
   return Values<v1::Audit>(Walk(tenant, "audits:eng:" + eid, "audit", limit));
 }
 
+absl::StatusOr<std::vector<Stored<v1::Audit>>> SchedulingStore::AuditsObserving(
+    const std::string& tenant, const std::string& eid, const std::string& visit) {
+  auto page = Walk(tenant, "audits:eng:" + eid, "audit", 100);
+  if (!page.ok()) return page.status();
+  auto all = DecodeAll<v1::Audit>(page->records);
+  if (!all.ok()) return all.status();
+  std::vector<Stored<v1::Audit>> out;
+  for (auto& a : *all) {
+    if (a.value.observation_visit() == visit && !domain::Cancelled(a.value)) {
+      out.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<v1::Audit>> SchedulingStore::ConsultantAudits(const std::string& tenant,
                                                                          const std::string& cid,
                                                                          int limit) {
@@ -291,9 +306,13 @@ absl::StatusOr<CommitResult> SchedulingStore::CreateClosure(const std::string& t
 
 absl::StatusOr<CommitResult> SchedulingStore::SaveVisit(
     const std::string& tenant, const Stored<v1::Visit>* before, const v1::Visit& after,
-    const std::vector<CalendarRead>& calendars, const Idem& idem, const cv1::OutboxEvent* event) {
+    const std::vector<CalendarRead>& calendars, const Idem& idem, const cv1::OutboxEvent* event,
+    const std::vector<Stored<v1::Audit>>& observed) {
   Batch b;
   AddIdem(b, idem);
+  for (const auto& a : observed) {
+    b.ExpectVersion(keys_.Key(tenant, "audit", LastSegment(a.value.name())), a.version, "audit");
+  }
   std::string id = LastSegment(after.name());
   std::string eid = LastSegment(after.engagement());
   for (const auto& c : calendars) {
@@ -351,12 +370,20 @@ absl::StatusOr<CommitResult> SchedulingStore::SaveVisit(
 
 absl::StatusOr<CommitResult> SchedulingStore::SaveAudit(
     const std::string& tenant, const Stored<v1::Audit>* before, const v1::Audit& a,
-    const Idem& idem, const std::vector<DeadlineChange>& deadlines) {
+    const Idem& idem, const std::vector<DeadlineChange>& deadlines,
+    const Stored<v1::EngagementView>& view, const Stored<v1::Visit>* observation) {
   Batch b;
   AddIdem(b, idem);
   std::string id = LastSegment(a.name());
+  // The audit first: it is the step's resource in the audit trail.
   int64_t ordinal = PutStored<v1::Audit>(b, keys_.Key(tenant, "audit", id), before, a,
                                          keys_.Ordinals(tenant), "audit");
+  PutStored<v1::EngagementView>(b, keys_.Key(tenant, "eng", LastSegment(a.engagement())), &view,
+                                view.value, keys_.Ordinals(tenant), "engagement");
+  if (observation != nullptr) {
+    b.ExpectVersion(keys_.Key(tenant, "visit", LastSegment(observation->value.name())),
+                    observation->version, "observation visit");
+  }
   if (before == nullptr) {
     b.ZAdd(keys_.Index(tenant, "audits"), ordinal, id);
     b.ZAdd(keys_.Index(tenant, "audits:eng:" + LastSegment(a.engagement())), ordinal, id);

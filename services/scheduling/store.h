@@ -103,6 +103,11 @@ class SchedulingStore : public Repository {
                                                                    const std::string& id);
   absl::StatusOr<std::vector<v1::Audit>> EngagementAudits(const std::string& tenant,
                                                           const std::string& eid, int limit);
+  // The engagement's live (not cancelled) audits that `visit` observes, with
+  // their versions (a step moving the visit keeps them unchanged).
+  absl::StatusOr<std::vector<Stored<v1::Audit>>> AuditsObserving(const std::string& tenant,
+                                                                 const std::string& eid,
+                                                                 const std::string& visit);
   // The visit holding an included visit's slot of the engagement ("" = free).
   absl::StatusOr<std::string> IncludedVisit(const std::string& tenant, const std::string& eid,
                                             v1::VisitKind kind);
@@ -122,16 +127,25 @@ class SchedulingStore : public Repository {
   // A new visit or a change of one: the calendars read are checked and raised,
   // the included slot taken (new) or freed (cancelled), the indexes moved, and
   // `event` published when set.
+  // `observed`: the audits the visit observes, whose days it was checked
+  // against, kept unchanged.
   absl::StatusOr<CommitResult> SaveVisit(const std::string& tenant, const Stored<v1::Visit>* before,
                                          const v1::Visit& after,
                                          const std::vector<CalendarRead>& calendars,
-                                         const Idem& idem, const cv1::OutboxEvent* event);
+                                         const Idem& idem, const cv1::OutboxEvent* event,
+                                         const std::vector<Stored<v1::Audit>>& observed = {});
   // A new audit (`before` null) or a change of one, its indexes (a
   // consultant no longer observing loses it from their feed) and the
-  // engagement's deadlines it moves.
+  // engagement's deadlines it moves. The engagement's view, which the
+  // deadlines were computed with, is written again unchanged: an engagement
+  // event applied meanwhile (which read the audits before this) or another
+  // audit's step conflicts with it and runs again. The observation visit,
+  // checked against the audit's days, must be unchanged.
   absl::StatusOr<CommitResult> SaveAudit(const std::string& tenant, const Stored<v1::Audit>* before,
                                          const v1::Audit& a, const Idem& idem,
-                                         const std::vector<DeadlineChange>& deadlines);
+                                         const std::vector<DeadlineChange>& deadlines,
+                                         const Stored<v1::EngagementView>& view,
+                                         const Stored<v1::Visit>* observation);
   // An engagement event applied: the view and the deadlines it changes, in
   // one step, once per event id (idem kept for good).
   absl::StatusOr<CommitResult> ApplyEngagement(const std::string& tenant,

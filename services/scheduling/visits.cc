@@ -93,7 +93,8 @@ absl::Status SchedulingApi::CheckCalendars(const Principal& p, const v1::Visit& 
 
 absl::Status SchedulingApi::SaveVisit(const Principal& p, const Stored<v1::Visit>* before,
                                       v1::Visit after, const std::vector<CalendarRead>& calendars,
-                                      const Idem& idem, bool publish, v1::Visit* out) {
+                                      const Idem& idem, bool publish, v1::Visit* out,
+                                      const std::vector<Stored<v1::Audit>>& observed) {
   absl::Time now = clock_.Now();
   after.set_sequence(before ? before->value.sequence() + 1 : 0);
   *after.mutable_update_time() = ToTimestamp(now);
@@ -114,7 +115,8 @@ absl::Status SchedulingApi::SaveVisit(const Principal& p, const Stored<v1::Visit
     event = NewEvent("scheduling", p.tenant(), after.engagement(), before ? before->version + 1 : 1,
                      done, now);
   }
-  auto r = store_.SaveVisit(p.tenant(), before, after, calendars, idem, event ? &*event : nullptr);
+  auto r = store_.SaveVisit(p.tenant(), before, after, calendars, idem, event ? &*event : nullptr,
+                            observed);
   if (!r.ok()) return r.status();
   if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
   if (!r->replayed) {
@@ -246,6 +248,7 @@ absl::Status SchedulingApi::UpdateVisit(const Principal& p, const v1::UpdateVisi
         d::CheckVisitFields(mv, visit, &req.update_mask());
         if (auto s = mv.ToStatus(); !s.ok()) return s;
         std::vector<CalendarRead> reads;
+        std::vector<Stored<v1::Audit>> observed;
         bool moved = MaskHas(req.update_mask(), "start_time") ||
                      MaskHas(req.update_mask(), "end_time") ||
                      MaskHas(req.update_mask(), "consultants");
@@ -258,12 +261,15 @@ absl::Status SchedulingApi::UpdateVisit(const Principal& p, const v1::UpdateVisi
           }
           if (visit.kind() == v1::VISIT_KIND_OPTION_C) {
             // An observation stays on the days of the audit it observes.
-            auto audits = store_.EngagementAudits(p.tenant(), LastSegment(visit.engagement()), 100);
+            auto audits =
+                store_.AuditsObserving(p.tenant(), LastSegment(visit.engagement()), visit.name());
             if (!audits.ok()) return audits.status();
-            for (const v1::Audit& a : *audits) {
-              if (a.observation_visit() != visit.name() || d::Cancelled(a)) continue;
-              if (auto s = d::CheckObservationDay("visit.start_time", a, day); !s.ok()) return s;
+            for (const auto& a : *audits) {
+              if (auto s = d::CheckObservationDay("visit.start_time", a.value, day); !s.ok()) {
+                return s;
+              }
             }
+            observed = *std::move(audits);
           }
           std::vector<std::string> overridden;
           if (auto s = CheckCalendars(p, visit, *read, req.override_reason(), &overridden);
@@ -274,7 +280,7 @@ absl::Status SchedulingApi::UpdateVisit(const Principal& p, const v1::UpdateVisi
           visit.set_override_reason(overridden.empty() ? "" : req.override_reason());
           *visit.mutable_overridden() = {overridden.begin(), overridden.end()};
         }
-        return SaveVisit(p, &before, visit, reads, Idem{}, false, out);
+        return SaveVisit(p, &before, visit, reads, Idem{}, false, out, observed);
       },
       out);
 }

@@ -537,6 +537,44 @@ TEST_F(SchedulingTest, DeadlinesFollowFindingsAndAudits) {
   *plan.mutable_audit()->mutable_first_day() = Day(2027, 1, 28);
   ASSERT_TRUE(sched.Call(&SStub::PlanAudit, kConsultant, plan, &second).ok());
   EXPECT_EQ(second.observation_visit(), audit_day.name());
+
+  // A first day alone moves a three-day audit whole.
+  sv1::PlanAuditRequest stage2;
+  stage2.set_parent("tenants/t1");
+  stage2.mutable_audit()->set_engagement(e.name());
+  stage2.mutable_audit()->set_kind(sv1::AUDIT_KIND_STAGE2);
+  *stage2.mutable_audit()->mutable_first_day() = Day(2027, 3, 1);
+  *stage2.mutable_audit()->mutable_last_day() = Day(2027, 3, 3);
+  sv1::Audit s2;
+  ASSERT_TRUE(sched.Call(&SStub::PlanAudit, kConsultant, stage2, &s2).ok());
+  sv1::UpdateAuditRequest later;
+  later.mutable_audit()->set_name(s2.name());
+  *later.mutable_audit()->mutable_first_day() = Day(2027, 3, 8);
+  later.mutable_update_mask()->add_paths("first_day");
+  ASSERT_TRUE(sched.Call(&SStub::UpdateAudit, kConsultant, later, &s2).ok());
+  EXPECT_EQ(ToCivilDay(s2.last_day()), absl::CivilDay(2027, 3, 10));
+  // Eight audits planned at once on one observation visit: one gets it.
+  sv1::Visit observe;
+  ASSERT_TRUE(
+      Book(Booking(e.name(), sv1::VISIT_KIND_OPTION_C, kenji.name(), 2027, 3, 9, 9, 12), &observe)
+          .ok());
+  stage2.mutable_audit()->set_kind(sv1::AUDIT_KIND_SURVEILLANCE_1);
+  *stage2.mutable_audit()->mutable_first_day() = Day(2027, 3, 8);
+  *stage2.mutable_audit()->mutable_last_day() = Day(2027, 3, 10);
+  stage2.mutable_audit()->set_observation_visit(observe.name());
+  std::atomic<int> got{0}, refused{0};
+  std::vector<std::thread> racers;
+  for (int i = 0; i < 8; ++i) {
+    racers.emplace_back([&] {
+      sv1::Audit mine;
+      absl::Status st = sched.Call(&SStub::PlanAudit, kConsultant, stage2, &mine);
+      if (st.ok()) ++got;
+      if (st.code() == absl::StatusCode::kInvalidArgument) ++refused;
+    });
+  }
+  for (auto& t : racers) t.join();
+  EXPECT_EQ(got.load(), 1);
+  EXPECT_EQ(refused.load(), 7);
 }
 
 TEST_F(SchedulingTest, AccessFollowsTheEngagement) {
@@ -670,6 +708,20 @@ TEST_F(SchedulingTest, CalendarFeedParsesWithAnIndependentParser) {
   cancel.set_name(b.name());
   cancel.set_reason("延期");
   ASSERT_TRUE(sched.Call(&SStub::CancelVisit, kConsultant, cancel, &b).ok());
+  // An audit kenji was to observe, called off: cancelled in the feed too.
+  sv1::PlanAuditRequest plan;
+  plan.set_parent("tenants/t1");
+  plan.mutable_audit()->set_engagement(e.name());
+  plan.mutable_audit()->set_kind(sv1::AUDIT_KIND_STAGE1);
+  *plan.mutable_audit()->mutable_first_day() = Day(2027, 2, 10);
+  *plan.mutable_audit()->mutable_last_day() = Day(2027, 2, 11);
+  plan.mutable_audit()->add_observing_consultants(kenji.name());
+  sv1::Audit audit;
+  ASSERT_TRUE(sched.Call(&SStub::PlanAudit, kConsultant, plan, &audit).ok());
+  sv1::CancelAuditRequest ca;
+  ca.set_name(audit.name());
+  ca.set_reason("審査機関の都合");
+  ASSERT_TRUE(sched.Call(&SStub::CancelAudit, kConsultant, ca, &audit).ok());
   sv1::CreateCalendarFeedRequest fr;
   fr.set_parent("tenants/t1");
   fr.mutable_feed()->set_consultant(kenji.name());
@@ -695,9 +747,11 @@ TEST_F(SchedulingTest, CalendarFeedParsesWithAnIndependentParser) {
       R"({"uid": "visit-)", LastSegment(b.name()),
       R"(@t1.certpath", "summary": "オプションe 調査・分析",)",
       R"( "start": "2026-12-03T13:00:00+09:00", "end": "2026-12-03T17:00:00+09:00", "status": "CANCELLED", "sequence": 1},)",
-      R"({"uid": ")", "deadline-", LastSegment(e.name()), R"(-support-end@t1.certpath",)",
-      R"( "start": ")", absl::FormatCivilTime(*ToCivilDay(e.support_end())),
-      R"(", "all_day": true})", R"(]})");
+      R"({"uid": "audit-)", LastSegment(audit.name()),
+      R"(@t1.certpath", "all_day": true, "start": "2027-02-10", "end": "2027-02-12",)",
+      R"( "status": "CANCELLED", "sequence": 1},)", R"({"uid": ")", "deadline-",
+      LastSegment(e.name()), R"(-support-end@t1.certpath",)", R"( "start": ")",
+      absl::FormatCivilTime(*ToCivilDay(e.support_end())), R"(", "all_day": true})", R"(]})");
   std::string cmd = absl::StrCat("/usr/bin/python3 ", CERTPATH_SOURCE_DIR,
                                  "/tests/scheduling/check_ics.py ", ics, " ", expect);
   EXPECT_EQ(std::system(cmd.c_str()), 0) << body.data();
