@@ -323,6 +323,13 @@ absl::StatusOr<CommitResult> DocumentStore::ApproveStatement(
             "statement of applicability");
   std::string did = LastSegment(frozen.doc_after.name());
   PutDocument(b, tenant, frozen.doc_before, frozen.doc_after);
+  if (frozen.doc_before == nullptr) {
+    // The engagement's 適用宣言書 now exists: ProvideTemplates does not add
+    // a second one (nor does this step, if it just did).
+    std::string given = keys_.Key(tenant, "provided", eid + ":" + frozen.doc_after.template_code());
+    b.ExpectVersion(given, 0, "the statement of applicability document (provided meanwhile)");
+    b.Put(given, 1, "", 0);
+  }
   PutVersion(b, tenant, did, frozen.n, nullptr, frozen.version);
   if (frozen.superseded) {
     PutVersion(b, tenant, did, frozen.superseded->n, &frozen.superseded->before,

@@ -602,6 +602,32 @@ TEST_F(DocumentsTest, StatementOfApplicabilityPreparedExportedAndApproved) {
   EXPECT_EQ(saved.approved_count(), 2);
   ASSERT_TRUE(docs.Call(&DStub::GetDocumentVersion, kAdmin, gv, &frozen).ok());
   EXPECT_EQ(frozen.state(), dv1::VERSION_STATE_SUPERSEDED);
+  // Templates handed over afterwards add no second 適用宣言書.
+  for (const char* code : {"statement-of-applicability", "isms-manual-main"}) {
+    dv1::CreateTemplateVersionRequest tv;
+    tv.set_parent(absl::StrCat("tenants/t1/templates/", code));
+    tv.mutable_file()->set_content_type("application/pdf");
+    tv.mutable_file()->set_data(kPdf);
+    tv.set_file_name("雛形.pdf");
+    tv.set_change_note("2026年版");
+    dv1::TemplateVersion version;
+    ASSERT_TRUE(docs.Call(&DStub::CreateTemplateVersion, kConsultant, tv, &version).ok());
+  }
+  dv1::ProvideTemplatesRequest pt;
+  pt.set_engagement(e.name());
+  dv1::ProvideTemplatesResponse provided;
+  ASSERT_TRUE(docs.Call(&DStub::ProvideTemplates, kConsultant, pt, &provided).ok());
+  dv1::ListDocumentsRequest ld;
+  ld.set_parent(e.name());
+  dv1::ListDocumentsResponse listed;
+  ASSERT_TRUE(docs.Call(&DStub::ListDocuments, kAdmin, ld, &listed).ok());
+  int statements = 0, manuals = 0;
+  for (const auto& d : listed.documents()) {
+    statements += d.template_code() == "statement-of-applicability";
+    manuals += d.template_code() == "isms-manual-main";
+  }
+  EXPECT_EQ(statements, 1);
+  EXPECT_EQ(manuals, 1);
 }
 
 TEST_F(DocumentsTest, ExistingFormsAgainstTheStandard) {
