@@ -178,14 +178,18 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
         v1::DocumentVersion v = before.value;
         if (auto s = d::Decide(v, req.decision(), p.subject(), effective, now); !s.ok()) return s;
         *v.mutable_update_time() = ToTimestamp(now);
-        reviews_total_
-            .Add({{"decision", v1::ReviewDecision_Name(req.decision())},
-                  {"billable", v.reviews().rbegin()->billable() ? "true" : "false"}})
-            .Increment();
+        // Counted once committed (a conflict runs this again).
+        auto counted = [&] {
+          reviews_total_
+              .Add({{"decision", v1::ReviewDecision_Name(req.decision())},
+                    {"billable", v.reviews().rbegin()->billable() ? "true" : "false"}})
+              .Increment();
+        };
         if (req.decision() != v1::REVIEW_DECISION_APPROVE) {
           auto r = store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt, {},
                                       Idem{});
           if (!r.ok()) return r.status();
+          counted();
           return out->ParseFromString(r->response) ? absl::OkStatus()
                                                    : absl::InternalError("corrupt response");
         }
@@ -205,6 +209,7 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
         auto r = store_.SaveVersion(p.tenant(), &doc, &d_after, before, v, *superseded, events,
                                     Idem{}, decided_on);
         if (!r.ok()) return r.status();
+        counted();
         if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
         Published(events.size());
         return absl::OkStatus();
