@@ -76,8 +76,12 @@ std::string FileBlobStore::PathOf(const std::string& tenant, const std::string& 
   return absl::StrCat(dir_, "/", tenant, "/", sha256.substr(0, 2), "/", sha256);
 }
 
-absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::string_view data) {
+absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::string_view data,
+                                               absl::string_view known_sha256) {
   if (!IsValidId(tenant)) return absl::InvalidArgumentError("tenant");
+  if (!known_sha256.empty() && !IsHex64(std::string(known_sha256))) {
+    return absl::InvalidArgumentError("sha256");
+  }
   std::string tmp = absl::StrCat(dir_, "/tmp/", RandomHex(12));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("create " + tmp);
@@ -97,7 +101,7 @@ absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::
   // The disk writes the file while the hash is computed (the two took about
   // the same time one after the other); fsync then waits for what is left.
   ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  std::string sha = HexEncode(Sha256(data));
+  std::string sha = known_sha256.empty() ? HexEncode(Sha256(data)) : std::string(known_sha256);
   std::string final_path = PathOf(tenant, sha);
   std::string tenant_dir = absl::StrCat(dir_, "/", tenant);
   std::string shard = absl::StrCat(tenant_dir, "/", sha.substr(0, 2));

@@ -111,13 +111,22 @@ absl::Status DocumentsApi::CreateDocumentVersion(const Principal& p,
   auto first = LoadDocument(p, req.parent(), "CreateDocumentVersion", &ref);
   if (!first.ok()) return first.status();
   if (auto s = CheckWritable(p); !s.ok()) return s;
-  Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
+  // With a request_id the file is hashed once: its hash stands for its bytes
+  // in the request's fingerprint, and the file store takes it as known.
+  std::string sha;
+  Idem idem;
+  if (!req.request_id().empty()) {
+    sha = HexEncode(Sha256(req.file().data()));
+    v1::CreateDocumentVersionRequest fingerprinted = req;
+    fingerprinted.mutable_file()->set_data(sha);
+    idem = store_.MakeIdem(p.tenant(), p, req.request_id(), fingerprinted);
+  }
   if (auto replay = store_.ReadReplay(idem); !replay.ok() || replay->has_value()) {
     if (!replay.ok()) return replay.status();
     return out->ParseFromString(**replay) ? absl::OkStatus()
                                           : absl::InternalError("corrupt replay");
   }
-  auto file = StoreFile(p, req.file_name(), req.file());
+  auto file = StoreFile(p, req.file_name(), req.file(), sha);
   if (!file.ok()) return file.status();
   // The file is stored: concurrent uploads to one document each take the next
   // number, however many arrive together (up to 4 × kMaxConflictAttempts).

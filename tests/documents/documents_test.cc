@@ -450,6 +450,43 @@ TEST_F(DocumentsTest, BadFilesAndStrangersAreRefused) {
   EXPECT_EQ(forms.forms_size(), 0);
 }
 
+TEST_F(DocumentsTest, AnUploadRetriedWithItsRequestIdMakesOneVersion) {
+  v1::Engagement e = NewEngagement();
+  dv1::CreateDocumentRequest cd;
+  cd.set_parent(e.name());
+  cd.mutable_document()->set_title("資産台帳");
+  dv1::Document doc;
+  ASSERT_TRUE(docs.Call(&DStub::CreateDocument, ClientOf(), cd, &doc).ok());
+  dv1::CreateDocumentVersionRequest req;
+  req.set_parent(doc.name());
+  req.mutable_file()->set_content_type("text/csv");
+  req.mutable_file()->set_data("番号,資産名\n1,サーバ\n");
+  req.set_file_name("資産台帳.csv");
+  req.set_request_id("5d0c3a1e-7c2d-4e5f-9a8b-1c2d3e4f5a6b");
+  dv1::DocumentVersion first, again, other;
+  ASSERT_TRUE(docs.Call(&DStub::CreateDocumentVersion, ClientOf(), req, &first).ok());
+  ASSERT_TRUE(docs.Call(&DStub::CreateDocumentVersion, ClientOf(), req, &again).ok());
+  EXPECT_EQ(again.name(), first.name());
+  EXPECT_EQ(first.file().sha256(), HexEncode(Sha256(req.file().data())));
+  // The same request_id with other bytes (or another file name) is another request.
+  req.mutable_file()->set_data("番号,資産名\n1,ルータ\n");
+  absl::Status reused = docs.Call(&DStub::CreateDocumentVersion, ClientOf(), req, &other);
+  EXPECT_EQ(reused.code(), absl::StatusCode::kInvalidArgument) << reused;
+  req.mutable_file()->set_data("番号,資産名\n1,サーバ\n");
+  req.set_file_name("別名.csv");
+  EXPECT_EQ(docs.Call(&DStub::CreateDocumentVersion, ClientOf(), req, &other).code(),
+            absl::StatusCode::kInvalidArgument);
+  dv1::GetDocumentRequest gd;
+  gd.set_name(doc.name());
+  ASSERT_TRUE(docs.Call(&DStub::GetDocument, ClientOf(), gd, &doc).ok());
+  EXPECT_EQ(doc.version_count(), 1);
+  dv1::DownloadDocumentVersionRequest dl;
+  dl.set_name(first.name());
+  google::api::HttpBody body;
+  ASSERT_TRUE(docs.Call(&DStub::DownloadDocumentVersion, ClientOf(), dl, &body).ok());
+  EXPECT_EQ(body.data(), "番号,資産名\n1,サーバ\n");
+}
+
 TEST_F(DocumentsTest, AfterSupportAReviewIsPaidAndBilledOnce) {
   // Support from 2025-01-06: it ended on 2026-07-06 (the clock is 2026-11-26).
   v1::Engagement e = NewEngagement(Day(2025, 1, 6));
