@@ -210,6 +210,7 @@ absl::Status SchedulingApi::ApplyEngagementEvent(const Principal& p,
 }
 
 absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view method, v1::Audit& a,
+                                       const v1::Audit* before,
                                        absl::optional<Stored<v1::Visit>>* read) {
   FieldViolations v;
   if (a.engagement().empty()) v.Add("audit.engagement", "required");
@@ -244,6 +245,14 @@ absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view met
     if (!c->has_value()) return InvalidArgument(field, "no such consultant");
   }
   if (a.observation_visit().empty()) return absl::OkStatus();
+  if (before != nullptr && before->observation_visit() == a.observation_visit() &&
+      before->first_day().SerializeAsString() == a.first_day().SerializeAsString() &&
+      before->last_day().SerializeAsString() == a.last_day().SerializeAsString() &&
+      before->observing_consultants().size() == a.observing_consultants().size() &&
+      std::equal(a.observing_consultants().begin(), a.observing_consultants().end(),
+                 before->observing_consultants().begin())) {
+    return absl::OkStatus();
+  }
   auto visit = LoadVisit(p, a.observation_visit(), method);
   if (!visit.ok()) return InvalidArgument("audit.observation_visit", "no such visit");
   if (visit->value.kind() != v1::VISIT_KIND_OPTION_C ||
@@ -252,7 +261,8 @@ absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view met
                            "an option-c visit (審査へのオブザーブ) of the same engagement");
   }
   if (visit->value.state() == v1::VISIT_STATE_CANCELLED) {
-    return InvalidArgument("audit.observation_visit", "the visit was cancelled");
+    return InvalidArgument("audit.observation_visit",
+                           "the visit was cancelled: clear observation_visit or name another");
   }
   if (auto s = d::CheckObservationDay("audit.observation_visit", a,
                                       TokyoDay(FromTimestamp(visit->value.start_time())));
@@ -324,7 +334,7 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
   if (auto s = v.ToStatus(); !s.ok()) return s;
   v1::Audit a = req.audit();
   absl::optional<Stored<v1::Visit>> visit;
-  if (auto s = CheckAudit(p, "PlanAudit", a, &visit); !s.ok()) return s;
+  if (auto s = CheckAudit(p, "PlanAudit", a, nullptr, &visit); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
   return RetryOnConflict(false, [&]() -> absl::Status {
@@ -399,7 +409,7 @@ absl::Status SchedulingApi::UpdateAudit(const Principal& p, const v1::UpdateAudi
         // go (observation_visit cleared) or name another: the visit cannot
         // move first, as it stays on the days of the audit it observes.
         absl::optional<Stored<v1::Visit>> visit;
-        if (auto s = CheckAudit(p, "UpdateAudit", a, &visit); !s.ok()) return s;
+        if (auto s = CheckAudit(p, "UpdateAudit", a, &before.value, &visit); !s.ok()) return s;
         if (a.SerializeAsString() == before.value.SerializeAsString()) {
           *out = a;
           out->set_etag(std::to_string(before.version));

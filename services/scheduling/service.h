@@ -137,9 +137,11 @@ class SchedulingApi {
   // engagement, observers of this tenant, an observation visit of the
   // engagement on the audit's days whose consultants observe) and completed
   // (last_day set; the visit's consultants observe when none are named).
-  // The observation visit read goes to *visit.
+  // The observation visit read goes to *visit. A change (`before` set) that
+  // leaves the visit, the days and the observers alone does not check the
+  // visit again (it may have been cancelled since).
   absl::Status CheckAudit(const Principal& p, absl::string_view method, v1::Audit& a,
-                          absl::optional<Stored<v1::Visit>>* visit);
+                          const v1::Audit* before, absl::optional<Stored<v1::Visit>>* visit);
   // One step: the audit (new when `before` is null) and the engagement's
   // deadlines recomputed with it. An observation visit observes one audit.
   // `visit`: its observation visit as CheckAudit read it (kept unchanged).

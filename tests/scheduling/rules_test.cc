@@ -196,6 +196,14 @@ TEST(Deadlines, FromRegistrationFollowIso17021) {
   EXPECT_TRUE(d.at("e1-surveillance-1").satisfied());
   EXPECT_EQ(d.at("e1-surveillance-1").planned_audit(), "tenants/t1/audits/a1");
   EXPECT_EQ(due("e1-surveillance-2"), absl::CivilDay(2029, 12, 31));
+  // Planned after the due date, it is named but does not meet it.
+  *a.mutable_first_day() = ToDate(absl::CivilDay(2028, 6, 15));
+  d = EngagementDeadlines("t1", e, {a});
+  EXPECT_FALSE(d.at("e1-surveillance-1").satisfied());
+  EXPECT_EQ(d.at("e1-surveillance-1").planned_audit(), "tenants/t1/audits/a1");
+  *a.mutable_first_day() = ToDate(absl::CivilDay(2028, 6, 14));
+  d = EngagementDeadlines("t1", e, {a});
+  EXPECT_TRUE(d.at("e1-surveillance-1").satisfied());
   // Cancelled, it meets nothing, and feeds show it cancelled.
   a.set_state(v1::AUDIT_STATE_CANCELLED);
   d = EngagementDeadlines("t1", e, {a});

@@ -537,6 +537,23 @@ TEST_F(SchedulingTest, DeadlinesFollowFindingsAndAudits) {
   *plan.mutable_audit()->mutable_first_day() = Day(2027, 1, 28);
   ASSERT_TRUE(sched.Call(&SStub::PlanAudit, kConsultant, plan, &second).ok());
   EXPECT_EQ(second.observation_visit(), audit_day.name());
+  // Its visit called off, the audit still takes other changes; a move must
+  // let the visit go.
+  sv1::CancelVisitRequest off;
+  off.set_name(audit_day.name());
+  off.set_reason("日程の都合");
+  ASSERT_TRUE(sched.Call(&SStub::CancelVisit, kConsultant, off, &moved).ok());
+  sv1::UpdateAuditRequest body;
+  body.mutable_audit()->set_name(second.name());
+  body.mutable_audit()->set_certification_body("BSIグループジャパン株式会社");
+  body.mutable_update_mask()->add_paths("certification_body");
+  ASSERT_TRUE(sched.Call(&SStub::UpdateAudit, kConsultant, body, &second).ok());
+  EXPECT_EQ(second.certification_body(), "BSIグループジャパン株式会社");
+  body.mutable_update_mask()->add_paths("first_day");
+  *body.mutable_audit()->mutable_first_day() = Day(2027, 1, 29);
+  absl::Status gone = sched.Call(&SStub::UpdateAudit, kConsultant, body, &second);
+  EXPECT_EQ(gone.code(), absl::StatusCode::kInvalidArgument) << gone;
+  EXPECT_NE(Reason(gone).find("clear observation_visit"), std::string::npos) << gone;
 
   // A first day alone moves a three-day audit whole.
   sv1::PlanAuditRequest stage2;

@@ -384,8 +384,10 @@ std::map<std::string, v1::Deadline> EngagementDeadlines(const std::string& tenan
     for (const auto& it : items) {
       v1::Deadline& d = add(it.kind, it.due);
       if (const v1::Audit* a = Planned(audits, it.audit)) {
+        // Named either way; met only by an audit that starts by the due date.
         d.set_planned_audit(a->name());
-        d.set_satisfied(true);
+        auto first = ToCivilDay(a->first_day());
+        d.set_satisfied(first && *first <= it.due);
       }
     }
   }
