@@ -18,7 +18,8 @@
 # later are extra and harmless (the sweep removes them after a restore).
 # Each copied file is checked against its name (its SHA-256).
 #
-# Prints the backup's path on success. Exit 1 on any failure, leaving
+# The backup is readable by its owner only (umask 077). SHA256SUMS lists the
+# snapshot and every file. Prints the backup's path on success. Exit 1 on any failure, leaving
 # <path>.partial for inspection; a stored file that does not match its hash
 # fails the backup too (restore that file from an older backup).
 # Restore with scripts/restore.sh.
@@ -47,6 +48,8 @@ for arg in "$@"; do
 done
 [ ${#REDIS[@]} -gt 0 ] && [ -n "$FILES" ] && [ -n "$OUT" ] || usage
 [ -d "$FILES" ] || die "--files=$FILES is not a directory"
+# Every tenant's data: readable by the owner only.
+umask 077
 command -v redis-cli >/dev/null || die "redis-cli not found (Debian: redis-tools)"
 
 dest="$OUT/certpath-backup-$(date -u +%Y%m%dT%H%M%SZ)"
@@ -72,7 +75,9 @@ $bad"
 count=$(find "$work/files" -type f | wc -l)
 bytes=$(find "$work/files" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 
-(cd "$work" && sha256sum redis.rdb >SHA256SUMS)
+# The snapshot and every file: a restore finds one missing or changed.
+(cd "$work" && { sha256sum redis.rdb && find files -type f -print0 | xargs -0 -r sha256sum; } \
+  >SHA256SUMS)
 cat >"$work/MANIFEST" <<EOF
 format=certpath-backup-1
 created=$(date -u +%Y-%m-%dT%H:%M:%SZ)

@@ -2,7 +2,8 @@
 // scripts: scripts/backup.sh while the services run, everything stopped and
 // the data wiped, scripts/restore.sh, everything started again. What was
 // there at the backup is back — records, files (hash verified), the audit
-// trail intact — and what came after it is not; a damaged backup is refused.
+// trail intact — and what came after it is not; a damaged or incomplete
+// backup is refused.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -105,7 +106,14 @@ TEST(BackupRestore, WhatWasBackedUpComesBackAndNothingElse) {
   RunCommand("printf x >> " + blob);
   refused = restore(damaged, &rc);
   EXPECT_EQ(rc, 1) << refused;
-  EXPECT_NE(refused.find("do not match their SHA-256"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("FAILED"), std::string::npos) << refused;
+  std::filesystem::remove(blob);  // a file missing from the backup
+  refused = restore(damaged, &rc);
+  EXPECT_EQ(rc, 1) << refused;
+  EXPECT_NE(refused.find("could not be read"), std::string::npos) << refused;
+  // Nothing of a refused restore is left behind.
+  EXPECT_FALSE(std::filesystem::exists(stack.redis.dir() + "/dump.rdb"));
+  EXPECT_FALSE(std::filesystem::exists(files + "/t1"));
   std::string restored = restore(backup, &rc);
   ASSERT_EQ(rc, 0) << restored;
 
