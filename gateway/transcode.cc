@@ -260,7 +260,8 @@ absl::Status BuildRequest(const Route& route,
     if (auto s = SetText(t, path, value); !s.ok()) return s;
   }
   if (query.empty()) return absl::OkStatus();
-  std::set<std::string> given;  // singular fields seen in the query
+  // Singular fields seen in the query, however spelled (page_size, pageSize).
+  std::set<std::pair<const pb::Message*, const pb::FieldDescriptor*>> given;
   for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
     size_t eq = pair.find('=');
     auto key = PercentDecode(pair.substr(0, eq), true);
@@ -277,7 +278,7 @@ absl::Status BuildRequest(const Route& route,
     }
     Target t = Resolve(req, *key);
     if (t.field == nullptr) return InvalidArgument(*key, "unknown query parameter");
-    if (!t.field->is_repeated() && !given.insert(*key).second) {
+    if (!t.field->is_repeated() && !given.insert({t.msg, t.field}).second) {
       return InvalidArgument(*key, "given twice (repeat a key only for a repeated field)");
     }
     if (auto s = SetText(t, *key, *value); !s.ok()) return s;

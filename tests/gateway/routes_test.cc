@@ -145,6 +145,10 @@ TEST(Transcode, QueryMapsScalarsEnumsNestedRepeatedAndRefusesUnknownNames) {
     std::string name(absl::string_view(bad).substr(0, absl::string_view(bad).find('=')));
     EXPECT_TRUE(absl::StrContains(ErrorJson(s), name)) << ErrorJson(s);
   }
+  // Under its other spelling too.
+  absl::Status twice = BuildRequest(*list.route, list.bindings, "pageSize=1&page_size=3", "", &req);
+  EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(ErrorJson(twice), "page_size")) << ErrorJson(twice);
   // A bad byte in a path segment is the caller's error, not the server's.
   {
     auto get = Find("GET", "/v1/tenants/t1/engagements/%FF%FE");
