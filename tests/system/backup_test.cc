@@ -83,8 +83,8 @@ TEST(BackupRestore, WhatWasBackedUpComesBackAndNothingElse) {
   // an empty place, and a damaged backup.
   stack.gateway->Signal(SIGTERM);
   for (auto& p : stack.engagements) p->Signal(SIGTERM);
-  for (auto* p : {stack.documents.get(), stack.scheduling.get(), stack.billing.get(),
-                  stack.sink.get()}) {
+  for (auto* p :
+       {stack.documents.get(), stack.scheduling.get(), stack.billing.get(), stack.sink.get()}) {
     p->Signal(SIGTERM);
   }
   stack.redis.Stop();
@@ -100,8 +100,8 @@ TEST(BackupRestore, WhatWasBackedUpComesBackAndNothingElse) {
   std::filesystem::remove_all(files);
   const std::string damaged = out_dir + "/damaged";
   std::filesystem::copy(backup, damaged, std::filesystem::copy_options::recursive);
-  std::string blob = absl::StrCat(damaged, "/files/t1/", v1.file().sha256().substr(0, 2), "/",
-                                  v1.file().sha256());
+  std::string blob =
+      absl::StrCat(damaged, "/files/t1/", v1.file().sha256().substr(0, 2), "/", v1.file().sha256());
   ASSERT_TRUE(std::filesystem::exists(blob));
   RunCommand("printf x >> " + blob);
   refused = restore(damaged, &rc);
@@ -139,14 +139,12 @@ TEST(BackupRestore, WhatWasBackedUpComesBackAndNothingElse) {
   EXPECT_EQ(back.department(), e.department());
   EXPECT_EQ(back.etag(), e.etag());
   // The hash chains came back whole.
-  for (const auto& [service, target] :
-       std::vector<std::pair<std::string, std::string>>{{"documents", stack.documents_target},
-                                                        {"engagements",
-                                                         stack.engagement_targets[0]}}) {
+  for (const auto& [service, target] : std::vector<std::pair<std::string, std::string>>{
+           {"documents", stack.documents_target}, {"engagements", stack.engagement_targets[0]}}) {
     std::string verified;
-    int code = stack.Admin(absl::StrCat("audit verify --target=", target, " --service=", service,
-                                        " --tenant=t1"),
-                           &verified);
+    int code = stack.Admin(
+        absl::StrCat("audit verify --target=", target, " --service=", service, " --tenant=t1"),
+        &verified);
     EXPECT_EQ(code, 0) << service << ": " << verified;
   }
   // And the service writes on after it.
