@@ -25,7 +25,7 @@ absl::Status Act(Repository& repo, const Idem& idem, const std::string& etag,
                  const std::function<absl::StatusOr<Stored<T>>()>& load,
                  const std::function<absl::Status(const Stored<T>& before)>& apply,
                  google::protobuf::Message* out) {
-  return RetryOnConflict(false, [&]() -> absl::Status {
+  for (int attempt = 1;; ++attempt) {
     auto before = load();
     if (!before.ok()) return before.status();
     auto replay = repo.ReadReplay(idem);
@@ -35,10 +35,12 @@ absl::Status Act(Repository& repo, const Idem& idem, const std::string& etag,
                                             : absl::InternalError("corrupt replay");
     }
     if constexpr (repository_internal::HasEtag<T>::value) {
+      // The caller's etag is stale: answered at once, not tried again.
       if (!etag.empty() && etag != before->value.etag()) return EtagMismatch();
     }
-    return apply(*before);
-  });
+    absl::Status s = apply(*before);
+    if (s.code() != absl::StatusCode::kAborted || attempt == kMaxConflictAttempts) return s;
+  }
 }
 
 }  // namespace certpath

@@ -332,9 +332,6 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
   FieldViolations v;
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
-  v1::Audit a = req.audit();
-  absl::optional<Stored<v1::Visit>> visit;
-  if (auto s = CheckAudit(p, "PlanAudit", a, nullptr, &visit); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
   return RetryOnConflict(false, [&]() -> absl::Status {
@@ -344,6 +341,10 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
       return out->ParseFromString(**replay) ? absl::OkStatus()
                                             : absl::InternalError("corrupt replay");
     }
+    // Checked on every attempt: a conflict means something it read changed.
+    v1::Audit a = req.audit();
+    absl::optional<Stored<v1::Visit>> visit;
+    if (auto s = CheckAudit(p, "PlanAudit", a, nullptr, &visit); !s.ok()) return s;
     v1::Audit fresh = a;
     fresh.set_name(absl::StrCat("tenants/", p.tenant(), "/audits/", RandomHex(8)));
     fresh.set_state(v1::AUDIT_STATE_PLANNED);

@@ -121,10 +121,12 @@ class SchedulingApi {
                               const std::string& override_reason,
                               std::vector<std::string>* overridden);
   // One step of a visit's change, with its event when done.
-  // `observed`: the audits it observes, checked against (kept unchanged).
+  // `observed`, `view`: what an observation visit's move was checked
+  // against (kept unchanged; SchedulingStore::SaveVisit).
   absl::Status SaveVisit(const Principal& p, const Stored<v1::Visit>* before, v1::Visit after,
                          const std::vector<CalendarRead>& calendars, const Idem& idem, bool publish,
-                         v1::Visit* out, const std::vector<Stored<v1::Audit>>& observed = {});
+                         v1::Visit* out, const std::vector<Stored<v1::Audit>>& observed = {},
+                         const Stored<v1::EngagementView>* view = nullptr);
   absl::Status VisitAction(const Principal& p, const std::string& name, const std::string& etag,
                            absl::string_view method,
                            const std::function<absl::Status(v1::Visit&)>& change, v1::Visit* out);

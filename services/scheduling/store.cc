@@ -307,11 +307,15 @@ absl::StatusOr<CommitResult> SchedulingStore::CreateClosure(const std::string& t
 absl::StatusOr<CommitResult> SchedulingStore::SaveVisit(
     const std::string& tenant, const Stored<v1::Visit>* before, const v1::Visit& after,
     const std::vector<CalendarRead>& calendars, const Idem& idem, const cv1::OutboxEvent* event,
-    const std::vector<Stored<v1::Audit>>& observed) {
+    const std::vector<Stored<v1::Audit>>& observed, const Stored<v1::EngagementView>* view) {
   Batch b;
   AddIdem(b, idem);
   for (const auto& a : observed) {
     b.ExpectVersion(keys_.Key(tenant, "audit", LastSegment(a.value.name())), a.version, "audit");
+  }
+  if (view != nullptr) {
+    b.ExpectVersion(keys_.Key(tenant, "eng", LastSegment(after.engagement())), view->version,
+                    "engagement");
   }
   std::string id = LastSegment(after.name());
   std::string eid = LastSegment(after.engagement());

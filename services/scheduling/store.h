@@ -128,12 +128,14 @@ class SchedulingStore : public Repository {
   // the included slot taken (new) or freed (cancelled), the indexes moved, and
   // `event` published when set.
   // `observed`: the audits the visit observes, whose days it was checked
-  // against, kept unchanged.
+  // against, and the engagement's view (every audit step writes it, so an
+  // audit newly naming the visit conflicts too), kept unchanged.
   absl::StatusOr<CommitResult> SaveVisit(const std::string& tenant, const Stored<v1::Visit>* before,
                                          const v1::Visit& after,
                                          const std::vector<CalendarRead>& calendars,
                                          const Idem& idem, const cv1::OutboxEvent* event,
-                                         const std::vector<Stored<v1::Audit>>& observed = {});
+                                         const std::vector<Stored<v1::Audit>>& observed = {},
+                                         const Stored<v1::EngagementView>* view = nullptr);
   // A new audit (`before` null) or a change of one, its indexes (a
   // consultant no longer observing loses it from their feed) and the
   // engagement's deadlines it moves. The engagement's view, which the

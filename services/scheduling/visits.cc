@@ -94,7 +94,8 @@ absl::Status SchedulingApi::CheckCalendars(const Principal& p, const v1::Visit& 
 absl::Status SchedulingApi::SaveVisit(const Principal& p, const Stored<v1::Visit>* before,
                                       v1::Visit after, const std::vector<CalendarRead>& calendars,
                                       const Idem& idem, bool publish, v1::Visit* out,
-                                      const std::vector<Stored<v1::Audit>>& observed) {
+                                      const std::vector<Stored<v1::Audit>>& observed,
+                                      const Stored<v1::EngagementView>* view) {
   absl::Time now = clock_.Now();
   after.set_sequence(before ? before->value.sequence() + 1 : 0);
   *after.mutable_update_time() = ToTimestamp(now);
@@ -116,7 +117,7 @@ absl::Status SchedulingApi::SaveVisit(const Principal& p, const Stored<v1::Visit
                      done, now);
   }
   auto r = store_.SaveVisit(p.tenant(), before, after, calendars, idem, event ? &*event : nullptr,
-                            observed);
+                            observed, view);
   if (!r.ok()) return r.status();
   if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
   if (!r->replayed) {
@@ -249,6 +250,7 @@ absl::Status SchedulingApi::UpdateVisit(const Principal& p, const v1::UpdateVisi
         if (auto s = mv.ToStatus(); !s.ok()) return s;
         std::vector<CalendarRead> reads;
         std::vector<Stored<v1::Audit>> observed;
+        absl::optional<Stored<v1::EngagementView>> view;
         bool moved = MaskHas(req.update_mask(), "start_time") ||
                      MaskHas(req.update_mask(), "end_time") ||
                      MaskHas(req.update_mask(), "consultants");
@@ -270,6 +272,7 @@ absl::Status SchedulingApi::UpdateVisit(const Principal& p, const v1::UpdateVisi
               }
             }
             observed = *std::move(audits);
+            view = read->engagement;
           }
           std::vector<std::string> overridden;
           if (auto s = CheckCalendars(p, visit, *read, req.override_reason(), &overridden);
@@ -280,7 +283,8 @@ absl::Status SchedulingApi::UpdateVisit(const Principal& p, const v1::UpdateVisi
           visit.set_override_reason(overridden.empty() ? "" : req.override_reason());
           *visit.mutable_overridden() = {overridden.begin(), overridden.end()};
         }
-        return SaveVisit(p, &before, visit, reads, Idem{}, false, out, observed);
+        return SaveVisit(p, &before, visit, reads, Idem{}, false, out, observed,
+                         view ? &*view : nullptr);
       },
       out);
 }

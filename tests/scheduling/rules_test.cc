@@ -201,6 +201,17 @@ TEST(Deadlines, FromRegistrationFollowIso17021) {
   d = EngagementDeadlines("t1", e, {a});
   EXPECT_FALSE(d.at("e1-surveillance-1").satisfied());
   EXPECT_EQ(d.at("e1-surveillance-1").planned_audit(), "tenants/t1/audits/a1");
+  // A second one planned in time meets it, whichever is listed first.
+  v1::Audit replanned = a;
+  replanned.set_name("tenants/t1/audits/a2");
+  *replanned.mutable_first_day() = ToDate(absl::CivilDay(2028, 6, 1));
+  d = EngagementDeadlines("t1", e, {a, replanned});
+  EXPECT_TRUE(d.at("e1-surveillance-1").satisfied());
+  EXPECT_EQ(d.at("e1-surveillance-1").planned_audit(), "tenants/t1/audits/a2");
+  // An ended engagement's deadlines are met, a late audit or not.
+  v1::EngagementView ended = e;
+  ended.set_state(ev1::ENGAGEMENT_STATE_TERMINATED);
+  EXPECT_TRUE(EngagementDeadlines("t1", ended, {a}).at("e1-surveillance-1").satisfied());
   *a.mutable_first_day() = ToDate(absl::CivilDay(2028, 6, 14));
   d = EngagementDeadlines("t1", e, {a});
   EXPECT_TRUE(d.at("e1-surveillance-1").satisfied());

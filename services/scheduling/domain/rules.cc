@@ -70,11 +70,21 @@ void Set(v1::Deadline& d, const std::string& tenant, const std::string& eid, v1:
   *d.mutable_consultants() = {consultants.begin(), consultants.end()};
 }
 
+// The live audit of `kind` that starts first (the one that can meet its
+// deadline; a late one does not hide an earlier re-plan); the first listed
+// among those starting the same day.
 const v1::Audit* Planned(const std::vector<v1::Audit>& audits, v1::AuditKind kind) {
+  const v1::Audit* best = nullptr;
+  absl::CivilDay best_day;
   for (const auto& a : audits) {
-    if (a.kind() == kind && !Cancelled(a)) return &a;
+    if (a.kind() != kind || Cancelled(a)) continue;
+    absl::CivilDay day = ToCivilDay(a.first_day()).value_or(absl::CivilDay(9999, 12, 31));
+    if (best == nullptr || day < best_day) {
+      best = &a;
+      best_day = day;
+    }
   }
-  return nullptr;
+  return best;
 }
 
 }  // namespace
@@ -387,7 +397,7 @@ std::map<std::string, v1::Deadline> EngagementDeadlines(const std::string& tenan
         // Named either way; met only by an audit that starts by the due date.
         d.set_planned_audit(a->name());
         auto first = ToCivilDay(a->first_day());
-        d.set_satisfied(first && *first <= it.due);
+        d.set_satisfied(ended || (first && *first <= it.due));
       }
     }
   }
