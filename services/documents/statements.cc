@@ -298,6 +298,11 @@ absl::Status DocumentsApi::ApproveStatementOfApplicability(
           frozen.doc_before = &doc->front();
           frozen.doc_after = doc->front().value;
         } else {
+          // None (or only an archived one): a new document, marked provided
+          // unless the template was handed over before.
+          auto given = store_.ProvidedCodes(p.tenant(), eid, {kSoaCode});
+          if (!given.ok()) return given.status();
+          frozen.mark_provided = given->empty();
           v1::Document& nd = frozen.doc_after;
           nd.set_name(absl::StrCat(engagement, "/documents/", RandomHex(8)));
           nd.set_title("適用宣言書");

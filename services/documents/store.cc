@@ -323,7 +323,7 @@ absl::StatusOr<CommitResult> DocumentStore::ApproveStatement(
             "statement of applicability");
   std::string did = LastSegment(frozen.doc_after.name());
   PutDocument(b, tenant, frozen.doc_before, frozen.doc_after);
-  if (frozen.doc_before == nullptr) {
+  if (frozen.mark_provided) {
     // The engagement's 適用宣言書 now exists: ProvideTemplates does not add
     // a second one (nor does this step, if it just did).
     std::string given = keys_.Key(tenant, "provided", eid + ":" + frozen.doc_after.template_code());

@@ -134,6 +134,9 @@ class DocumentStore : public Repository {
     int n = 0;
     v1::DocumentVersion version;
     absl::optional<Superseded> superseded;
+    // A new 適用宣言書 document when the template was never handed over:
+    // marked provided, so ProvideTemplates adds no second one.
+    bool mark_provided = false;
   };
   absl::StatusOr<CommitResult> ApproveStatement(const std::string& tenant, const std::string& eid,
                                                 const Stored<v1::StatementOfApplicability>& before,

@@ -121,6 +121,12 @@ absl::Status DocumentsApi::ProvideTemplates(const Principal& p,
     if (!current.ok()) return current.status();
     auto given = store_.ProvidedCodes(p.tenant(), eid, Codes());
     if (!given.ok()) return given.status();
+    // A template whose document the engagement has already (the 適用宣言書
+    // an approval of the SoA made, before that marked it provided) is not
+    // handed over again.
+    auto existing = store_.TemplateDocuments(p.tenant(), eid, Codes());
+    if (!existing.ok()) return existing.status();
+    for (const auto& d : *existing) given->insert(d.value.template_code());
     absl::Time now = clock_.Now();
     std::vector<DocumentStore::NewDocument> docs;
     std::vector<std::string> provided, without_content;

@@ -665,6 +665,24 @@ TEST_F(DocumentsTest, StatementOfApplicabilityPreparedExportedAndApproved) {
   }
   EXPECT_EQ(statements, 1);
   EXPECT_EQ(manuals, 1);
+  // Its document archived, the next approval starts a new one.
+  for (const auto& d : listed.documents()) {
+    if (d.template_code() != "statement-of-applicability") continue;
+    dv1::ArchiveDocumentRequest ar;
+    ar.set_name(d.name());
+    ar.set_reason("様式を改めたため");
+    dv1::Document archived;
+    ASSERT_TRUE(docs.Call(&DStub::ArchiveDocument, kAdmin, ar, &archived).ok());
+  }
+  *up.mutable_statement() = saved;
+  up.mutable_statement()->mutable_controls(0)->set_reason_text("方針は取締役会で再承認");
+  ASSERT_TRUE(docs.Call(&DStub::UpdateStatementOfApplicability, kConsultant, up, &saved).ok());
+  absl::Status again = docs.Call(&DStub::ApproveStatementOfApplicability, kAdmin, ap, &saved);
+  ASSERT_TRUE(again.ok()) << again;
+  EXPECT_EQ(saved.approved_count(), 3);
+  gv.set_name(saved.approved_document_version());
+  ASSERT_TRUE(docs.Call(&DStub::GetDocumentVersion, kAdmin, gv, &frozen).ok());
+  EXPECT_EQ(frozen.number(), "1.0");  // a new document's first version
 }
 
 TEST_F(DocumentsTest, ExistingFormsAgainstTheStandard) {
