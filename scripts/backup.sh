@@ -64,20 +64,27 @@ fi
 [ -s "$work/redis.rdb" ] || die "the Redis snapshot is empty: $(tail -n 3 "$work/redis-cli.log")"
 keys=$(redis-cli "${REDIS[@]}" DBSIZE)
 
-# 2. The files (not tmp/: uploads in progress), after the snapshot.
-tar -C "$FILES" --exclude=./tmp -cf - . | tar -C "$work/files" -xf -
+# 2. The files (not tmp/: uploads in progress), after the snapshot. A stored
+# file never changes; one touched (uploaded again) or swept while tar reads
+# is not an error (GNU tar exit 1).
+set +e
+tar -C "$FILES" --exclude=./tmp --warning=no-file-changed --warning=no-file-removed -cf - . |
+  tar -C "$work/files" -xf -
+codes=("${PIPESTATUS[@]}")
+set -e
+[ "${codes[0]}" -le 1 ] && [ "${codes[1]}" -eq 0 ] ||
+  die "copying the files from $FILES failed (tar exit ${codes[*]})"
 
-# 3. Every file is its hash.
-bad=$(find "$work/files" -type f -print0 | xargs -0 -r sha256sum |
-  awk '{ n = split($2, p, "/"); if ($1 != p[n]) print $2 }')
-[ -z "$bad" ] || die "stored files that do not match their SHA-256 (restore them from an older backup):
-$bad"
-count=$(find "$work/files" -type f | wc -l)
-bytes=$(find "$work/files" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
-
-# The snapshot and every file: a restore finds one missing or changed.
+# 3. SHA256SUMS: the snapshot and every file (a restore finds one missing or
+# changed); every file must be named by its hash.
 (cd "$work" && { sha256sum redis.rdb && find files -type f -print0 | xargs -0 -r sha256sum; } \
   >SHA256SUMS)
+bad=$(awk '{ sum = substr($0, 1, 64); path = substr($0, 67); n = split(path, p, "/")
+             if (path != "redis.rdb" && sum != p[n]) print path }' "$work/SHA256SUMS")
+[ -z "$bad" ] || die "stored files that do not match their SHA-256 (restore them from an older backup):
+$bad"
+count=$(($(wc -l <"$work/SHA256SUMS") - 1))
+bytes=$(find "$work/files" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 cat >"$work/MANIFEST" <<EOF
 format=certpath-backup-1
 created=$(date -u +%Y-%m-%dT%H:%M:%SZ)

@@ -11,6 +11,9 @@
 #   --redis-conf  Redis's configuration, when appenddirname or
 #                 appendfilename are not the defaults
 #
+# No password is needed: the temporary redis-server listens on a private
+# socket only. What is restored is owned like the directories it goes into.
+#
 # The backup is checked first (the snapshot's SHA-256, every file against
 # its name; every file SHA256SUMS lists present). The files are copied, then
 # Redis: it runs with appendonly, which ignores an RDB at start, so
@@ -58,16 +61,21 @@ if ! failed=$(cd "$FROM" && sha256sum --quiet --strict -c SHA256SUMS 2>&1); then
   die "the backup does not match its SHA256SUMS:
 $failed"
 fi
-bad=$(find "$FROM/files" -type f -print0 | xargs -0 -r sha256sum |
-  awk '{ n = split($2, p, "/"); if ($1 != p[n]) print $2 }')
+bad=$(cd "$FROM" && find files -type f -print0 | xargs -0 -r sha256sum |
+  awk '{ sum = substr($0, 1, 64); path = substr($0, 67); n = split(path, p, "/")
+         if (sum != p[n]) print path }')
 [ -z "$bad" ] || die "files in the backup that do not match their SHA-256:
 $bad"
 
-# 2. Nothing is overwritten.
+# 2. Nothing is overwritten: no Redis data (an RDB, an AOF, an AOF
+# directory, under the configuration's names too) in --redis-dir.
+conf_value() { [ -z "$CONF" ] || awk -v k="$1" '$1 == k { gsub(/"/, "", $2); print $2 }' "$CONF"; }
+AOFDIR=$(conf_value appenddirname | tail -n 1)
+AOFDIR=${AOFDIR:-appendonlydir}
 mkdir -p "$RDIR" "$FILES"
-for f in "$RDIR"/dump.rdb "$RDIR"/appendonly*; do
-  [ ! -e "$f" ] || die "$f exists: Redis data is there already; move it away first"
-done
+found=$(find "$RDIR" -maxdepth 2 \( -name '*.rdb' -o -name '*.aof' -o -name '*.manifest' \
+  -o -path "$RDIR/$AOFDIR" \) -print -quit)
+[ -z "$found" ] || die "$found exists: Redis data is there already; move it away first"
 if [ -n "$(find "$FILES" -mindepth 1 -maxdepth 1 ! -name tmp -print -quit)" ]; then
   die "$FILES holds files already; move them away first"
 fi
@@ -78,7 +86,7 @@ sock="$RDIR/restore.$$.sock" pid=""
 cleanup() {
   [ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || true
   [ -z "$pid" ] || wait "$pid" 2>/dev/null || true
-  rm -rf "$RDIR/dump.rdb" "$sock" "$RDIR"/appendonly*
+  rm -rf "${RDIR:?}/dump.rdb" "$sock" "${RDIR:?}/${AOFDIR:?}"
   find "$FILES" -mindepth 1 -maxdepth 1 ! -name tmp -exec rm -rf {} +
 }
 trap cleanup EXIT
@@ -89,36 +97,45 @@ sync -f "$FILES" 2>/dev/null || sync
 
 # 4. Redis: the snapshot loaded, written out as the AOF.
 cp "$FROM/redis.rdb" "$RDIR/dump.rdb"
+# Private: no TCP port, a socket only its owner opens, so no password.
 args=(--port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$RDIR" --dbfilename dump.rdb
-  --appendonly no --save "" --daemonize no --logfile "$RDIR/restore.log")
+  --appendonly no --appenddirname "$AOFDIR" --save "" --daemonize no --requirepass ""
+  --logfile "$RDIR/restore.log")
 redis-server ${CONF:+"$CONF"} "${args[@]}" &
 pid=$!
 cli() { redis-cli -s "$sock" "$@"; }
-for _ in $(seq 1 600); do
-  [ "$(cli PING 2>/dev/null)" = PONG ] && [ "$(cli INFO persistence | tr -d '\r' |
-    sed -n 's/^loading://p')" = 0 ] && break
+# As long as it takes (a large dataset loads for minutes), while it runs.
+until [ "$(cli PING 2>/dev/null)" = PONG ] &&
+  [ "$(cli INFO persistence | tr -d '\r' | sed -n 's/^loading://p')" = 0 ]; do
   kill -0 $pid 2>/dev/null || die "redis-server stopped: $(tail -n 3 "$RDIR/restore.log")"
-  sleep 0.1
+  sleep 0.2
 done
 keys=$(cli DBSIZE)
 [ "$keys" -gt 0 ] || die "the snapshot loaded no keys"
 [ "$(cli CONFIG SET appendonly yes)" = OK ] || die "CONFIG SET appendonly yes failed"
-state=""
-for _ in $(seq 1 3000); do
+while :; do
   state=$(cli INFO persistence | tr -d '\r')
   if grep -qx 'aof_enabled:1' <<<"$state" && grep -qx 'aof_rewrite_in_progress:0' <<<"$state" &&
     grep -qx 'aof_rewrite_scheduled:0' <<<"$state"; then
     break
   fi
-  sleep 0.1
+  kill -0 $pid 2>/dev/null || die "redis-server stopped: $(tail -n 3 "$RDIR/restore.log")"
+  sleep 0.2
 done
 grep -qx 'aof_last_bgrewrite_status:ok' <<<"$state" && grep -qx 'aof_enabled:1' <<<"$state" ||
   die "Redis did not write its AOF: $(tail -n 3 "$RDIR/restore.log")"
-cli SHUTDOWN >/dev/null 2>&1 || true
-wait $pid || true
+# SIGTERM: Redis flushes and fsyncs its AOF and exits (SHUTDOWN may be renamed).
+kill -TERM $pid
+wait $pid || die "redis-server did not shut down cleanly: $(tail -n 3 "$RDIR/restore.log")"
 pid=""
 trap - EXIT
 rm -f "$RDIR/dump.rdb" "$sock" "$RDIR/restore.log"
+# Owned like the directories they were restored into (a restore run as root
+# for a Redis and a documents service that run as their own users).
+if [ "$(id -u)" = 0 ]; then
+  chown -R --reference="$RDIR" "$RDIR/$AOFDIR"
+  find "$FILES" -mindepth 1 -maxdepth 1 ! -name tmp -exec chown -R --reference="$FILES" {} +
+fi
 
 count=$(find "$FROM/files" -type f | wc -l)
 echo "restored $keys Redis keys and $count files from $FROM;" \
