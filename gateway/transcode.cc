@@ -269,15 +269,19 @@ absl::Status BuildRequest(const Route& route,
     if (!key.ok() || !value.ok()) return InvalidArgument("query", "bad percent-encoding");
     if (route.body == "*")
       return InvalidArgument(*key, "unknown query parameter (the body has it all)");
-    std::string top = key->substr(0, key->find('.'));
-    if (!route.body.empty() && (top == route.body)) {
+    // Compared as fields, whichever spelling (api_key, apiKey) names them.
+    if (!route.body.empty() && Resolve(req, key->substr(0, key->find('.'))).field ==
+                                   req->GetDescriptor()->FindFieldByName(route.body)) {
       return InvalidArgument(*key, "given in the body, not the query");
-    }
-    for (const auto& [bound, unused] : bindings) {
-      if (bound == *key) return InvalidArgument(*key, "given in the path, not the query");
     }
     Target t = Resolve(req, *key);
     if (t.field == nullptr) return InvalidArgument(*key, "unknown query parameter");
+    for (const auto& [bound, unused] : bindings) {
+      Target b = Resolve(req, bound);
+      if (b.msg == t.msg && b.field == t.field) {
+        return InvalidArgument(*key, "given in the path, not the query");
+      }
+    }
     if (!t.field->is_repeated() && !given.insert({t.msg, t.field}).second) {
       return InvalidArgument(*key, "given twice (repeat a key only for a repeated field)");
     }

@@ -145,6 +145,18 @@ TEST(Transcode, QueryMapsScalarsEnumsNestedRepeatedAndRefusesUnknownNames) {
     std::string name(absl::string_view(bad).substr(0, absl::string_view(bad).find('=')));
     EXPECT_TRUE(absl::StrContains(ErrorJson(s), name)) << ErrorJson(s);
   }
+  // A body field, or one the path gives, is not taken from the query under
+  // either spelling.
+  {
+    auto record = Find("POST", "/v1/tenants/t1/billingEvents");
+    ASSERT_NE(record.route, nullptr);
+    certpath::billing::v1::RecordBillingEventRequest rr;
+    for (const char* q : {"billing_event.amount_jpy=1", "billingEvent.amountJpy=1"}) {
+      absl::Status s = BuildRequest(*record.route, record.bindings, q, "{}", &rr);
+      EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << q;
+      EXPECT_TRUE(absl::StrContains(ErrorJson(s), "given in the body")) << q << ErrorJson(s);
+    }
+  }
   // Under its other spelling too.
   absl::Status twice = BuildRequest(*list.route, list.bindings, "pageSize=1&page_size=3", "", &req);
   EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument);
