@@ -22,6 +22,8 @@ const std::vector<Subscription>& Subscriptions() {
       {"certpath.engagements.v1.EngagementTerminated", "engagements", {"scheduling"}},
       // An approved document completes its checklist task.
       {"certpath.documents.v1.DocumentApproved", "documents", {"engagements"}},
+      // An archived document may leave its task's other documents all in force.
+      {"certpath.documents.v1.DocumentArchived", "documents", {"engagements"}},
       // The templates of 別紙1 handed over: the office's task (cons-o-forms) is done.
       {"certpath.documents.v1.TemplatesProvided", "documents", {"engagements"}},
       // A paid review accepted after support: billing records it at its price.

@@ -90,9 +90,27 @@ absl::Status DocumentsApi::ArchiveDocument(const Principal& p,
         doc.set_state(v1::DOCUMENT_STATE_ARCHIVED);
         doc.set_archived_by(p.subject());
         doc.set_archive_reason(req.reason());
-        *doc.mutable_update_time() = ToTimestamp(clock_.Now());
-        auto saved = store_.SaveDocument(p.tenant(), before, doc);
+        absl::Time now = clock_.Now();
+        *doc.mutable_update_time() = ToTimestamp(now);
+        // The last of a task's documents not in force, archived: the task
+        // is done (engagements), decided on the others kept unchanged.
+        std::string engagement = doc.name().substr(0, doc.name().find("/documents/"));
+        auto others = store_.TemplateDocuments(p.tenant(), LastSegment(engagement),
+                                               d::CodesSharingTask(doc.template_code()));
+        if (!others.ok()) return others.status();
+        std::vector<v1::Document> values;
+        for (const auto& o : *others) values.push_back(o.value);
+        certpath::documents::v1::DocumentArchived archived;
+        archived.set_engagement(engagement);
+        archived.set_document(doc.name());
+        archived.set_template_code(doc.template_code());
+        archived.set_task_id(d::TaskCompletedByArchiving(doc.template_code(), values));
+        archived.set_archived_by(p.subject());
+        *archived.mutable_archive_time() = ToTimestamp(now);
+        cv1::OutboxEvent event = Envelope(p.tenant(), engagement, archived);
+        auto saved = store_.SaveDocument(p.tenant(), before, doc, &event, *others);
         if (!saved.ok()) return saved.status();
+        Published(1);
         *out = *std::move(saved);
         return absl::OkStatus();
       },

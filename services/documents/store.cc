@@ -270,11 +270,13 @@ absl::StatusOr<CommitResult> DocumentStore::SaveVersion(
   return Commit(b);
 }
 
-absl::StatusOr<v1::Document> DocumentStore::SaveDocument(const std::string& tenant,
-                                                         const Stored<v1::Document>& before,
-                                                         const v1::Document& after) {
+absl::StatusOr<v1::Document> DocumentStore::SaveDocument(
+    const std::string& tenant, const Stored<v1::Document>& before, const v1::Document& after,
+    const cv1::OutboxEvent* event, const std::vector<Stored<v1::Document>>& unchanged) {
   Batch b;
   PutDocument(b, tenant, &before, after);
+  ExpectUnchanged(b, tenant, unchanged);
+  if (event != nullptr) outbox_.Publish(b, *event);
   if (auto r = Commit(b); !r.ok()) return r.status();
   v1::Document out = after;
   out.set_etag(Str(before.version + 1));

@@ -115,9 +115,12 @@ class DocumentStore : public Repository {
       const Stored<v1::DocumentVersion>& before, const v1::DocumentVersion& after,
       const absl::optional<Superseded>& superseded, const std::vector<cv1::OutboxEvent>& events,
       const Idem& idem, const std::vector<Stored<v1::Document>>& unchanged = {});
-  absl::StatusOr<v1::Document> SaveDocument(const std::string& tenant,
-                                            const Stored<v1::Document>& before,
-                                            const v1::Document& after);
+  // A document's change, with `event` published (when set) and the
+  // documents of `unchanged`, which the event was decided on, kept unchanged.
+  absl::StatusOr<v1::Document> SaveDocument(
+      const std::string& tenant, const Stored<v1::Document>& before, const v1::Document& after,
+      const cv1::OutboxEvent* event = nullptr,
+      const std::vector<Stored<v1::Document>>& unchanged = {});
   absl::StatusOr<v1::ExistingForm> SaveForm(const std::string& tenant,
                                             const Stored<v1::ExistingForm>* before,
                                             const v1::ExistingForm& after);

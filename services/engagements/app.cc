@@ -42,6 +42,10 @@ struct App::Impl {
                     [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {
                       return service.ApplyDocumentApproved(p, e);
                     });
+    consumer.Handle("certpath.documents.v1.DocumentArchived",
+                    [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {
+                      return service.ApplyDocumentArchived(p, e);
+                    });
     consumer.Handle("certpath.documents.v1.TemplatesProvided",
                     [this](const Principal& p, const certpath::common::v1::OutboxEvent& e) {
                       return service.ApplyTemplatesProvided(p, e);

@@ -53,6 +53,19 @@ absl::Status EngagementsApi::ApplyDocumentApproved(const Principal& p,
                                "approved: " + a.document());
 }
 
+absl::Status EngagementsApi::ApplyDocumentArchived(const Principal& p,
+                                                   const certpath::common::v1::OutboxEvent& event) {
+  certpath::documents::v1::DocumentArchived a;
+  if (!event.payload().UnpackTo(&a)) {
+    return InvalidArgument("event.payload", "not a certpath.documents.v1.DocumentArchived");
+  }
+  FieldViolations v;
+  CheckText(v, "event.payload.document", a.document(), 512);
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  return CompleteTaskFromEvent(p, event, a.engagement(), a.task_id(), a.archived_by(),
+                               "archived, the others in force: " + a.document());
+}
+
 absl::Status EngagementsApi::ApplyTemplatesProvided(
     const Principal& p, const certpath::common::v1::OutboxEvent& event) {
   certpath::documents::v1::TemplatesProvided t;

@@ -81,6 +81,9 @@ class EngagementsApi {
   // exactly once — the event id is the request_id, its record kept for good.
   absl::Status ApplyDocumentApproved(const Principal& p,
                                      const certpath::common::v1::OutboxEvent& event);
+  // An archived document whose task's other documents are all in force.
+  absl::Status ApplyDocumentArchived(const Principal& p,
+                                     const certpath::common::v1::OutboxEvent& event);
   // The templates handed over (documents) complete the office's task.
   absl::Status ApplyTemplatesProvided(const Principal& p,
                                       const certpath::common::v1::OutboxEvent& event);

@@ -277,9 +277,19 @@ TEST_F(DocumentsTest, TemplatesProvidedReviewedAndApproved) {
   approve_upload(template_doc("internal-auditor-list"));
   EXPECT_TRUE(WaitTask(e.name(), "cons-c-auditor-training"));
   EXPECT_FALSE(TaskDone(e.name(), "cons-c-manual"));
+  // The forms task is served by two documents too: one approved …
+  approve_upload(template_doc("corrective-action-report"));
   EXPECT_EQ(approve_upload(template_doc("isms-manual-controls")).state(),
             dv1::VERSION_STATE_APPROVED);
   EXPECT_TRUE(WaitTask(e.name(), "cons-c-manual"));
+  EXPECT_FALSE(TaskDone(e.name(), "cons-c-forms"));
+  // … and the other archived (the client does without it): done.
+  dv1::ArchiveDocumentRequest drop;
+  drop.set_name(template_doc("security-self-checklist").name());
+  drop.set_reason("自己チェックは内部監査チェック項目票に統合");
+  dv1::Document dropped;
+  ASSERT_TRUE(docs.Call(&DStub::ArchiveDocument, kConsultant, drop, &dropped).ok());
+  EXPECT_TRUE(WaitTask(e.name(), "cons-c-forms"));
   // A later approval supersedes it (改訂).
   dv1::DocumentVersion v20;
   ASSERT_TRUE(Upload(ClientOf(), manual.name(), "改訂版.pdf", "application/pdf", kPdf + "第4版",

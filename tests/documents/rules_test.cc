@@ -81,6 +81,13 @@ TEST(TemplateCatalog, ATaskSharedByTemplatesIsDoneWhenEveryOneIsInForce) {
   EXPECT_EQ(TaskCompletedBy("statement-of-applicability", {doc("risk-assessment-rules", false)}),
             "");
   EXPECT_EQ(TaskCompletedBy("", {}), "");
+  // Archiving (管理策編) when (本文編) is in force leaves the manual done; with
+  // nothing else in force, archiving completes nothing.
+  EXPECT_EQ(TaskCompletedByArchiving("isms-manual-controls", {doc("isms-manual-main", true)}),
+            "cons-c-manual");
+  EXPECT_EQ(TaskCompletedByArchiving("isms-manual-controls", {doc("isms-manual-main", false)}), "");
+  EXPECT_EQ(TaskCompletedByArchiving("isms-manual-controls", {}), "");
+  EXPECT_EQ(TaskCompletedByArchiving("annual-objectives", {doc("isms-manual-main", true)}), "");
 }
 
 TEST(Files, TheAllowListIsCheckedAgainstTheContent) {

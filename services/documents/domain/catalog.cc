@@ -131,6 +131,17 @@ std::string TaskCompletedBy(const std::string& code, const std::vector<v1::Docum
   return t->task_id;
 }
 
+std::string TaskCompletedByArchiving(const std::string& code,
+                                     const std::vector<v1::Document>& others) {
+  std::vector<std::string> sharing = CodesSharingTask(code);
+  bool any = false;
+  for (const auto& d : others) {
+    any = any || (std::find(sharing.begin(), sharing.end(), d.template_code()) != sharing.end() &&
+                  d.state() == v1::DOCUMENT_STATE_ACTIVE && !d.effective_version().empty());
+  }
+  return any ? TaskCompletedBy(code, others) : "";
+}
+
 v1::Template TemplateResource(const std::string& tenant, const TemplateInfo& t) {
   v1::Template out;
   out.set_name(absl::StrCat("tenants/", tenant, "/templates/", t.code));

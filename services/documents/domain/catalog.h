@@ -37,6 +37,11 @@ std::vector<std::string> CodesSharingTask(const std::string& code);
 // ISMSマニュアル is two documents, (本文編) and (管理策編): one approved is
 // not the manual done.
 std::string TaskCompletedBy(const std::string& code, const std::vector<v1::Document>& others);
+// The checklist task that archiving a document of template `code` completes:
+// its task when the other documents serving it (among `others`) are all in
+// force and there is at least one. "" otherwise.
+std::string TaskCompletedByArchiving(const std::string& code,
+                                     const std::vector<v1::Document>& others);
 // The reference fields of `t` on a Template resource of `tenant`.
 v1::Template TemplateResource(const std::string& tenant, const TemplateInfo& t);
 // The task the office completes by handing the templates over (別紙1).
