@@ -95,11 +95,9 @@ absl::Status DocumentsApi::ArchiveDocument(const Principal& p,
         // The last of a task's documents not in force, archived: the task
         // is done (engagements), decided on the others kept unchanged.
         std::string engagement = doc.name().substr(0, doc.name().find("/documents/"));
-        auto others = store_.TemplateDocuments(p.tenant(), LastSegment(engagement),
-                                               d::CodesSharingTask(doc.template_code()));
-        if (!others.ok()) return others.status();
+        std::vector<Stored<v1::Document>> others;
         std::vector<v1::Document> values;
-        for (const auto& o : *others) values.push_back(o.value);
+        if (auto s = SharingTask(p, engagement, doc, &others, &values); !s.ok()) return s;
         certpath::documents::v1::DocumentArchived archived;
         archived.set_engagement(engagement);
         archived.set_document(doc.name());
@@ -108,7 +106,7 @@ absl::Status DocumentsApi::ArchiveDocument(const Principal& p,
         archived.set_archived_by(p.subject());
         *archived.mutable_archive_time() = ToTimestamp(now);
         cv1::OutboxEvent event = Envelope(p.tenant(), engagement, archived);
-        auto saved = store_.SaveDocument(p.tenant(), before, doc, &event, *others);
+        auto saved = store_.SaveDocument(p.tenant(), before, doc, &event, others);
         if (!saved.ok()) return saved.status();
         Published(1);
         *out = *std::move(saved);

@@ -212,11 +212,8 @@ absl::StatusOr<Stored<v1::ExistingForm>> DocumentsApi::LoadForm(const Principal&
 absl::StatusOr<certpath::documents::v1::DocumentApproved> DocumentsApi::Approval(
     const Principal& p, const std::string& engagement, const v1::Document& doc,
     const v1::DocumentVersion& v, absl::Time now, std::vector<Stored<v1::Document>>* decided_on) {
-  auto others = store_.TemplateDocuments(p.tenant(), LastSegment(engagement),
-                                         d::CodesSharingTask(doc.template_code()));
-  if (!others.ok()) return others.status();
   std::vector<v1::Document> docs;
-  for (const auto& o : *others) docs.push_back(o.value);
+  if (auto s = SharingTask(p, engagement, doc, decided_on, &docs); !s.ok()) return s;
   certpath::documents::v1::DocumentApproved approved;
   approved.set_engagement(engagement);
   approved.set_document(doc.name());
@@ -225,8 +222,20 @@ absl::StatusOr<certpath::documents::v1::DocumentApproved> DocumentsApi::Approval
   approved.set_version(v.number());
   approved.set_approved_by(p.subject());
   *approved.mutable_approve_time() = ToTimestamp(now);
-  *decided_on = *std::move(others);
   return approved;
+}
+
+absl::Status DocumentsApi::SharingTask(const Principal& p, const std::string& engagement,
+                                       const v1::Document& doc,
+                                       std::vector<Stored<v1::Document>>* stored,
+                                       std::vector<v1::Document>* values) {
+  auto others = store_.TemplateDocuments(p.tenant(), LastSegment(engagement),
+                                         d::CodesSharingTask(doc.template_code()));
+  if (!others.ok()) return others.status();
+  values->clear();
+  for (const auto& o : *others) values->push_back(o.value);
+  *stored = *std::move(others);
+  return absl::OkStatus();
 }
 
 cv1::OutboxEvent DocumentsApi::Envelope(const std::string& tenant, const std::string& subject,

@@ -187,6 +187,11 @@ class DocumentsApi {
   std::string EngagementHeading(const Principal& p, const std::string& engagement);
   cv1::OutboxEvent Envelope(const std::string& tenant, const std::string& subject,
                             const google::protobuf::Message& payload) const;
+  // The engagement's active documents serving the same checklist task as
+  // `doc` (other templates), stored (with versions) and as values.
+  absl::Status SharingTask(const Principal& p, const std::string& engagement,
+                           const v1::Document& doc, std::vector<Stored<v1::Document>>* stored,
+                           std::vector<v1::Document>* values);
   // DocumentApproved for version `v` of `doc` (as it is once approved), with
   // the checklist task the approval completes (domain::TaskCompletedBy). The
   // engagement's other documents serving that task, which decided it, go to
