@@ -72,6 +72,9 @@ $bad"
 conf_value() { [ -z "$CONF" ] || awk -v k="$1" '$1 == k { gsub(/"/, "", $2); print $2 }' "$CONF"; }
 AOFDIR=$(conf_value appenddirname | tail -n 1)
 AOFDIR=${AOFDIR:-appendonlydir}
+case "$AOFDIR" in
+  */* | . | ..) die "appenddirname $AOFDIR in $CONF: a name, not a path (as Redis requires)" ;;
+esac
 mkdir -p "$RDIR" "$FILES"
 found=$(find "$RDIR" -maxdepth 2 \( -name '*.rdb' -o -name '*.aof' -o -name '*.manifest' \
   -o -path "$RDIR/$AOFDIR" \) -print -quit)
