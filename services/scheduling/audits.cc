@@ -210,8 +210,7 @@ absl::Status SchedulingApi::ApplyEngagementEvent(const Principal& p,
 }
 
 absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view method, v1::Audit& a,
-                                       const v1::Audit* before,
-                                       absl::optional<Stored<v1::Visit>>* read) {
+                                       const v1::Audit* before, AuditReads* reads) {
   FieldViolations v;
   if (a.engagement().empty()) v.Add("audit.engagement", "required");
   if (!v1::AuditKind_IsValid(a.kind()) || a.kind() == v1::AUDIT_KIND_UNSPECIFIED) {
@@ -236,6 +235,7 @@ absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view met
   if (e->value.state() == ev1::ENGAGEMENT_STATE_TERMINATED) {
     return FailedPrecondition("ENGAGEMENT_TERMINATED", "the engagement was terminated");
   }
+  reads->engagement = *std::move(e);
   for (int i = 0; i < a.observing_consultants().size(); ++i) {
     std::string field = absl::StrCat("audit.observing_consultants[", i, "]");
     auto cid = ParseId(p, field, a.observing_consultants(i), "consultants");
@@ -269,7 +269,7 @@ absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view met
       !s.ok()) {
     return s;
   }
-  *read = *visit;
+  reads->observation = *visit;
   // Who observes is who goes: the visit's consultants (taken as the
   // observers when none are named).
   if (a.observing_consultants().empty()) {
@@ -292,17 +292,25 @@ absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view met
 }
 
 absl::Status SchedulingApi::SaveAudit(const Principal& p, const Stored<v1::Audit>* before,
-                                      const v1::Audit& a,
-                                      const absl::optional<Stored<v1::Visit>>& visit,
-                                      const Idem& idem, v1::Audit* out) {
+                                      v1::Audit a, const AuditReads& reads, const Idem& idem,
+                                      v1::Audit* out) {
+  if (before != nullptr) {
+    a.set_sequence(before->value.sequence() + 1);
+    *a.mutable_update_time() = ToTimestamp(clock_.Now());
+  } else {
+    *a.mutable_update_time() = a.create_time();
+  }
   std::string eid = LastSegment(a.engagement());
-  auto view = store_.GetEngagement(p.tenant(), eid);
-  if (!view.ok()) return view.status();
-  if (!view->has_value()) return NotFound("engagement");
+  absl::optional<Stored<v1::EngagementView>> view = reads.engagement;
+  if (!view) {
+    auto read = store_.GetEngagement(p.tenant(), eid);
+    if (!read.ok()) return read.status();
+    if (!read->has_value()) return NotFound("engagement");
+    view = **read;
+  }
   auto audits = store_.EngagementAudits(p.tenant(), eid, 100);
   if (!audits.ok()) return audits.status();
-  // The engagement's audits with this one as it will be, in their order
-  // (the first live one of a kind meets its deadline).
+  // The engagement's audits, this one as it will be.
   std::vector<v1::Audit> all;
   for (v1::Audit& other : *audits) {
     if (other.name() == a.name()) {
@@ -317,10 +325,10 @@ absl::Status SchedulingApi::SaveAudit(const Principal& p, const Stored<v1::Audit
     all.push_back(std::move(other));
   }
   if (before == nullptr) all.push_back(a);
-  auto changes = DeadlineChanges(p.tenant(), (*view)->value, all, nullptr);
+  auto changes = DeadlineChanges(p.tenant(), view->value, all, nullptr);
   if (!changes.ok()) return changes.status();
-  auto r =
-      store_.SaveAudit(p.tenant(), before, a, idem, *changes, **view, visit ? &*visit : nullptr);
+  auto r = store_.SaveAudit(p.tenant(), before, a, idem, *changes, *view,
+                            reads.observation ? &*reads.observation : nullptr);
   if (!r.ok()) return r.status();
   return out->ParseFromString(r->response) ? absl::OkStatus()
                                            : absl::InternalError("corrupt response");
@@ -343,18 +351,16 @@ absl::Status SchedulingApi::PlanAudit(const Principal& p, const v1::PlanAuditReq
     }
     // Checked on every attempt: a conflict means something it read changed.
     v1::Audit a = req.audit();
-    absl::optional<Stored<v1::Visit>> visit;
-    if (auto s = CheckAudit(p, "PlanAudit", a, nullptr, &visit); !s.ok()) return s;
-    v1::Audit fresh = a;
-    fresh.set_name(absl::StrCat("tenants/", p.tenant(), "/audits/", RandomHex(8)));
-    fresh.set_state(v1::AUDIT_STATE_PLANNED);
-    fresh.clear_cancel_reason();
-    fresh.set_created_by(p.subject());
-    fresh.set_sequence(0);
-    fresh.clear_etag();
-    *fresh.mutable_create_time() = ToTimestamp(clock_.Now());
-    *fresh.mutable_update_time() = fresh.create_time();
-    return SaveAudit(p, nullptr, fresh, visit, idem, out);
+    AuditReads reads;
+    if (auto s = CheckAudit(p, "PlanAudit", a, nullptr, &reads); !s.ok()) return s;
+    a.set_name(absl::StrCat("tenants/", p.tenant(), "/audits/", RandomHex(8)));
+    a.set_state(v1::AUDIT_STATE_PLANNED);
+    a.clear_cancel_reason();
+    a.set_created_by(p.subject());
+    a.set_sequence(0);
+    a.clear_etag();
+    *a.mutable_create_time() = ToTimestamp(clock_.Now());
+    return SaveAudit(p, nullptr, a, reads, idem, out);
   });
 }
 
@@ -409,16 +415,14 @@ absl::Status SchedulingApi::UpdateAudit(const Principal& p, const v1::UpdateAudi
         // Moved off its observation visit's day, the audit must let the visit
         // go (observation_visit cleared) or name another: the visit cannot
         // move first, as it stays on the days of the audit it observes.
-        absl::optional<Stored<v1::Visit>> visit;
-        if (auto s = CheckAudit(p, "UpdateAudit", a, &before.value, &visit); !s.ok()) return s;
+        AuditReads reads;
+        if (auto s = CheckAudit(p, "UpdateAudit", a, &before.value, &reads); !s.ok()) return s;
         if (a.SerializeAsString() == before.value.SerializeAsString()) {
           *out = a;
           out->set_etag(std::to_string(before.version));
           return absl::OkStatus();
         }
-        a.set_sequence(before.value.sequence() + 1);
-        *a.mutable_update_time() = ToTimestamp(clock_.Now());
-        return SaveAudit(p, &before, a, visit, Idem{}, out);
+        return SaveAudit(p, &before, a, reads, Idem{}, out);
       },
       out);
 }
@@ -438,9 +442,7 @@ absl::Status SchedulingApi::CancelAudit(const Principal& p, const v1::CancelAudi
         v1::Audit a = before.value;
         a.set_state(v1::AUDIT_STATE_CANCELLED);
         a.set_cancel_reason(std::string(absl::StripAsciiWhitespace(req.reason())));
-        a.set_sequence(before.value.sequence() + 1);
-        *a.mutable_update_time() = ToTimestamp(clock_.Now());
-        return SaveAudit(p, &before, a, absl::nullopt, Idem{}, out);
+        return SaveAudit(p, &before, a, AuditReads{}, Idem{}, out);
       },
       out);
 }

@@ -139,17 +139,21 @@ class SchedulingApi {
   // engagement, observers of this tenant, an observation visit of the
   // engagement on the audit's days whose consultants observe) and completed
   // (last_day set; the visit's consultants observe when none are named).
-  // The observation visit read goes to *visit. A change (`before` set) that
-  // leaves the visit, the days and the observers alone does not check the
-  // visit again (it may have been cancelled since).
+  // What it read (the engagement, the observation visit) goes to *reads. A
+  // change (`before` set) that leaves the visit, the days and the observers
+  // alone does not check the visit again (it may have been cancelled since).
+  struct AuditReads {
+    absl::optional<Stored<v1::EngagementView>> engagement;
+    absl::optional<Stored<v1::Visit>> observation;
+  };
   absl::Status CheckAudit(const Principal& p, absl::string_view method, v1::Audit& a,
-                          const v1::Audit* before, absl::optional<Stored<v1::Visit>>* visit);
-  // One step: the audit (new when `before` is null) and the engagement's
-  // deadlines recomputed with it. An observation visit observes one audit.
-  // `visit`: its observation visit as CheckAudit read it (kept unchanged).
-  absl::Status SaveAudit(const Principal& p, const Stored<v1::Audit>* before, const v1::Audit& a,
-                         const absl::optional<Stored<v1::Visit>>& visit, const Idem& idem,
-                         v1::Audit* out);
+                          const v1::Audit* before, AuditReads* reads);
+  // One step: the audit (new when `before` is null; its sequence raised and
+  // update time set otherwise) and the engagement's deadlines recomputed
+  // with it. An observation visit observes one audit. `reads`: what
+  // CheckAudit read, kept unchanged (the engagement is read when absent).
+  absl::Status SaveAudit(const Principal& p, const Stored<v1::Audit>* before, v1::Audit a,
+                         const AuditReads& reads, const Idem& idem, v1::Audit* out);
   // The deadlines of an engagement recomputed: what changes.
   absl::StatusOr<std::vector<DeadlineChange>> DeadlineChanges(
       const std::string& tenant, const v1::EngagementView& e, const std::vector<v1::Audit>& audits,
