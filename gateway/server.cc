@@ -27,6 +27,12 @@ absl::StatusOr<GatewayOptions> GatewayOptions::FromConfig(const Config& c) {
         "max-request-timeout-seconds: positive numbers");
   }
   o.upload_limit = static_cast<size_t>(*upload);
+  auto budget = c.GetInt("upload-budget-bytes", std::max<int64_t>(*upload, o.upload_budget));
+  if (!budget.ok() || *budget < *upload) {
+    return absl::InvalidArgumentError(
+        "upload-budget-bytes: at least upload-limit-bytes (one upload of the largest size)");
+  }
+  o.upload_budget = static_cast<size_t>(*budget);
   o.max_deadline = absl::Seconds(*max_timeout);
   o.threads = static_cast<int>(*threads);
   for (absl::string_view origin :
@@ -97,6 +103,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
                               "HTTP requests by route template, method and status "
                               "(401 auth failed, 429 rate-limited, 5xx upstream errors)")
                           .Register(*options.registry);
+    impl->upload_bytes_gauge =
+        &prometheus::BuildGauge()
+             .Name("certpath_gateway_upload_bytes_in_flight")
+             .Help("Bytes of uploads admitted and not yet answered (--upload-budget-bytes caps it)")
+             .Register(*options.registry)
+             .Add({});
     impl->latency = &prometheus::BuildHistogram()
                          .Name("certpath_gateway_request_seconds")
                          .Help("HTTP request latency by route template")

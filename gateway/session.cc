@@ -61,6 +61,7 @@ class Session : public std::enable_shared_from_this<Session> {
     gw_.connections.fetch_add(1);
   }
   ~Session() {
+    if (upload_held_ > 0) gw_.ReleaseUpload(upload_held_);
     gw_.connections.fetch_sub(1);
     gw_.ClosedFrom(address_);
   }
@@ -98,9 +99,19 @@ class Session : public std::enable_shared_from_this<Session> {
       upload = found.route != nullptr && IsHttpBody(BodyType(*found.route));
     }
     body_limit_ = upload ? gw_.options.upload_limit : gw_.options.body_limit;
-    if (auto length = parser_->content_length();
-        ec == http::error::body_limit || (length && *length > body_limit_)) {
+    auto length = parser_->content_length();
+    if (ec == http::error::body_limit || (length && *length > body_limit_)) {
       return OnRead(http::error::body_limit, 0);  // refused before its body is read
+    }
+    // An upload within the budget of uploads at once, held until it is answered.
+    size_t size = length ? static_cast<size_t>(*length) : body_limit_;
+    if (upload && size > 0) {
+      if (!gw_.ReserveUpload(size)) {
+        headers_.emplace_back("Retry-After", "1");
+        return FailUnread(503, Error(absl::StatusCode::kUnavailable, "UPLOADS_BUSY",
+                                     "too many uploads at once; retry in a moment"));
+      }
+      upload_held_ = size;
     }
     parser_->body_limit(body_limit_);  // chunked bodies: counted as they come
     http::async_read(stream_, buffer_, *parser_,
@@ -114,36 +125,22 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == http::error::body_limit || ec == http::error::header_limit) {
       bool body = ec == http::error::body_limit;
-      start_ = absl::Now();
-      request_id_ = RandomUuid();
-      traceparent_ = TraceParent();
-      route_text_ = "unread";
-      method_ = "?";
-      head_ = false;
-      return Fail(
+      return FailUnread(
           body ? 413 : 431,
           Error(absl::StatusCode::kInvalidArgument, body ? "BODY_TOO_LARGE" : "HEADERS_TOO_LARGE",
                 body ? absl::StrCat("the body is limited to ", body_limit_, " bytes")
                      : absl::StrCat("the headers are limited to ", gw_.options.header_limit,
-                                    " bytes")),
-          /*close=*/true);
+                                    " bytes")));
     }
     if (ec) {
       // Not HTTP as RFC 9112 frames it (bad framing, version, header syntax): say so, then close.
       if (ec.category() == http::make_error_code(http::error::bad_version).category() &&
           ec != http::error::partial_message) {
-        start_ = absl::Now();
-        request_id_ = RandomUuid();
-        traceparent_ = TraceParent();
-        route_text_ = "unread";
-        method_ = "?";
-        head_ = false;
         bool version = ec == http::error::bad_version;
-        return Fail(
+        return FailUnread(
             version ? 505 : 400,
             Error(absl::StatusCode::kInvalidArgument, version ? "HTTP_VERSION" : "BAD_HTTP",
-                  version ? "HTTP/1.0 and HTTP/1.1 only" : "malformed request: " + ec.message()),
-            /*close=*/true);
+                  version ? "HTTP/1.0 and HTTP/1.1 only" : "malformed request: " + ec.message()));
       }
       return Close();
     }
@@ -415,8 +412,23 @@ class Session : public std::enable_shared_from_this<Session> {
     Send(code, ErrorJson(s), s, close);
   }
 
+  // A request refused before it was read whole (logged as route "unread"):
+  // too large, malformed, or over the budget of uploads; the connection
+  // closes after the answer.
+  void FailUnread(int code, const absl::Status& s) {
+    start_ = absl::Now();
+    request_id_ = RandomUuid();
+    traceparent_ = TraceParent();
+    route_text_ = "unread";
+    method_ = "?";
+    head_ = false;
+    Fail(code, s, /*close=*/true);
+  }
+
   void Send(int code, std::string body, const absl::Status& s, bool close,
             const std::string& media = "application/json; charset=utf-8") {
+    // The upload's body and its upstream message are gone by now.
+    if (upload_held_ > 0) gw_.ReleaseUpload(std::exchange(upload_held_, 0));
     auto res = std::make_shared<Response>(static_cast<http::status>(code), version_);
     if (code != 204) res->set(http::field::content_type, media);
     // Browsers take the declared type: an uploaded text file is never run as HTML.
@@ -501,6 +513,7 @@ class Session : public std::enable_shared_from_this<Session> {
   int served_ = 0;
   std::array<char, 4096> drain_;
   size_t body_limit_ = 0;
+  size_t upload_held_ = 0;   // of the budget of uploads at once, until answered
   absl::Duration deadline_;  // of the upstream call
   bool keep_alive_ = false;
   unsigned version_ = 11;

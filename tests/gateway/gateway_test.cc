@@ -660,3 +660,36 @@ TEST(GatewayConnections, OneAddressCannotTakeEverySlot) {
 
 }  // namespace
 }  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+absl::StatusOr<gateway::GatewayOptions> OptionsFrom(std::vector<std::string> args) {
+  args.insert(args.begin(), {"certpath-gateway", "--signing-key=" + std::string(kTestSigningKey),
+                             "--engagements-target=x:1", "--billing-target=x:2",
+                             "--scheduling-target=x:3", "--documents-target=x:4"});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  auto config = Config::FromArgs(static_cast<int>(argv.size()), argv.data());
+  if (!config.ok()) return config.status();
+  return gateway::GatewayOptions::FromConfig(*config);
+}
+
+// The budget of uploads at once holds at least one upload of the largest size.
+TEST(GatewayOptions, TheUploadBudgetHoldsTheLargestUpload) {
+  auto defaults = OptionsFrom({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->upload_budget, size_t{64} << 20);
+  auto larger = OptionsFrom({"--upload-limit-bytes=104857600"});
+  ASSERT_TRUE(larger.ok()) << larger.status();
+  EXPECT_EQ(larger->upload_budget, size_t{100} << 20);
+  auto set = OptionsFrom({"--upload-budget-bytes=33554432"});
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->upload_budget, size_t{32} << 20);
+  auto small = OptionsFrom({"--upload-budget-bytes=1000"});
+  EXPECT_EQ(small.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(small.status().message(), "upload-budget-bytes"));
+}
+
+}  // namespace
+}  // namespace certpath::testing

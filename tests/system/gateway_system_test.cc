@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -411,6 +413,41 @@ TEST_F(GatewaySystemTest, DocumentFilesUpToTheUploadLimit) {
   Reply wrong = Http(port(), "POST", versions, h, "not a pdf at all");
   EXPECT_EQ(wrong.status, 400);
   EXPECT_TRUE(absl::StrContains(wrong.body, "file")) << wrong.body;
+
+  // Uploads at once are bounded (--upload-budget-bytes, 64 MiB by default):
+  // four 16 MiB uploads whose bodies are still coming hold it all, a fifth
+  // is 503 with Retry-After before its body is read, while other calls go on;
+  // one of the four gone, uploads are taken again.
+  std::string head = absl::StrCat(
+      "POST ", versions, " HTTP/1.1\r\nHost: x\r\nAuthorization: ", h["Authorization"],
+      "\r\nContent-Type: application/pdf\r\nContent-Length: ", 16 << 20, "\r\n\r\n%PDF-1.7\n");
+  std::vector<int> stalled;
+  for (int i = 0; i < 4; ++i) {
+    int fd = ConnectLoopback(port());
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(head.size()));
+    stalled.push_back(fd);
+  }
+  std::string small = "%PDF-1.7\n" + std::string(1000, 's');
+  Reply busy;
+  for (int i = 0; i < 50 && busy.status != 503; ++i) {  // the four are admitted as they arrive
+    busy = Http(port(), "POST", versions, h, small);
+    if (busy.status != 503) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(busy.status, 503) << busy.body;
+  EXPECT_EQ(busy.headers["Retry-After"], "1");
+  EXPECT_TRUE(absl::StrContains(busy.body, "UPLOADS_BUSY")) << busy.body;
+  EXPECT_EQ(Http(port(), "GET", "/v1/" + JsonField(doc.body, "name"), As(kAdmin)).status, 200);
+  ::close(stalled.back());
+  stalled.pop_back();
+  Reply again;
+  for (int i = 0; i < 100 && again.status != 200; ++i) {
+    again = Http(port(), "POST", versions, h, small);
+    if (again.status != 200) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(again.status, 200) << again.body;
+  for (int fd : stalled) ::close(fd);
 }
 
 }  // namespace
