@@ -96,6 +96,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   impl->auth =
       std::make_unique<EdgeAuth>(impl->signer, *impl->clock, options.api_keys, options.limiter);
   impl->admit = std::make_unique<Executor>(4, 4096);
+  impl->uploads = options.uploads;
+  if (impl->uploads == nullptr) {
+    impl->own_uploads = std::make_unique<UploadBudget>(options.upload_budget, options.registry);
+    impl->uploads = impl->own_uploads.get();
+  }
   if (options.registry != nullptr) {
     impl->requests = &prometheus::BuildCounter()
                           .Name("certpath_gateway_requests_total")
@@ -103,12 +108,6 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
                               "HTTP requests by route template, method and status "
                               "(401 auth failed, 429 rate-limited, 5xx upstream errors)")
                           .Register(*options.registry);
-    impl->upload_bytes_gauge =
-        &prometheus::BuildGauge()
-             .Name("certpath_gateway_upload_bytes_in_flight")
-             .Help("Bytes of uploads admitted and not yet answered (--upload-budget-bytes caps it)")
-             .Register(*options.registry)
-             .Add({});
     impl->latency = &prometheus::BuildHistogram()
                          .Name("certpath_gateway_request_seconds")
                          .Help("HTTP request latency by route template")

@@ -23,7 +23,6 @@
 #include <set>
 
 #include <prometheus/counter.h>
-#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <thread>
@@ -72,6 +71,8 @@ struct Gateway::Impl {
 
   // Declared before the io_context: its handlers (sessions) may outlive it otherwise.
   std::atomic<int> connections{0};
+  std::unique_ptr<UploadBudget> own_uploads;  // when options.uploads is null
+  UploadBudget* uploads = nullptr;
   // Open connections by client address (one client cannot take every slot).
   std::mutex by_address_mu;
   std::map<std::string, int> by_address;
@@ -130,23 +131,7 @@ struct Gateway::Impl {
   int port = 0;
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Histogram>* latency = nullptr;
-  std::atomic<uint64_t> reads{0};       // successful GETs, for log sampling
-  std::atomic<size_t> upload_bytes{0};  // admitted uploads' sizes (options.upload_budget)
-  prometheus::Gauge* upload_bytes_gauge = nullptr;
-
-  // An upload of `n` bytes fits the budget (counted, true) or not (false).
-  bool ReserveUpload(size_t n) {
-    size_t held = upload_bytes.load();
-    do {
-      if (held + n > options.upload_budget) return false;
-    } while (!upload_bytes.compare_exchange_weak(held, held + n));
-    if (upload_bytes_gauge != nullptr) upload_bytes_gauge->Increment(static_cast<double>(n));
-    return true;
-  }
-  void ReleaseUpload(size_t n) {
-    upload_bytes.fetch_sub(n);
-    if (upload_bytes_gauge != nullptr) upload_bytes_gauge->Decrement(static_cast<double>(n));
-  }
+  std::atomic<uint64_t> reads{0};  // successful GETs, for log sampling
 
   // One request in the metrics: by route template, method and status, and
   // its latency by route (the series looked up once, then kept).

@@ -61,7 +61,7 @@ class Session : public std::enable_shared_from_this<Session> {
     gw_.connections.fetch_add(1);
   }
   ~Session() {
-    if (upload_held_ > 0) gw_.ReleaseUpload(upload_held_);
+    if (upload_held_ > 0) gw_.uploads->Release(upload_held_);
     gw_.connections.fetch_sub(1);
     gw_.ClosedFrom(address_);
   }
@@ -106,7 +106,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // An upload within the budget of uploads at once, held until it is answered.
     size_t size = length ? static_cast<size_t>(*length) : body_limit_;
     if (upload && size > 0) {
-      if (!gw_.ReserveUpload(size)) {
+      if (!gw_.uploads->Reserve(size)) {
         headers_.emplace_back("Retry-After", "1");
         return FailUnread(503, Error(absl::StatusCode::kUnavailable, "UPLOADS_BUSY",
                                      "too many uploads at once; retry in a moment"));
@@ -428,7 +428,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(int code, std::string body, const absl::Status& s, bool close,
             const std::string& media = "application/json; charset=utf-8") {
     // The upload's body and its upstream message are gone by now.
-    if (upload_held_ > 0) gw_.ReleaseUpload(std::exchange(upload_held_, 0));
+    if (upload_held_ > 0) gw_.uploads->Release(std::exchange(upload_held_, 0));
     auto res = std::make_shared<Response>(static_cast<http::status>(code), version_);
     if (code != 204) res->set(http::field::content_type, media);
     // Browsers take the declared type: an uploaded text file is never run as HTML.

@@ -19,8 +19,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "certpath/documents/v1/documents.grpc.pb.h"
 #include "certpath/engagements/v1/engagements.pb.h"
 #include "gateway/routes.h"
+#include "google/api/httpbody.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/common/validate.h"
 #include "tests/support/fixtures.h"
@@ -439,6 +441,24 @@ TEST_F(GatewaySystemTest, DocumentFilesUpToTheUploadLimit) {
   EXPECT_EQ(busy.headers["Retry-After"], "1");
   EXPECT_TRUE(absl::StrContains(busy.body, "UPLOADS_BUSY")) << busy.body;
   EXPECT_EQ(Http(port(), "GET", "/v1/" + JsonField(doc.body, "name"), As(kAdmin)).status, 200);
+  // The gRPC pass-through shares the budget: a 2 MiB file waits its turn too.
+  auto grpc_upload = [&] {
+    auto stub = certpath::documents::v1::DocumentService::NewStub(
+        grpc::CreateChannel(stack.gateway_target, grpc::InsecureChannelCredentials()));
+    certpath::documents::v1::CreateDocumentVersionRequest req;
+    req.set_parent(JsonField(doc.body, "name"));
+    req.set_file_name("via-grpc.pdf");
+    req.mutable_file()->set_content_type("application/pdf");
+    req.mutable_file()->set_data("%PDF-1.7\n" + std::string(2 << 20, 'g'));
+    certpath::documents::v1::DocumentVersion out;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", h["Authorization"]);
+    return stub->CreateDocumentVersion(&ctx, req, &out);
+  };
+  grpc::Status refused = grpc_upload();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_TRUE(absl::StrContains(refused.error_message(), "uploads at once"))
+      << refused.error_message();
   ::close(stalled.back());
   stalled.pop_back();
   Reply again;
@@ -447,6 +467,25 @@ TEST_F(GatewaySystemTest, DocumentFilesUpToTheUploadLimit) {
     if (again.status != 200) absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(again.status, 200) << again.body;
+  grpc::Status taken = grpc_upload();
+  EXPECT_TRUE(taken.ok()) << taken.error_message();
+  // And the 16 MiB file comes back through it whole (answers were cut at 4 MiB).
+  {
+    auto stub = certpath::documents::v1::DocumentService::NewStub(
+        grpc::CreateCustomChannel(stack.gateway_target, grpc::InsecureChannelCredentials(), [] {
+          grpc::ChannelArguments a;
+          a.SetMaxReceiveMessageSize(32 << 20);
+          return a;
+        }()));
+    certpath::documents::v1::DownloadDocumentVersionRequest req;
+    req.set_name(JsonField(up.body, "name"));
+    google::api::HttpBody out;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", h["Authorization"]);
+    grpc::Status s = stub->DownloadDocumentVersion(&ctx, req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(out.data() == file);
+  }
   for (int fd : stalled) ::close(fd);
 }
 

@@ -1,0 +1,30 @@
+#include "gateway/upload_budget.h"
+
+namespace certpath::gateway {
+
+UploadBudget::UploadBudget(size_t bytes, prometheus::Registry* registry) : limit_(bytes) {
+  if (registry == nullptr) return;
+  gauge_ = &prometheus::BuildGauge()
+                .Name("certpath_gateway_upload_bytes_in_flight")
+                .Help(
+                    "Bytes of uploads admitted and not yet answered, HTTP and gRPC "
+                    "(--upload-budget-bytes caps it)")
+                .Register(*registry)
+                .Add({});
+}
+
+bool UploadBudget::Reserve(size_t n) {
+  size_t held = held_.load();
+  do {
+    if (held + n > limit_) return false;
+  } while (!held_.compare_exchange_weak(held, held + n));
+  if (gauge_ != nullptr) gauge_->Increment(static_cast<double>(n));
+  return true;
+}
+
+void UploadBudget::Release(size_t n) {
+  held_.fetch_sub(n);
+  if (gauge_ != nullptr) gauge_->Decrement(static_cast<double>(n));
+}
+
+}  // namespace certpath::gateway
