@@ -22,9 +22,6 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
   if (!http.ok()) return http.status();
   o.http = *std::move(http);
   o.http.log_read_sample_every = o.host.log_read_sample_every;
-  // The gRPC pass-through takes uploads as large as HTTP does (and the rest
-  // of their request), within the same budget; it took 1 MiB before.
-  o.host.server.max_receive_bytes = static_cast<int>(o.http.upload_limit) + (1 << 20);
   return o;
 }
 
@@ -64,9 +61,8 @@ struct App::Impl {
         limiter(host.redis(), o.http.per_key, o.http.per_ip),
         signer(o.host.signing_key),
         edge(signer, host.clock(), &resolver, &limiter),
-        uploads(o.http.upload_budget, &host.metrics().registry()),
-        proxy(o.http.upstreams, signer, host.clock(), edge, absl::Seconds(30), &uploads,
-              o.http.body_limit, o.host.server.max_receive_bytes),
+        proxy(o.http.upstreams, signer, host.clock(), edge, absl::Seconds(30),
+              static_cast<int>(o.http.upload_limit) + (1 << 20)),
         reflection(ReachableServices(o.http.upstreams)),
         sealer(store.audit(), [this] { return store.Tenants(); }) {}
 
@@ -78,7 +74,6 @@ struct App::Impl {
   RateLimiter limiter;
   PrincipalSigner signer;
   EdgeAuth edge;
-  UploadBudget uploads;   // HTTP and gRPC together
   GrpcProxy proxy;        // gRPC pass-through on the host's port
   Reflection reflection;  // grpc.reflection.v1: every service reachable here
   AuditSealer sealer;
@@ -100,7 +95,6 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
   http.api_keys = &impl->resolver;
   http.limiter = &impl->limiter;
   http.registry = &impl->host.metrics().registry();
-  http.uploads = &impl->uploads;
   if (http.clock == nullptr) http.clock = &impl->host.clock();
   http.upstreams["certpath.gateway.v1.ApiKeyService"] =
       absl::StrCat("127.0.0.1:", impl->host.port());

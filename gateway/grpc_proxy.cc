@@ -11,20 +11,13 @@
 #include "services/common/log.h"
 #include "services/common/metrics.h"
 #include "services/common/server.h"
-#include "services/common/status.h"
 
 namespace certpath::gateway {
 
 GrpcProxy::GrpcProxy(const std::map<std::string, std::string>& upstreams,
                      const PrincipalSigner& signer, const Clock& clock, EdgeAuth& auth,
-                     absl::Duration deadline, UploadBudget* uploads, size_t large_bytes,
-                     int max_answer_bytes)
-    : signer_(signer),
-      clock_(clock),
-      auth_(auth),
-      deadline_(deadline),
-      uploads_(uploads),
-      large_bytes_(large_bytes) {
+                     absl::Duration deadline, int max_answer_bytes)
+    : signer_(signer), clock_(clock), auth_(auth), deadline_(deadline) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(max_answer_bytes);
   for (const auto& [svc, target] : upstreams) {
@@ -62,26 +55,13 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 
   void OnReadDone(bool ok) override {
     if (!ok) return Done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
-    // A large request (an upload) within the budget shared with HTTP, held
-    // until the call is done; its bytes have come, but it goes no further.
-    size_t size = request_.Length();
-    if (proxy_.uploads() != nullptr && size > proxy_.large_bytes()) {
-      if (!proxy_.uploads()->Reserve(size)) {
-        return Done(ToGrpcStatus(Error(absl::StatusCode::kUnavailable, "UPLOADS_BUSY",
-                                       "too many uploads at once; retry in a moment")));
-      }
-      held_ = size;
-    }
     if (!proxy_.pool().Submit([this] { Forward(); })) {
       Done(grpc::Status(grpc::StatusCode::UNAVAILABLE, "busy; retry later"));
     }
   }
 
   void OnCancel() override { upstream_.TryCancel(); }
-  void OnDone() override {
-    if (held_ > 0) proxy_.uploads()->Release(held_);
-    delete this;
-  }
+  void OnDone() override { delete this; }
 
  private:
   // On the proxy's pool: admission (may read Redis), then the upstream call.
@@ -162,7 +142,6 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   grpc::ByteBuffer request_, response_;
   std::string method_, tenant_, subject_, request_id_;
   absl::Time start_;
-  size_t held_ = 0;  // of the upload budget
 };
 
 }  // namespace

@@ -15,7 +15,6 @@
 
 #include "absl/time/time.h"
 #include "gateway/edge_auth.h"
-#include "gateway/upload_budget.h"
 #include "services/common/executor.h"
 #include "services/common/principal.h"
 
@@ -24,12 +23,11 @@ namespace certpath::gateway {
 class GrpcProxy final : public grpc::CallbackGenericService {
  public:
   // upstreams: full service name → target.
-  // `uploads`: the budget of large requests at once, shared with HTTP
-  // (requests over `large_bytes` count; null: none). Answers up to
-  // `max_answer_bytes` come back (downloads as large as uploads).
+  // Answers up to `max_answer_bytes` come back (downloads as large as HTTP's).
+  // Requests are as large as the host's gRPC limit (1 MiB): files go over
+  // HTTP, where an upload is admitted before its body is read.
   GrpcProxy(const std::map<std::string, std::string>& upstreams, const PrincipalSigner& signer,
             const Clock& clock, EdgeAuth& auth, absl::Duration deadline = absl::Seconds(30),
-            UploadBudget* uploads = nullptr, size_t large_bytes = 1 << 20,
             int max_answer_bytes = 4 << 20);
   ~GrpcProxy();
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
@@ -40,8 +38,6 @@ class GrpcProxy final : public grpc::CallbackGenericService {
   const Clock& clock() const { return clock_; }
   EdgeAuth& auth() { return auth_; }
   absl::Duration deadline() const { return deadline_; }
-  UploadBudget* uploads() { return uploads_; }
-  size_t large_bytes() const { return large_bytes_; }
   // Admission reads Redis: never on gRPC's reaction threads.
   Executor& pool() { return pool_; }
 
@@ -51,8 +47,6 @@ class GrpcProxy final : public grpc::CallbackGenericService {
   const Clock& clock_;
   EdgeAuth& auth_;
   absl::Duration deadline_;
-  UploadBudget* const uploads_;
-  const size_t large_bytes_;
   Executor pool_{2, 4096};
 };
 

@@ -26,6 +26,9 @@ absl::StatusOr<GatewayOptions> GatewayOptions::FromConfig(const Config& c) {
         "threads, max-connections, body-limit-bytes, upload-limit-bytes, "
         "max-request-timeout-seconds: positive numbers");
   }
+  if (*upload > (int64_t{1} << 30)) {
+    return absl::InvalidArgumentError("upload-limit-bytes: at most 1 GiB");
+  }
   o.upload_limit = static_cast<size_t>(*upload);
   auto budget = c.GetInt("upload-budget-bytes", std::max<int64_t>(*upload, o.upload_budget));
   if (!budget.ok() || *budget < *upload) {
@@ -96,11 +99,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   impl->auth =
       std::make_unique<EdgeAuth>(impl->signer, *impl->clock, options.api_keys, options.limiter);
   impl->admit = std::make_unique<Executor>(4, 4096);
-  impl->uploads = options.uploads;
-  if (impl->uploads == nullptr) {
-    impl->own_uploads = std::make_unique<UploadBudget>(options.upload_budget, options.registry);
-    impl->uploads = impl->own_uploads.get();
-  }
+  impl->uploads = std::make_unique<UploadBudget>(options.upload_budget, options.registry);
   if (options.registry != nullptr) {
     impl->requests = &prometheus::BuildCounter()
                           .Name("certpath_gateway_requests_total")

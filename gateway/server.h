@@ -74,9 +74,6 @@ struct GatewayOptions {
   // uploads take here and in documents. At least upload_limit (the flag's
   // default: 64 MiB, or upload-limit-bytes when larger).
   size_t upload_budget = 64 << 20;
-  // The budget shared with the gRPC pass-through (null: the gateway makes its
-  // own of upload_budget bytes).
-  UploadBudget* uploads = nullptr;
   absl::Duration read_timeout = absl::Seconds(30);  // a request must arrive within this
   absl::Duration idle_timeout = absl::Seconds(60);  // between requests on a connection
   // The upstream call's deadline (grpc-timeout): X-Request-Timeout (seconds)

@@ -71,8 +71,7 @@ struct Gateway::Impl {
 
   // Declared before the io_context: its handlers (sessions) may outlive it otherwise.
   std::atomic<int> connections{0};
-  std::unique_ptr<UploadBudget> own_uploads;  // when options.uploads is null
-  UploadBudget* uploads = nullptr;
+  std::unique_ptr<UploadBudget> uploads;  // bytes of uploads in flight (options.upload_budget)
   // Open connections by client address (one client cannot take every slot).
   std::mutex by_address_mu;
   std::map<std::string, int> by_address;

@@ -93,29 +93,77 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& h = parser_->get();  // also on body_limit: the header is complete
     std::string target(View(h.target()));
     auto split = SplitPath(target.substr(0, target.find('?')));
-    bool upload = false;
+    const Route* upload = nullptr;
     if (split.ok()) {
       auto found = gw_.routes.Find(View(h.method_string()), *split);
-      upload = found.route != nullptr && IsHttpBody(BodyType(*found.route));
+      if (found.route != nullptr && IsHttpBody(BodyType(*found.route))) upload = found.route;
     }
     body_limit_ = upload ? gw_.options.upload_limit : gw_.options.body_limit;
     auto length = parser_->content_length();
     if (ec == http::error::body_limit || (length && *length > body_limit_)) {
       return OnRead(http::error::body_limit, 0);  // refused before its body is read
     }
-    // An upload within the budget of uploads at once, held until it is answered.
-    size_t size = length ? static_cast<size_t>(*length) : body_limit_;
-    if (upload && size > 0) {
-      if (!gw_.uploads->Reserve(size)) {
-        headers_.emplace_back("Retry-After", "1");
-        return FailUnread(503, Error(absl::StatusCode::kUnavailable, "UPLOADS_BUSY",
-                                     "too many uploads at once; retry in a moment"));
-      }
-      upload_held_ = size;
-    }
+    size_t size = length ? static_cast<size_t>(*length) : (parser_->chunked() ? body_limit_ : 0);
+    if (upload != nullptr && size > 0) return AdmitUpload(*upload, size);
+    ReadBody();
+  }
+
+  void ReadBody() {
     parser_->body_limit(body_limit_);  // chunked bodies: counted as they come
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  // An upload is admitted before its body is read: the caller first (its
+  // credentials and rate limit, as any call), then room in the budget of
+  // uploads at once (`size`: its Content-Length, a chunked one the limit),
+  // held until it is answered. So no one can hold the budget without
+  // credentials, and a refused upload costs its header only.
+  void AdmitUpload(const Route& route, size_t size) {
+    const auto& h = parser_->get();
+    auto auth = h.find(http::field::authorization);
+    std::string authorization(auth == h.end() ? absl::string_view() : View(auth->value()));
+    if (auto admitted = gw_.auth->AdmitLocally(authorization)) {  // no I/O: right here
+      return OnUploadAdmitted(route, size, *std::move(admitted));
+    }
+    beast::error_code peer_ec;
+    std::string peer = stream_.socket().remote_endpoint(peer_ec).address().to_string();
+    auto self = shared_from_this();
+    bool queued = gw_.admit->Submit([self, &route, size, authorization, peer] {
+      Admission admitted = self->gw_.auth->Admit(authorization, peer);
+      self->Post([self, &route, size, admitted]() mutable {
+        self->OnUploadAdmitted(route, size, std::move(admitted));
+      });
+    });
+    if (!queued) {
+      Admission busy;
+      busy.principal = Error(absl::StatusCode::kUnavailable, "OVERLOADED", "busy; retry later");
+      OnUploadAdmitted(route, size, std::move(busy));
+    }
+  }
+
+  void OnUploadAdmitted(const Route& route, size_t size, Admission admitted) {
+    absl::Status refused = admitted.principal.status();
+    if (refused.ok() && !gw_.uploads->Reserve(size)) {
+      headers_.emplace_back("Retry-After", "1");
+      refused = Error(absl::StatusCode::kUnavailable, "UPLOADS_BUSY",
+                      "too many uploads at once; retry in a moment");
+    }
+    if (!refused.ok()) {
+      // Answered from the header, the body unread: the connection closes.
+      const auto& h = parser_->get();
+      start_ = absl::Now();
+      version_ = h.version() == 10 ? 10 : 11;
+      method_ = std::string(View(h.method_string()));
+      head_ = false;
+      TakeContext(h);
+      route_text_ = route.path.text;
+      AdmissionHeaders(admitted);
+      return Fail(HttpStatus(refused.code()), refused, /*close=*/true);
+    }
+    upload_held_ = size;
+    admitted_early_ = std::move(admitted);
+    ReadBody();
   }
 
   void OnRead(beast::error_code ec, std::size_t) {
@@ -149,7 +197,40 @@ class Session : public std::enable_shared_from_this<Session> {
     Handle(parser_->release());
   }
 
+  // The request's ids for the answer and the log (the caller's X-Request-Id
+  // and traceparent when sane), and the CORS headers when its origin is
+  // allowed (true).
+  bool TakeContext(const http::request<http::string_body>& req) {
+    auto rid = req.find("x-request-id");
+    request_id_ = rid != req.end() && SafeRequestId(View(rid->value()))
+                      ? std::string(View(rid->value()))
+                      : RandomUuid();
+    auto tp = req.find("traceparent");
+    traceparent_ = tp != req.end() && ValidTraceParent(View(tp->value()))
+                       ? std::string(View(tp->value()))
+                       : TraceParent();
+    // tracestate goes with the caller's own traceparent only (W3C), if sane.
+    auto ts = req.find("tracestate");
+    tracestate_.clear();
+    if (tp != req.end() && ts != req.end() && ValidTraceState(View(ts->value()))) {
+      tracestate_ = std::string(View(ts->value()));
+    }
+    // CORS: only origins on the allow-list get the headers a browser needs.
+    auto origin = req.find(http::field::origin);
+    bool cors = origin != req.end() &&
+                gw_.options.cors_origins.count(std::string(View(origin->value()))) > 0;
+    if (cors) {
+      headers_.emplace_back("Access-Control-Allow-Origin", std::string(View(origin->value())));
+      headers_.emplace_back("Vary", "Origin");
+      headers_.emplace_back("Access-Control-Expose-Headers",
+                            "X-Request-Id, RateLimit, RateLimit-Policy, Retry-After");
+    }
+    return cors;
+  }
+
   void Handle(http::request<http::string_body> req) {
+    // Admitted with its header (an upload), or below.
+    std::optional<Admission> early = std::exchange(admitted_early_, std::nullopt);
     start_ = absl::Now();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
@@ -178,35 +259,12 @@ class Session : public std::enable_shared_from_this<Session> {
     size_t q = target.find('?');
     std::string path = target.substr(0, q);
     std::string query = q == std::string::npos ? "" : target.substr(q + 1);
-    auto rid = req.find("x-request-id");
-    request_id_ = rid != req.end() && SafeRequestId(View(rid->value()))
-                      ? std::string(View(rid->value()))
-                      : RandomUuid();
-    auto tp = req.find("traceparent");
-    traceparent_ = tp != req.end() && ValidTraceParent(View(tp->value()))
-                       ? std::string(View(tp->value()))
-                       : TraceParent();
-    // tracestate goes with the caller's own traceparent only (W3C), if sane.
-    auto ts = req.find("tracestate");
-    tracestate_.clear();
-    if (tp != req.end() && ts != req.end() && ValidTraceState(View(ts->value()))) {
-      tracestate_ = std::string(View(ts->value()));
-    }
+    const bool cors = TakeContext(req);
     route_text_ = "unmatched";
 
     auto split = SplitPath(path);
     if (!split.ok()) {
       return Fail(400, InvalidArgument("path", std::string(split.status().message())));
-    }
-    // CORS: only origins on the allow-list get the headers a browser needs.
-    auto origin = req.find(http::field::origin);
-    bool cors = origin != req.end() &&
-                gw_.options.cors_origins.count(std::string(View(origin->value()))) > 0;
-    if (cors) {
-      headers_.emplace_back("Access-Control-Allow-Origin", std::string(View(origin->value())));
-      headers_.emplace_back("Vary", "Origin");
-      headers_.emplace_back("Access-Control-Expose-Headers",
-                            "X-Request-Id, RateLimit, RateLimit-Policy, Retry-After");
     }
     if (path == "/openapi.json") {
       route_text_ = path;  // public: the API's description, no credentials
@@ -264,6 +322,7 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code peer_ec;
     std::string authorization(auth == req.end() ? absl::string_view() : View(auth->value()));
     std::string peer = stream_.socket().remote_endpoint(peer_ec).address().to_string();
+    if (early) return Proceed(route, *std::move(early), req.body(), found.bindings, query, media);
     if (!route.credential_in_request) {
       if (auto admitted = gw_.auth->AdmitLocally(authorization)) {  // no I/O: right here
         return Proceed(route, *std::move(admitted), req.body(), found.bindings, query, media);
@@ -293,24 +352,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Proceed(const Route& route, Admission admitted, const std::string& body,
                const std::vector<std::pair<std::string, std::string>>& bindings,
                const std::string& query, const std::string& media) {
-    if (admitted.metered) {
-      const RateLimit& l = admitted.limit;
-      int64_t reset =
-          static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(admitted.take.retry_after)));
-      headers_.emplace_back("RateLimit", absl::StrCat("limit=", l.burst, ", remaining=",
-                                                      admitted.take.remaining, ", reset=", reset));
-      headers_.emplace_back(
-          "RateLimit-Policy",
-          absl::StrCat(l.burst, ";w=", static_cast<int64_t>(l.burst / l.per_second)));
-      if (!admitted.take.allowed) {
-        headers_.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, reset)));
-      }
-    }
+    AdmissionHeaders(admitted);
     if (!admitted.principal.ok()) {
       const absl::Status s = admitted.principal.status();
-      if (s.code() == absl::StatusCode::kUnauthenticated) {
-        headers_.emplace_back("WWW-Authenticate", "Bearer");
-      }
       return Fail(HttpStatus(s.code()), s);
     }
     const Principal principal = *admitted.principal;
@@ -326,6 +370,28 @@ class Session : public std::enable_shared_from_this<Session> {
       return Fail(503, absl::UnavailableError("no upstream for this route"));
     }
     Call(up->second, route, principal, std::move(request));
+  }
+
+  // What the answer says of the admission: the caller's rate limit when it
+  // was metered (Retry-After when it ran out), WWW-Authenticate when the
+  // credentials failed.
+  void AdmissionHeaders(const Admission& admitted) {
+    if (admitted.metered) {
+      const RateLimit& l = admitted.limit;
+      int64_t reset =
+          static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(admitted.take.retry_after)));
+      headers_.emplace_back("RateLimit", absl::StrCat("limit=", l.burst, ", remaining=",
+                                                      admitted.take.remaining, ", reset=", reset));
+      headers_.emplace_back(
+          "RateLimit-Policy",
+          absl::StrCat(l.burst, ";w=", static_cast<int64_t>(l.burst / l.per_second)));
+      if (!admitted.take.allowed) {
+        headers_.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, reset)));
+      }
+    }
+    if (admitted.principal.status().code() == absl::StatusCode::kUnauthenticated) {
+      headers_.emplace_back("WWW-Authenticate", "Bearer");
+    }
   }
 
   // Runs `fn` on the connection's strand (keeping the session alive).
@@ -413,8 +479,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // A request refused before it was read whole (logged as route "unread"):
-  // too large, malformed, or over the budget of uploads; the connection
-  // closes after the answer.
+  // too large or malformed; the connection closes after the answer.
   void FailUnread(int code, const absl::Status& s) {
     start_ = absl::Now();
     request_id_ = RandomUuid();
@@ -513,8 +578,9 @@ class Session : public std::enable_shared_from_this<Session> {
   int served_ = 0;
   std::array<char, 4096> drain_;
   size_t body_limit_ = 0;
-  size_t upload_held_ = 0;   // of the budget of uploads at once, until answered
-  absl::Duration deadline_;  // of the upstream call
+  std::optional<Admission> admitted_early_;  // an upload's, from its header
+  size_t upload_held_ = 0;                   // of the budget of uploads at once, until answered
+  absl::Duration deadline_;                  // of the upstream call
   bool keep_alive_ = false;
   unsigned version_ = 11;
   absl::Time start_;

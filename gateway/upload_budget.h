@@ -1,8 +1,7 @@
 #pragma once
-// The bytes of uploads in flight at once (GatewayOptions::upload_budget),
-// shared by the HTTP server and the gRPC pass-through: an upload is admitted
-// while it fits and held until it is answered, so a burst of large files
-// waits its turn (503 / UNAVAILABLE with a retry hint) instead of taking the
+// The bytes of uploads in flight at once (GatewayOptions::upload_budget): an
+// upload is admitted while it fits and held until it is answered, so a burst
+// of large files waits its turn (503 with Retry-After) instead of taking the
 // gateway and documents past their memory.
 
 #include <prometheus/gauge.h>

@@ -686,6 +686,7 @@ TEST(GatewayOptions, TheUploadBudgetHoldsTheLargestUpload) {
   auto set = OptionsFrom({"--upload-budget-bytes=33554432"});
   ASSERT_TRUE(set.ok());
   EXPECT_EQ(set->upload_budget, size_t{32} << 20);
+  EXPECT_FALSE(OptionsFrom({"--upload-limit-bytes=4294967296"}).ok());  // an int's worth, no more
   auto small = OptionsFrom({"--upload-budget-bytes=1000"});
   EXPECT_EQ(small.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(small.status().message(), "upload-budget-bytes"));
