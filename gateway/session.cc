@@ -1,4 +1,5 @@
 #include "absl/algorithm/container.h"
+#include "absl/strings/match.h"
 #include "gateway/server_impl.h"
 
 namespace certpath::gateway {
@@ -110,6 +111,20 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     parser_->body_limit(body_limit_);  // chunked bodies: counted as they come
+    // A client waiting for "100 Continue" (curl, for bodies over 1 MiB) gets
+    // it now that the request is admitted; else it waited a second.
+    const auto& h = parser_->get();
+    auto expect = h.find(http::field::expect);
+    if (h.version() == 11 && expect != h.end() &&
+        absl::EqualsIgnoreCase(View(expect->value()), "100-continue")) {
+      auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      return http::async_write(
+          stream_, *go_on, [self = shared_from_this(), go_on](beast::error_code ec, std::size_t) {
+            if (ec) return self->Close();
+            http::async_read(self->stream_, self->buffer_, *self->parser_,
+                             beast::bind_front_handler(&Session::OnRead, self));
+          });
+    }
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
@@ -123,14 +138,17 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& h = parser_->get();
     auto auth = h.find(http::field::authorization);
     std::string authorization(auth == h.end() ? absl::string_view() : View(auth->value()));
-    if (auto admitted = gw_.auth->AdmitLocally(authorization)) {  // no I/O: right here
-      return OnUploadAdmitted(route, size, *std::move(admitted));
+    if (!route.credential_in_request) {
+      if (auto admitted = gw_.auth->AdmitLocally(authorization)) {  // no I/O: right here
+        return OnUploadAdmitted(route, size, *std::move(admitted));
+      }
     }
     beast::error_code peer_ec;
     std::string peer = stream_.socket().remote_endpoint(peer_ec).address().to_string();
     auto self = shared_from_this();
     bool queued = gw_.admit->Submit([self, &route, size, authorization, peer] {
-      Admission admitted = self->gw_.auth->Admit(authorization, peer);
+      Admission admitted = route.credential_in_request ? self->gw_.auth->AdmitAnonymous(peer)
+                                                       : self->gw_.auth->Admit(authorization, peer);
       self->Post([self, &route, size, admitted]() mutable {
         self->OnUploadAdmitted(route, size, std::move(admitted));
       });
@@ -163,6 +181,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     upload_held_ = size;
     admitted_early_ = std::move(admitted);
+    // The admission (maybe a Redis read away) does not eat into the body's time.
+    stream_.expires_after(absl::ToChronoMilliseconds(served_ == 0 ? gw_.options.read_timeout
+                                                                  : gw_.options.idle_timeout));
     ReadBody();
   }
 

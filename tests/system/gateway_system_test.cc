@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -454,6 +455,32 @@ TEST_F(GatewaySystemTest, DocumentFilesUpToTheUploadLimit) {
     if (again.status != 200) absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(again.status, 200) << again.body;
+  // A client that waits for "100 Continue" (curl does, for bodies over 1 MiB) gets it once
+  // the upload is admitted, then sends its body; before, it waited a second for nothing.
+  {
+    int fd = ConnectLoopback(port());
+    ASSERT_GE(fd, 0);
+    timeval two{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &two, sizeof two);
+    std::string ask = absl::StrCat(
+        "POST ", versions, " HTTP/1.1\r\nHost: x\r\nAuthorization: ", h["Authorization"],
+        "\r\nContent-Type: application/pdf\r\nExpect: 100-continue\r\nContent-Length: ",
+        small.size(), "\r\n\r\n");
+    ASSERT_EQ(::send(fd, ask.data(), ask.size(), MSG_NOSIGNAL), static_cast<ssize_t>(ask.size()));
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    std::string interim(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    EXPECT_TRUE(absl::StartsWith(interim, "HTTP/1.1 100 Continue")) << interim;
+    ASSERT_EQ(::send(fd, small.data(), small.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(small.size()));
+    std::string answer;
+    while (answer.find("sizeBytes") == std::string::npos &&
+           (n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+      answer.append(buf, static_cast<size_t>(n));
+    }
+    EXPECT_TRUE(absl::StrContains(interim + answer, "HTTP/1.1 200")) << interim << answer;
+    ::close(fd);
+  }
   // The gRPC pass-through brings a 16 MiB file back whole (answers were cut at 4 MiB).
   {
     auto stub = certpath::documents::v1::DocumentService::NewStub(
