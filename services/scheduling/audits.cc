@@ -235,6 +235,7 @@ absl::Status SchedulingApi::CheckAudit(const Principal& p, absl::string_view met
   if (e->value.state() == ev1::ENGAGEMENT_STATE_TERMINATED) {
     return FailedPrecondition("ENGAGEMENT_TERMINATED", "the engagement was terminated");
   }
+  if (auto s = d::CheckAuditStart("audit.first_day", first, e->value); !s.ok()) return s;
   reads->engagement = *std::move(e);
   for (int i = 0; i < a.observing_consultants().size(); ++i) {
     std::string field = absl::StrCat("audit.observing_consultants[", i, "]");

@@ -115,6 +115,17 @@ TEST(VisitRules, WindowsFollowTheSupportPeriod) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(AuditRules, AnAuditStartsWithinTheEngagement) {
+  v1::EngagementView e = View();  // support from 2026-04-01
+  EXPECT_TRUE(CheckAuditStart("f", absl::CivilDay(2026, 4, 1), e).ok());
+  EXPECT_TRUE(CheckAuditStart("f", absl::CivilDay(2031, 1, 20), e).ok());  // recertification
+  absl::Status s = CheckAuditStart("f", absl::CivilDay(2016, 1, 20), e);   // a typo of 2026
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(s.message(), "2026-04-01")) << s;
+  e.clear_support_start();  // not known yet: nothing to compare with
+  EXPECT_TRUE(CheckAuditStart("f", absl::CivilDay(2016, 1, 20), e).ok());
+}
+
 TEST(VisitRules, AnObservationIsOnTheAuditsDays) {
   v1::Audit a;
   *a.mutable_first_day() = ToDate(absl::CivilDay(2027, 2, 10));

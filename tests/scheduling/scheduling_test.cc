@@ -421,6 +421,12 @@ TEST_F(SchedulingTest, DeadlinesFollowFindingsAndAudits) {
   EXPECT_EQ(sched.Call(&SStub::PlanAudit, kConsultant, plan, &audit).code(),
             absl::StatusCode::kInvalidArgument);
   plan.mutable_audit()->clear_observing_consultants();
+  // An audit before the support period began is a typo (it would meet deadlines early).
+  *plan.mutable_audit()->mutable_first_day() = Day(2017, 1, 20);
+  absl::Status typo = sched.Call(&SStub::PlanAudit, kConsultant, plan, &audit);
+  EXPECT_EQ(typo.code(), absl::StatusCode::kInvalidArgument) << typo;
+  EXPECT_TRUE(absl::StrContains(typo.message(), "audit.first_day")) << typo;
+  *plan.mutable_audit()->mutable_first_day() = Day(2027, 1, 20);
   // The option-c visit observing it falls on the audit's days.
   sv1::Consultant kenji = NewConsultant("kenji@office", "佐藤 健二");
   plan.mutable_audit()->add_observing_consultants(kenji.name());

@@ -268,6 +268,15 @@ absl::Status CheckObservationDay(absl::string_view field, const v1::Audit& audit
                    "); the visit is on ", absl::FormatCivilTime(day)));
 }
 
+absl::Status CheckAuditStart(absl::string_view field, absl::CivilDay first,
+                             const v1::EngagementView& e) {
+  auto start = ToCivilDay(e.support_start());
+  if (!start || first >= *start) return absl::OkStatus();
+  return InvalidArgument(std::string(field),
+                         absl::StrCat("on or after the support period's start (", DayText(*start),
+                                      "); ", DayText(first), " is before it"));
+}
+
 absl::Status CheckVisitWindow(v1::VisitKind kind, absl::CivilDay day, const v1::EngagementView& e) {
   if (e.state() == ev1::ENGAGEMENT_STATE_TERMINATED) {
     return FailedPrecondition("ENGAGEMENT_TERMINATED", "the engagement was terminated");

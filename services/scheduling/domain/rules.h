@@ -51,6 +51,12 @@ void CheckBilling(FieldViolations& v, absl::string_view prefix, v1::VisitKind ki
 // and options within the support period, post-contract guidance after it,
 // none on an engagement that ended. FAILED_PRECONDITION naming the rule.
 absl::Status CheckVisitWindow(v1::VisitKind kind, absl::CivilDay day, const v1::EngagementView& e);
+// INVALID_ARGUMENT naming `field` unless an audit starting on `first` starts
+// on or after the engagement's support period's start (when it has one): the
+// office supports through the audits, so an earlier day is a typo — and one
+// that would meet a deadline it should not.
+absl::Status CheckAuditStart(absl::string_view field, absl::CivilDay first,
+                             const v1::EngagementView& e);
 // INVALID_ARGUMENT naming `field` unless `day` (an option-c visit's) is one
 // of `audit`'s days, first_day … last_day (first_day alone when unset).
 absl::Status CheckObservationDay(absl::string_view field, const v1::Audit& audit,
