@@ -77,6 +77,12 @@ void KeepLargeBuffersInHeap() {
   }
 }
 
+void ReturnFreeMemory() {
+  constexpr size_t kWorthIt = 32 << 20;
+  struct mallinfo2 info = mallinfo2();
+  if (info.fordblks > kWorthIt) malloc_trim(0);
+}
+
 int WaitForTerminationSignal() {
   sigset_t set;
   sigemptyset(&set);

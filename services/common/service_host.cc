@@ -141,6 +141,7 @@ void ServiceHost::Guard() {
       }
       next_periodic = absl::Now() + options_.metrics_interval;
     }
+    ReturnFreeMemory();
     lock.lock();
     cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.guard_interval),
                  [&] { return stopping_; });
