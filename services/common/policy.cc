@@ -42,6 +42,24 @@ const RpcRule& Policy::Rule(absl::string_view method) const {
   std::abort();  // a programming error: every RPC is in the table (tested)
 }
 
+std::string RolesText(uint8_t may) {
+  std::vector<std::string> names;
+  constexpr uint8_t kStaff = kAdminRole | kConsultantRole;
+  if ((may & kStaff) == kStaff) {
+    names.push_back("office staff");
+  } else if (may & kAdminRole) {
+    names.push_back("office admins");
+  } else if (may & kConsultantRole) {
+    names.push_back("consultants");
+  }
+  if (may & kPartnerRole) names.push_back("partners");
+  if (may & kClientRole) names.push_back("clients");
+  if (names.empty()) return "the office's own services";
+  std::string last = names.back();
+  names.pop_back();
+  return names.empty() ? last : absl::StrCat(absl::StrJoin(names, ", "), " and ", last);
+}
+
 bool Policy::May(const Principal& p, absl::string_view method) const {
   return (Rule(method).may & RoleBit(p)) != 0;
 }
@@ -49,10 +67,7 @@ bool Policy::May(const Principal& p, absl::string_view method) const {
 absl::Status Policy::Allow(const Principal& p, absl::string_view method) const {
   if (May(p, method)) return absl::OkStatus();
   const RpcRule& r = Rule(method);
-  uint8_t people = r.may & static_cast<uint8_t>(~kServiceRole);
-  std::string who = people == kAdminRole                       ? "an office admin"
-                    : people == (kAdminRole | kConsultantRole) ? "office staff"
-                                                               : "other roles";
+  std::string who = RolesText(r.may);
   const char* article =
       r.what[0] != '\0' && std::strchr("aeiou", r.what[0]) != nullptr ? " on an " : " on a ";
   return PermissionDenied(absl::StrCat(method, article, r.what, " is for ", who));

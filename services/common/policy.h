@@ -38,6 +38,9 @@ inline constexpr uint8_t kOfficeRoles = kAdminRole | kConsultantRole | kServiceR
 inline constexpr uint8_t kAdminRoles = kAdminRole | kServiceRole;
 inline constexpr uint8_t kAnyRole = kOfficeRoles | kPartnerRole | kClientRole;
 uint8_t RoleBit(const Principal& p);  // 0 for an unknown role
+// Who `may` (role bits) names, for a PERMISSION_DENIED message: "office
+// admins", "office staff and partners", "consultants, partners and clients" …
+std::string RolesText(uint8_t may);
 
 enum class Scope { kTenant, kObject };
 

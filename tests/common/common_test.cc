@@ -7,10 +7,12 @@
 #include "services/common/crypto.h"
 #include "services/common/grpc_util.h"
 #include "services/common/page_token.h"
+#include "services/common/policy.h"
 #include "services/common/principal.h"
 #include "services/common/retry.h"
 #include "services/common/status.h"
 #include "services/common/validate.h"
+#include "tests/support/test_env.h"
 
 namespace certpath {
 namespace {
@@ -307,6 +309,21 @@ TEST(RetryOnConflict, RetriesOnlyConcurrentChangesAndOnlyAFewTimes) {
   };
   EXPECT_EQ(RetryOnConflict(false, other).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(calls, 1);
+}
+
+// A refusal names who may: every combination of roles the tables use.
+TEST(Policy, PermissionDeniedNamesWhoMay) {
+  EXPECT_EQ(RolesText(kAdminRoles), "office admins");
+  EXPECT_EQ(RolesText(kOfficeRoles), "office staff");
+  EXPECT_EQ(RolesText(kOfficeRoles | kPartnerRole), "office staff and partners");
+  EXPECT_EQ(RolesText(kAnyRole), "office staff, partners and clients");
+  EXPECT_EQ(RolesText(kConsultantRole | kClientRole), "consultants and clients");
+  EXPECT_EQ(RolesText(kServiceRole), "the office's own services");
+  Policy policy("test", {{"ApproveThing", Scope::kObject, kOfficeRoles | kPartnerRole, "thing"}});
+  absl::Status s =
+      policy.Allow(testing::MakePrincipal(Principal::ROLE_CLIENT, "c@client"), "ApproveThing");
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(s.message(), "ApproveThing on a thing is for office staff and partners");
 }
 
 }  // namespace
