@@ -1,5 +1,6 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
+#include "gateway/http_fields.h"
 #include "gateway/server_impl.h"
 
 namespace certpath::gateway {
@@ -8,51 +9,10 @@ namespace {
 
 absl::string_view View(beast::string_view v) { return absl::string_view(v.data(), v.size()); }
 
-std::string TraceParent() { return absl::StrCat("00-", RandomHex(16), "-", RandomHex(8), "-01"); }
-
-// W3C traceparent version 00: lowercase hex, neither id all zeros, version not ff.
-bool ValidTraceParent(absl::string_view v) {
-  if (v.size() != 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return false;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i == 2 || i == 35 || i == 52) continue;
-    char c = v[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return v.substr(0, 2) != "ff" && v.substr(3, 32) != std::string(32, '0') &&
-         v.substr(36, 16) != std::string(16, '0');
-}
-
-// W3C tracestate: at most 512 printable ASCII characters (its list syntax is the vendors').
-bool ValidTraceState(absl::string_view v) {
-  if (v.empty() || v.size() > 512) return false;
-  for (char c : v) {
-    if (c < 0x20 || c > 0x7e) return false;
-  }
-  return true;
-}
-
-bool SafeRequestId(absl::string_view v) {
-  if (v.empty() || v.size() > 64) return false;
-  for (char c : v) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-namespace {
-
 using Response = http::response<http::string_body>;
 
 // This thread runs an upstream call's completion (not the connection's strand).
 thread_local bool t_on_grpc_thread = false;
-
-// An Allow header: the route methods, HEAD wherever GET is.
-std::string AllowHeader(std::vector<std::string> methods) {
-  if (absl::c_linear_search(methods, "GET")) methods.push_back("HEAD");
-  return absl::StrJoin(methods, ", ");
-}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -176,7 +136,7 @@ class Session : public std::enable_shared_from_this<Session> {
       head_ = false;
       TakeContext(h);
       route_text_ = route.path.text;
-      AdmissionHeaders(admitted);
+      for (auto& h : AdmissionHeaders(admitted)) headers_.push_back(std::move(h));
       return Fail(HttpStatus(refused.code()), refused, /*close=*/true);
     }
     upload_held_ = size;
@@ -373,7 +333,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Proceed(const Route& route, Admission admitted, const std::string& body,
                const std::vector<std::pair<std::string, std::string>>& bindings,
                const std::string& query, const std::string& media) {
-    AdmissionHeaders(admitted);
+    for (auto& h : AdmissionHeaders(admitted)) headers_.push_back(std::move(h));
     if (!admitted.principal.ok()) {
       const absl::Status s = admitted.principal.status();
       return Fail(HttpStatus(s.code()), s);
@@ -391,28 +351,6 @@ class Session : public std::enable_shared_from_this<Session> {
       return Fail(503, absl::UnavailableError("no upstream for this route"));
     }
     Call(up->second, route, principal, std::move(request));
-  }
-
-  // What the answer says of the admission: the caller's rate limit when it
-  // was metered (Retry-After when it ran out), WWW-Authenticate when the
-  // credentials failed.
-  void AdmissionHeaders(const Admission& admitted) {
-    if (admitted.metered) {
-      const RateLimit& l = admitted.limit;
-      int64_t reset =
-          static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(admitted.take.retry_after)));
-      headers_.emplace_back("RateLimit", absl::StrCat("limit=", l.burst, ", remaining=",
-                                                      admitted.take.remaining, ", reset=", reset));
-      headers_.emplace_back(
-          "RateLimit-Policy",
-          absl::StrCat(l.burst, ";w=", static_cast<int64_t>(l.burst / l.per_second)));
-      if (!admitted.take.allowed) {
-        headers_.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, reset)));
-      }
-    }
-    if (admitted.principal.status().code() == absl::StatusCode::kUnauthenticated) {
-      headers_.emplace_back("WWW-Authenticate", "Bearer");
-    }
   }
 
   // Runs `fn` on the connection's strand (keeping the session alive).
