@@ -1,5 +1,6 @@
 #include "gateway/grpc_proxy.h"
 
+#include "gateway/http_fields.h"
 #include "gateway/transcode.h"
 
 #include <grpcpp/grpcpp.h>
@@ -68,7 +69,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   void Forward() {
     const std::string& method = ctx_->method();  // "/certpath.x.v1.Service/Method"
     std::string rid = Metadata(*ctx_, "x-request-id");
-    request_id_ = rid.empty() || rid.size() > 64 ? RandomUuid() : rid;
+    request_id_ = SafeRequestId(rid) ? rid : RandomUuid();  // as HTTP takes it
     size_t slash = method.rfind('/');
     std::string service =
         slash == std::string::npos || slash == 0 ? "" : method.substr(1, slash - 1);
