@@ -69,7 +69,9 @@ int64_t SizeOf(const std::string& path) {
 
 absl::Status FileBlobStore::Open() {
   if (auto s = MakeDir(dir_, dir_ + "/.."); !s.ok()) return s;
-  return MakeDir(dir_ + "/tmp", dir_);
+  if (auto s = MakeDir(dir_ + "/tmp", dir_); !s.ok()) return s;
+  temps_.Start();
+  return absl::OkStatus();
 }
 
 std::string FileBlobStore::PathOf(const std::string& tenant, const std::string& sha256) const {
@@ -82,26 +84,33 @@ absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::
   if (!known_sha256.empty() && !IsHex64(std::string(known_sha256))) {
     return absl::InvalidArgumentError("sha256");
   }
-  std::string tmp = absl::StrCat(dir_, "/tmp/", RandomHex(12));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("create " + tmp);
-  auto fail = [&](const std::string& what) {
-    absl::Status s = Errno(what + " " + tmp);
-    ::close(fd);
-    ::unlink(tmp.c_str());
+  auto tmp = temps_.Take();
+  if (!tmp.ok()) return tmp.status();
+  // Hashed on the helper while written here, when the helper is free.
+  bool hashing = known_sha256.empty() && hasher_.TryStart(data);
+  auto drop = [&] {
+    if (hashing) hasher_.Finish();  // it reads `data` until then
+    ::unlink(tmp->path.c_str());
+    temps_.Release(*tmp);
+  };
+  auto fail = [&](absl::Status s) {
+    drop();
     return s;
   };
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    ssize_t n = ::write(tmp->fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail("write");
+    if (n <= 0) return fail(Errno("write " + tmp->path));
     done += static_cast<size_t>(n);
   }
-  // The disk writes the file while the hash is computed (the two took about
-  // the same time one after the other); fsync then waits for what is left.
-  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  std::string sha = known_sha256.empty() ? HexEncode(Sha256(data)) : std::string(known_sha256);
+  // The disk writes the file while the hash is finished; fsync then waits
+  // for what is left.
+  ::sync_file_range(tmp->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  std::string sha = !known_sha256.empty() ? std::string(known_sha256)
+                    : hashing             ? hasher_.Finish()
+                                          : HexEncode(Sha256(data));
+  hashing = false;
   std::string final_path = PathOf(tenant, sha);
   std::string tenant_dir = absl::StrCat(dir_, "/", tenant);
   std::string shard = absl::StrCat(tenant_dir, "/", sha.substr(0, 2));
@@ -113,20 +122,22 @@ absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::
     // takes an old unreferenced copy while the version naming it is being
     // written; its directory fsynced, as the upload that stored it may not
     // have got that far yet.
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    drop();
     if (auto s = FsyncPath(shard); !s.ok()) return s;
     return sha;
   }
-  if (::fsync(fd) != 0) return fail("fsync");
-  ::close(fd);
-  auto dropped = [&](absl::Status s) {
-    ::unlink(tmp.c_str());
-    return s;
-  };
-  if (auto s = MakeDir(tenant_dir, dir_); !s.ok()) return dropped(s);
-  if (auto s = MakeDir(shard, tenant_dir); !s.ok()) return dropped(s);
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) return dropped(Errno("rename " + tmp));
+  if (::fsync(tmp->fd) != 0) return fail(Errno("fsync " + tmp->path));
+  // Renamed into its shard; the shard (and the tenant's directory) made, and
+  // their parents fsynced, only the first time.
+  if (::rename(tmp->path.c_str(), final_path.c_str()) != 0) {
+    if (errno != ENOENT) return fail(Errno("rename " + tmp->path));
+    if (auto s = MakeDir(tenant_dir, dir_); !s.ok()) return fail(s);
+    if (auto s = MakeDir(shard, tenant_dir); !s.ok()) return fail(s);
+    if (::rename(tmp->path.c_str(), final_path.c_str()) != 0) {
+      return fail(Errno("rename " + tmp->path));
+    }
+  }
+  temps_.Release(*tmp);
   if (auto s = FsyncPath(shard); !s.ok()) return s;
   return sha;
 }
@@ -167,7 +178,7 @@ absl::StatusOr<int> FileBlobStore::Sweep(absl::Duration age, const Referenced& r
   int removed = 0;
   for (const auto& name : Entries(dir_ + "/tmp")) {
     std::string path = dir_ + "/tmp/" + name;
-    if (OlderThan(path, age) && ::unlink(path.c_str()) == 0) ++removed;
+    if (!temps_.InUse(name) && OlderThan(path, age) && ::unlink(path.c_str()) == 0) ++removed;
   }
   for (const auto& tenant : Entries(dir_)) {
     if (tenant == "tmp" || !IsValidId(tenant)) continue;

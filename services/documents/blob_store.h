@@ -6,7 +6,8 @@
 // visible version without its file, nor a half file under a hash. The same
 // content is stored once per tenant. Reads verify the hash.
 //
-//   <dir>/tmp/<random>                      uploads being written
+//   <dir>/tmp/<random>                      uploads being written, and empty
+//                                           files made ahead for the next ones
 //   <dir>/<tenant>/<sha[0:2]>/<sha256>      stored files
 
 #include <functional>
@@ -15,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/documents/staging.h"
 
 namespace certpath::documents {
 
@@ -41,8 +43,9 @@ class BlobStore {
 
 class FileBlobStore final : public BlobStore {
  public:
-  explicit FileBlobStore(std::string dir) : dir_(std::move(dir)) {}
-  // Creates the directories (and checks they are writable).
+  explicit FileBlobStore(std::string dir) : dir_(std::move(dir)), temps_(dir_ + "/tmp", 4) {}
+  // Creates the directories (and checks they are writable); temporary files
+  // are made ahead from then on.
   absl::Status Open();
   absl::StatusOr<std::string> Put(const std::string& tenant, absl::string_view data,
                                   absl::string_view sha256 = {}) override;
@@ -53,6 +56,8 @@ class FileBlobStore final : public BlobStore {
  private:
   std::string PathOf(const std::string& tenant, const std::string& sha256) const;
   std::string dir_;
+  TempFiles temps_;
+  HashHelper hasher_;
 };
 
 }  // namespace certpath::documents

@@ -1,19 +1,13 @@
 // The documents rules without I/O: the template catalogue (one source with
 // engagements' checklist), what a file may be, version numbers, review states
-// and who decides; and the file store on a real directory.
+// and who decides. The file store is tested in blob_store_test.cc.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <sys/time.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
 #include <map>
 #include <set>
 
-#include "services/common/crypto.h"
 #include "services/common/validate.h"
-#include "services/documents/blob_store.h"
 #include "services/documents/domain/catalog.h"
 #include "services/documents/domain/files.h"
 #include "services/documents/domain/policy.h"
@@ -311,49 +305,6 @@ TEST(Reviews, IncludedDuringSupportAndDecidedByTheEngagementsPeople) {
 
 TEST(DocumentsPolicy, CoversEveryRpc) {
   EXPECT_TRUE(DocumentsPolicy().CheckCovers("certpath.documents.v1.DocumentService").ok());
-}
-
-TEST(FileBlobStore, DurableDeduplicatedVerifiedAndSwept) {
-  char tmpl[] = "/tmp/certpath-blobs-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::string dir = std::string(tmpl) + "/files";
-  FileBlobStore blobs(dir);
-  ASSERT_TRUE(blobs.Open().ok());
-  auto a = blobs.Put("t1", kPdf);
-  ASSERT_TRUE(a.ok()) << a.status();
-  EXPECT_EQ(*a, HexEncode(Sha256(kPdf)));
-  EXPECT_EQ(*blobs.Put("t1", kPdf), *a);  // stored once
-  // A hash the caller computed is taken as the content's name; a malformed one is refused.
-  EXPECT_EQ(*blobs.Put("t1", kPdf, *a), *a);
-  EXPECT_EQ(blobs.Put("t1", kPdf, "../../etc/passwd").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(blobs.BytesStored(), static_cast<int64_t>(kPdf.size()));
-  // Nothing left behind: each upload's temporary file was renamed, or removed
-  // when the content was there already.
-  EXPECT_EQ(std::system(("test -z \"$(ls -A " + dir + "/tmp)\"").c_str()), 0);
-  EXPECT_EQ(*blobs.Get("t1", *a), kPdf);
-  EXPECT_EQ(blobs.Get("t2", *a).status().code(), absl::StatusCode::kNotFound);
-  // A file changed on disk is never served.
-  std::string path = dir + "/t1/" + a->substr(0, 2) + "/" + *a;
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << "%PDF-tampered";
-  EXPECT_EQ(blobs.Get("t1", *a).status().code(), absl::StatusCode::kDataLoss);
-  // The sweep: old temporary files and old unreferenced files go, referenced ones stay.
-  auto b = blobs.Put("t1", kDocx);
-  ASSERT_TRUE(b.ok());
-  std::ofstream(dir + "/tmp/abandoned") << "half an upload";
-  struct timeval old[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
-  for (const std::string& p :
-       {dir + "/tmp/abandoned", path, dir + "/t1/" + b->substr(0, 2) + "/" + *b}) {
-    ASSERT_EQ(::utimes(p.c_str(), old), 0) << p;
-  }
-  auto swept = blobs.Sweep(absl::Hours(1), [&](const std::string&, const std::string& sha) {
-    return absl::StatusOr<bool>(sha == *b);
-  });
-  ASSERT_TRUE(swept.ok());
-  EXPECT_EQ(*swept, 2);  // the temporary file and the unreferenced one
-  EXPECT_TRUE(blobs.Get("t1", *b).ok());
-  EXPECT_EQ(blobs.Get("t1", *a).status().code(), absl::StatusCode::kNotFound);
-  std::system(("rm -rf " + std::string(tmpl)).c_str());
 }
 
 }  // namespace
