@@ -61,8 +61,9 @@ struct App::Impl {
         limiter(host.redis(), o.http.per_key, o.http.per_ip),
         signer(o.host.signing_key),
         edge(signer, host.clock(), &resolver, &limiter),
+        files(o.http.file_budget, &host.metrics().registry()),
         proxy(o.http.upstreams, signer, host.clock(), edge, absl::Seconds(30),
-              static_cast<int>(o.http.upload_limit) + (1 << 20)),
+              static_cast<int>(o.http.upload_limit) + (1 << 20), &files, o.http.upload_limit),
         reflection(ReachableServices(o.http.upstreams)),
         sealer(store.audit(), [this] { return store.Tenants(); }) {}
 
@@ -74,6 +75,7 @@ struct App::Impl {
   RateLimiter limiter;
   PrincipalSigner signer;
   EdgeAuth edge;
+  FileBudget files;       // uploads and downloads in flight, HTTP and gRPC
   GrpcProxy proxy;        // gRPC pass-through on the host's port
   Reflection reflection;  // grpc.reflection.v1: every service reachable here
   AuditSealer sealer;
@@ -94,6 +96,7 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppOptions& options) {
   GatewayOptions http = options.http;
   http.api_keys = &impl->resolver;
   http.limiter = &impl->limiter;
+  http.files = &impl->files;
   http.registry = &impl->host.metrics().registry();
   if (http.clock == nullptr) http.clock = &impl->host.clock();
   http.upstreams["certpath.gateway.v1.ApiKeyService"] =

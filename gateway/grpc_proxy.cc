@@ -5,6 +5,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/common/crypto.h"
@@ -12,13 +14,20 @@
 #include "services/common/log.h"
 #include "services/common/metrics.h"
 #include "services/common/server.h"
+#include "services/common/status.h"
 
 namespace certpath::gateway {
 
 GrpcProxy::GrpcProxy(const std::map<std::string, std::string>& upstreams,
                      const PrincipalSigner& signer, const Clock& clock, EdgeAuth& auth,
-                     absl::Duration deadline, int max_answer_bytes)
-    : signer_(signer), clock_(clock), auth_(auth), deadline_(deadline) {
+                     absl::Duration deadline, int max_answer_bytes, FileBudget* files,
+                     size_t max_file)
+    : signer_(signer),
+      clock_(clock),
+      auth_(auth),
+      deadline_(deadline),
+      files_(files),
+      max_file_(max_file) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(max_answer_bytes);
   for (const auto& [svc, target] : upstreams) {
@@ -39,6 +48,14 @@ namespace {
 std::string Metadata(const grpc::GenericCallbackServerContext& ctx, const char* key) {
   auto it = ctx.client_metadata().find(key);
   return it == ctx.client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+// Whether "package.Service/Method" answers a file (google.api.HttpBody).
+bool IsDownload(const std::string& full_method) {
+  std::string name = full_method;
+  std::replace(name.begin(), name.end(), '/', '.');
+  const auto* m = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
+  return m != nullptr && IsHttpBody(m->output_type());
 }
 
 // The peer's address without the port ("ipv4:127.0.0.1:5000" → "127.0.0.1").
@@ -62,7 +79,10 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   }
 
   void OnCancel() override { upstream_.TryCancel(); }
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (held_ > 0) proxy_.files()->Release(held_);  // sent, or never will be
+    delete this;
+  }
 
  private:
   // On the proxy's pool: admission (may read Redis), then the upstream call.
@@ -95,8 +115,16 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
       if (!state.empty() && state.size() <= 512) upstream_.AddMetadata("tracestate", state);
     }
     method_ = method;
+    if (proxy_.files() != nullptr && IsDownload(method.substr(1))) {
+      if (!proxy_.files()->Reserve(proxy_.max_file())) {
+        return Done(ToGrpcStatus(Error(absl::StatusCode::kUnavailable, "DOWNLOADS_BUSY",
+                                       "too many files in flight at once; retry in a moment")));
+      }
+      held_ = proxy_.max_file();
+    }
     stub->UnaryCall(
         &upstream_, method, grpc::StubOptions(), &request_, &response_, [this](grpc::Status s) {
+          if (held_ > 0) held_ = proxy_.files()->Keep(held_, s.ok() ? response_.Length() : 0);
           if (s.ok()) {
             Log(s);
             for (const auto& [key, value] : upstream_.GetServerInitialMetadata()) {
@@ -143,6 +171,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   grpc::ByteBuffer request_, response_;
   std::string method_, tenant_, subject_, request_id_;
   absl::Time start_;
+  size_t held_ = 0;  // of the budget of files in flight: a download's
 };
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "absl/time/time.h"
 #include "gateway/edge_auth.h"
+#include "gateway/file_budget.h"
 #include "services/common/executor.h"
 #include "services/common/principal.h"
 
@@ -26,9 +27,12 @@ class GrpcProxy final : public grpc::CallbackGenericService {
   // Answers up to `max_answer_bytes` come back (downloads as large as HTTP's).
   // Requests are as large as the host's gRPC limit (1 MiB): files go over
   // HTTP, where an upload is admitted before its body is read.
+  // `files` (may be null): the gateway's budget of files in flight, which a
+  // download (a google.api.HttpBody answer) holds as HTTP's do: `max_file`
+  // bytes while its call is under way, then its own size until it is sent.
   GrpcProxy(const std::map<std::string, std::string>& upstreams, const PrincipalSigner& signer,
             const Clock& clock, EdgeAuth& auth, absl::Duration deadline = absl::Seconds(30),
-            int max_answer_bytes = 4 << 20);
+            int max_answer_bytes = 4 << 20, FileBudget* files = nullptr, size_t max_file = 0);
   ~GrpcProxy();
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
 
@@ -38,6 +42,8 @@ class GrpcProxy final : public grpc::CallbackGenericService {
   const Clock& clock() const { return clock_; }
   EdgeAuth& auth() { return auth_; }
   absl::Duration deadline() const { return deadline_; }
+  FileBudget* files() const { return files_; }
+  size_t max_file() const { return max_file_; }
   // Admission reads Redis: never on gRPC's reaction threads.
   Executor& pool() { return pool_; }
 
@@ -47,6 +53,8 @@ class GrpcProxy final : public grpc::CallbackGenericService {
   const Clock& clock_;
   EdgeAuth& auth_;
   absl::Duration deadline_;
+  FileBudget* const files_;
+  const size_t max_file_;
   Executor pool_{2, 4096};
 };
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/common/crypto.h"
+#include "services/common/server.h"
 
 namespace certpath::gateway {
 
@@ -63,6 +64,12 @@ std::vector<std::pair<std::string, std::string>> AdmissionHeaders(const Admissio
     out.emplace_back("WWW-Authenticate", "Bearer");
   }
   return out;
+}
+
+log::Level AnswerLogLevel(int http_status, const absl::Status& s) {
+  if (http_status < 400) return log::Level::kInfo;
+  if (s.ok()) return http_status >= 500 ? log::Level::kError : log::Level::kWarn;
+  return FailureLogLevel(s.code());
 }
 
 }  // namespace certpath::gateway

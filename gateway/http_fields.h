@@ -7,8 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "gateway/edge_auth.h"
+#include "services/common/log.h"
 
 namespace certpath::gateway {
 
@@ -26,5 +28,10 @@ std::string AllowHeader(std::vector<std::string> methods);
 // when it was metered (Retry-After when it ran out), WWW-Authenticate when the
 // credentials failed.
 std::vector<std::pair<std::string, std::string>> AdmissionHeaders(const Admission& admitted);
+// The level of an answer's log line, as the services log calls: the server's
+// own faults (INTERNAL, UNKNOWN, DATA_LOSS: a 500 or 502) at error; other
+// failures at warn, load shed with 503 (UPLOADS_BUSY, DOWNLOADS_BUSY,
+// OVERLOADED) and a service unavailable included; the rest at info.
+log::Level AnswerLogLevel(int http_status, const absl::Status& s);
 
 }  // namespace certpath::gateway

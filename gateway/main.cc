@@ -4,7 +4,7 @@
 //   --engagements-target=127.0.0.1:7101 --billing-target=127.0.0.1:7104
 //   --redis-socket=PATH --signing-key-file=F [--threads=2] [--max-connections=1024]
 //   [--body-limit-bytes=1048576] [--upload-limit-bytes=16777216]
-//   [--upload-budget-bytes=67108864]
+//   [--file-budget-bytes=67108864]
 //   [--max-request-timeout-seconds=120]
 // certpath-gateway --print-openapi: the OpenAPI document it serves at /openapi.json, then exits.
 

@@ -30,12 +30,12 @@ absl::StatusOr<GatewayOptions> GatewayOptions::FromConfig(const Config& c) {
     return absl::InvalidArgumentError("upload-limit-bytes: at most 1 GiB");
   }
   o.upload_limit = static_cast<size_t>(*upload);
-  auto budget = c.GetInt("upload-budget-bytes", std::max<int64_t>(*upload, o.upload_budget));
+  auto budget = c.GetInt("file-budget-bytes", std::max<int64_t>(*upload, o.file_budget));
   if (!budget.ok() || *budget < *upload) {
     return absl::InvalidArgumentError(
-        "upload-budget-bytes: at least upload-limit-bytes (one upload of the largest size)");
+        "file-budget-bytes: at least upload-limit-bytes (one file of the largest size)");
   }
-  o.upload_budget = static_cast<size_t>(*budget);
+  o.file_budget = static_cast<size_t>(*budget);
   o.max_deadline = absl::Seconds(*max_timeout);
   o.threads = static_cast<int>(*threads);
   for (absl::string_view origin :
@@ -99,7 +99,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& op
   impl->auth =
       std::make_unique<EdgeAuth>(impl->signer, *impl->clock, options.api_keys, options.limiter);
   impl->admit = std::make_unique<Executor>(4, 4096);
-  impl->uploads = std::make_unique<UploadBudget>(options.upload_budget, options.registry);
+  if (options.files == nullptr) {
+    impl->own_files = std::make_unique<FileBudget>(options.file_budget, options.registry);
+  }
+  impl->files = options.files != nullptr ? options.files : impl->own_files.get();
   if (options.registry != nullptr) {
     impl->requests = &prometheus::BuildCounter()
                           .Name("certpath_gateway_requests_total")

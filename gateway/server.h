@@ -21,9 +21,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "gateway/file_budget.h"
 #include "gateway/rate_limit.h"
 #include "gateway/routes.h"
-#include "gateway/upload_budget.h"
 #include "services/common/clock.h"
 #include "services/common/config.h"
 
@@ -67,13 +67,16 @@ struct GatewayOptions {
   size_t header_limit = 7 * 1024;  // below gRPC's 8 KiB metadata limit
   size_t body_limit = 1 << 20;     // JSON bodies
   size_t upload_limit = 16 << 20;  // raw uploads (routes whose body is a google.api.HttpBody)
-  // Bytes of uploads in flight at once (each counted by its Content-Length, a
-  // chunked one by upload_limit): an upload beyond it is answered 503 with
-  // Retry-After before its body is read. Each is held about three times
-  // (body, upstream message, the service's copy), so this bounds the memory
-  // uploads take here and in documents. At least upload_limit (the flag's
-  // default: 64 MiB, or upload-limit-bytes when larger).
-  size_t upload_budget = 64 << 20;
+  // Bytes of files in flight at once, uploads and downloads (file_budget.h):
+  // an upload beyond it is answered 503 UPLOADS_BUSY with Retry-After before
+  // its body is read, a download 503 DOWNLOADS_BUSY before it is asked for.
+  // Each is held about three times here (and as much in documents), so this
+  // bounds the memory files take. At least upload_limit (the flag's default:
+  // 64 MiB, or upload-limit-bytes when larger).
+  size_t file_budget = 64 << 20;
+  // The budget, shared with the gRPC pass-through (null: the gateway makes
+  // its own of file_budget bytes).
+  FileBudget* files = nullptr;
   absl::Duration read_timeout = absl::Seconds(30);  // a request must arrive within this
   absl::Duration idle_timeout = absl::Seconds(60);  // between requests on a connection
   // The upstream call's deadline (grpc-timeout): X-Request-Timeout (seconds)
@@ -85,7 +88,7 @@ struct GatewayOptions {
 
   // Flags: http-listen, signing-key-file|signing-key, threads,
   // max-connections, max-connections-per-address, body-limit-bytes, upload-limit-bytes,
-  // upload-budget-bytes,
+  // file-budget-bytes,
   // max-request-timeout-seconds, rate-per-key, burst-per-key, rate-per-ip, burst-per-ip,
   // cors-origins (comma-separated), and
   // --<svc>-target for each compiled-in service but the gateway's own (--engagements-target,

@@ -71,7 +71,8 @@ struct Gateway::Impl {
 
   // Declared before the io_context: its handlers (sessions) may outlive it otherwise.
   std::atomic<int> connections{0};
-  std::unique_ptr<UploadBudget> uploads;  // bytes of uploads in flight (options.upload_budget)
+  std::unique_ptr<FileBudget> own_files;
+  FileBudget* files = nullptr;  // bytes of files in flight (options.file_budget)
   // Open connections by client address (one client cannot take every slot).
   std::mutex by_address_mu;
   std::map<std::string, int> by_address;

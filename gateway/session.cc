@@ -1,7 +1,10 @@
+#include <grpcpp/support/proto_buffer_reader.h>
+
 #include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "gateway/http_fields.h"
 #include "gateway/server_impl.h"
+#include "google/api/httpbody.pb.h"
 
 namespace certpath::gateway {
 
@@ -22,7 +25,8 @@ class Session : public std::enable_shared_from_this<Session> {
     gw_.connections.fetch_add(1);
   }
   ~Session() {
-    if (upload_held_ > 0) gw_.uploads->Release(upload_held_);
+    if (upload_held_ > 0) gw_.files->Release(upload_held_);
+    if (answer_held_ > 0) gw_.files->Release(answer_held_);
     gw_.connections.fetch_sub(1);
     gw_.ClosedFrom(address_);
   }
@@ -122,7 +126,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnUploadAdmitted(const Route& route, size_t size, Admission admitted) {
     absl::Status refused = admitted.principal.status();
-    if (refused.ok() && !gw_.uploads->Reserve(size)) {
+    if (refused.ok() && !gw_.files->Reserve(size)) {
       headers_.emplace_back("Retry-After", "1");
       refused = Error(absl::StatusCode::kUnavailable, "UPLOADS_BUSY",
                       "too many uploads at once; retry in a moment");
@@ -379,7 +383,19 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string method =
         absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name());
     const pb::Descriptor* out_type = route.method->output_type();
+    // A download holds room for the largest file while its call is under way
+    // (its size is known only once it is here), then its own size until it
+    // is written out.
+    if (IsHttpBody(out_type)) {
+      if (!gw_.files->Reserve(gw_.options.upload_limit)) {
+        headers_.emplace_back("Retry-After", "1");
+        return Fail(503, Error(absl::StatusCode::kUnavailable, "DOWNLOADS_BUSY",
+                               "too many files in flight at once; retry in a moment"));
+      }
+      answer_held_ = gw_.options.upload_limit;
+    }
     if (!gw_.Track(&pending->ctx, true)) {
+      ReleaseAnswer();
       return Fail(503, Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN", "retry elsewhere"),
                   /*close=*/true);
     }
@@ -401,6 +417,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnUpstream(const grpc::Status& status, const grpc::ClientContext& ctx,
                   grpc::ByteBuffer& buffer, const pb::Descriptor* type) {
     if (!status.ok()) {
+      ReleaseAnswer();
       absl::Status s = FromGrpcStatus(status);
       return Fail(HttpStatus(s.code()), s);
     }
@@ -412,25 +429,34 @@ class Session : public std::enable_shared_from_this<Session> {
                               std::string(value.data(), value.size()));
       }
     }
+    if (IsHttpBody(type)) {  // a download: the bytes as they are, with their media type
+      // Parsed from the answer's own buffers and moved into the response: one
+      // copy of the file (there were four).
+      google::api::HttpBody file;
+      grpc::ProtoBufferReader reader(&buffer);
+      if (!file.ParseFromZeroCopyStream(&reader)) {
+        ReleaseAnswer();
+        return Fail(502, absl::InternalError("bad upstream answer"));
+      }
+      buffer.Clear();
+      answer_held_ = gw_.files->Keep(answer_held_, file.data().size());
+      std::string media =
+          file.content_type().empty() ? "application/octet-stream" : file.content_type();
+      return Send(200, std::move(*file.mutable_data()), absl::OkStatus(), false, media);
+    }
     std::vector<grpc::Slice> slices;
     std::string bytes;
     if (buffer.Dump(&slices).ok()) {
       for (const auto& sl : slices)
         bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
     }
-    if (IsHttpBody(type)) {  // a download: the bytes as they are, with their media type
-      std::unique_ptr<pb::Message> msg(gw_.factory->GetPrototype(type)->New());
-      if (!msg->ParseFromString(bytes)) {
-        return Fail(502, absl::InternalError("bad upstream answer"));
-      }
-      const pb::Reflection* r = msg->GetReflection();
-      std::string media = r->GetString(*msg, type->FindFieldByName("content_type"));
-      return Send(200, r->GetString(*msg, type->FindFieldByName("data")), absl::OkStatus(), false,
-                  media.empty() ? "application/octet-stream" : media);
-    }
     auto json = ResponseJson(type, bytes);
     if (!json.ok()) return Fail(502, json.status());
     Send(200, *std::move(json), absl::OkStatus(), false);
+  }
+
+  void ReleaseAnswer() {
+    if (answer_held_ > 0) gw_.files->Release(std::exchange(answer_held_, 0));
   }
 
   void Fail(int code, const absl::Status& s, bool close = false) {
@@ -452,7 +478,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(int code, std::string body, const absl::Status& s, bool close,
             const std::string& media = "application/json; charset=utf-8") {
     // The upload's body and its upstream message are gone by now.
-    if (upload_held_ > 0) gw_.uploads->Release(std::exchange(upload_held_, 0));
+    if (upload_held_ > 0) gw_.files->Release(std::exchange(upload_held_, 0));
     auto res = std::make_shared<Response>(static_cast<http::status>(code), version_);
     if (code != 204) res->set(http::field::content_type, media);
     // Browsers take the declared type: an uploaded text file is never run as HTML.
@@ -467,8 +493,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     if (head_) res->body().clear();  // Content-Length stays: what GET would send
     const absl::Duration took = absl::Now() - start_;
-    log::Level level =
-        code >= 500 ? log::Level::kError : (code >= 400 ? log::Level::kWarn : log::Level::kInfo);
+    log::Level level = AnswerLogLevel(code, s);
     if (code < 400 && (method_ == "GET" || head_ || method_ == "OPTIONS")) {
       // Reads succeed by the thousand: at debug, one in N at info (the services' rule).
       int every = gw_.options.log_read_sample_every;
@@ -505,6 +530,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(absl::ToChronoMilliseconds(gw_.options.read_timeout));  // slow readers
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        self->ReleaseAnswer();  // written out (or never will be)
                         if (ec || !res->keep_alive()) return self->Close();
                         self->Read();
                       });
@@ -538,7 +564,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 4096> drain_;
   size_t body_limit_ = 0;
   std::optional<Admission> admitted_early_;  // an upload's, from its header
-  size_t upload_held_ = 0;                   // of the budget of uploads at once, until answered
+  size_t answer_held_ = 0;                   // a download's, until written out
+  size_t upload_held_ = 0;                   // an upload's, until answered
   absl::Duration deadline_;                  // of the upstream call
   bool keep_alive_ = false;
   unsigned version_ = 11;

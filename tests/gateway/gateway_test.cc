@@ -675,21 +675,21 @@ absl::StatusOr<gateway::GatewayOptions> OptionsFrom(std::vector<std::string> arg
   return gateway::GatewayOptions::FromConfig(*config);
 }
 
-// The budget of uploads at once holds at least one upload of the largest size.
-TEST(GatewayOptions, TheUploadBudgetHoldsTheLargestUpload) {
+// The budget of files in flight holds at least one file of the largest size.
+TEST(GatewayOptions, TheFileBudgetHoldsTheLargestUpload) {
   auto defaults = OptionsFrom({});
   ASSERT_TRUE(defaults.ok()) << defaults.status();
-  EXPECT_EQ(defaults->upload_budget, size_t{64} << 20);
+  EXPECT_EQ(defaults->file_budget, size_t{64} << 20);
   auto larger = OptionsFrom({"--upload-limit-bytes=104857600"});
   ASSERT_TRUE(larger.ok()) << larger.status();
-  EXPECT_EQ(larger->upload_budget, size_t{100} << 20);
-  auto set = OptionsFrom({"--upload-budget-bytes=33554432"});
+  EXPECT_EQ(larger->file_budget, size_t{100} << 20);
+  auto set = OptionsFrom({"--file-budget-bytes=33554432"});
   ASSERT_TRUE(set.ok());
-  EXPECT_EQ(set->upload_budget, size_t{32} << 20);
+  EXPECT_EQ(set->file_budget, size_t{32} << 20);
   EXPECT_FALSE(OptionsFrom({"--upload-limit-bytes=4294967296"}).ok());  // an int's worth, no more
-  auto small = OptionsFrom({"--upload-budget-bytes=1000"});
+  auto small = OptionsFrom({"--file-budget-bytes=1000"});
   EXPECT_EQ(small.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StrContains(small.status().message(), "upload-budget-bytes"));
+  EXPECT_TRUE(absl::StrContains(small.status().message(), "file-budget-bytes"));
 }
 
 }  // namespace

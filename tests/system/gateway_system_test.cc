@@ -3,7 +3,7 @@
 // every annotated RPC is routed to its service (walked from the compiled-in
 // descriptors, so a new service's routes are walked without a test change),
 // the access matrix as it looks from outside, downloads, deadlines, and the
-// OpenAPI document.
+// OpenAPI document. Files up to the upload limit: gateway_files_test.cc.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -27,56 +27,13 @@
 #include "google/protobuf/util/json_util.h"
 #include "services/common/validate.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/gateway_fixture.h"
 #include "tests/support/http_client.h"
 #include "tests/support/system_stack.h"
 #include "tests/support/test_env.h"
 
 namespace certpath::testing {
 namespace {
-
-using Headers = std::map<std::string, std::string>;
-
-class GatewaySystemTest : public ::testing::Test {
- protected:
-  GatewaySystemTest() : stack(1, /*real_scheduling=*/true) { stack.StartAll(); }
-
-  int port() const { return stack.gateway_http_port; }
-  Headers As(const Principal& p) {
-    return {{"Authorization", "Bearer " + SignedToken(p, absl::Now())}};
-  }
-  static Headers Key(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
-
-  // An API key made by an office admin of `tenant` through the gateway.
-  std::string MakeKey(const std::string& spec, const std::string& tenant = "t1") {
-    Principal admin =
-        tenant == "t1" ? kAdmin
-                       : MakePrincipal(Principal::ROLE_OFFICE_ADMIN, "admin@" + tenant, "", tenant);
-    Reply r = Http(port(), "POST", "/v1/tenants/" + tenant + "/apiKeys", As(admin), spec);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return JsonField(r.body, "key");
-  }
-
-  template <typename M>
-  static std::string Json(const M& m) {
-    std::string out;
-    EXPECT_TRUE(google::protobuf::util::MessageToJsonString(m, &out).ok());
-    return out;
-  }
-
-  // A client and an engagement (partners `partners`), created through the gateway.
-  std::string MakeEngagementVia(const Headers& as, const std::vector<std::string>& partners) {
-    v1::Client c;
-    c.set_display_name("株式会社ゲート");
-    Reply client = Http(port(), "POST", "/v1/tenants/t1/clients", as, Json(c));
-    EXPECT_EQ(client.status, 200) << client.body;
-    v1::CreateEngagementRequest req = EngagementRequest(JsonField(client.body, "name"), partners);
-    Reply e = Http(port(), "POST", "/v1/tenants/t1/engagements", as, Json(req.engagement()));
-    EXPECT_EQ(e.status, 200) << e.body;
-    return JsonField(e.body, "name");
-  }
-
-  SystemStack stack;
-};
 
 // A path for the template: the tenant's id where a tenant goes, a made-up id elsewhere.
 std::string Fill(const gateway::PathTemplate& t) {
@@ -381,124 +338,6 @@ TEST_F(GatewaySystemTest, SchedulingVisitsAndCalendarFeedsOverHttp) {
       << ics.body;
   // A made-up token is a plain 404, like a revoked one.
   EXPECT_EQ(Http(port(), "GET", "/v1/feeds/" + std::string(64, '0') + ".ics", {}).status, 404);
-}
-
-}  // namespace
-}  // namespace certpath::testing
-
-namespace certpath::testing {
-namespace {
-
-// Files through the gateway: a 16 MiB upload as the request body reaches the
-// documents service and comes back the same; one byte more is 413 before the
-// body is read; a file whose bytes are not its type is 400 naming the field.
-TEST_F(GatewaySystemTest, DocumentFilesUpToTheUploadLimit) {
-  std::string engagement = MakeEngagementVia(As(kAdmin), {"p1"});
-  Reply doc = Http(port(), "POST", "/v1/" + engagement + "/documents", As(kAdmin),
-                   R"({"title":"大きな図面集"})");
-  ASSERT_EQ(doc.status, 200) << doc.body;
-  std::string versions = "/v1/" + JsonField(doc.body, "name") + "/versions?fileName=plans.pdf";
-  std::string file = "%PDF-1.7\n";
-  file.resize(16 << 20, 'p');
-  Headers h = As(kAdmin);
-  h["Content-Type"] = "application/pdf";
-  Reply up = Http(port(), "POST", versions, h, file);
-  ASSERT_EQ(up.status, 200) << up.body.substr(0, 300);
-  EXPECT_EQ(JsonField(up.body, "sizeBytes"), std::to_string(16 << 20));
-  Reply down = Http(port(), "GET", "/v1/" + JsonField(up.body, "name") + ":download", As(kAdmin));
-  ASSERT_EQ(down.status, 200);
-  EXPECT_EQ(down.body.size(), file.size());
-  EXPECT_TRUE(down.body == file);
-  EXPECT_EQ(down.headers["Content-Type"], "application/pdf");
-  EXPECT_EQ(down.headers["X-Content-Type-Options"], "nosniff");
-  Reply too_big = Http(port(), "POST", versions, h, file + "p");
-  EXPECT_EQ(too_big.status, 413) << too_big.body.substr(0, 200);
-  Reply wrong = Http(port(), "POST", versions, h, "not a pdf at all");
-  EXPECT_EQ(wrong.status, 400);
-  EXPECT_TRUE(absl::StrContains(wrong.body, "file")) << wrong.body;
-
-  // Uploads at once are bounded (--upload-budget-bytes, 64 MiB by default):
-  // four 16 MiB uploads whose bodies are still coming hold it all, a fifth
-  // is 503 with Retry-After before its body is read, while other calls go on;
-  // one of the four gone, uploads are taken again.
-  std::string head = absl::StrCat(
-      "POST ", versions, " HTTP/1.1\r\nHost: x\r\nAuthorization: ", h["Authorization"],
-      "\r\nContent-Type: application/pdf\r\nContent-Length: ", 16 << 20, "\r\n\r\n%PDF-1.7\n");
-  // Without credentials an upload is refused from its header and holds nothing.
-  std::string anonymous = head;
-  anonymous.replace(anonymous.find("Authorization: "), h["Authorization"].size() + 17, "");
-  std::string refused = RawHttp(port(), anonymous);
-  EXPECT_TRUE(absl::StartsWith(refused, "HTTP/1.1 401")) << refused.substr(0, 200);
-  std::vector<int> stalled;
-  for (int i = 0; i < 4; ++i) {
-    int fd = ConnectLoopback(port());
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(head.size()));
-    stalled.push_back(fd);
-  }
-  std::string small = "%PDF-1.7\n" + std::string(1000, 's');
-  Reply busy;
-  for (int i = 0; i < 50 && busy.status != 503; ++i) {  // the four are admitted as they arrive
-    busy = Http(port(), "POST", versions, h, small);
-    if (busy.status != 503) absl::SleepFor(absl::Milliseconds(20));
-  }
-  EXPECT_EQ(busy.status, 503) << busy.body;
-  EXPECT_EQ(busy.headers["Retry-After"], "1");
-  EXPECT_TRUE(absl::StrContains(busy.body, "UPLOADS_BUSY")) << busy.body;
-  EXPECT_EQ(Http(port(), "GET", "/v1/" + JsonField(doc.body, "name"), As(kAdmin)).status, 200);
-  ::close(stalled.back());
-  stalled.pop_back();
-  Reply again;
-  for (int i = 0; i < 100 && again.status != 200; ++i) {
-    again = Http(port(), "POST", versions, h, small);
-    if (again.status != 200) absl::SleepFor(absl::Milliseconds(20));
-  }
-  EXPECT_EQ(again.status, 200) << again.body;
-  // A client that waits for "100 Continue" (curl does, for bodies over 1 MiB) gets it once
-  // the upload is admitted, then sends its body; before, it waited a second for nothing.
-  {
-    int fd = ConnectLoopback(port());
-    ASSERT_GE(fd, 0);
-    timeval two{2, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &two, sizeof two);
-    std::string ask = absl::StrCat(
-        "POST ", versions, " HTTP/1.1\r\nHost: x\r\nAuthorization: ", h["Authorization"],
-        "\r\nContent-Type: application/pdf\r\nExpect: 100-continue\r\nContent-Length: ",
-        small.size(), "\r\n\r\n");
-    ASSERT_EQ(::send(fd, ask.data(), ask.size(), MSG_NOSIGNAL), static_cast<ssize_t>(ask.size()));
-    char buf[4096];
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    std::string interim(buf, n > 0 ? static_cast<size_t>(n) : 0);
-    EXPECT_TRUE(absl::StartsWith(interim, "HTTP/1.1 100 Continue")) << interim;
-    ASSERT_EQ(::send(fd, small.data(), small.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(small.size()));
-    std::string answer;
-    while (answer.find("sizeBytes") == std::string::npos &&
-           (n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
-      answer.append(buf, static_cast<size_t>(n));
-    }
-    EXPECT_TRUE(absl::StrContains(interim + answer, "HTTP/1.1 200")) << interim << answer;
-    ::close(fd);
-  }
-  // The gRPC pass-through brings a 16 MiB file back whole (answers were cut at 4 MiB).
-  {
-    auto stub = certpath::documents::v1::DocumentService::NewStub(
-        grpc::CreateCustomChannel(stack.gateway_target, grpc::InsecureChannelCredentials(), [] {
-          grpc::ChannelArguments a;
-          a.SetMaxReceiveMessageSize(32 << 20);
-          return a;
-        }()));
-    certpath::documents::v1::DownloadDocumentVersionRequest req;
-    req.set_name(JsonField(up.body, "name"));
-    google::api::HttpBody out;
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", h["Authorization"]);
-    grpc::Status s = stub->DownloadDocumentVersion(&ctx, req, &out);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    EXPECT_TRUE(out.data() == file);
-  }
-  for (int fd : stalled) ::close(fd);
 }
 
 }  // namespace

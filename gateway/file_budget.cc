@@ -1,19 +1,19 @@
-#include "gateway/upload_budget.h"
+#include "gateway/file_budget.h"
 
 namespace certpath::gateway {
 
-UploadBudget::UploadBudget(size_t bytes, prometheus::Registry* registry) : limit_(bytes) {
+FileBudget::FileBudget(size_t bytes, prometheus::Registry* registry) : limit_(bytes) {
   if (registry == nullptr) return;
   gauge_ = &prometheus::BuildGauge()
-                .Name("certpath_gateway_upload_bytes_in_flight")
+                .Name("certpath_gateway_file_bytes_in_flight")
                 .Help(
-                    "Bytes of uploads admitted and not yet answered, HTTP and gRPC "
-                    "(--upload-budget-bytes caps it)")
+                    "Bytes of files in flight: uploads admitted and not yet answered, "
+                    "downloads under way or being written out (--file-budget-bytes caps it)")
                 .Register(*registry)
                 .Add({});
 }
 
-bool UploadBudget::Reserve(size_t n) {
+bool FileBudget::Reserve(size_t n) {
   size_t held = held_.load();
   do {
     if (held + n > limit_) return false;
@@ -22,7 +22,7 @@ bool UploadBudget::Reserve(size_t n) {
   return true;
 }
 
-void UploadBudget::Release(size_t n) {
+void FileBudget::Release(size_t n) {
   held_.fetch_sub(n);
   if (gauge_ != nullptr) gauge_->Decrement(static_cast<double>(n));
 }
