@@ -127,12 +127,17 @@ absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::
     return sha;
   }
   if (::fsync(tmp->fd) != 0) return fail(Errno("fsync " + tmp->path));
-  // Renamed into its shard; the shard (and the tenant's directory) made, and
-  // their parents fsynced, only the first time.
+  // Renamed into its shard; the shard (and the tenant's directory) made the
+  // first time, their parents fsynced then whoever made them (another upload
+  // may have made one and not fsynced its parent yet, or died first).
   if (::rename(tmp->path.c_str(), final_path.c_str()) != 0) {
     if (errno != ENOENT) return fail(Errno("rename " + tmp->path));
-    if (auto s = MakeDir(tenant_dir, dir_); !s.ok()) return fail(s);
-    if (auto s = MakeDir(shard, tenant_dir); !s.ok()) return fail(s);
+    for (const std::string* d : {&tenant_dir, &shard}) {
+      if (::mkdir(d->c_str(), 0700) != 0 && errno != EEXIST) return fail(Errno("mkdir " + *d));
+    }
+    for (const std::string* parent : {&dir_, &tenant_dir}) {
+      if (auto s = FsyncPath(*parent); !s.ok()) return fail(s);
+    }
     if (::rename(tmp->path.c_str(), final_path.c_str()) != 0) {
       return fail(Errno("rename " + tmp->path));
     }

@@ -1,6 +1,7 @@
 #include "services/documents/staging.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -42,13 +43,18 @@ absl::StatusOr<TempFiles::File> TempFiles::Make() {
 }
 
 absl::StatusOr<TempFiles::File> TempFiles::Take() {
-  {
-    absl::MutexLock lock(&mu_);
-    if (!ready_.empty()) {
-      File f = std::move(ready_.back());
+  for (;;) {
+    File f;
+    {
+      absl::MutexLock lock(&mu_);
+      if (ready_.empty()) break;
+      f = std::move(ready_.back());
       ready_.pop_back();
-      return f;
     }
+    // Still there (not removed by hand, nor by another process's sweep).
+    struct stat st {};
+    if (::fstat(f.fd, &st) == 0 && st.st_nlink > 0) return f;
+    Release(f);
   }
   return Make();
 }
@@ -65,15 +71,21 @@ bool TempFiles::InUse(const std::string& name) {
   return in_use_.contains(name);
 }
 
+void TempFiles::Touch() {
+  for (const File& f : ready_) ::futimens(f.fd, nullptr);
+}
+
 void TempFiles::Fill() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
+      auto wanted = absl::Condition(
           +[](TempFiles* t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(t->mu_) {
             return t->stopping_ || static_cast<int>(t->ready_.size()) < t->spares_;
           },
-          this));
+          this);
+      // Idle, the spares are touched: their age never nears the sweep's.
+      while (!mu_.AwaitWithTimeout(wanted, touch_every_)) Touch();
       if (stopping_) return;
     }
     // Made and fsynced here, so that the upload's own fsync has no new

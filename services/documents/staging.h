@@ -3,7 +3,9 @@
 // ext4 (no journal): creating a file cost 0.3 ms of inode search, and hashing
 // 1 MiB (0.6 ms) took as long as writing it.
 //  - TempFiles: empty temporary files, created and fsynced ahead by a thread of
-//    their own, taken by uploads; none is swept while it is spare or in use.
+//    their own, taken by uploads; none is swept while it is spare or in use,
+//    by this process (InUse) or another sharing the directory (spares are
+//    touched every few minutes, far inside the sweep's hour).
 //  - HashHelper: one thread that hashes an upload while the caller writes it.
 
 #include <string>
@@ -14,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace certpath::documents {
 
@@ -23,8 +26,10 @@ class TempFiles {
     int fd = -1;
     std::string path;
   };
-  // Files under `dir` (which must exist); `spares` kept ready once Start()ed.
-  TempFiles(std::string dir, int spares) : dir_(std::move(dir)), spares_(spares) {}
+  // Files under `dir` (which must exist); `spares` kept ready once Start()ed,
+  // touched every `touch_every` while they wait.
+  TempFiles(std::string dir, int spares, absl::Duration touch_every = absl::Minutes(5))
+      : dir_(std::move(dir)), spares_(spares), touch_every_(touch_every) {}
   ~TempFiles();
   TempFiles(const TempFiles&) = delete;
   TempFiles& operator=(const TempFiles&) = delete;
@@ -40,8 +45,10 @@ class TempFiles {
  private:
   absl::StatusOr<File> Make();
   void Fill();
+  void Touch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const std::string dir_;
   const int spares_;
+  const absl::Duration touch_every_;
   absl::Mutex mu_;
   std::vector<File> ready_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> in_use_ ABSL_GUARDED_BY(mu_);

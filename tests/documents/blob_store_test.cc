@@ -134,8 +134,29 @@ TEST_F(FileBlobStoreTest, FilesMadeAheadAreTakenRefilledNeverSweptAndRemovedAtTh
     }
     EXPECT_EQ(kept, 3);
     EXPECT_EQ(after.bytes, 0);
+    // Spares removed behind its back (by hand, or another process's sweep)
+    // are passed over: the upload makes its own.
+    for (const auto& n : after.names) ASSERT_EQ(::unlink((tmp + "/" + n).c_str()), 0);
+    auto b = blobs.Put("t1", kPdf + "again");
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ(*blobs.Get("t1", *b), kPdf + "again");
   }
   EXPECT_EQ(List(tmp).files, 0);  // a store that stops leaves none behind
+}
+
+TEST_F(FileBlobStoreTest, SparesWaitingAreTouchedSoThatNoSweepTakesThem) {
+  TempFiles temps(root_, 2, absl::Milliseconds(50));
+  temps.Start();
+  ASSERT_TRUE(WaitForFiles(root_, 2));
+  struct timeval old[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+  Listing spares = List(root_);
+  for (const auto& n : spares.names) ASSERT_EQ(::utimes((root_ + "/" + n).c_str(), old), 0);
+  absl::SleepFor(absl::Milliseconds(300));
+  for (const auto& n : spares.names) {
+    struct stat st {};
+    ASSERT_EQ(::stat((root_ + "/" + n).c_str(), &st), 0);
+    EXPECT_GT(st.st_mtime, 1'000'000'000 + 3600) << n;
+  }
 }
 
 TEST_F(FileBlobStoreTest, ConcurrentUploadsAreEachStoredWholeUnderTheirOwnHash) {
