@@ -7,8 +7,9 @@
 // gateway past its memory limit.
 //  - An upload is counted by its Content-Length from its header, before its
 //    body is read, until it is answered.
-//  - A download is counted by the largest file (the upload limit) while its
-//    call is under way, then by its own size until it is written out.
+//  - A file download (certpath.common.v1.file_download) is counted by the
+//    largest file (the upload limit) while its call is under way, then by its
+//    own size until it is written out.
 
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "certpath/common/v1/common.pb.h"
 #include "services/common/crypto.h"
 #include "services/common/grpc_util.h"
 #include "services/common/log.h"
@@ -50,12 +51,13 @@ std::string Metadata(const grpc::GenericCallbackServerContext& ctx, const char* 
   return it == ctx.client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
-// Whether "package.Service/Method" answers a file (google.api.HttpBody).
+// Whether "package.Service/Method" answers a stored file
+// (certpath.common.v1.file_download).
 bool IsDownload(const std::string& full_method) {
   std::string name = full_method;
   std::replace(name.begin(), name.end(), '/', '.');
   const auto* m = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
-  return m != nullptr && IsHttpBody(m->output_type());
+  return m != nullptr && m->options().GetExtension(certpath::common::v1::file_download);
 }
 
 // The peer's address without the port ("ipv4:127.0.0.1:5000" → "127.0.0.1").

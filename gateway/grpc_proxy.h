@@ -28,8 +28,9 @@ class GrpcProxy final : public grpc::CallbackGenericService {
   // Requests are as large as the host's gRPC limit (1 MiB): files go over
   // HTTP, where an upload is admitted before its body is read.
   // `files` (may be null): the gateway's budget of files in flight, which a
-  // download (a google.api.HttpBody answer) holds as HTTP's do: `max_file`
-  // bytes while its call is under way, then its own size until it is sent.
+  // file download (certpath.common.v1.file_download) holds as HTTP's do:
+  // `max_file` bytes while its call is under way, then its own size until it
+  // is sent.
   GrpcProxy(const std::map<std::string, std::string>& upstreams, const PrincipalSigner& signer,
             const Clock& clock, EdgeAuth& auth, absl::Duration deadline = absl::Seconds(30),
             int max_answer_bytes = 4 << 20, FileBudget* files = nullptr, size_t max_file = 0);

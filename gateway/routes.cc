@@ -221,6 +221,7 @@ absl::StatusOr<RouteTable> RouteTable::FromServices(const std::vector<std::strin
       r.body = rule.body();
       r.credential_in_request =
           m->options().GetExtension(certpath::common::v1::credential_in_request);
+      r.file_download = m->options().GetExtension(certpath::common::v1::file_download);
       std::string path;
       switch (rule.pattern_case()) {
         case google::api::HttpRule::kGet:

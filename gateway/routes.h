@@ -54,6 +54,9 @@ struct Route {
   const google::protobuf::MethodDescriptor* method = nullptr;
   // (certpath.common.v1.credential_in_request): served without Authorization.
   bool credential_in_request = false;
+  // (certpath.common.v1.file_download): answers a stored file, held in the
+  // budget of files in flight.
+  bool file_download = false;
 };
 
 // The proto files whose services the gateway routes (generated from

@@ -383,10 +383,10 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string method =
         absl::StrCat("/", route.method->service()->full_name(), "/", route.method->name());
     const pb::Descriptor* out_type = route.method->output_type();
-    // A download holds room for the largest file while its call is under way
-    // (its size is known only once it is here), then its own size until it
-    // is written out.
-    if (IsHttpBody(out_type)) {
+    // A file download holds room for the largest file while its call is under
+    // way (its size is known only once it is here), then its own size until
+    // it is written out.
+    if (route.file_download) {
       if (!gw_.files->Reserve(gw_.options.upload_limit)) {
         headers_.emplace_back("Retry-After", "1");
         return Fail(503, Error(absl::StatusCode::kUnavailable, "DOWNLOADS_BUSY",
@@ -418,7 +418,7 @@ class Session : public std::enable_shared_from_this<Session> {
                   grpc::ByteBuffer& buffer, const pb::Descriptor* type) {
     if (!status.ok()) {
       ReleaseAnswer();
-      absl::Status s = FromGrpcStatus(status);
+      absl::Status s = InJsonSpelling(FromGrpcStatus(status));
       return Fail(HttpStatus(s.code()), s);
     }
     // What the service says of its answer for HTTP (a download's file name …).
@@ -433,8 +433,12 @@ class Session : public std::enable_shared_from_this<Session> {
       // Parsed from the answer's own buffers and moved into the response: one
       // copy of the file (there were four).
       google::api::HttpBody file;
-      grpc::ProtoBufferReader reader(&buffer);
-      if (!file.ParseFromZeroCopyStream(&reader)) {
+      bool parsed;
+      {
+        grpc::ProtoBufferReader reader(&buffer);
+        parsed = file.ParseFromZeroCopyStream(&reader);
+      }
+      if (!parsed) {
         ReleaseAnswer();
         return Fail(502, absl::InternalError("bad upstream answer"));
       }

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/type_resolver_util.h"
+#include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "services/common/status.h"
 
@@ -341,6 +342,42 @@ int HttpStatus(absl::StatusCode code) {
     default:
       return 500;
   }
+}
+
+std::string JsonFieldPath(absl::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  for (size_t i = 0; i < path.size(); ++i) {
+    char c = path[i];
+    bool word = i + 1 < path.size() && absl::ascii_isalnum(path[i + 1]);
+    if (c == '_' && word && i > 0 && absl::ascii_isalnum(path[i - 1])) {
+      out += absl::ascii_toupper(path[++i]);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+absl::Status InJsonSpelling(const absl::Status& status) {
+  auto payload = status.GetPayload(kBadRequestUrl);
+  google::rpc::BadRequest bad;
+  if (!payload || !bad.ParseFromString(std::string(*payload))) return status;
+  // The message the services make of the same violations (FieldViolations)
+  // is made again with the fields respelled; any other message stays.
+  std::string said = "invalid request:", say = "invalid request:";
+  for (auto& v : *bad.mutable_field_violations()) {
+    absl::StrAppend(&said, " ", v.field(), ": ", v.description(), ";");
+    v.set_field(JsonFieldPath(v.field()));
+    absl::StrAppend(&say, " ", v.field(), ": ", v.description(), ";");
+  }
+  bool composed =
+      bad.field_violations_size() > 0 && status.message() == said.substr(0, said.size() - 1);
+  absl::Status out(status.code(), composed ? say.substr(0, say.size() - 1) : status.message());
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& value) {
+    out.SetPayload(url, url == kBadRequestUrl ? absl::Cord(bad.SerializeAsString()) : value);
+  });
+  return out;
 }
 
 std::string ErrorJson(const absl::Status& status) {

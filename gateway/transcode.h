@@ -55,4 +55,12 @@ int HttpStatus(absl::StatusCode code);
 // by `status` (ErrorInfo, BadRequest … as the services set them).
 std::string ErrorJson(const absl::Status& status);
 
+// A field path in proto3 JSON's spelling: each segment's snake_case in
+// lowerCamelCase (the default json_name), indexes and anything else kept.
+std::string JsonFieldPath(absl::string_view path);
+// A service's error as an HTTP caller should read it: the fields its
+// BadRequest names, and its message, in JSON's spelling ("visit.end_time" is
+// "visit.endTime", as the caller wrote it); the rest as it was.
+absl::Status InJsonSpelling(const absl::Status& status);
+
 }  // namespace certpath::gateway

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "gateway/file_budget.h"
+#include "gateway/transcode.h"
+#include "google/rpc/error_details.pb.h"
 #include "services/common/status.h"
 
 namespace certpath::gateway {
@@ -48,6 +50,33 @@ TEST(FileBudget, ReservesWhatFitsAndKeepsWhatADownloadTurnedOutToBe) {
   budget.Release(10);
   budget.Release(38);
   EXPECT_TRUE(budget.Reserve(64));
+}
+
+TEST(Transcode, AServicesFieldErrorsAreSpelledAsHttpCallersWriteThem) {
+  EXPECT_EQ(JsonFieldPath("visit.end_time"), "visit.endTime");
+  EXPECT_EQ(JsonFieldPath("settings.prices.manual_review_min_jpy"),
+            "settings.prices.manualReviewMinJpy");
+  EXPECT_EQ(JsonFieldPath("rows[3].exclusion_justification"), "rows[3].exclusionJustification");
+  EXPECT_EQ(JsonFieldPath("X-Request-Timeout"), "X-Request-Timeout");
+  EXPECT_EQ(JsonFieldPath("_private__x_"), "_private__x_");
+  FieldViolations v;
+  v.Add("change_note", "at most 500 characters");
+  v.Add("file.content_type", "not allowed");
+  absl::Status s = InJsonSpelling(v.ToStatus());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "invalid request: changeNote: at most 500 characters; file.contentType: not allowed");
+  google::rpc::BadRequest bad;
+  ASSERT_TRUE(bad.ParseFromString(std::string(*s.GetPayload(kBadRequestUrl))));
+  ASSERT_EQ(bad.field_violations_size(), 2);
+  EXPECT_EQ(bad.field_violations(1).field(), "file.contentType");
+  EXPECT_EQ(ErrorReason(s), "INVALID_ARGUMENT");  // the other details stay
+  // A message of the service's own wording stays as it was.
+  absl::Status own = InvalidArgument("page_token", "expired");
+  own = absl::Status(own.code(), "the page_token has expired");
+  own.SetPayload(kBadRequestUrl, *v.ToStatus().GetPayload(kBadRequestUrl));
+  EXPECT_EQ(InJsonSpelling(own).message(), "the page_token has expired");
+  EXPECT_EQ(InJsonSpelling(absl::NotFoundError("x")), absl::NotFoundError("x"));
 }
 
 }  // namespace

@@ -100,6 +100,8 @@ void SystemStack::ResetGateway(std::vector<std::string> extra) {
         std::string("--rate-per-ip=1000"), std::string("--burst-per-ip=2000")}) {
     args.push_back(flag);
   }
+  if (gateway_metrics_port == 0) gateway_metrics_port = FreePort();
+  args.push_back(absl::StrCat("--metrics-listen=127.0.0.1:", gateway_metrics_port));
   args.insert(args.end(), extra.begin(), extra.end());  // later flags win
   gateway = std::make_unique<Process>(BinaryPath("gateway/certpath-gateway"), args,
                                       redis.dir() + "/gateway.log");

@@ -37,6 +37,7 @@ class SystemStack {
   RedisServer redis;
   std::string billing_target, sink_target, scheduling_target, documents_target, gateway_target;
   int gateway_http_port = 0;
+  int gateway_metrics_port = 0;  // its /metrics
   std::vector<std::string> engagement_targets;
   std::unique_ptr<Process> billing, sink, scheduling, documents, gateway;
   std::vector<std::unique_ptr<Process>> engagements;

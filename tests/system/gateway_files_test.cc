@@ -3,11 +3,14 @@
 // the gRPC pass-through, and the budget of files in flight that bounds the
 // memory they take.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -85,6 +88,13 @@ TEST_F(GatewayFilesTest, DocumentFilesUpToTheUploadLimit) {
   Reply wrong = Http(port(), "POST", versions, h, "not a pdf at all");
   EXPECT_EQ(wrong.status, 400);
   EXPECT_TRUE(absl::StrContains(wrong.body, "file")) << wrong.body;
+  // A service's field errors name the fields as HTTP callers write them.
+  Reply note =
+      Http(port(), "POST", versions + "&changeNote=" + std::string(600, 'n'), h, "%PDF-1.7\n");
+  EXPECT_EQ(note.status, 400);
+  EXPECT_TRUE(absl::StrContains(note.body, R"("field":"changeNote")")) << note.body;
+  EXPECT_TRUE(absl::StrContains(note.body, "invalid request: changeNote:")) << note.body;
+  EXPECT_FALSE(absl::StrContains(note.body, "change_note")) << note.body;
 
   // Uploads at once are bounded (--file-budget-bytes, 64 MiB by default):
   // four 16 MiB uploads whose bodies are still coming hold it all, a fifth
@@ -157,28 +167,61 @@ TEST_F(GatewayFilesTest, DocumentFilesUpToTheUploadLimit) {
 }
 
 // Downloads share the budget with uploads (--file-budget-bytes, 64 MiB by
-// default): a download holds the largest file's size while its call is under
-// way, then its own size until it is written out. Four clients that stop
-// reading their 16 MiB download hold it all: another download, over HTTP or
-// the gRPC pass-through, and an upload are refused with Retry-After while
-// other calls go on; once one of the four goes, files pass again.
+// default): a file download holds the largest file's size while its call is
+// under way, then its own size until it is written out. Clients that stop
+// reading hold it: two 16 MiB and two 8 MiB downloads hold 48 MiB, a fifth
+// download the rest; then another download, over HTTP or the gRPC
+// pass-through, and an upload are refused with Retry-After while other calls
+// go on. Once one goes, files pass again; once all go, nothing is held.
 TEST_F(GatewayFilesTest, DownloadsShareTheBudgetOfFilesInFlight) {
   ASSERT_NO_FATAL_FAILURE(UploadFile("大きな手順書", 'd'));
-  std::string download = "/v1/" + version + ":download";
-  std::string get = absl::StrCat(
-      "GET ", download, " HTTP/1.1\r\nHost: x\r\nAuthorization: ", h["Authorization"], "\r\n\r\n");
-  std::vector<int> stalled;
-  for (int i = 0; i < 4; ++i) {
-    int fd = ConnectLoopback(port());
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(::send(fd, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
-    stalled.push_back(fd);  // never read: the gateway's write of 16 MiB stalls
-  }
-  Reply busy;
-  for (int i = 0; i < 50 && busy.status != 503; ++i) {  // the four are answered as they come
-    busy = Http(port(), "GET", download, As(kAdmin));
-    if (busy.status != 503) absl::SleepFor(absl::Milliseconds(20));
-  }
+  std::string half = "%PDF-1.7\n";
+  half.resize(8 << 20, 'h');
+  Reply second = Http(port(), "POST", versions, h, half);
+  ASSERT_EQ(second.status, 200) << second.body.substr(0, 300);
+  auto in_flight = [&] {
+    std::string metrics = HttpGet(stack.gateway_metrics_port, "/metrics");
+    size_t at = metrics.find("\ncertpath_gateway_file_bytes_in_flight ");
+    return at == std::string::npos ? -1.0 : std::atof(metrics.c_str() + metrics.find(' ', at + 1));
+  };
+  auto wait_in_flight = [&](double want) {
+    double now = in_flight();
+    for (int i = 0; i < 250 && now != want; ++i) {
+      absl::SleepFor(absl::Milliseconds(20));
+      now = in_flight();
+    }
+    return now;
+  };
+  EXPECT_EQ(wait_in_flight(0), 0);
+  // A download whose client reads its status line, then nothing: the
+  // gateway's write of the file stalls once the socket buffers are full.
+  auto stall = [&](const std::string& name) {
+    int small = 16 << 10;
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    timeval ten{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten, sizeof ten);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    std::string get = absl::StrCat("GET /v1/", name, ":download HTTP/1.1\r\nHost: x\r\n",
+                                   "Authorization: ", h["Authorization"], "\r\n\r\n");
+    EXPECT_EQ(::send(fd, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+    char line[12] = {};
+    EXPECT_EQ(::recv(fd, line, sizeof line, MSG_WAITALL), static_cast<ssize_t>(sizeof line));
+    EXPECT_EQ(std::string(line, sizeof line), "HTTP/1.1 200");
+    return fd;
+  };
+  std::string big = version, small = JsonField(second.body, "name");
+  std::vector<int> stalled = {stall(big), stall(big), stall(small), stall(small)};
+  // Each download holds its own size once it is here: 2 x 16 + 2 x 8 MiB.
+  EXPECT_EQ(wait_in_flight(48 << 20), 48 << 20);
+  stalled.push_back(stall(big));
+  EXPECT_EQ(wait_in_flight(64 << 20), 64 << 20);
+  std::string download = "/v1/" + big + ":download";
+  Reply busy = Http(port(), "GET", download, As(kAdmin));
   EXPECT_EQ(busy.status, 503) << busy.body.substr(0, 200);
   EXPECT_EQ(busy.headers["Retry-After"], "1");
   EXPECT_TRUE(absl::StrContains(busy.body, "DOWNLOADS_BUSY")) << busy.body.substr(0, 200);
@@ -190,16 +233,14 @@ TEST_F(GatewayFilesTest, DownloadsShareTheBudgetOfFilesInFlight) {
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
   ::close(stalled.back());
   stalled.pop_back();
-  Reply again;
-  for (int i = 0; i < 100 && again.status != 200; ++i) {
-    again = Http(port(), "GET", download, As(kAdmin));
-    if (again.status != 200) absl::SleepFor(absl::Milliseconds(20));
-  }
+  EXPECT_EQ(wait_in_flight(48 << 20), 48 << 20);
+  Reply again = Http(port(), "GET", download, As(kAdmin));
   EXPECT_EQ(again.status, 200);
   EXPECT_TRUE(again.body == file);
   grpc::Status through = DownloadOverGrpc();
   EXPECT_TRUE(through.ok()) << through.error_message();
   for (int fd : stalled) ::close(fd);
+  EXPECT_EQ(wait_in_flight(0), 0);  // nothing held once every file is gone
 }
 
 }  // namespace
