@@ -15,13 +15,14 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "certpath/documents/v1/documents.grpc.pb.h"
-#include "certpath/engagements/v1/engagements.pb.h"
+#include "certpath/engagements/v1/engagements.grpc.pb.h"
 #include "gateway/routes.h"
 #include "google/api/httpbody.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -384,6 +385,59 @@ TEST_F(GatewaySystemTest, DocumentsDeadLettersAreReadable) {
   EXPECT_TRUE(absl::StrContains(dead.body, "certpath.documents.v1.PaidReviewAccepted"))
       << dead.body;
   EXPECT_TRUE(absl::StrContains(dead.body, "accepted quote")) << dead.body;  // billing's reason
+}
+
+}  // namespace
+}  // namespace certpath::testing
+
+namespace certpath::testing {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// The gRPC pass-through keeps a caller's x-request-id only when it is safe
+// (SafeRequestId, as HTTP does): then it is in the gateway's log line and
+// forwarded upstream; any other is replaced by a fresh one and reaches no log.
+TEST_F(GatewaySystemTest, GrpcPassThroughKeepsOnlySafeRequestIds) {
+  auto stub = v1::EngagementService::NewStub(
+      grpc::CreateChannel(stack.gateway_target, grpc::InsecureChannelCredentials()));
+  Headers h = As(kAdmin);
+  auto call = [&](const std::string& request_id) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", h["Authorization"]);
+    ctx.AddMetadata("x-request-id", request_id);
+    v1::GetEngagementRequest req;
+    req.set_name("tenants/t1/engagements/not-there");  // NOT_FOUND: logged on both sides
+    v1::Engagement e;
+    return stub->GetEngagement(&ctx, req, &e).error_code();
+  };
+  const std::string safe = "partner-req-7f3a", quoted = "inject \"level\":\"error\"",
+                    long_one = std::string(65, 'r');
+  EXPECT_EQ(call(quoted), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(call(long_one), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(call(safe), grpc::StatusCode::NOT_FOUND);
+  const std::string gateway_log = stack.redis.dir() + "/gateway.log",
+                    upstream_log =
+                        stack.redis.dir() + "/engagements-" + stack.engagement_targets[0] + ".log";
+  for (int i = 0; i < 100 && !absl::StrContains(ReadAll(upstream_log), safe); ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  // The gateway logs it as the request's id; the service, as its trace id
+  // (there is no traceparent).
+  for (const auto& [log, key] : {std::pair<std::string, std::string>{gateway_log, "request_id"},
+                                 {upstream_log, "trace_id"}}) {
+    std::string lines = ReadAll(log);
+    EXPECT_TRUE(absl::StrContains(lines, absl::StrCat("\"", key, "\":\"", safe, "\"")))
+        << log << "\n"
+        << lines;
+    EXPECT_FALSE(absl::StrContains(lines, "inject")) << log;
+    EXPECT_FALSE(absl::StrContains(lines, long_one)) << log;
+  }
 }
 
 }  // namespace
