@@ -1,3 +1,7 @@
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <grpcpp/support/proto_buffer_reader.h>
 
 #include "absl/algorithm/container.h"
@@ -399,6 +403,19 @@ class Session : public std::enable_shared_from_this<Session> {
       return Fail(503, Error(absl::StatusCode::kUnavailable, "SHUTTING_DOWN", "retry elsewhere"),
                   /*close=*/true);
     }
+    // Nothing is read from the client while its call is under way: one that
+    // hangs up (end of stream or reset) cancels the call, as a reverse proxy
+    // does, rather than leave the service at work nobody will read. Bytes of
+    // a next request are left where they are. Cancelled in Write.
+    std::weak_ptr<Pending> watched = pending;
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(),
+                                                         watched](beast::error_code ec) {
+      if (ec) return;  // the answer came first
+      char c;
+      ssize_t n = ::recv(self->stream_.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      bool gone = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+      if (auto p = watched.lock(); gone && p) p->ctx.TryCancel();
+    });
     auto self = shared_from_this();
     up.stub->UnaryCall(&pending->ctx, method, grpc::StubOptions(), &pending->request,
                        &pending->response, [self, pending, out_type](grpc::Status status) mutable {
@@ -531,6 +548,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(std::shared_ptr<Response> res) {
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);  // the watch for a hang-up (Call), if any
     stream_.expires_after(absl::ToChronoMilliseconds(gw_.options.read_timeout));  // slow readers
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {

@@ -17,9 +17,11 @@
 #include <set>
 #include <sstream>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "certpath/documents/v1/documents.grpc.pb.h"
 #include "certpath/engagements/v1/engagements.grpc.pb.h"
@@ -438,6 +440,34 @@ TEST_F(GatewaySystemTest, GrpcPassThroughKeepsOnlySafeRequestIds) {
     EXPECT_FALSE(absl::StrContains(lines, "inject")) << log;
     EXPECT_FALSE(absl::StrContains(lines, long_one)) << log;
   }
+}
+
+// A client that hangs up while its call is under way cancels the call
+// upstream, as a reverse proxy does: logged as 499 CANCELLED at once, where
+// it waited for the call's deadline (10 s, then 504) before.
+TEST_F(GatewaySystemTest, AClientThatHangsUpCancelsItsCall) {
+  std::string engagement = MakeEngagementVia(As(kAdmin), {});
+  std::string get =
+      absl::StrCat("GET /v1/", engagement,
+                   " HTTP/1.1\r\nHost: x\r\nAuthorization: ", As(kAdmin)["Authorization"],
+                   "\r\nX-Request-Id: hang-up-1\r\n\r\n");
+  const pid_t upstream = stack.engagements[0]->pid();
+  ASSERT_EQ(::kill(upstream, SIGSTOP), 0);  // the call waits for an answer
+  absl::Cleanup resume = [upstream] { ::kill(upstream, SIGCONT); };
+  int fd = ConnectLoopback(port());
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::send(fd, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+  absl::SleepFor(absl::Milliseconds(300));  // the call is under way
+  ::close(fd);
+  std::string line;
+  for (int i = 0; i < 150 && line.empty(); ++i) {
+    for (absl::string_view l : absl::StrSplit(ReadAll(stack.redis.dir() + "/gateway.log"), '\n')) {
+      if (absl::StrContains(l, "hang-up-1")) line = std::string(l);
+    }
+    if (line.empty()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(absl::StrContains(line, R"("status":"499")")) << line;
+  EXPECT_TRUE(absl::StrContains(line, R"("code":"CANCELLED")")) << line;
 }
 
 }  // namespace
