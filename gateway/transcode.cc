@@ -347,10 +347,12 @@ int HttpStatus(absl::StatusCode code) {
 std::string JsonFieldPath(absl::string_view path) {
   std::string out;
   out.reserve(path.size());
+  auto snake = [](char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c); };
   for (size_t i = 0; i < path.size(); ++i) {
     char c = path[i];
-    bool word = i + 1 < path.size() && absl::ascii_isalnum(path[i + 1]);
-    if (c == '_' && word && i > 0 && absl::ascii_isalnum(path[i - 1])) {
+    // Between two lowercase letters or digits only: what proto field names
+    // are (an enum's VALUE_NAME, or anything else, stays as it is).
+    if (c == '_' && i > 0 && snake(path[i - 1]) && i + 1 < path.size() && snake(path[i + 1])) {
       out += absl::ascii_toupper(path[++i]);
     } else {
       out += c;

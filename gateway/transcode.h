@@ -56,7 +56,8 @@ int HttpStatus(absl::StatusCode code);
 std::string ErrorJson(const absl::Status& status);
 
 // A field path in proto3 JSON's spelling: each segment's snake_case in
-// lowerCamelCase (the default json_name), indexes and anything else kept.
+// lowerCamelCase (the default json_name); indexes, upper case and anything
+// else kept.
 std::string JsonFieldPath(absl::string_view path);
 // A service's error as an HTTP caller should read it: the fields its
 // BadRequest names, and its message, in JSON's spelling ("visit.end_time" is

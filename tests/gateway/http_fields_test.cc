@@ -59,6 +59,8 @@ TEST(Transcode, AServicesFieldErrorsAreSpelledAsHttpCallersWriteThem) {
   EXPECT_EQ(JsonFieldPath("rows[3].exclusion_justification"), "rows[3].exclusionJustification");
   EXPECT_EQ(JsonFieldPath("X-Request-Timeout"), "X-Request-Timeout");
   EXPECT_EQ(JsonFieldPath("_private__x_"), "_private__x_");
+  EXPECT_EQ(JsonFieldPath("line_1"), "line1");
+  EXPECT_EQ(JsonFieldPath("PHASE_STAGE1_AUDIT"), "PHASE_STAGE1_AUDIT");
   FieldViolations v;
   v.Add("change_note", "at most 500 characters");
   v.Add("file.content_type", "not allowed");

@@ -456,9 +456,10 @@ TEST_F(GatewaySystemTest, AClientThatHangsUpCancelsItsCall) {
   absl::Cleanup resume = [upstream] { ::kill(upstream, SIGCONT); };
   int fd = ConnectLoopback(port());
   ASSERT_GE(fd, 0);
-  ASSERT_EQ(::send(fd, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+  ssize_t sent = ::send(fd, get.data(), get.size(), MSG_NOSIGNAL);
   absl::SleepFor(absl::Milliseconds(300));  // the call is under way
   ::close(fd);
+  ASSERT_EQ(sent, static_cast<ssize_t>(get.size()));
   std::string line;
   for (int i = 0; i < 150 && line.empty(); ++i) {
     for (absl::string_view l : absl::StrSplit(ReadAll(stack.redis.dir() + "/gateway.log"), '\n')) {
