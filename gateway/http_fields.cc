@@ -3,12 +3,18 @@
 #include <algorithm>
 #include <cmath>
 
+#include <grpcpp/support/proto_buffer_reader.h>
+
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "gateway/transcode.h"
+#include "google/api/httpbody.pb.h"
 #include "services/common/crypto.h"
 #include "services/common/server.h"
+#include "services/common/status.h"
 
 namespace certpath::gateway {
 
@@ -70,6 +76,55 @@ log::Level AnswerLogLevel(int http_status, const absl::Status& s) {
   if (http_status < 400) return log::Level::kInfo;
   if (s.ok()) return http_status >= 500 ? log::Level::kError : log::Level::kWarn;
   return FailureLogLevel(s.code());
+}
+
+absl::StatusOr<absl::Duration> RequestTimeout(absl::string_view text, absl::Duration max) {
+  double seconds = 0;
+  bool decimal = !text.empty() && text.find_first_not_of("0123456789.") == absl::string_view::npos;
+  if (!decimal || !absl::SimpleAtod(text, &seconds) || !(seconds > 0)) {
+    return InvalidArgument("X-Request-Timeout", "a positive number of seconds");
+  }
+  return std::min(absl::Seconds(seconds), max);
+}
+
+std::vector<std::pair<std::string, std::string>> AnswerHeaders(const grpc::ClientContext& ctx) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, value] : ctx.GetServerInitialMetadata()) {
+    absl::string_view k(key.data(), key.size());
+    if (ForwardedAnswerMetadata(k)) {
+      out.emplace_back(k == "content-disposition" ? "Content-Disposition" : std::string(k),
+                       std::string(value.data(), value.size()));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<HttpAnswer> AnswerBody(grpc::ByteBuffer& buffer,
+                                      const google::protobuf::Descriptor* type) {
+  HttpAnswer out;
+  if (IsHttpBody(type)) {  // a download: the bytes as they are, with their media type
+    google::api::HttpBody file;
+    bool parsed;
+    {
+      grpc::ProtoBufferReader reader(&buffer);
+      parsed = file.ParseFromZeroCopyStream(&reader);
+    }
+    if (!parsed) return absl::InternalError("bad upstream answer");
+    buffer.Clear();
+    out.media = file.content_type().empty() ? "application/octet-stream" : file.content_type();
+    out.body = std::move(*file.mutable_data());
+    return out;
+  }
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (buffer.Dump(&slices).ok()) {
+    for (const auto& sl : slices)
+      bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  }
+  auto json = ResponseJson(type, bytes);
+  if (!json.ok()) return json.status();
+  out.body = *std::move(json);
+  return out;
 }
 
 }  // namespace certpath::gateway

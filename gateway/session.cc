@@ -2,13 +2,10 @@
 
 #include <cerrno>
 
-#include <grpcpp/support/proto_buffer_reader.h>
-
 #include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "gateway/http_fields.h"
 #include "gateway/server_impl.h"
-#include "google/api/httpbody.pb.h"
 
 namespace certpath::gateway {
 
@@ -292,14 +289,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // default.
     deadline_ = verb == "GET" ? gw_.options.read_deadline : gw_.options.write_deadline;
     if (auto t = req.find("x-request-timeout"); t != req.end()) {
-      double seconds = 0;
-      absl::string_view text = View(t->value());
-      bool decimal =
-          !text.empty() && text.find_first_not_of("0123456789.") == absl::string_view::npos;
-      if (!decimal || !absl::SimpleAtod(text, &seconds) || !(seconds > 0)) {
-        return Fail(400, InvalidArgument("X-Request-Timeout", "a positive number of seconds"));
-      }
-      deadline_ = std::min(absl::Seconds(seconds), gw_.options.max_deadline);
+      auto asked = RequestTimeout(View(t->value()), gw_.options.max_deadline);
+      if (!asked.ok()) return Fail(400, asked.status());
+      deadline_ = *asked;
     }
     auto content_type = req.find(http::field::content_type);
     std::string media(content_type == req.end() ? absl::string_view()
@@ -438,42 +430,15 @@ class Session : public std::enable_shared_from_this<Session> {
       absl::Status s = InJsonSpelling(FromGrpcStatus(status));
       return Fail(HttpStatus(s.code()), s);
     }
-    // What the service says of its answer for HTTP (a download's file name …).
-    for (const auto& [key, value] : ctx.GetServerInitialMetadata()) {
-      absl::string_view k(key.data(), key.size());
-      if (ForwardedAnswerMetadata(k)) {
-        headers_.emplace_back(k == "content-disposition" ? "Content-Disposition" : std::string(k),
-                              std::string(value.data(), value.size()));
-      }
+    for (auto& h : AnswerHeaders(ctx)) headers_.push_back(std::move(h));
+    auto answer = AnswerBody(buffer, type);
+    if (!answer.ok()) {
+      ReleaseAnswer();
+      return Fail(502, answer.status());
     }
-    if (IsHttpBody(type)) {  // a download: the bytes as they are, with their media type
-      // Parsed from the answer's own buffers and moved into the response: one
-      // copy of the file (there were four).
-      google::api::HttpBody file;
-      bool parsed;
-      {
-        grpc::ProtoBufferReader reader(&buffer);
-        parsed = file.ParseFromZeroCopyStream(&reader);
-      }
-      if (!parsed) {
-        ReleaseAnswer();
-        return Fail(502, absl::InternalError("bad upstream answer"));
-      }
-      buffer.Clear();
-      answer_held_ = gw_.files->Keep(answer_held_, file.data().size());
-      std::string media =
-          file.content_type().empty() ? "application/octet-stream" : file.content_type();
-      return Send(200, std::move(*file.mutable_data()), absl::OkStatus(), false, media);
-    }
-    std::vector<grpc::Slice> slices;
-    std::string bytes;
-    if (buffer.Dump(&slices).ok()) {
-      for (const auto& sl : slices)
-        bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
-    }
-    auto json = ResponseJson(type, bytes);
-    if (!json.ok()) return Fail(502, json.status());
-    Send(200, *std::move(json), absl::OkStatus(), false);
+    // A file download now holds its own size, until written out.
+    answer_held_ = gw_.files->Keep(answer_held_, answer->body.size());
+    Send(200, std::move(answer->body), absl::OkStatus(), false, answer->media);
   }
 
   void ReleaseAnswer() {

@@ -6,6 +6,7 @@
 
 #include "gateway/file_budget.h"
 #include "gateway/transcode.h"
+#include "google/api/httpbody.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "services/common/status.h"
 
@@ -79,6 +80,42 @@ TEST(Transcode, AServicesFieldErrorsAreSpelledAsHttpCallersWriteThem) {
   own.SetPayload(kBadRequestUrl, *v.ToStatus().GetPayload(kBadRequestUrl));
   EXPECT_EQ(InJsonSpelling(own).message(), "the page_token has expired");
   EXPECT_EQ(InJsonSpelling(absl::NotFoundError("x")), absl::NotFoundError("x"));
+}
+
+TEST(HttpFields, TheTimeoutACallerAsksForIsPositiveSecondsUpToTheMaximum) {
+  EXPECT_EQ(*RequestTimeout("2.5", absl::Seconds(120)), absl::Milliseconds(2500));
+  EXPECT_EQ(*RequestTimeout("600", absl::Seconds(120)), absl::Seconds(120));
+  for (const char* bad : {"", "0", "-1", "1e3", "ten", "1.2.3"}) {
+    auto t = RequestTimeout(bad, absl::Seconds(120));
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(HttpFields, AnAnswerIsAFileAsItIsOrJson) {
+  google::api::HttpBody file;
+  file.set_content_type("application/pdf");
+  file.set_data(std::string(3 << 20, 'p'));
+  std::string bytes = file.SerializeAsString();
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer buffer(&slice, 1);
+  auto answer = AnswerBody(buffer, google::api::HttpBody::descriptor());
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->media, "application/pdf");
+  EXPECT_TRUE(answer->body == file.data());
+  EXPECT_EQ(buffer.Length(), 0u);  // the answer's own copy is gone
+  google::rpc::BadRequest bad;
+  bad.add_field_violations()->set_field("x");
+  std::string json_bytes = bad.SerializeAsString();
+  grpc::Slice json_slice(json_bytes);
+  grpc::ByteBuffer json_buffer(&json_slice, 1);
+  auto json = AnswerBody(json_buffer, google::rpc::BadRequest::descriptor());
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(json->media, "application/json; charset=utf-8");
+  EXPECT_EQ(json->body, R"({"fieldViolations":[{"field":"x"}]})");
+  grpc::Slice junk(std::string("\xff\xff\xff"));
+  grpc::ByteBuffer junk_buffer(&junk, 1);
+  EXPECT_EQ(AnswerBody(junk_buffer, google::api::HttpBody::descriptor()).status().code(),
+            absl::StatusCode::kInternal);
 }
 
 }  // namespace
