@@ -1,5 +1,7 @@
 #include "gateway/file_budget.h"
 
+#include "services/common/status.h"
+
 namespace certpath::gateway {
 
 FileBudget::FileBudget(size_t bytes, prometheus::Registry* registry) : limit_(bytes) {
@@ -20,6 +22,15 @@ bool FileBudget::Reserve(size_t n) {
   } while (!held_.compare_exchange_weak(held, held + n));
   if (gauge_ != nullptr) gauge_->Increment(static_cast<double>(n));
   return true;
+}
+
+absl::Status FileBudget::ReserveDownload(size_t max_file, size_t* held) {
+  if (!Reserve(max_file)) {
+    return Error(absl::StatusCode::kUnavailable, "DOWNLOADS_BUSY",
+                 "too many files in flight at once; retry in a moment");
+  }
+  *held = max_file;
+  return absl::OkStatus();
 }
 
 void FileBudget::Release(size_t n) {

@@ -18,6 +18,8 @@
 #include <atomic>
 #include <cstddef>
 
+#include "absl/status/status.h"
+
 namespace certpath::gateway {
 
 class FileBudget {
@@ -36,6 +38,9 @@ class FileBudget {
     if (need < held) Release(held - need);
     return std::min(held, need);
   }
+  // Room for a file download of up to `max_file` bytes, HTTP's or gRPC's:
+  // held (`*held` = max_file), or UNAVAILABLE DOWNLOADS_BUSY.
+  absl::Status ReserveDownload(size_t max_file, size_t* held);
   size_t limit() const { return limit_; }
 
  private:

@@ -118,11 +118,9 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     }
     method_ = method;
     if (proxy_.files() != nullptr && IsDownload(method.substr(1))) {
-      if (!proxy_.files()->Reserve(proxy_.max_file())) {
-        return Done(ToGrpcStatus(Error(absl::StatusCode::kUnavailable, "DOWNLOADS_BUSY",
-                                       "too many files in flight at once; retry in a moment")));
+      if (auto s = proxy_.files()->ReserveDownload(proxy_.max_file(), &held_); !s.ok()) {
+        return Done(ToGrpcStatus(s));
       }
-      held_ = proxy_.max_file();
     }
     stub->UnaryCall(
         &upstream_, method, grpc::StubOptions(), &request_, &response_, [this](grpc::Status s) {

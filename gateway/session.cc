@@ -383,12 +383,10 @@ class Session : public std::enable_shared_from_this<Session> {
     // way (its size is known only once it is here), then its own size until
     // it is written out.
     if (route.file_download) {
-      if (!gw_.files->Reserve(gw_.options.upload_limit)) {
+      if (auto s = gw_.files->ReserveDownload(gw_.options.upload_limit, &answer_held_); !s.ok()) {
         headers_.emplace_back("Retry-After", "1");
-        return Fail(503, Error(absl::StatusCode::kUnavailable, "DOWNLOADS_BUSY",
-                               "too many files in flight at once; retry in a moment"));
+        return Fail(503, s);
       }
-      answer_held_ = gw_.options.upload_limit;
     }
     if (!gw_.Track(&pending->ctx, true)) {
       ReleaseAnswer();

@@ -91,13 +91,17 @@ TEST(HttpFields, TheTimeoutACallerAsksForIsPositiveSecondsUpToTheMaximum) {
   }
 }
 
+// An upstream answer as gRPC hands it over.
+grpc::ByteBuffer Buffer(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
 TEST(HttpFields, AnAnswerIsAFileAsItIsOrJson) {
   google::api::HttpBody file;
   file.set_content_type("application/pdf");
   file.set_data(std::string(3 << 20, 'p'));
-  std::string bytes = file.SerializeAsString();
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer buffer(&slice, 1);
+  grpc::ByteBuffer buffer = Buffer(file.SerializeAsString());
   auto answer = AnswerBody(buffer, google::api::HttpBody::descriptor());
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(answer->media, "application/pdf");
@@ -105,15 +109,12 @@ TEST(HttpFields, AnAnswerIsAFileAsItIsOrJson) {
   EXPECT_EQ(buffer.Length(), 0u);  // the answer's own copy is gone
   google::rpc::BadRequest bad;
   bad.add_field_violations()->set_field("x");
-  std::string json_bytes = bad.SerializeAsString();
-  grpc::Slice json_slice(json_bytes);
-  grpc::ByteBuffer json_buffer(&json_slice, 1);
+  grpc::ByteBuffer json_buffer = Buffer(bad.SerializeAsString());
   auto json = AnswerBody(json_buffer, google::rpc::BadRequest::descriptor());
   ASSERT_TRUE(json.ok()) << json.status();
   EXPECT_EQ(json->media, "application/json; charset=utf-8");
   EXPECT_EQ(json->body, R"({"fieldViolations":[{"field":"x"}]})");
-  grpc::Slice junk(std::string("\xff\xff\xff"));
-  grpc::ByteBuffer junk_buffer(&junk, 1);
+  grpc::ByteBuffer junk_buffer = Buffer("\xff\xff\xff");
   EXPECT_EQ(AnswerBody(junk_buffer, google::api::HttpBody::descriptor()).status().code(),
             absl::StatusCode::kInternal);
 }
