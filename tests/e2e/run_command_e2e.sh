@@ -7,6 +7,11 @@
 #   run_command_e2e.sh <repo root> <build dir>
 set -euo pipefail
 ROOT="$1"; BUILD="$2"
+# The README's two commands are what a new reader runs: each must be there, on
+# a code line of its own (a formatter run over README.md once broke them).
+for c in ./scripts/run.sh ./scripts/test.sh; do
+  grep -qxF "    $c" "$ROOT/README.md" || { echo "FAIL: README.md does not give '$c' as a command"; exit 1; }
+done
 STATE="$(mktemp -d)"
 base=$((20000 + (RANDOM % 600) * 20))  # below the kernel's ephemeral ports (32768-)
 export CERTPATH_BUILD_DIR="$BUILD" CERTPATH_STATE_DIR="$STATE" CERTPATH_DEMO_TENANT=e2e
