@@ -78,16 +78,12 @@ std::string FileBlobStore::PathOf(const std::string& tenant, const std::string& 
   return absl::StrCat(dir_, "/", tenant, "/", sha256.substr(0, 2), "/", sha256);
 }
 
-absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::string_view data,
-                                               absl::string_view known_sha256) {
+absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::string_view data) {
   if (!IsValidId(tenant)) return absl::InvalidArgumentError("tenant");
-  if (!known_sha256.empty() && !IsHex64(std::string(known_sha256))) {
-    return absl::InvalidArgumentError("sha256");
-  }
   auto tmp = temps_.Take();
   if (!tmp.ok()) return tmp.status();
   // Hashed on the helper while written here, when the helper is free.
-  bool hashing = known_sha256.empty() && hasher_.TryStart(data);
+  bool hashing = hasher_.TryStart(data);
   auto drop = [&] {
     if (hashing) hasher_.Finish();  // it reads `data` until then
     ::unlink(tmp->path.c_str());
@@ -107,9 +103,7 @@ absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::
   // The disk writes the file while the hash is finished; fsync then waits
   // for what is left.
   ::sync_file_range(tmp->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  std::string sha = !known_sha256.empty() ? std::string(known_sha256)
-                    : hashing             ? hasher_.Finish()
-                                          : HexEncode(Sha256(data));
+  std::string sha = hashing ? hasher_.Finish() : HexEncode(Sha256(data));
   hashing = false;
   std::string final_path = PathOf(tenant, sha);
   std::string tenant_dir = absl::StrCat(dir_, "/", tenant);

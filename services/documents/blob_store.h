@@ -23,10 +23,8 @@ namespace certpath::documents {
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
-  // Stores `data` durably; its SHA-256, hex. `sha256`, when the caller hashed
-  // `data` already, is taken as its hash (not computed again).
-  virtual absl::StatusOr<std::string> Put(const std::string& tenant, absl::string_view data,
-                                          absl::string_view sha256 = {}) = 0;
+  // Stores `data` durably; its SHA-256, hex.
+  virtual absl::StatusOr<std::string> Put(const std::string& tenant, absl::string_view data) = 0;
   // The content stored under `sha256`; DATA_LOSS when the file does not
   // match its hash, NOT_FOUND when there is none.
   virtual absl::StatusOr<std::string> Get(const std::string& tenant, const std::string& sha256) = 0;
@@ -47,8 +45,7 @@ class FileBlobStore final : public BlobStore {
   // Creates the directories (and checks they are writable); temporary files
   // are made ahead from then on.
   absl::Status Open();
-  absl::StatusOr<std::string> Put(const std::string& tenant, absl::string_view data,
-                                  absl::string_view sha256 = {}) override;
+  absl::StatusOr<std::string> Put(const std::string& tenant, absl::string_view data) override;
   absl::StatusOr<std::string> Get(const std::string& tenant, const std::string& sha256) override;
   absl::StatusOr<int> Sweep(absl::Duration age, const Referenced& referenced) override;
   int64_t BytesStored() override;

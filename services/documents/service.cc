@@ -160,12 +160,11 @@ absl::StatusOr<absl::optional<Superseded>> DocumentsApi::SupersedeEffective(
 
 absl::StatusOr<v1::FileInfo> DocumentsApi::StoreFile(const Principal& p,
                                                      const std::string& file_name,
-                                                     const google::api::HttpBody& file,
-                                                     const std::string& sha256) {
+                                                     const google::api::HttpBody& file) {
   auto checked = d::CheckFile(file_name, file.content_type(), file.data());
   if (!checked.ok()) return checked.status();
   // Durable before any record names it.
-  auto sha = blobs_.Put(p.tenant(), file.data(), sha256);
+  auto sha = blobs_.Put(p.tenant(), file.data());
   if (!sha.ok()) return Unavailable("file store: " + std::string(sha.status().message()));
   bytes_uploaded_.Increment(static_cast<double>(file.data().size()));
   v1::FileInfo info;

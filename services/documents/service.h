@@ -163,11 +163,9 @@ class DocumentsApi {
                                   const v1::FileInfo& file, const Idem& idem,
                                   absl::optional<Stored<v1::Document>>& loaded,
                                   v1::DocumentVersion* out);
-  // The file checked and stored durably: the version's FileInfo. `sha256`:
-  // the file's hash when it was computed already.
+  // The file checked and stored durably: the version's FileInfo.
   absl::StatusOr<v1::FileInfo> StoreFile(const Principal& p, const std::string& file_name,
-                                         const google::api::HttpBody& file,
-                                         const std::string& sha256 = "");
+                                         const google::api::HttpBody& file);
   // The stored file `file` as a download: its bytes (hash verified), media
   // type, Content-Disposition with its name and its SHA-256 as metadata.
   absl::Status ServeFile(const Principal& p, const v1::FileInfo& file, google::api::HttpBody* out);

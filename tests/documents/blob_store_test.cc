@@ -73,10 +73,8 @@ TEST_F(FileBlobStoreTest, DurableDeduplicatedVerifiedAndSwept) {
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(*a, HexEncode(Sha256(kPdf)));
   EXPECT_EQ(*blobs.Put("t1", kPdf), *a);  // stored once
-  // A hash the caller computed is taken as the content's name; a malformed one is refused.
-  EXPECT_EQ(*blobs.Put("t1", kPdf, *a), *a);
-  EXPECT_EQ(blobs.Put("t1", kPdf, "../../etc/passwd").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  // A tenant that is not an id never makes a path.
+  EXPECT_EQ(blobs.Put("../t1", kPdf).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(blobs.BytesStored(), static_cast<int64_t>(kPdf.size()));
   // Nothing left behind: each upload's temporary file was renamed, or removed
   // when the content was there already. What is there is made ahead, empty.
