@@ -60,6 +60,25 @@ bool OlderThan(const std::string& path, absl::Duration age) {
   return ::stat(path.c_str(), &st) == 0 && absl::Now() - absl::FromUnixSeconds(st.st_mtime) > age;
 }
 
+// Whether the file at `path` holds exactly `data` (a stored copy damaged on
+// disk is not taken for it).
+bool HoldsExactly(const std::string& path, absl::string_view data) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  bool same = ::fstat(fd, &st) == 0 && st.st_size == static_cast<off_t>(data.size());
+  char buf[1 << 16];
+  for (size_t at = 0; same && at < data.size();) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    same = n > 0 && static_cast<size_t>(n) <= data.size() - at &&
+           std::memcmp(buf, data.data() + at, static_cast<size_t>(n)) == 0;
+    at += n > 0 ? static_cast<size_t>(n) : 0;
+  }
+  ::close(fd);
+  return same;
+}
+
 int64_t SizeOf(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
@@ -108,37 +127,57 @@ absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::
   std::string final_path = PathOf(tenant, sha);
   std::string tenant_dir = absl::StrCat(dir_, "/", tenant);
   std::string shard = absl::StrCat(tenant_dir, "/", sha.substr(0, 2));
-  struct stat st {};
-  if (::stat(final_path.c_str(), &st) == 0 && st.st_size == static_cast<off_t>(data.size()) &&
-      ::utimes(final_path.c_str(), nullptr) == 0) {
-    // Stored before (the same file uploaded again: its write above was the
-    // price of not knowing the hash sooner). Touched, so that a sweep never
-    // takes an old unreferenced copy while the version naming it is being
-    // written; its directory fsynced, as the upload that stored it may not
-    // have got that far yet.
+  // Stored before (the same file uploaded again: its write above was the
+  // price of not knowing the hash sooner), when the stored copy holds these
+  // very bytes; a damaged one is replaced below. Touched, under the lock the
+  // sweep removes files under, so that it never takes a file this upload
+  // names on an older look at it.
+  bool reused = false;
+  if (HoldsExactly(final_path, data)) {
+    absl::MutexLock lock(&reuse_mu_);
+    reused = ::utimes(final_path.c_str(), nullptr) == 0;
+  }
+  if (reused) {
     drop();
-    if (auto s = FsyncPath(shard); !s.ok()) return s;
+    if (auto s = DurableShard(tenant_dir, shard); !s.ok()) return s;
     return sha;
   }
   if (::fsync(tmp->fd) != 0) return fail(Errno("fsync " + tmp->path));
   // Renamed into its shard; the shard (and the tenant's directory) made the
-  // first time, their parents fsynced then whoever made them (another upload
-  // may have made one and not fsynced its parent yet, or died first).
+  // first time.
   if (::rename(tmp->path.c_str(), final_path.c_str()) != 0) {
     if (errno != ENOENT) return fail(Errno("rename " + tmp->path));
     for (const std::string* d : {&tenant_dir, &shard}) {
       if (::mkdir(d->c_str(), 0700) != 0 && errno != EEXIST) return fail(Errno("mkdir " + *d));
-    }
-    for (const std::string* parent : {&dir_, &tenant_dir}) {
-      if (auto s = FsyncPath(*parent); !s.ok()) return fail(s);
     }
     if (::rename(tmp->path.c_str(), final_path.c_str()) != 0) {
       return fail(Errno("rename " + tmp->path));
     }
   }
   temps_.Release(*tmp);
-  if (auto s = FsyncPath(shard); !s.ok()) return s;
+  if (auto s = DurableShard(tenant_dir, shard); !s.ok()) return s;
   return sha;
+}
+
+absl::Status FileBlobStore::DurableShard(const std::string& tenant_dir, const std::string& shard) {
+  // Its parents once a process: another upload may have made the shard and
+  // not fsynced them yet (or died first), and this upload's record must not
+  // name a file whose directory could vanish.
+  bool known;
+  {
+    absl::MutexLock lock(&shards_mu_);
+    known = durable_shards_.contains(shard);
+  }
+  if (!known) {
+    if (auto s = FsyncPath(dir_); !s.ok()) return s;
+    if (auto s = FsyncPath(tenant_dir); !s.ok()) return s;
+  }
+  if (auto s = FsyncPath(shard); !s.ok()) return s;
+  if (!known) {
+    absl::MutexLock lock(&shards_mu_);
+    durable_shards_.insert(shard);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> FileBlobStore::Get(const std::string& tenant,
@@ -188,7 +227,11 @@ absl::StatusOr<int> FileBlobStore::Sweep(absl::Duration age, const Referenced& r
         if (!IsHex64(sha) || !OlderThan(path, age)) continue;
         auto used = referenced(tenant, sha);
         if (!used.ok()) return used.status();
-        if (!*used && ::unlink(path.c_str()) == 0) ++removed;
+        if (*used) continue;
+        // Looked at again under the lock an upload reusing the file touches
+        // it under: touched since, it is named by a version on its way.
+        absl::MutexLock lock(&reuse_mu_);
+        if (OlderThan(path, age) && ::unlink(path.c_str()) == 0) ++removed;
       }
     }
   }

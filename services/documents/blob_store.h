@@ -13,8 +13,10 @@
 #include <functional>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/documents/staging.h"
 
@@ -52,9 +54,15 @@ class FileBlobStore final : public BlobStore {
 
  private:
   std::string PathOf(const std::string& tenant, const std::string& sha256) const;
+  // Fsyncs `shard`, and its parents the first time this process uses it.
+  absl::Status DurableShard(const std::string& tenant_dir, const std::string& shard);
   std::string dir_;
   TempFiles temps_;
   HashHelper hasher_;
+  // An upload taking a stored file and the sweep removing one, one at a time.
+  absl::Mutex reuse_mu_;
+  absl::Mutex shards_mu_;
+  absl::flat_hash_set<std::string> durable_shards_ ABSL_GUARDED_BY(shards_mu_);
 };
 
 }  // namespace certpath::documents

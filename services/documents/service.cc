@@ -179,9 +179,18 @@ absl::Status DocumentsApi::ServeFile(const Principal& p, const v1::FileInfo& fil
                                      google::api::HttpBody* out) {
   auto data = blobs_.Get(p.tenant(), file.sha256());
   if (!data.ok()) {
-    // A file that does not match its hash is never served.
-    return Error(absl::StatusCode::kDataLoss, "FILE_CORRUPT",
-                 "the stored file does not match its SHA-256; restore it from backup");
+    switch (data.status().code()) {
+      case absl::StatusCode::kDataLoss:  // never served
+        return Error(absl::StatusCode::kDataLoss, "FILE_CORRUPT",
+                     "the stored file does not match its SHA-256; upload the same file again or "
+                     "restore it from backup");
+      case absl::StatusCode::kNotFound:
+        return Error(absl::StatusCode::kDataLoss, "FILE_MISSING",
+                     "the stored file is missing; upload the same file again or restore it from "
+                     "backup");
+      default:  // the volume failing for now (EIO, EMFILE…): worth a retry
+        return Unavailable("file store: " + std::string(data.status().message()));
+    }
   }
   out->set_content_type(file.media_type());
   out->set_data(*std::move(data));

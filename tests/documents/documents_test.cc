@@ -5,10 +5,12 @@
 // the paid review after the support period billed once.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -493,6 +495,25 @@ TEST_F(DocumentsTest, AnUploadRetriedWithItsRequestIdMakesOneVersion) {
   dv1::DownloadDocumentVersionRequest dl;
   dl.set_name(first.name());
   google::api::HttpBody body;
+  ASSERT_TRUE(docs.Call(&DStub::DownloadDocumentVersion, ClientOf(), dl, &body).ok());
+  EXPECT_EQ(body.data(), "番号,資産名\n1,サーバ\n");
+  // Damaged on disk (same size), then gone: never served, each said as it is;
+  // the same file uploaded again puts it back for the version naming it.
+  std::string sha = first.file().sha256();
+  std::string stored =
+      absl::StrCat(data_dir, "/", kAdmin.tenant(), "/", sha.substr(0, 2), "/", sha);
+  std::string damaged = body.data();
+  damaged[0] = 'X';
+  std::ofstream(stored, std::ios::binary | std::ios::trunc) << damaged;
+  absl::Status corrupt = docs.Call(&DStub::DownloadDocumentVersion, ClientOf(), dl, &body);
+  EXPECT_EQ(corrupt.code(), absl::StatusCode::kDataLoss) << corrupt;
+  EXPECT_TRUE(absl::StrContains(corrupt.message(), "does not match")) << corrupt;
+  ASSERT_EQ(::unlink(stored.c_str()), 0);
+  absl::Status missing = docs.Call(&DStub::DownloadDocumentVersion, ClientOf(), dl, &body);
+  EXPECT_EQ(missing.code(), absl::StatusCode::kDataLoss) << missing;
+  EXPECT_TRUE(absl::StrContains(missing.message(), "missing")) << missing;
+  req.set_request_id("");
+  ASSERT_TRUE(docs.Call(&DStub::CreateDocumentVersion, ClientOf(), req, &other).ok());
   ASSERT_TRUE(docs.Call(&DStub::DownloadDocumentVersion, ClientOf(), dl, &body).ok());
   EXPECT_EQ(body.data(), "番号,資産名\n1,サーバ\n");
 }
