@@ -33,14 +33,14 @@ absl::StatusOr<AppOptions> AppOptions::FromConfig(const Config& c) {
 namespace {
 
 // The manual-review range of billing's price list, read as the caller.
-class GrpcPriceList final : public PriceList {
+class GrpcOfficeSettings final : public OfficeSettings {
  public:
-  GrpcPriceList(const std::string& target, const PrincipalSigner& signer, const Clock& clock)
+  GrpcOfficeSettings(const std::string& target, const PrincipalSigner& signer, const Clock& clock)
       : stub_(billing::v1::BillingService::NewStub(
             grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))),
         signer_(signer),
         clock_(clock) {}
-  absl::StatusOr<billing::v1::PriceList> Prices(const Principal& p) override {
+  absl::StatusOr<billing::v1::BillingSettings> Settings(const Principal& p) override {
     billing::v1::GetBillingSettingsRequest req;
     req.set_name("tenants/" + p.tenant() + "/billingSettings");
     billing::v1::BillingSettings settings;
@@ -51,8 +51,12 @@ class GrpcPriceList final : public PriceList {
           ctx.AddMetadata(kPrincipalMetadataKey, signer_.Sign(p, clock_.Now(), absl::Minutes(1)));
           return FromGrpcStatus(stub_->GetBillingSettings(&ctx, req, &settings));
         });
-    if (!s.ok()) return Unavailable("billing service (price list): " + std::string(s.message()));
-    return settings.prices();
+    if (s.code() == absl::StatusCode::kNotFound) {
+      return FailedPrecondition(
+          "BILLING_SETTINGS", "the office has no billing settings yet (its name, its price list)");
+    }
+    if (!s.ok()) return Unavailable("billing service (settings): " + std::string(s.message()));
+    return settings;
   }
 
  private:
@@ -81,8 +85,8 @@ struct App::Impl {
         store(host.records(), o.host.idempotency_ttl_seconds),
         blobs(o.data_dir),
         engagements(o.engagements_target, host.signer(), host.clock()),
-        prices(o.billing_target, host.signer(), host.clock()),
-        service(store, blobs, engagements, prices, host.clock(), host.tokens(), host.gate(),
+        office(o.billing_target, host.signer(), host.clock()),
+        service(store, blobs, engagements, office, host.clock(), host.tokens(), host.gate(),
                 host.metrics().registry()),
         writable(host.gate(), [this](const std::string& t) { return store.RegisterTenant(t); }),
         dead_letters(store.outbox(), domain::DocumentsPolicy(), host.tokens(), host.clock(),
@@ -130,7 +134,7 @@ struct App::Impl {
     waiting.Set(static_cast<double>(sum.reviews_waiting));
     oldest.Set(oldest_unix == 0 ? 0.0
                                 : absl::ToDoubleSeconds(now - absl::FromUnixSeconds(oldest_unix)));
-    // Files: bytes stored; abandoned uploads swept every ten minutes.
+    // Files: abandoned uploads swept every ten minutes; bytes stored.
     if (now - last_sweep >= absl::Minutes(10)) {
       last_sweep = now;
       auto swept =
@@ -142,8 +146,8 @@ struct App::Impl {
         std::string n = std::to_string(*swept);
         log::Info("swept abandoned files", {{"files", n}});
       }
-      bytes.Set(static_cast<double>(blobs.BytesStored()));
     }
+    bytes.Set(static_cast<double>(blobs.BytesStored()));
     return absl::OkStatus();
   }
 
@@ -152,7 +156,7 @@ struct App::Impl {
   DocumentStore store;
   FileBlobStore blobs;
   EngagementsClient engagements;
-  GrpcPriceList prices;
+  GrpcOfficeSettings office;
   DocumentsApi service;
   WritableTenants writable;
   DeadLetterApi dead_letters;

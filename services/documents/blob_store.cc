@@ -79,16 +79,18 @@ bool HoldsExactly(const std::string& path, absl::string_view data) {
   return same;
 }
 
-int64_t SizeOf(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
-}
-
 }  // namespace
 
 absl::Status FileBlobStore::Open() {
   if (auto s = MakeDir(dir_, dir_ + "/.."); !s.ok()) return s;
   if (auto s = MakeDir(dir_ + "/tmp", dir_); !s.ok()) return s;
+  int64_t total = 0;
+  ForEachStored(
+      [&](const std::string&, const std::string&, const std::string&, const struct stat& st) {
+        total += st.st_size;
+        return true;
+      });
+  bytes_.store(total);
   temps_.Start();
   return absl::OkStatus();
 }
@@ -133,7 +135,9 @@ absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::
   // sweep removes files under, so that it never takes a file this upload
   // names on an older look at it.
   bool reused = false;
-  if (HoldsExactly(final_path, data)) {
+  struct stat existing {};
+  bool existed = ::stat(final_path.c_str(), &existing) == 0;
+  if (existed && HoldsExactly(final_path, data)) {
     absl::MutexLock lock(&reuse_mu_);
     reused = ::utimes(final_path.c_str(), nullptr) == 0;
   }
@@ -155,6 +159,7 @@ absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::
     }
   }
   temps_.Release(*tmp);
+  bytes_ += static_cast<int64_t>(data.size()) - (existed ? existing.st_size : 0);
   if (auto s = DurableShard(tenant_dir, shard); !s.ok()) return s;
   return sha;
 }
@@ -212,42 +217,58 @@ absl::StatusOr<std::string> FileBlobStore::Get(const std::string& tenant,
   return out;
 }
 
-absl::StatusOr<int> FileBlobStore::Sweep(absl::Duration age, const Referenced& referenced) {
-  int removed = 0;
-  for (const auto& name : Entries(dir_ + "/tmp")) {
-    std::string path = dir_ + "/tmp/" + name;
-    if (!temps_.InUse(name) && OlderThan(path, age) && ::unlink(path.c_str()) == 0) ++removed;
-  }
+void FileBlobStore::ForEachStored(
+    const std::function<bool(const std::string& tenant, const std::string& sha256,
+                             const std::string& path, const struct stat& st)>& visit) {
   for (const auto& tenant : Entries(dir_)) {
     if (tenant == "tmp" || !IsValidId(tenant)) continue;
     for (const auto& shard : Entries(dir_ + "/" + tenant)) {
       std::string shard_dir = absl::StrCat(dir_, "/", tenant, "/", shard);
       for (const auto& sha : Entries(shard_dir)) {
         std::string path = shard_dir + "/" + sha;
-        if (!IsHex64(sha) || !OlderThan(path, age)) continue;
-        auto used = referenced(tenant, sha);
-        if (!used.ok()) return used.status();
-        if (*used) continue;
-        // Looked at again under the lock an upload reusing the file touches
-        // it under: touched since, it is named by a version on its way.
-        absl::MutexLock lock(&reuse_mu_);
-        if (OlderThan(path, age) && ::unlink(path.c_str()) == 0) ++removed;
+        struct stat st {};
+        if (IsHex64(sha) && ::stat(path.c_str(), &st) == 0 && !visit(tenant, sha, path, st)) {
+          return;
+        }
       }
     }
   }
+}
+
+absl::StatusOr<int> FileBlobStore::Sweep(absl::Duration age, const Referenced& referenced) {
+  int removed = 0;
+  for (const auto& name : Entries(dir_ + "/tmp")) {
+    std::string path = dir_ + "/tmp/" + name;
+    if (!temps_.InUse(name) && OlderThan(path, age) && ::unlink(path.c_str()) == 0) ++removed;
+  }
+  // The bytes kept are counted on the way (the gauge's count made exact again).
+  int64_t kept = 0;
+  absl::Status failed;
+  absl::Time now = absl::Now();
+  ForEachStored([&](const std::string& tenant, const std::string& sha, const std::string& path,
+                    const struct stat& st) {
+    kept += st.st_size;
+    if (now - absl::FromUnixSeconds(st.st_mtime) <= age) return true;
+    auto used = referenced(tenant, sha);
+    if (!used.ok()) {
+      failed = used.status();
+      return false;
+    }
+    if (*used) return true;
+    // Looked at again under the lock an upload reusing the file touches it
+    // under: touched since, it is named by a version on its way.
+    absl::MutexLock lock(&reuse_mu_);
+    if (OlderThan(path, age) && ::unlink(path.c_str()) == 0) {
+      ++removed;
+      kept -= st.st_size;
+    }
+    return true;
+  });
+  if (!failed.ok()) return failed;
+  bytes_.store(kept);
   return removed;
 }
 
-int64_t FileBlobStore::BytesStored() {
-  int64_t total = 0;
-  for (const auto& tenant : Entries(dir_)) {
-    if (tenant == "tmp") continue;
-    for (const auto& shard : Entries(dir_ + "/" + tenant)) {
-      std::string shard_dir = absl::StrCat(dir_, "/", tenant, "/", shard);
-      for (const auto& sha : Entries(shard_dir)) total += SizeOf(shard_dir + "/" + sha);
-    }
-  }
-  return total;
-}
+int64_t FileBlobStore::BytesStored() { return bytes_.load(); }
 
 }  // namespace certpath::documents

@@ -10,6 +10,9 @@
 //                                           files made ahead for the next ones
 //   <dir>/<tenant>/<sha[0:2]>/<sha256>      stored files
 
+#include <sys/stat.h>
+
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -37,7 +40,8 @@ class BlobStore {
   // stored files older than `age` that no record references (a crash between
   // the file and its record). A referenced file is never removed. How many.
   virtual absl::StatusOr<int> Sweep(absl::Duration age, const Referenced& referenced) = 0;
-  // Bytes in stored files (a gauge).
+  // Bytes in stored files (a gauge): counted when opened, kept up to date by
+  // uploads, counted again by each sweep.
   virtual int64_t BytesStored() = 0;
 };
 
@@ -56,6 +60,10 @@ class FileBlobStore final : public BlobStore {
   std::string PathOf(const std::string& tenant, const std::string& sha256) const;
   // Fsyncs `shard`, and its parents the first time this process uses it.
   absl::Status DurableShard(const std::string& tenant_dir, const std::string& shard);
+  // Calls `visit` for each stored file, while it answers true.
+  void ForEachStored(
+      const std::function<bool(const std::string& tenant, const std::string& sha256,
+                               const std::string& path, const struct stat& st)>& visit);
   std::string dir_;
   TempFiles temps_;
   HashHelper hasher_;
@@ -63,6 +71,7 @@ class FileBlobStore final : public BlobStore {
   absl::Mutex reuse_mu_;
   absl::Mutex shards_mu_;
   absl::flat_hash_set<std::string> durable_shards_ ABSL_GUARDED_BY(shards_mu_);
+  std::atomic<int64_t> bytes_{0};
 };
 
 }  // namespace certpath::documents

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/call_context.h"
 #include "services/common/clock.h"
+#include "services/common/status.h"
 #include "services/documents/domain/specification.h"
 #include "services/documents/service.h"
 
@@ -34,16 +35,21 @@ absl::Status DocumentsApi::RenderSupportSpecification(
   if (!e.ok()) return e.status();
   in.engagement = *std::move(e);
   // The caller sees the engagement (asked above, as the caller). The client
-  // company's name and the office's prices are printed in its header and
-  // options, read with the office's rights (a service principal of this
+  // company's name, the office's name and its prices are printed in its
+  // header and options, read with the office's rights (a service principal of this
   // tenant): partners may not read client records or billing settings.
   Principal office = OfficePrincipal(p.tenant());
   auto c = engagements_.GetClient(office, in.engagement.client());
   if (!c.ok()) return c.status();
   in.client = *std::move(c);
-  auto prices = prices_.Prices(office);
-  if (!prices.ok()) return prices.status();
-  in.prices = *std::move(prices);
+  auto settings = office_.Settings(office);
+  if (!settings.ok()) return settings.status();
+  if (settings->issuer_name().empty()) {
+    return FailedPrecondition("BILLING_SETTINGS",
+                              "the office's name is not set (billing settings, issuer_name)");
+  }
+  in.office_name = settings->issuer_name();
+  in.prices = settings->prices();
   out->set_content_type("text/html; charset=utf-8");
   out->set_data(domain::SupportSpecificationHtml(in));
   AddResponseMetadata("content-disposition",

@@ -59,8 +59,9 @@ absl::Status DocumentsApi::AcceptPaidReview(const Principal& p,
       [&] { return LoadVersion(p, req.name(), "AcceptPaidReview", &ref); },
       [&](const Stored<v1::DocumentVersion>& before) -> absl::Status {
         if (auto s = d::CheckActive(ref.doc.document.value); !s.ok()) return s;
-        auto prices = prices_.Prices(p);
-        if (!prices.ok()) return prices.status();
+        auto settings = office_.Settings(p);
+        if (!settings.ok()) return settings.status();
+        const billing::v1::PriceList* prices = &settings->prices();
         v1::DocumentVersion v = before.value;
         if (auto s = d::AcceptPaid(v, req.price_jpy(), prices->manual_review_min_jpy(),
                                    prices->manual_review_max_jpy());

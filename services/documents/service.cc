@@ -39,12 +39,12 @@ std::string Disposition(const std::string& name) {
 }  // namespace
 
 DocumentsApi::DocumentsApi(DocumentStore& store, BlobStore& blobs, EngagementsClient& engagements,
-                           PriceList& prices, const Clock& clock, const PageTokenCodec& tokens,
+                           OfficeSettings& office, const Clock& clock, const PageTokenCodec& tokens,
                            const WriteGate& gate, prometheus::Registry& registry)
     : store_(store),
       blobs_(blobs),
       engagements_(engagements),
-      prices_(prices),
+      office_(office),
       clock_(clock),
       tokens_(tokens),
       writable_(gate, [this](const std::string& t) { return store_.RegisterTenant(t); }),

@@ -27,18 +27,19 @@
 
 namespace certpath::documents {
 
-// Billing's price list, read as the caller (the manual-review range, the
-// options' fees printed in the support specification).
-class PriceList {
+// The office's billing settings, read as `p`: its name (printed in the
+// support specification) and its price list (the manual-review range, the
+// options' fees). FAILED_PRECONDITION when the office has set none.
+class OfficeSettings {
  public:
-  virtual ~PriceList() = default;
-  virtual absl::StatusOr<billing::v1::PriceList> Prices(const Principal& p) = 0;
+  virtual ~OfficeSettings() = default;
+  virtual absl::StatusOr<billing::v1::BillingSettings> Settings(const Principal& p) = 0;
 };
 
 class DocumentsApi {
  public:
   DocumentsApi(DocumentStore& store, BlobStore& blobs, EngagementsClient& engagements,
-               PriceList& prices, const Clock& clock, const PageTokenCodec& tokens,
+               OfficeSettings& office, const Clock& clock, const PageTokenCodec& tokens,
                const WriteGate& gate, prometheus::Registry& registry);
   void set_event_hook(std::function<void()> hook) { on_event_ = std::move(hook); }
 
@@ -203,7 +204,7 @@ class DocumentsApi {
   DocumentStore& store_;
   BlobStore& blobs_;
   EngagementsClient& engagements_;
-  PriceList& prices_;
+  OfficeSettings& office_;
   const Clock& clock_;
   const PageTokenCodec& tokens_;
   WritableTenants writable_;

@@ -772,12 +772,21 @@ TEST_F(DocumentsTest, TheSupportSpecificationOfOneEngagement) {
   dv1::RenderSupportSpecificationRequest req;
   req.set_engagement(e.name());
   google::api::HttpBody html;
+  // The office named is this tenant's (its billing settings), never the seed's.
+  bv1::UpdateBillingSettingsRequest name;
+  name.mutable_settings()->set_name("tenants/" + kAdmin.tenant() + "/billingSettings");
+  name.mutable_settings()->set_issuer_name("鈴木ISOコンサルティング");
+  name.mutable_update_mask()->add_paths("issuer_name");
+  bv1::BillingSettings settings;
+  ASSERT_TRUE(bill.Call(&BStub::UpdateBillingSettings, kAdmin, name, &settings).ok());
   // A partner of the engagement reads it too (company name and prices with the office's rights).
   ASSERT_TRUE(docs.Call(&DStub::RenderSupportSpecification, kPartner, req, &html).ok());
   EXPECT_EQ(html.content_type(), "text/html; charset=utf-8");
+  EXPECT_EQ(html.data().find("本間"), std::string::npos);
   for (const std::string& want :
-       {std::string("株式会社デモ"), e.reference_number(), std::string("情報システム部"),
-        std::string("2026年4月1日"), std::string("1日5万円、半日3万円"), std::string("【別紙1")}) {
+       {std::string("鈴木ISOコンサルティング（以下"), std::string("株式会社デモ"),
+        e.reference_number(), std::string("情報システム部"), std::string("2026年4月1日"),
+        std::string("1日5万円、半日3万円"), std::string("【別紙1")}) {
     EXPECT_TRUE(absl::StrContains(html.data(), want)) << want;
   }
   EXPECT_EQ(docs.Call(&DStub::RenderSupportSpecification, kOtherPartner, req, &html).code(),
@@ -824,6 +833,21 @@ TEST_F(DocumentsTest, GaugesCountDocumentsWaitingReviewsAndBytes) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   for (const auto& w : want) EXPECT_TRUE(has(w)) << w << "\n" << body;
+  // An upload counts at the next refresh (the gauge stayed at its start-up
+  // count until the ten-minute sweep).
+  const std::string second = "第二版の方針\n";
+  dv1::CreateDocumentVersionRequest up;
+  up.set_parent(doc.name());
+  up.mutable_file()->set_content_type("text/plain");
+  up.mutable_file()->set_data(second);
+  up.set_file_name("policy.txt");
+  ASSERT_TRUE(replica.Call(&DStub::CreateDocumentVersion, ClientOf(), up, &v).ok());
+  std::string bytes = absl::StrCat("certpath_document_bytes_stored ", kPdf.size() + second.size());
+  for (int i = 0; i < 100 && !absl::StrContains(body, bytes); ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    body = HttpGet(replica.metrics_port(), "/metrics");
+  }
+  EXPECT_TRUE(absl::StrContains(body, bytes)) << bytes << "\n" << body;
   replica.Stop();
 }
 

@@ -410,6 +410,7 @@ TEST(SupportSpecification, TheSeedDocumentForOneEngagement) {
   *in.engagement.mutable_support_start() = ToDate(absl::CivilDay(2026, 4, 1));
   *in.engagement.mutable_support_end() = ToDate(absl::CivilDay(2027, 10, 1));
   in.client.set_display_name("株式会社デモ <本社>");
+  in.office_name = "鈴木ISOコンサルティング";
   in.prices.set_day_rate_jpy(50'000);
   in.prices.set_half_day_rate_jpy(30'000);
   in.prices.set_advisory_retainer_annual_jpy(50'000);
@@ -420,9 +421,11 @@ TEST(SupportSpecification, TheSeedDocumentForOneEngagement) {
        {"2026年11月26日", "株式会社デモ &lt;本社&gt;", "情報システム部", "山田 太郎", "2026-0007",
         "JIS Q 27001:2023 (ISO/IEC 27001:2022)", "1. 本書の作成目的", "3. 支援手順（役割の分担）",
         "認証機関の決定", "見積書の提出", "2026年4月1日", "2027年10月1日", "1日5万円、半日3万円",
-        "（3万円～5万円）", "【別紙1", "内部監査チェック項目票", "@page{size:A4"}) {
+        "（3万円～5万円）", "【別紙1", "内部監査チェック項目票", "@page{size:A4",
+        "<p class=\"office\">鈴木ISOコンサルティング</p>", "鈴木ISOコンサルティング（以下"}) {
     EXPECT_NE(html.find(want), std::string::npos) << want;
   }
+  EXPECT_EQ(html.find("本間"), std::string::npos);  // the seed's office, never another's
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ struct SpecificationInput {
   certpath::engagements::v1::Engagement engagement;
   certpath::engagements::v1::Client client;
   certpath::billing::v1::PriceList prices;
-  std::string office_name = "本間マネジメントオフィス";
+  std::string office_name;  // the office's (billing settings' issuer name)
 };
 
 std::string SupportSpecificationHtml(const SpecificationInput& in);
