@@ -32,6 +32,13 @@ absl::Status BillingApi::RecordBillingEvent(const Principal& p,
   CheckDate(v, "billing_event.occurred_date", in.occurred_date(), true);
   CheckText(v, "billing_event.source_event_id", in.source_event_id(), 64);
   bool stage1 = in.kind() == v1::BILLING_EVENT_KIND_STAGE1_PASSED;
+  if (stage1 && p.role() != Principal::ROLE_SERVICE) {
+    // Only engagements' Stage1Passed bills the fee (anyone else could bill
+    // an engagement that never passed, or bill it again).
+    return Error(absl::StatusCode::kPermissionDenied, "STAGE1_FROM_ENGAGEMENTS",
+                 "the consulting fee is billed when engagements records stage 1 passed "
+                 "(RecordAuditResult), never by hand");
+  }
   if (!stage1) {
     d::CheckLines(v, "billing_event.lines", in.lines(), true);
     CheckText(v, "billing_event.recipient_name", in.recipient_name(), 200, true);

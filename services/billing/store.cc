@@ -137,6 +137,12 @@ absl::StatusOr<CommitResult> BillingStore::RecordEvent(const std::string& tenant
     b.ExpectVersion(keys_.Key(tenant, "accepted", LastSegment(e.engagement())), *accepted_version,
                     "accepted quote");
   }
+  if (e.kind() == v1::BILLING_EVENT_KIND_STAGE1_PASSED) {
+    // The consulting fee, once per engagement whatever the event's id.
+    std::string once = keys_.Key(tenant, "stage1", LastSegment(e.engagement()));
+    b.ExpectVersion(once, 0, "the stage-1 billing event of " + e.engagement());
+    b.Put(once, 1, id, 0);
+  }
   if (invoice) AddInvoice(b, tenant, *invoice);
   PutEvent(b, tenant, id, nullptr, e);
   b.Response(e.SerializeAsString());

@@ -93,7 +93,8 @@ class BillingStore : public Repository {
                                         int64_t waiting_read = -1);
   // A billing event, its idempotency record and its invoice (if it has lines);
   // `accepted_version`: the accepted-quote pointer's version the lines were
-  // taken from (stage-1 events), checked in the same step. The commit answers a
+  // taken from (stage-1 events), checked in the same step; a stage-1 event is
+  // one per engagement (ALREADY_EXISTS for another id). The commit answers a
   // redelivery from the idempotency record (CommitResult::replayed).
   absl::StatusOr<CommitResult> RecordEvent(const std::string& tenant, const std::string& id,
                                            const v1::BillingEvent& e, const Idem& idem,

@@ -286,6 +286,24 @@ TEST_F(BillingTest, Stage1PassedBecomesOneQualifiedInvoice) {
   ASSERT_EQ(events.billing_events_size(), 1);
   EXPECT_EQ(events.billing_events(0).state(), bv1::BILLING_EVENT_STATE_INVOICED);
   EXPECT_EQ(events.billing_events(0).invoice(), inv.name());
+  // The fee is never billed by hand (office staff could bill an engagement
+  // that never passed, or bill it again), nor twice from another event id.
+  bv1::RecordBillingEventRequest by_hand;
+  by_hand.set_parent("tenants/t1");
+  by_hand.set_request_id("5e1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  by_hand.mutable_billing_event()->set_kind(bv1::BILLING_EVENT_KIND_STAGE1_PASSED);
+  by_hand.mutable_billing_event()->set_engagement(e.name());
+  *by_hand.mutable_billing_event()->mutable_occurred_date() = Day(2026, 11, 25);
+  bv1::BillingEvent again;
+  for (const Principal& staff : {kAdmin, kConsultant}) {
+    EXPECT_EQ(ErrorReason(Call(bill, &BStub::RecordBillingEvent, staff, by_hand, &again)),
+              "STAGE1_FROM_ENGAGEMENTS");
+  }
+  EXPECT_EQ(Call(bill, &BStub::RecordBillingEvent,
+                 MakePrincipal(Principal::ROLE_SERVICE, "engagements-relay"), by_hand, &again)
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Invoices(e.name()).size(), 1u);
 
   // Access: the client company and the engagement's partner see it; others do not.
   std::string cid = c.name().substr(c.name().rfind('/') + 1);
