@@ -13,10 +13,7 @@
 #include "services/common/crypto.h"
 
 namespace certpath {
-namespace {
 
-// Decodes one code point at s[i]; returns its length, or 0 when invalid
-// (overlong forms, surrogates and values above U+10FFFF are invalid).
 size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
   unsigned char c = b(0);
@@ -48,8 +45,6 @@ size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp) {
   return n;
 }
 
-}  // namespace
-
 bool IsValidUtf8(absl::string_view s) {
   uint32_t cp;
   for (size_t i = 0; i < s.size();) {
@@ -74,12 +69,15 @@ void CheckText(FieldViolations& v, absl::string_view field, absl::string_view va
     return;
   }
   uint32_t cp = 0;
+  bool blank = true;
   for (size_t i = 0; i < value.size();) {
     size_t n = DecodeUtf8(value, i, &cp);
     if (n == 0) {
       v.Add(f, "not valid UTF-8");
       return;
     }
+    blank = blank &&
+            (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xA0 || cp == 0x3000);
     bool allowed_control = multiline && (cp == '\n' || cp == '\t' || cp == '\r');
     // C0 controls, DEL and the C1 controls (U+0080–U+009F).
     bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
@@ -88,6 +86,10 @@ void CheckText(FieldViolations& v, absl::string_view field, absl::string_view va
       return;
     }
     i += n;
+  }
+  if (blank && required) {
+    v.Add(f, "required (not only spaces)");
+    return;
   }
   if (CodePoints(value) > max_chars) {
     v.Add(f, absl::StrCat("longer than ", max_chars, " characters"));

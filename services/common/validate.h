@@ -20,12 +20,16 @@
 
 namespace certpath {
 
+// Decodes one code point at s[i]; returns its length, or 0 when invalid
+// (overlong forms, surrogates and values above U+10FFFF are invalid).
+size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp);
 bool IsValidUtf8(absl::string_view s);
 // Unicode code points in valid UTF-8.
 size_t CodePoints(absl::string_view s);
 
 // Valid UTF-8, no control characters except \n and \t when `multiline`, at most
-// `max_chars` code points; non-empty when `required`.
+// `max_chars` code points; when `required`, more than spaces (a blank
+// justification or title is a missing one).
 void CheckText(FieldViolations& v, absl::string_view field, absl::string_view value,
                size_t max_chars, bool required = false, bool multiline = false);
 

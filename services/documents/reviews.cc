@@ -53,7 +53,8 @@ absl::Status DocumentsApi::AcceptPaidReview(const Principal& p,
   if (auto s = fv.ToStatus(); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   VersionRef ref;
-  Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
+  // Kept for good, as every billing effect: a replay months later is the same acceptance.
+  Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req, /*keep_for_good=*/true);
   return Act<v1::DocumentVersion>(
       store_, idem, req.etag(),
       [&] { return LoadVersion(p, req.name(), "AcceptPaidReview", &ref); },

@@ -610,6 +610,7 @@ TEST_F(DocumentsTest, StatementOfApplicabilityPreparedExportedAndApproved) {
   }
   auto* excluded = up.mutable_statement()->mutable_controls(56);  // A.7.12
   excluded->set_applicable(false);
+  excluded->clear_reasons();  // no reasons for inclusion when excluded
   dv1::StatementOfApplicability saved;
   absl::Status s = docs.Call(&DStub::UpdateStatementOfApplicability, ClientOf(), up, &saved);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);

@@ -228,10 +228,27 @@ TEST(Files, NamesAreSanitized) {
   EXPECT_EQ(SanitizeFileName("a\"b<c>\n.pdf"), "a_b_c__.pdf");
   std::string long_name;
   for (int i = 0; i < 200; ++i) long_name += "文";
-  std::string cut = SanitizeFileName(long_name + ".xlsx");
+  std::string cut = SanitizeFileName(std::string(200, 'a') + ".xlsx");
   EXPECT_EQ(CodePoints(cut), 120u);
+  cut = SanitizeFileName(long_name + ".xlsx");
+  EXPECT_EQ(cut.size(), 78 * 3 + 5u);  // 240 bytes at most, whole characters
   EXPECT_TRUE(IsValidUtf8(cut));
   EXPECT_EQ(cut.substr(cut.size() - 5), ".xlsx");
+  // No more than 240 bytes either (file systems take 255).
+  std::string wide;
+  for (int i = 0; i < 100; ++i) wide += "𠮷";  // four bytes each
+  cut = SanitizeFileName(wide + ".pdf");
+  EXPECT_LE(cut.size(), 240u);
+  EXPECT_TRUE(IsValidUtf8(cut));
+  EXPECT_EQ(cut.substr(cut.size() - 4), ".pdf");
+  // Invisible and direction-changing characters go (the name would show
+  // another extension than it has); C1 controls too; trailing dots and spaces.
+  EXPECT_EQ(SanitizeFileName("請求書\u202Efdp.docx"), "請求書fdp.docx");
+  EXPECT_EQ(SanitizeFileName("a\u200Bb\uFEFF\u2066c\u2069\u00AD.pdf"), "abc.pdf");
+  EXPECT_EQ(SanitizeFileName("invoice\u0085x.pdf"), "invoicex.pdf");
+  EXPECT_EQ(SanitizeFileName("規程.pdf. . "), "規程.pdf");
+  EXPECT_EQ(SanitizeFileName("\u202E"), "");
+  EXPECT_EQ(SanitizeFileName("bad\xff.pdf"), "");
 }
 
 TEST(Versions, NumbersAndStates) {
@@ -339,12 +356,24 @@ TEST(Statement, RowsAreCheckedAndRendered) {
   bad.mutable_controls(3)->set_applicable(false);
   bad.mutable_controls(4)->set_control_id("A.9.1");
   bad.mutable_controls(5)->add_documents("tenants/t1/engagements/other/documents/d1");
+  // A justification of spaces is none; a reason twice; an excluded control
+  // with reasons for inclusion.
+  bad.mutable_controls(7)->set_applicable(false);
+  bad.mutable_controls(7)->set_exclusion_justification(" \u3000 ");
+  bad.mutable_controls(8)->add_reasons(v1::INCLUSION_REASON_BUSINESS);
+  bad.mutable_controls(8)->add_reasons(v1::INCLUSION_REASON_BUSINESS);
+  bad.mutable_controls(9)->set_applicable(false);
+  bad.mutable_controls(9)->set_exclusion_justification("該当する業務なし");
+  bad.mutable_controls(9)->add_reasons(v1::INCLUSION_REASON_LEGAL_REGULATORY);
   FieldViolations v;
   CheckStatement(v, bad, eng);
   std::string m(v.ToStatus().message());
-  EXPECT_NE(m.find("statement.controls[3].exclusion_justification"), std::string::npos) << m;
-  EXPECT_NE(m.find("statement.controls[4].control_id"), std::string::npos) << m;
-  EXPECT_NE(m.find("statement.controls[5].documents"), std::string::npos) << m;
+  for (const char* field :
+       {"statement.controls[3].exclusion_justification", "statement.controls[4].control_id",
+        "statement.controls[5].documents", "statement.controls[7].exclusion_justification",
+        "statement.controls[8].reasons", "statement.controls[9].reasons"}) {
+    EXPECT_NE(m.find(field), std::string::npos) << field << ": " << m;
+  }
   bad = s;
   bad.mutable_controls()->RemoveLast();
   FieldViolations count;

@@ -86,37 +86,49 @@ std::string Essence(absl::string_view t) {
   return absl::AsciiStrToLower(absl::StripAsciiWhitespace(t.substr(0, t.find(';'))));
 }
 
+// Never kept in a name: C1 controls, and invisible or direction-changing
+// characters (a right-to-left override shows "請求書\u202Efdp.docx" as a .pdf).
+bool Invisible(uint32_t c) {
+  return (c >= 0x80 && c <= 0x9F) || c == 0xAD || (c >= 0x200B && c <= 0x200F) ||
+         (c >= 0x2028 && c <= 0x202E) || (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF ||
+         (c >= 0xFFF9 && c <= 0xFFFB);
+}
+
 }  // namespace
 
 std::string SanitizeFileName(absl::string_view name) {
   size_t slash = name.find_last_of("/\\");
   if (slash != absl::string_view::npos) name = name.substr(slash + 1);
+  if (!IsValidUtf8(name)) return "";
   std::string out;
-  for (size_t i = 0; i < name.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(name[i]);
+  uint32_t c = 0;
+  for (size_t i = 0, len = 1; i < name.size(); i += len) {
+    len = DecodeUtf8(name, i, &c);
     if (c < 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == ':' || c == '|' ||
         c == '?' || c == '*') {
       out.push_back('_');
-    } else {
-      out.push_back(static_cast<char>(c));
+    } else if (!Invisible(c)) {
+      out.append(name.data() + i, len);
     }
   }
-  // No leading dots or spaces (hidden files, "..").
+  // No leading dots or spaces (hidden files, ".."), nor trailing ones
+  // (Windows drops them, so "a.pdf." would open as another name).
   size_t start = out.find_first_not_of(". ");
-  out = start == std::string::npos ? "" : out.substr(start);
-  if (!IsValidUtf8(out)) return "";
-  // At most 120 code points, the extension kept.
-  if (CodePoints(out) > 120) {
+  if (start == std::string::npos) return "";
+  out = out.substr(start, out.find_last_not_of(". ") - start + 1);
+  // At most 120 code points and 240 bytes (file systems take 255), the
+  // extension kept.
+  constexpr size_t kMaxPoints = 120, kMaxBytes = 240;
+  if (CodePoints(out) > kMaxPoints || out.size() > kMaxBytes) {
     size_t dot = out.rfind('.');
     std::string ext = dot != std::string::npos && out.size() - dot <= 6 ? out.substr(dot) : "";
     std::string stem = out.substr(0, out.size() - ext.size());
-    size_t keep = 120 - CodePoints(ext), i = 0;
-    for (size_t points = 0; i < stem.size() && points < keep; ++points) {
-      ++i;  // one code point: its lead byte, then its continuation bytes
-      while (i < stem.size() && (static_cast<unsigned char>(stem[i]) & 0xC0) == 0x80) ++i;
+    size_t keep = kMaxPoints - CodePoints(ext), i = 0, len = 1;
+    for (size_t points = 0; i < stem.size() && points < keep; ++points, i += len) {
+      len = DecodeUtf8(stem, i, &c);
+      if (i + len + ext.size() > kMaxBytes) break;
     }
-    std::string cut = stem.substr(0, i);
-    out = cut + ext;
+    out = stem.substr(0, i) + ext;
   }
   return out;
 }

@@ -114,10 +114,16 @@ void CheckStatement(FieldViolations& v, const v1::StatementOfApplicability& s,
     } else if (!seen.insert(c.control_id()).second) {
       v.Add(f + ".control_id", c.control_id() + " twice");
     }
+    std::set<int> reasons;
     for (int r : c.reasons()) {
       if (!v1::InclusionReason_IsValid(r) || r == v1::INCLUSION_REASON_UNSPECIFIED) {
         v.Add(f + ".reasons", "unknown reason");
+      } else if (!reasons.insert(r).second) {
+        v.Add(f + ".reasons", "a reason given twice");
       }
+    }
+    if (!c.applicable() && !c.reasons().empty()) {
+      v.Add(f + ".reasons", "an excluded control has no reasons for inclusion");
     }
     if (!v1::ImplementationStatus_IsValid(c.status())) v.Add(f + ".status", "unknown value");
     CheckText(v, f + ".reason_text", c.reason_text(), 1000, false, true);
