@@ -98,6 +98,17 @@ absl::Status DocumentsApi::ArchiveDocument(const Principal& p,
         std::vector<Stored<v1::Document>> others;
         std::vector<v1::Document> values;
         if (auto s = SharingTask(p, engagement, doc, &others, &values); !s.ok()) return s;
+        // Its versions waiting for a review go back to drafts: an archived
+        // document is never reviewed, and they would wait (and alert) for ever.
+        auto waiting = store_.WaitingVersions(p.tenant(), LastSegment(doc.name()));
+        if (!waiting.ok()) return waiting.status();
+        std::vector<DocumentStore::ChangedVersion> withdrawn;
+        for (const auto& [n, v] : *waiting) {
+          DocumentStore::ChangedVersion c{n, v, v.value};
+          if (auto s = d::Withdraw(c.after); !s.ok()) return s;
+          *c.after.mutable_update_time() = ToTimestamp(now);
+          withdrawn.push_back(std::move(c));
+        }
         certpath::documents::v1::DocumentArchived archived;
         archived.set_engagement(engagement);
         archived.set_document(doc.name());
@@ -106,7 +117,7 @@ absl::Status DocumentsApi::ArchiveDocument(const Principal& p,
         archived.set_archived_by(p.subject());
         *archived.mutable_archive_time() = ToTimestamp(now);
         cv1::OutboxEvent event = Envelope(p.tenant(), engagement, archived);
-        auto saved = store_.SaveDocument(p.tenant(), before, doc, &event, others);
+        auto saved = store_.SaveDocument(p.tenant(), before, doc, &event, others, withdrawn);
         if (!saved.ok()) return saved.status();
         Published(1);
         *out = *std::move(saved);

@@ -27,6 +27,15 @@ absl::Status DocumentsApi::SubmitForReview(const Principal& p,
       [&] { return LoadVersion(p, req.name(), "SubmitForReview", &ref); },
       [&](const Stored<v1::DocumentVersion>& before) -> absl::Status {
         if (auto s = d::CheckActive(ref.doc.document.value); !s.ok()) return s;
+        // A version older than the one in force is never approved: not
+        // submitted either (it would wait for a decision that cannot come).
+        if (ref.n < d::VersionIndex(ref.doc.document.value.effective_version())) {
+          return FailedPrecondition("OLDER_THAN_EFFECTIVE",
+                                    absl::StrCat("version ", before.value.number(),
+                                                 " is older than the effective version ",
+                                                 ref.doc.document.value.effective_version_number(),
+                                                 "; upload a newer one and submit that"));
+        }
         // Free or paid: the engagement's support period decides (as the caller sees it).
         auto e = engagements_.Get(p, ref.doc.engagement);
         if (!e.ok()) return e.status();
@@ -137,9 +146,9 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
   CheckDate(fv, "effective_date", req.effective_date(), false);
   if (!v1::ReviewDecision_IsValid(req.decision()) ||
       req.decision() == v1::REVIEW_DECISION_UNSPECIFIED) {
-    fv.Add("decision", "APPROVE or REQUEST_CHANGES");
+    fv.Add("decision", "APPROVE, REQUEST_CHANGES or DECLINE");
   }
-  if (req.decision() == v1::REVIEW_DECISION_REQUEST_CHANGES && req.has_effective_date()) {
+  if (req.decision() != v1::REVIEW_DECISION_APPROVE && req.has_effective_date()) {
     fv.Add("effective_date", "only with APPROVE (a version takes effect when approved)");
   }
   if (auto s = fv.ToStatus(); !s.ok()) return s;
@@ -155,6 +164,10 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
           return PermissionDenied(
               "reviews are decided by the engagement's consultants, an office admin or a listed "
               "partner");
+        }
+        if (req.decision() == v1::REVIEW_DECISION_DECLINE &&
+            p.role() != Principal::ROLE_OFFICE_ADMIN && p.role() != Principal::ROLE_CONSULTANT) {
+          return PermissionDenied("a paid review request is accepted or declined by the office");
         }
         absl::Time now = clock_.Now();
         absl::CivilDay effective = ToCivilDay(req.effective_date()).value_or(TokyoDay(now));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/validate.h"
@@ -142,6 +143,25 @@ absl::StatusOr<DocumentStats> DocumentStore::Stats(const std::string& tenant) {
   return out;
 }
 
+absl::StatusOr<std::map<int, Stored<v1::DocumentVersion>>> DocumentStore::WaitingVersions(
+    const std::string& tenant, const std::string& did) {
+  // The tenant's waiting set is as long as its open reviews (tens).
+  auto r = records_.redis().Command({"ZRANGE", keys_.Prefix(tenant) + "waiting", "0", "-1"});
+  if (!r.ok()) return r.status();
+  std::map<int, Stored<v1::DocumentVersion>> out;
+  for (const auto& m : r->elements) {
+    int n = 0;
+    if (!absl::StartsWith(m.str, did + ":") ||
+        !absl::SimpleAtoi(absl::string_view(m.str).substr(did.size() + 1), &n)) {
+      continue;
+    }
+    auto v = GetVersion(tenant, did, n);
+    if (!v.ok()) return v.status();
+    if (*v) out.emplace(n, **v);
+  }
+  return out;
+}
+
 // ------------------------------------------------------------------ steps
 
 absl::StatusOr<v1::TemplateVersion> DocumentStore::AddTemplateVersion(
@@ -272,10 +292,13 @@ absl::StatusOr<CommitResult> DocumentStore::SaveVersion(
 
 absl::StatusOr<v1::Document> DocumentStore::SaveDocument(
     const std::string& tenant, const Stored<v1::Document>& before, const v1::Document& after,
-    const cv1::OutboxEvent* event, const std::vector<Stored<v1::Document>>& unchanged) {
+    const cv1::OutboxEvent* event, const std::vector<Stored<v1::Document>>& unchanged,
+    const std::vector<ChangedVersion>& changed) {
   Batch b;
   PutDocument(b, tenant, &before, after);
   ExpectUnchanged(b, tenant, unchanged);
+  std::string did = LastSegment(after.name());
+  for (const auto& c : changed) PutVersion(b, tenant, did, c.n, &c.before, c.after);
   if (event != nullptr) outbox_.Publish(b, *event);
   if (auto r = Commit(b); !r.ok()) return r.status();
   v1::Document out = after;

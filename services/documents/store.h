@@ -21,6 +21,7 @@
 //   doc:{t:T}:idx:forms:eng:<eid>        zset ordinal → form id
 //   doc:{t:T}:out:…                      outbox (services/common/outbox.h)
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -82,6 +83,10 @@ class DocumentStore : public Repository {
   absl::StatusOr<std::vector<Stored<v1::Document>>> TemplateDocuments(
       const std::string& tenant, const std::string& eid, const std::vector<std::string>& codes);
   absl::StatusOr<bool> Referenced(const std::string& tenant, const std::string& sha256);
+  // The document's versions waiting for a review (in review, or a paid
+  // review awaiting acceptance), by number.
+  absl::StatusOr<std::map<int, Stored<v1::DocumentVersion>>> WaitingVersions(
+      const std::string& tenant, const std::string& did);
   absl::StatusOr<DocumentStats> Stats(const std::string& tenant);
 
   // ---- steps
@@ -115,12 +120,20 @@ class DocumentStore : public Repository {
       const Stored<v1::DocumentVersion>& before, const v1::DocumentVersion& after,
       const absl::optional<Superseded>& superseded, const std::vector<cv1::OutboxEvent>& events,
       const Idem& idem, const std::vector<Stored<v1::Document>>& unchanged = {});
-  // A document's change, with `event` published (when set) and the
-  // documents of `unchanged`, which the event was decided on, kept unchanged.
-  absl::StatusOr<v1::Document> SaveDocument(
-      const std::string& tenant, const Stored<v1::Document>& before, const v1::Document& after,
-      const cv1::OutboxEvent* event = nullptr,
-      const std::vector<Stored<v1::Document>>& unchanged = {});
+  // A document's change, with `event` published (when set), the documents
+  // of `unchanged`, which the event was decided on, kept unchanged, and its
+  // versions `changed` (before, after) saved.
+  struct ChangedVersion {
+    int n = 0;
+    Stored<v1::DocumentVersion> before;
+    v1::DocumentVersion after;
+  };
+  absl::StatusOr<v1::Document> SaveDocument(const std::string& tenant,
+                                            const Stored<v1::Document>& before,
+                                            const v1::Document& after,
+                                            const cv1::OutboxEvent* event = nullptr,
+                                            const std::vector<Stored<v1::Document>>& unchanged = {},
+                                            const std::vector<ChangedVersion>& changed = {});
   absl::StatusOr<v1::ExistingForm> SaveForm(const std::string& tenant,
                                             const Stored<v1::ExistingForm>* before,
                                             const v1::ExistingForm& after);

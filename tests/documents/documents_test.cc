@@ -331,6 +331,12 @@ TEST_F(DocumentsTest, TemplatesProvidedReviewedAndApproved) {
   absl::Status older = docs.Call(&DStub::DecideReview, kConsultant, dr, &ignored);
   EXPECT_EQ(older.code(), absl::StatusCode::kFailedPrecondition) << older;
   EXPECT_TRUE(absl::StrContains(older.message(), "older than the effective version")) << older;
+  // It is sent back instead, and never waits for a review again.
+  Act(kConsultant, v21.name(), "decide", dv1::REVIEW_DECISION_REQUEST_CHANGES);
+  dv1::SubmitForReviewRequest again;
+  again.set_name(v21.name());
+  EXPECT_EQ(ErrorReason(docs.Call(&DStub::SubmitForReview, ClientOf(), again, &ignored)),
+            "OLDER_THAN_EFFECTIVE");
   ASSERT_TRUE(docs.Call(&DStub::GetDocument, kAdmin, gd, &after).ok());
   EXPECT_EQ(after.effective_version_number(), "2.2");
   // Uploads at the same moment each get their own number.
@@ -590,6 +596,36 @@ TEST_F(DocumentsTest, AfterSupportAReviewIsPaidAndBilledOnce) {
   ASSERT_EQ(events.billing_events(0).lines_size(), 1);
   EXPECT_EQ(events.billing_events(0).lines(0).unit_price_jpy(), 40'000);
   EXPECT_EQ(events.billing_events(0).recipient_name(), "株式会社デモ");
+
+  // The office may decline a paid review request: back to a draft, nothing billed.
+  dv1::DocumentVersion v2;
+  ASSERT_TRUE(
+      Upload(ClientOf(), doc.name(), "manual-2.pdf", "application/pdf", kPdf + "%2", &v2).ok());
+  EXPECT_EQ(Act(ClientOf(), v2.name(), "submit").state(), dv1::VERSION_STATE_AWAITING_ACCEPTANCE);
+  dr.set_name(v2.name());
+  dr.set_decision(dv1::REVIEW_DECISION_DECLINE);
+  EXPECT_EQ(docs.Call(&DStub::DecideReview, ClientOf(), dr, &out).code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(docs.Call(&DStub::DecideReview, kConsultant, dr, &out).ok());
+  EXPECT_EQ(out.state(), dv1::VERSION_STATE_DRAFT);
+  ASSERT_EQ(out.reviews_size(), 1);
+  EXPECT_EQ(out.reviews(0).decision(), dv1::REVIEW_DECISION_DECLINE);
+  EXPECT_FALSE(out.reviews(0).billable());
+  // Submitted again, then its document archived: the request goes with it
+  // (it would wait, and alert, for ever).
+  EXPECT_EQ(Act(ClientOf(), v2.name(), "submit").state(), dv1::VERSION_STATE_AWAITING_ACCEPTANCE);
+  dv1::ArchiveDocumentRequest ar;
+  ar.set_name(doc.name());
+  ar.set_reason("改訂を取りやめ");
+  ASSERT_TRUE(docs.Call(&DStub::ArchiveDocument, kConsultant, ar, &doc).ok());
+  dv1::GetDocumentVersionRequest gv;
+  gv.set_name(v2.name());
+  ASSERT_TRUE(docs.Call(&DStub::GetDocumentVersion, kConsultant, gv, &out).ok());
+  EXPECT_EQ(out.state(), dv1::VERSION_STATE_DRAFT);
+  absl::SleepFor(absl::Milliseconds(300));
+  events.Clear();
+  ASSERT_TRUE(bill.Call(&BStub::ListBillingEvents, kAdmin, lreq, &events).ok());
+  EXPECT_EQ(events.billing_events_size(), 1);
 }
 
 TEST_F(DocumentsTest, StatementOfApplicabilityPreparedExportedAndApproved) {

@@ -320,6 +320,31 @@ TEST(Reviews, IncludedDuringSupportAndDecidedByTheEngagementsPeople) {
   EXPECT_TRUE(MayDecide(p, e));
 }
 
+TEST(Reviews, APaidRequestIsDeclinedAndAnArchivedDocumentsReviewsWithdrawn) {
+  absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  v1::DocumentVersion v;
+  v.set_state(v1::VERSION_STATE_AWAITING_ACCEPTANCE);
+  absl::CivilDay day(2027, 1, 15);
+  EXPECT_EQ(Decide(v, v1::REVIEW_DECISION_APPROVE, "kenji@office", day, now).code(),
+            absl::StatusCode::kFailedPrecondition);  // accepted (billed) first
+  ASSERT_TRUE(Decide(v, v1::REVIEW_DECISION_DECLINE, "kenji@office", day, now).ok());
+  EXPECT_EQ(v.state(), v1::VERSION_STATE_DRAFT);
+  v.set_state(v1::VERSION_STATE_IN_REVIEW);
+  EXPECT_EQ(Decide(v, v1::REVIEW_DECISION_DECLINE, "kenji@office", day, now).code(),
+            absl::StatusCode::kFailedPrecondition);  // only a paid request is declined
+  // Archiving: a free review or a paid request waiting go back to drafts; a
+  // paid review accepted (billed) is decided first.
+  ASSERT_TRUE(Withdraw(v).ok());
+  EXPECT_EQ(v.state(), v1::VERSION_STATE_DRAFT);
+  v.set_state(v1::VERSION_STATE_AWAITING_ACCEPTANCE);
+  ASSERT_TRUE(Withdraw(v).ok());
+  EXPECT_EQ(v.state(), v1::VERSION_STATE_DRAFT);
+  ASSERT_TRUE(Submit(v, false).ok());
+  ASSERT_TRUE(AcceptPaid(v, 40'000, 30'000, 50'000).ok());
+  EXPECT_EQ(Withdraw(v).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(v.state(), v1::VERSION_STATE_IN_REVIEW);
+}
+
 TEST(DocumentsPolicy, CoversEveryRpc) {
   EXPECT_TRUE(DocumentsPolicy().CheckCovers("certpath.documents.v1.DocumentService").ok());
 }

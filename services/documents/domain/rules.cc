@@ -84,11 +84,21 @@ absl::Status AcceptPaid(v1::DocumentVersion& v, int64_t price_jpy, int64_t min_j
 
 absl::Status Decide(v1::DocumentVersion& v, v1::ReviewDecision decision, const std::string& by,
                     absl::CivilDay effective, absl::Time now) {
-  if (v.state() != v1::VERSION_STATE_IN_REVIEW) {
-    return FailedPrecondition("VERSION_STATE", "only a version in review is decided");
+  bool awaiting = v.state() == v1::VERSION_STATE_AWAITING_ACCEPTANCE;
+  if (v.state() != v1::VERSION_STATE_IN_REVIEW && !awaiting) {
+    return FailedPrecondition("VERSION_STATE",
+                              "only a version in review (or a paid review request) is decided");
   }
-  if (decision != v1::REVIEW_DECISION_APPROVE && decision != v1::REVIEW_DECISION_REQUEST_CHANGES) {
-    return InvalidArgument("decision", "APPROVE or REQUEST_CHANGES");
+  if (awaiting != (decision == v1::REVIEW_DECISION_DECLINE)) {
+    return FailedPrecondition("VERSION_STATE",
+                              awaiting ? "a paid review request is accepted (AcceptPaidReview) or "
+                                         "declined (DECLINE) before it is decided"
+                                       : "only a paid review request awaiting acceptance is "
+                                         "declined; a version in review is approved or sent back");
+  }
+  if (decision != v1::REVIEW_DECISION_APPROVE && decision != v1::REVIEW_DECISION_REQUEST_CHANGES &&
+      decision != v1::REVIEW_DECISION_DECLINE) {
+    return InvalidArgument("decision", "APPROVE, REQUEST_CHANGES or DECLINE");
   }
   v1::Review* r = v.add_reviews();
   r->set_round(v.reviews_size());
@@ -102,11 +112,29 @@ absl::Status Decide(v1::DocumentVersion& v, v1::ReviewDecision decision, const s
     v.set_approved_by(by);
     *v.mutable_approve_time() = ToTimestamp(now);
     *v.mutable_effective_date() = ToDate(effective);
+  } else if (decision == v1::REVIEW_DECISION_DECLINE) {
+    v.set_state(v1::VERSION_STATE_DRAFT);
   } else {
     v.set_state(v1::VERSION_STATE_CHANGES_REQUESTED);
   }
   v.set_billable_review(false);
   v.set_review_price_jpy(0);
+  return absl::OkStatus();
+}
+
+absl::Status Withdraw(v1::DocumentVersion& v) {
+  if (v.state() == v1::VERSION_STATE_IN_REVIEW && v.billable_review()) {
+    return FailedPrecondition("PAID_REVIEW_OPEN",
+                              "version " + v.number() +
+                                  " is in a paid review the office accepted (billed): decide it "
+                                  "before archiving the document");
+  }
+  if (v.state() == v1::VERSION_STATE_IN_REVIEW ||
+      v.state() == v1::VERSION_STATE_AWAITING_ACCEPTANCE) {
+    v.set_state(v1::VERSION_STATE_DRAFT);
+    v.set_billable_review(false);
+    v.set_review_price_jpy(0);
+  }
   return absl::OkStatus();
 }
 

@@ -40,9 +40,14 @@ absl::Status CheckActive(const v1::Document& doc);
 absl::Status AcceptPaid(v1::DocumentVersion& v, int64_t price_jpy, int64_t min_jpy,
                         int64_t max_jpy);
 // IN_REVIEW → APPROVED (effective from `effective`) or CHANGES_REQUESTED;
-// appends the round to the version's reviews.
+// AWAITING_ACCEPTANCE → DRAFT when the office declines the paid review.
+// Appends the round to the version's reviews.
 absl::Status Decide(v1::DocumentVersion& v, v1::ReviewDecision decision, const std::string& by,
                     absl::CivilDay effective, absl::Time now);
+// A version waiting for a review, taken back to DRAFT as its document is
+// archived (it would wait for ever); FAILED_PRECONDITION PAID_REVIEW_OPEN for
+// a paid review accepted (billed) and not decided yet.
+absl::Status Withdraw(v1::DocumentVersion& v);
 // Who decides a review: an office admin, a consultant of the engagement
 // (lead or listed), a partner organization listed on it. Clients never.
 bool MayDecide(const Principal& p, const ev1::Engagement& e);
