@@ -368,7 +368,8 @@ void AuditTrail::Anchor(const std::string& tenant, absl::Duration every) {
     seq = head->sealed;
     when = now;
   }
-  log::Info("audit anchor", {{"service", service_},
+  // "trail": the line's own "service" is the process's.
+  log::Info("audit anchor", {{"trail", service_},
                              {"tenant", tenant},
                              {"sequence", std::to_string(head->sealed)},
                              {"hash", head->hash}});

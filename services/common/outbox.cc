@@ -66,6 +66,7 @@ void Outbox::Publish(Batch& b, const cv1::OutboxEvent& event) const {
   const std::string& t = event.tenant();
   b.Event(Key(t, "event:" + event.id()), Key(t, "seq"), event.SerializeAsString(),
           static_cast<int>(consumers.size()));
+  b.NotePublished(event.type());
   for (const auto& c : consumers) b.Queue(Key(t, "q:" + c), event.id());
 }
 

@@ -1,5 +1,8 @@
 #include "services/common/record_store.h"
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/status.h"
@@ -399,6 +402,9 @@ absl::StatusOr<CommitResult> RecordStore::Commit(const Batch& batch) {
     out.reference = r->elements[2].str;
     out.ordinal = ToInt(r->elements[3]);
     out.audit_sequence = ToInt(r->elements[4]);
+    if (published_ != nullptr) {
+      for (const auto& type : batch.published_) published_->Add({{"type", type}}).Increment();
+    }
     return out;
   }
   if (tag == "REPLAY" && r->elements.size() == 2) {

@@ -17,6 +17,12 @@
 #include "absl/types/optional.h"
 #include "services/common/redis.h"
 
+namespace prometheus {
+class Counter;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
 namespace certpath {
 
 struct Record {
@@ -80,6 +86,8 @@ class Batch {
   // What the step writes, for its audit entry: the first record noted is the
   // resource, with its changed field paths; the others are listed.
   void NoteWrite(std::string resource, std::vector<std::string> changed_paths);
+  // An event of `type` written to the outbox (counted once committed).
+  void NotePublished(std::string type) { published_.push_back(std::move(type)); }
   const std::string& resource() const { return resource_; }
   const std::vector<std::string>& changed_paths() const { return changed_paths_; }
   const std::vector<std::string>& other_resources() const { return others_; }
@@ -96,6 +104,7 @@ class Batch {
   std::string resource_;
   std::vector<std::string> changed_paths_;
   std::vector<std::string> others_;
+  std::vector<std::string> published_;
 };
 
 struct CommitResult {
@@ -126,6 +135,9 @@ struct ListPage {
 class RecordStore {
  public:
   explicit RecordStore(RedisPool& redis);
+  // Counts the events each committed step publishes, by type, in `family`
+  // (certpath_events_published_total); replays count nothing.
+  void CountPublished(prometheus::Family<prometheus::Counter>* family) { published_ = family; }
 
   absl::Status LoadScripts();
   // One round trip.
@@ -155,6 +167,7 @@ class RecordStore {
 
  private:
   RedisPool& redis_;
+  prometheus::Family<prometheus::Counter>* published_ = nullptr;
 };
 
 }  // namespace certpath

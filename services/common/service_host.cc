@@ -75,6 +75,10 @@ ServiceHost::ServiceHost(const HostOptions& o)
       dispatcher_(executor_, signer_, *clock_, o.log_read_sample_every) {
   redis_.set_round_trip_observer([](void* c) { static_cast<prometheus::Counter*>(c)->Increment(); },
                                  &metrics_.redis_round_trips());
+  records_.CountPublished(&prometheus::BuildCounter()
+                               .Name("certpath_events_published_total")
+                               .Help("Events written to the outbox, by type")
+                               .Register(metrics_.registry()));
   if (!o.audit_trail) {
     AuditTrail::DisableForBenchmarks();
     log::Warn("audit trail OFF (--audit-trail=off): for benchmarks only, never in production");

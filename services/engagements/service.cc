@@ -28,11 +28,7 @@ EngagementsApi::EngagementsApi(EngagementStore& store, const Clock& clock,
       transitions_(prometheus::BuildCounter()
                        .Name("certpath_engagement_phase_transitions_total")
                        .Help("Phase transitions, by the phase entered")
-                       .Register(registry)),
-      published_(prometheus::BuildCounter()
-                     .Name("certpath_events_published_total")
-                     .Help("Events written to the outbox, by type")
-                     .Register(registry)) {}
+                       .Register(registry)) {}
 
 std::vector<OutboxEvent> EngagementsApi::Envelopes(
     const std::string& tenant, const std::string& subject, int64_t version,
@@ -54,7 +50,6 @@ std::vector<OutboxEvent> EngagementsApi::Envelopes(
 }
 
 void EngagementsApi::Published(const std::vector<OutboxEvent>& events) {
-  for (const auto& e : events) published_.Add({{"type", e.type()}}).Increment();
   if (!events.empty() && on_event_) on_event_();
 }
 

@@ -185,7 +185,6 @@ class EngagementsApi {
   const PageTokenCodec& tokens_;
   WritableTenants writable_;
   prometheus::Family<prometheus::Counter>& transitions_;
-  prometheus::Family<prometheus::Counter>& published_;
   std::function<void()> on_event_;
 };
 

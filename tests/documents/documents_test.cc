@@ -58,6 +58,7 @@ class DocumentsTest : public ::testing::Test {
              }),
         docs(redis, clock, [this](documents::AppOptions& o) {
           o.host.server.listen = Local(documents_port);
+          o.host.metrics_listen = "127.0.0.1:0";
           o.data_dir = data_dir;
           o.engagements_target = eng.target();
           o.billing_target = Local(billing_port);
@@ -626,6 +627,12 @@ TEST_F(DocumentsTest, AfterSupportAReviewIsPaidAndBilledOnce) {
   events.Clear();
   ASSERT_TRUE(bill.Call(&BStub::ListBillingEvents, kAdmin, lreq, &events).ok());
   EXPECT_EQ(events.billing_events_size(), 1);
+  // Every producer counts what it publishes (documents did not).
+  std::string metrics = HttpGet(docs.metrics_port(), "/metrics");
+  EXPECT_TRUE(absl::StrContains(
+      metrics,
+      "certpath_events_published_total{type=\"certpath.documents.v1.PaidReviewAccepted\"} 1"))
+      << metrics;
 }
 
 TEST_F(DocumentsTest, StatementOfApplicabilityPreparedExportedAndApproved) {
