@@ -182,6 +182,16 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
                                  "from the version's creation day up to a year from today");
         }
         const Stored<v1::Document>& doc = ref.doc.document;
+        // Effective dates never go backwards: which version applied on a day
+        // stays answerable (ISO/IEC 27001 7.5.3).
+        auto in_force_from = ToCivilDay(doc.value.effective_date());
+        if (req.decision() == v1::REVIEW_DECISION_APPROVE && in_force_from &&
+            effective < *in_force_from) {
+          return InvalidArgument("effective_date",
+                                 absl::StrCat("not before ", absl::FormatCivilTime(*in_force_from),
+                                              ", the effective date of version ",
+                                              doc.value.effective_version_number()));
+        }
         if (req.decision() == v1::REVIEW_DECISION_APPROVE &&
             ref.n < d::VersionIndex(doc.value.effective_version())) {
           return FailedPrecondition(
@@ -209,7 +219,7 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
                                                    : absl::InternalError("corrupt response");
         }
         // Approval: the version takes effect (制定 / 改訂); the one before is superseded.
-        auto superseded = SupersedeEffective(p.tenant(), doc.value, ref.n, now);
+        auto superseded = SupersedeEffective(p.tenant(), doc.value, ref.n, effective, now);
         if (!superseded.ok()) return superseded.status();
         v1::Document d_after = doc.value;
         d_after.set_effective_version(v.name());

@@ -146,7 +146,8 @@ absl::StatusOr<Stored<v1::DocumentVersion>> DocumentsApi::LoadVersion(const Prin
 }
 
 absl::StatusOr<absl::optional<Superseded>> DocumentsApi::SupersedeEffective(
-    const std::string& tenant, const v1::Document& doc, int n, absl::Time now) {
+    const std::string& tenant, const v1::Document& doc, int n, absl::CivilDay effective,
+    absl::Time now) {
   int current = d::VersionIndex(doc.effective_version());
   if (current < 1 || current == n) return absl::optional<Superseded>();
   auto old = store_.GetVersion(tenant, LastSegment(doc.name()), current);
@@ -154,6 +155,7 @@ absl::StatusOr<absl::optional<Superseded>> DocumentsApi::SupersedeEffective(
   if (!old->has_value()) return absl::optional<Superseded>();
   Superseded out{current, **old, (*old)->value};
   out.after.set_state(v1::VERSION_STATE_SUPERSEDED);
+  *out.after.mutable_superseded_date() = ToDate(effective);
   *out.after.mutable_update_time() = ToTimestamp(now);
   return absl::optional<Superseded>(std::move(out));
 }

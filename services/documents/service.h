@@ -149,9 +149,11 @@ class DocumentsApi {
   absl::Status CheckDocumentSeen(const Principal& p, const std::string& name,
                                  const absl::optional<Stored<v1::Document>>& doc,
                                  absl::string_view method);
-  // The version effective on `doc` (unless it is version `n`), marked superseded.
+  // The version effective on `doc` (unless it is version `n`), marked
+  // superseded from `effective` (its successor's effective date).
   absl::StatusOr<absl::optional<Superseded>> SupersedeEffective(const std::string& tenant,
                                                                 const v1::Document& doc, int n,
+                                                                absl::CivilDay effective,
                                                                 absl::Time now);
   absl::StatusOr<Stored<v1::DocumentVersion>> LoadVersion(const Principal& p,
                                                           const std::string& name,

@@ -333,7 +333,7 @@ absl::Status DocumentsApi::ApproveStatementOfApplicability(
         *ver.mutable_effective_date() = ToDate(today);
         *ver.mutable_create_time() = ToTimestamp(now);
         *ver.mutable_update_time() = ToTimestamp(now);
-        auto superseded = SupersedeEffective(p.tenant(), da, frozen.n, now);
+        auto superseded = SupersedeEffective(p.tenant(), da, frozen.n, today, now);
         if (!superseded.ok()) return superseded.status();
         frozen.superseded = *std::move(superseded);
         da.set_effective_version(ver.name());

@@ -340,6 +340,33 @@ TEST_F(DocumentsTest, TemplatesProvidedReviewedAndApproved) {
             "OLDER_THAN_EFFECTIVE");
   ASSERT_TRUE(docs.Call(&DStub::GetDocument, kAdmin, gd, &after).ok());
   EXPECT_EQ(after.effective_version_number(), "2.2");
+  // Which version applied on a day stays answerable: 2.0 until 2.2 took
+  // effect; 2.3 approved now to take effect on 2027-04-01 leaves 2.2 in force
+  // until then; a later approval cannot take effect before that.
+  gv.set_name(v20.name());
+  ASSERT_TRUE(docs.Call(&DStub::GetDocumentVersion, kAdmin, gv, &old).ok());
+  EXPECT_EQ(old.state(), dv1::VERSION_STATE_SUPERSEDED);
+  EXPECT_EQ(old.superseded_date().year(), 2026);
+  EXPECT_EQ(old.superseded_date().day(), 26);
+  dv1::DocumentVersion v23, v24;
+  ASSERT_TRUE(Upload(ClientOf(), manual.name(), "c.pdf", "application/pdf", kPdf + "7", &v23).ok());
+  ASSERT_TRUE(Upload(ClientOf(), manual.name(), "d.pdf", "application/pdf", kPdf + "8", &v24).ok());
+  Act(ClientOf(), v23.name(), "submit");
+  Act(ClientOf(), v24.name(), "submit");
+  dv1::DecideReviewRequest dated_approval;
+  dated_approval.set_name(v23.name());
+  dated_approval.set_decision(dv1::REVIEW_DECISION_APPROVE);
+  *dated_approval.mutable_effective_date() = Day(2027, 4, 1);
+  ASSERT_TRUE(docs.Call(&DStub::DecideReview, kConsultant, dated_approval, &ignored).ok());
+  gv.set_name(v22.name());
+  ASSERT_TRUE(docs.Call(&DStub::GetDocumentVersion, kAdmin, gv, &old).ok());
+  EXPECT_EQ(old.superseded_date().month(), 4);
+  dated_approval.set_name(v24.name());
+  *dated_approval.mutable_effective_date() = Day(2027, 1, 1);
+  absl::Status backwards = docs.Call(&DStub::DecideReview, kConsultant, dated_approval, &ignored);
+  EXPECT_EQ(backwards.code(), absl::StatusCode::kInvalidArgument) << backwards;
+  EXPECT_TRUE(absl::StrContains(backwards.message(), "not before 2027-04-01")) << backwards;
+  Act(kConsultant, v24.name(), "decide", dv1::REVIEW_DECISION_REQUEST_CHANGES);
   // Uploads at the same moment each get their own number.
   std::vector<std::thread> uploads;
   std::atomic<int> uploaded{0};
@@ -355,7 +382,7 @@ TEST_F(DocumentsTest, TemplatesProvidedReviewedAndApproved) {
   for (auto& t : uploads) t.join();
   EXPECT_EQ(uploaded.load(), 6);
   ASSERT_TRUE(docs.Call(&DStub::GetDocument, kAdmin, gd, &after).ok());
-  EXPECT_EQ(after.latest_version_number(), "2.8");
+  EXPECT_EQ(after.latest_version_number(), "2.10");
 
   // Downloads are the bytes uploaded, with their type and name.
   dv1::DownloadDocumentVersionRequest dl;
