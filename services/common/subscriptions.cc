@@ -20,6 +20,7 @@ const std::vector<Subscription>& Subscriptions() {
       {"certpath.engagements.v1.RegistrationRecorded", "engagements", {"scheduling"}},
       {"certpath.engagements.v1.FindingChanged", "engagements", {"scheduling"}},
       {"certpath.engagements.v1.EngagementTerminated", "engagements", {"scheduling"}},
+      {"certpath.engagements.v1.ClientPersonalDataErased", "engagements", {"scheduling"}},
       // An approved document completes its checklist task.
       {"certpath.documents.v1.DocumentApproved", "documents", {"engagements"}},
       // An archived document may leave its task's other documents all in force.

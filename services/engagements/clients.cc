@@ -185,7 +185,11 @@ absl::Status EngagementsApi::EraseClientPersonalData(const Principal& p,
         c.set_erasure_reason(req.reason());
         *c.mutable_update_time() = Ts(now);
         std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>> changed;
+        v1::ClientPersonalDataErased erased;
+        erased.set_client(c.name());
+        *erased.mutable_erase_time() = Ts(now);
         for (auto& e : *engagements) {
+          erased.add_engagements(e.value.name());
           v1::Engagement after = e.value;
           for (std::string* person :
                {after.mutable_contact(), after.mutable_management_representative(),
@@ -195,10 +199,15 @@ absl::Status EngagementsApi::EraseClientPersonalData(const Principal& p,
           *after.mutable_update_time() = Ts(now);
           changed.emplace_back(std::move(e), std::move(after));
         }
-        auto saved =
-            store_.SaveClient((*ids)[0], (*ids)[1], c, before,
-                              store_.MakeIdem((*ids)[0], p, req.request_id(), req), &changed);
+        // Other services erase what they hold of its people (scheduling: visits' attendees).
+        google::protobuf::Any payload;
+        payload.PackFrom(erased);
+        auto events = Envelopes((*ids)[0], c.name(), before.version + 1, {payload});
+        auto saved = store_.SaveClient((*ids)[0], (*ids)[1], c, before,
+                                       store_.MakeIdem((*ids)[0], p, req.request_id(), req),
+                                       &changed, events);
         if (!saved.ok()) return saved.status();
+        Published(events);
         *out = *std::move(saved);
         return absl::OkStatus();
       },

@@ -51,10 +51,12 @@ absl::StatusOr<v1::Client> EngagementStore::CreateClient(const std::string& tena
 absl::StatusOr<v1::Client> EngagementStore::SaveClient(
     const std::string& tenant, const std::string& id, const v1::Client& client,
     const Stored<v1::Client>& before, const Idem& idem,
-    const std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>>* engagements) {
+    const std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>>* engagements,
+    const std::vector<certpath::common::v1::OutboxEvent>& events) {
   Batch b;
   AddIdem(b, idem);
   PutStored(b, keys_.Key(tenant, "client", id), &before, client, keys_.Ordinals(tenant), "client");
+  for (const auto& ev : events) outbox_.Publish(b, ev);
   if (engagements != nullptr) {
     // The client's engagements are the ones read: one created meanwhile aborts (and retries).
     b.ExpectCount(keys_.Index(tenant, "client:" + id), static_cast<int64_t>(engagements->size()),

@@ -90,7 +90,8 @@ class EngagementStore : public Repository {
   absl::StatusOr<v1::Client> SaveClient(
       const std::string& tenant, const std::string& id, const v1::Client& client,
       const Stored<v1::Client>& before, const Idem& idem,
-      const std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>>* engagements = nullptr);
+      const std::vector<std::pair<Stored<v1::Engagement>, v1::Engagement>>* engagements = nullptr,
+      const std::vector<certpath::common::v1::OutboxEvent>& events = {});
   // Removes a client that has no engagement (checked in the same step) and
   // keeps `tombstone` at eng:{t:T}:deleted_client:<id>.
   absl::StatusOr<v1::Client> DeleteClient(const std::string& tenant, const std::string& id,

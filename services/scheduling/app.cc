@@ -103,6 +103,10 @@ struct App::Impl {
         return service.ApplyEngagementEvent(p, e);
       });
     }
+    consumer.Handle("certpath.engagements.v1.ClientPersonalDataErased",
+                    [this](const Principal& p, const cv1::OutboxEvent& e) {
+                      return service.ApplyPersonalDataErased(p, e);
+                    });
   }
 
   ServiceHost host;

@@ -20,6 +20,9 @@ namespace certpath::scheduling {
 namespace {
 
 namespace d = domain;
+
+// Far above any engagement's visits (three included, options, guidance).
+constexpr int kMaxEngagementVisits = 1000;
 namespace ev1 = certpath::engagements::v1;
 
 // What a deadline says, without its bookkeeping: whether a change is one.
@@ -205,6 +208,46 @@ absl::Status SchedulingApi::ApplyEngagementEvent(const Principal& p,
     if (!changes.ok()) return changes.status();
     auto r = store_.ApplyEngagement(tenant, before->has_value() ? &**before : nullptr, view,
                                     *changes, idem);
+    return r.ok() ? absl::OkStatus() : r.status();
+  });
+}
+
+absl::Status SchedulingApi::ApplyPersonalDataErased(const Principal& p,
+                                                    const cv1::OutboxEvent& event) {
+  ev1::ClientPersonalDataErased erased;
+  if (!event.payload().UnpackTo(&erased)) {
+    return InvalidArgument("event.payload",
+                           "not a certpath.engagements.v1.ClientPersonalDataErased");
+  }
+  std::vector<std::string> eids;
+  for (const auto& e : erased.engagements()) {
+    auto eid = ParseId(p, "event.payload.engagements", e, "engagements");
+    if (!eid.ok()) return eid.status();
+    eids.push_back(*eid);
+  }
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  const std::string& tenant = p.tenant();
+  Idem idem = store_.MakeIdem(tenant, p, event.id(), event, /*keep_for_good=*/true);
+  return RetryOnConflict(false, [&]() -> absl::Status {
+    auto replay = store_.ReadReplay(idem);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) return absl::OkStatus();
+    std::vector<std::pair<Stored<v1::Visit>, v1::Visit>> changed;
+    for (const auto& eid : eids) {
+      auto visits = store_.EngagementVisits(tenant, eid, kMaxEngagementVisits);
+      if (!visits.ok()) return visits.status();
+      for (const auto& listed : *visits) {
+        auto v = store_.GetVisit(tenant, LastSegment(listed.name()));
+        if (!v.ok()) return v.status();
+        if (!*v) continue;
+        v1::Visit after = (*v)->value;
+        if (!d::EraseClientAttendees(after)) continue;
+        *after.mutable_update_time() = ToTimestamp(clock_.Now());
+        changed.emplace_back(**v, std::move(after));
+      }
+    }
+    // Applied once even when nothing names them (the idempotency record).
+    auto r = store_.SaveVisitsOnly(tenant, changed, idem);
     return r.ok() ? absl::OkStatus() : r.status();
   });
 }

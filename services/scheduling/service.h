@@ -76,6 +76,9 @@ class SchedulingApi {
                              v1::ListDeadlinesResponse* out);
   // Consumed engagements events (subscriptions.cc), each applied once.
   absl::Status ApplyEngagementEvent(const Principal& p, const cv1::OutboxEvent& event);
+  // ClientPersonalDataErased: the client attendees of the engagements' visits
+  // erased, in one step, once per event.
+  absl::Status ApplyPersonalDataErased(const Principal& p, const cv1::OutboxEvent& event);
   // feeds.cc
   absl::Status CreateCalendarFeed(const Principal& p, const v1::CreateCalendarFeedRequest& req,
                                   v1::CalendarFeed* out);

@@ -437,6 +437,19 @@ void SchedulingStore::PutDeadline(Batch& b, const std::string& tenant, const Dea
   }
 }
 
+absl::StatusOr<CommitResult> SchedulingStore::SaveVisitsOnly(
+    const std::string& tenant, const std::vector<std::pair<Stored<v1::Visit>, v1::Visit>>& visits,
+    const Idem& idem) {
+  Batch b;
+  AddIdem(b, idem);
+  for (const auto& [before, after] : visits) {
+    PutStored<v1::Visit>(b, keys_.Key(tenant, "visit", LastSegment(after.name())), &before, after,
+                         keys_.Ordinals(tenant), "visit");
+  }
+  b.Response("");
+  return Commit(b);
+}
+
 absl::StatusOr<CommitResult> SchedulingStore::ApplyEngagement(
     const std::string& tenant, const Stored<v1::EngagementView>* before,
     const v1::EngagementView& after, const std::vector<DeadlineChange>& deadlines,

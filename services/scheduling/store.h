@@ -155,6 +155,11 @@ class SchedulingStore : public Repository {
                                                const v1::EngagementView& after,
                                                const std::vector<DeadlineChange>& deadlines,
                                                const Idem& idem);
+  // Visits changed together (before, after), compare-and-set on each, once
+  // per event id (idem kept for good); their indexes stay.
+  absl::StatusOr<CommitResult> SaveVisitsOnly(
+      const std::string& tenant, const std::vector<std::pair<Stored<v1::Visit>, v1::Visit>>& visits,
+      const Idem& idem);
   absl::StatusOr<CommitResult> CreateFeed(const std::string& tenant, const std::string& id,
                                           const v1::CalendarFeed& f,
                                           const std::string& token_sha256,

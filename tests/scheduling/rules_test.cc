@@ -296,6 +296,22 @@ TEST(FeedEvents, VisitsAreTimedAuditsAllDay) {
   EXPECT_EQ(ae.summary, "第2段階審査");
 }
 
+TEST(Erasure, ClientAttendeesBecomePlaceholdersOnce) {
+  v1::Visit v;
+  v.add_client_attendees("山本 三郎 (yamamoto@example.jp)");
+  v.add_client_attendees("田中 花子");
+  v.set_agenda("内部監査の計画");
+  ASSERT_TRUE(EraseClientAttendees(v));
+  EXPECT_EQ(v.client_attendees(0), "（消去済み）");
+  EXPECT_EQ(v.client_attendees(1), "（消去済み）");
+  EXPECT_EQ(v.agenda(), "内部監査の計画");
+  EXPECT_EQ(v.sequence(), 1);
+  EXPECT_FALSE(EraseClientAttendees(v));  // nothing left to erase: unchanged
+  EXPECT_EQ(v.sequence(), 1);
+  v1::Visit none;
+  EXPECT_FALSE(EraseClientAttendees(none));
+}
+
 TEST(SchedulingPolicy, CoversEveryRpc) {
   EXPECT_TRUE(SchedulingPolicy().CheckCovers("certpath.scheduling.v1.SchedulingService").ok());
 }

@@ -185,5 +185,73 @@ TEST(SchedulingEvents, PaidVisitsDoneUnderSigkillAreBilledExactlyOnce) {
               kills["billing"], kills["engagements"]);
 }
 
+// A client's personal data erased in engagements is erased from its visits
+// too (the event ClientPersonalDataErased): the client attendees' names and
+// e-mail addresses go, the visits stay.
+TEST(SchedulingEvents, ErasingAClientsPersonalDataErasesItsVisitsAttendees) {
+  SystemStack stack(1, /*real_scheduling=*/true);
+  stack.StartAll();
+  auto channel = [](const std::string& t) {
+    return grpc::CreateChannel(t, grpc::InsecureChannelCredentials());
+  };
+  auto eng = v1::EngagementService::NewStub(channel(stack.engagement_targets[0]));
+  auto bill = bv1::BillingService::NewStub(channel(stack.billing_target));
+  auto sched = sv1::SchedulingService::NewStub(channel(stack.scheduling_target));
+  ASSERT_TRUE(SetUpIssuer(*bill, kAdmin, false).ok());
+  v1::CreateClientRequest creq;
+  creq.set_parent("tenants/t1");
+  creq.mutable_client()->set_display_name("株式会社消去");
+  v1::Client client;
+  ASSERT_TRUE(CallAs(*eng, &EStub::CreateClient, kAdmin, creq, &client).ok());
+  auto engagement = Stage1ReadyEngagement(*eng, *bill, kAdmin, client.name(), 800'000);
+  ASSERT_TRUE(engagement.ok()) << engagement.status();
+  sv1::CreateConsultantRequest cc;
+  cc.set_parent("tenants/t1");
+  cc.mutable_consultant()->set_subject("kenji@office");
+  cc.mutable_consultant()->set_display_name_ja("佐藤 健二");
+  sv1::Consultant consultant;
+  ASSERT_TRUE(CallAs(*sched, &SStub::CreateConsultant, kAdmin, cc, &consultant).ok());
+  sv1::BookVisitRequest req;
+  req.set_parent("tenants/t1");
+  auto* v = req.mutable_visit();
+  v->set_engagement(*engagement);
+  v->set_kind(sv1::VISIT_KIND_INCLUDED_1);
+  *v->mutable_start_time() =
+      ToTimestamp(absl::FromCivil(absl::CivilHour(2026, 9, 1, 9), TokyoZone()));
+  *v->mutable_end_time() =
+      ToTimestamp(absl::FromCivil(absl::CivilHour(2026, 9, 1, 12), TokyoZone()));
+  v->add_consultants(consultant.name());
+  v->add_client_attendees("山本 三郎 (yamamoto@example.jp)");
+  v->add_client_attendees("田中 花子");
+  v->set_agenda("リスクアセスメントの進め方");
+  sv1::Visit visit;
+  ASSERT_TRUE(Retry([&] {  // until scheduling has the engagement's event
+                absl::Status b = CallAs(*sched, &SStub::BookVisit, kAdmin, req, &visit);
+                return b.code() == absl::StatusCode::kNotFound ? b : absl::OkStatus();
+              })
+                  .ok());
+  ASSERT_EQ(visit.client_attendees_size(), 2);
+  v1::EraseClientPersonalDataRequest erase;
+  erase.set_name(client.name());
+  erase.set_reason("本人からの削除請求");
+  v1::Client erased;
+  ASSERT_TRUE(CallAs(*eng, &EStub::EraseClientPersonalData, kAdmin, erase, &erased).ok());
+  sv1::GetVisitRequest get;
+  get.set_name(visit.name());
+  sv1::Visit after;
+  absl::Status s = Retry([&] {
+    absl::Status g = CallAs(*sched, &SStub::GetVisit, kAdmin, get, &after);
+    if (!g.ok()) return g;
+    return after.client_attendees(0) == "（消去済み）" ? absl::OkStatus()
+                                                       : absl::UnavailableError("not yet");
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(after.client_attendees(1), "（消去済み）");
+  EXPECT_EQ(after.agenda(), "リスクアセスメントの進め方");  // the business record stays
+  EXPECT_GT(after.sequence(), visit.sequence());            // calendar apps take the change
+  EXPECT_EQ(stack.WaitInt({"ZCARD", "eng:{t:t1}:out:q:scheduling"}, 0), 0);
+  EXPECT_EQ(stack.Int({"ZCARD", "eng:{t:t1}:out:dead:scheduling"}), 0);
+}
+
 }  // namespace
 }  // namespace certpath::testing

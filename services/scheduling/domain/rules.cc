@@ -498,4 +498,17 @@ IcsEvent DeadlineEvent(const v1::Deadline& d, const std::string& tenant, absl::T
   return e;
 }
 
+bool EraseClientAttendees(v1::Visit& v) {
+  constexpr char kErased[] = "（消去済み）";
+  bool changed = false;
+  for (auto& a : *v.mutable_client_attendees()) {
+    if (a != kErased) {
+      a = kErased;
+      changed = true;
+    }
+  }
+  if (changed) v.set_sequence(v.sequence() + 1);
+  return changed;
+}
+
 }  // namespace certpath::scheduling::domain

@@ -89,6 +89,11 @@ std::string DeadlineId(const std::string& eid, v1::DeadlineKind kind,
 v1::ConsultantWorkload Workload(const v1::Consultant& c, const std::vector<v1::Visit>& visits,
                                 absl::CivilDay first, absl::CivilDay last);
 
+// The client's people erased from a visit (personal-data erasure, 個人情報保護法):
+// each client attendee becomes "（消去済み）" (their number kept) and the
+// feeds' SEQUENCE is raised. False when it names none.
+bool EraseClientAttendees(v1::Visit& v);
+
 // Calendar-feed events (RFC 5545), UIDs stable per resource.
 IcsEvent VisitEvent(const v1::Visit& v, const std::string& tenant, absl::Time now);
 IcsEvent AuditEvent(const v1::Audit& a, const std::string& tenant, absl::Time now);
