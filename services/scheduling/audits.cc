@@ -170,13 +170,8 @@ absl::Status SchedulingApi::ApplyEngagementEvent(const Principal& p,
   if (!ok) return InvalidArgument("event.payload", "does not match its type " + type);
   auto eid = ParseId(p, "event.payload.engagement", engagement, "engagements");
   if (!eid.ok()) return eid.status();
-  if (auto s = CheckWritable(p); !s.ok()) return s;
   const std::string& tenant = p.tenant();
-  Idem idem = store_.MakeIdem(tenant, p, event.id(), event, /*keep_for_good=*/true);
-  return RetryOnConflict(false, [&]() -> absl::Status {
-    auto replay = store_.ReadReplay(idem);
-    if (!replay.ok()) return replay.status();
-    if (replay->has_value()) return absl::OkStatus();
+  return ApplyOnce(p, event, [&](const Idem& idem) -> absl::Status {
     auto before = store_.GetEngagement(tenant, *eid);
     if (!before.ok()) return before.status();
     v1::EngagementView view;
@@ -212,6 +207,18 @@ absl::Status SchedulingApi::ApplyEngagementEvent(const Principal& p,
   });
 }
 
+absl::Status SchedulingApi::ApplyOnce(const Principal& p, const cv1::OutboxEvent& event,
+                                      const std::function<absl::Status(const Idem&)>& step) {
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  Idem idem = store_.MakeIdem(p.tenant(), p, event.id(), event, /*keep_for_good=*/true);
+  return RetryOnConflict(false, [&]() -> absl::Status {
+    auto replay = store_.ReadReplay(idem);
+    if (!replay.ok()) return replay.status();
+    if (replay->has_value()) return absl::OkStatus();
+    return step(idem);
+  });
+}
+
 absl::Status SchedulingApi::ApplyPersonalDataErased(const Principal& p,
                                                     const cv1::OutboxEvent& event) {
   ev1::ClientPersonalDataErased erased;
@@ -225,13 +232,8 @@ absl::Status SchedulingApi::ApplyPersonalDataErased(const Principal& p,
     if (!eid.ok()) return eid.status();
     eids.push_back(*eid);
   }
-  if (auto s = CheckWritable(p); !s.ok()) return s;
   const std::string& tenant = p.tenant();
-  Idem idem = store_.MakeIdem(tenant, p, event.id(), event, /*keep_for_good=*/true);
-  return RetryOnConflict(false, [&]() -> absl::Status {
-    auto replay = store_.ReadReplay(idem);
-    if (!replay.ok()) return replay.status();
-    if (replay->has_value()) return absl::OkStatus();
+  return ApplyOnce(p, event, [&](const Idem& idem) -> absl::Status {
     std::vector<std::pair<Stored<v1::Visit>, v1::Visit>> changed;
     for (const auto& eid : eids) {
       auto visits = store_.EngagementVisits(tenant, eid, kMaxEngagementVisits);

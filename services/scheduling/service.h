@@ -88,6 +88,10 @@ class SchedulingApi {
                                google::api::HttpBody* out);
 
  private:
+  // A consumed event applied once: `step` runs (again after a conflict)
+  // unless the event was applied before, and commits with `idem` (kept for good).
+  absl::Status ApplyOnce(const Principal& p, const cv1::OutboxEvent& event,
+                         const std::function<absl::Status(const Idem&)>& step);
   // The principal's tenant named as `parent`, and `method` allowed to its role.
   absl::Status CheckParent(const Principal& p, const std::string& parent,
                            absl::string_view method) const;

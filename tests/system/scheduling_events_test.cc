@@ -45,32 +45,54 @@ absl::Status Retry(Fn fn) {
   return s;
 }
 
+// The real stack with a client, an engagement ready for stage 1 (support from
+// 2026-04-01, an accepted quote) and a consultant.
+struct Scene {
+  explicit Scene(const char* company) : stack(1, /*real_scheduling=*/true) {
+    stack.StartAll();
+    auto channel = [](const std::string& t) {
+      return grpc::CreateChannel(t, grpc::InsecureChannelCredentials());
+    };
+    eng = v1::EngagementService::NewStub(channel(stack.engagement_targets[0]));
+    bill = bv1::BillingService::NewStub(channel(stack.billing_target));
+    sched = sv1::SchedulingService::NewStub(channel(stack.scheduling_target));
+    EXPECT_TRUE(SetUpIssuer(*bill, kAdmin, false).ok());
+    v1::CreateClientRequest creq;
+    creq.set_parent("tenants/t1");
+    creq.mutable_client()->set_display_name(company);
+    EXPECT_TRUE(CallAs(*eng, &EStub::CreateClient, kAdmin, creq, &client).ok());
+    auto e = Stage1ReadyEngagement(*eng, *bill, kAdmin, client.name(), 800'000);
+    EXPECT_TRUE(e.ok()) << e.status();
+    engagement = e.value_or("");
+    sv1::CreateConsultantRequest cc;
+    cc.set_parent("tenants/t1");
+    cc.mutable_consultant()->set_subject("kenji@office");
+    cc.mutable_consultant()->set_display_name_ja("佐藤 健二");
+    cc.mutable_consultant()->set_weekly_visit_capacity(50);
+    EXPECT_TRUE(CallAs(*sched, &SStub::CreateConsultant, kAdmin, cc, &consultant).ok());
+  }
+  SystemStack stack;
+  std::unique_ptr<v1::EngagementService::Stub> eng;
+  std::unique_ptr<bv1::BillingService::Stub> bill;
+  std::unique_ptr<sv1::SchedulingService::Stub> sched;
+  v1::Client client;
+  std::string engagement;
+  sv1::Consultant consultant;
+};
+
 TEST(SchedulingEvents, PaidVisitsDoneUnderSigkillAreBilledExactlyOnce) {
   constexpr int kPaid = 30;
-  SystemStack stack(1, /*real_scheduling=*/true);
-  stack.StartAll();
+  Scene scene("株式会社クラッシュ");
+  ASSERT_FALSE(scene.engagement.empty());
+  SystemStack& stack = scene.stack;
   auto channel = [](const std::string& t) {
     return grpc::CreateChannel(t, grpc::InsecureChannelCredentials());
   };
-  auto eng = v1::EngagementService::NewStub(channel(stack.engagement_targets[0]));
-  auto bill = bv1::BillingService::NewStub(channel(stack.billing_target));
-  auto sched = sv1::SchedulingService::NewStub(channel(stack.scheduling_target));
-  ASSERT_TRUE(SetUpIssuer(*bill, kAdmin, false).ok());
-  v1::CreateClientRequest creq;
-  creq.set_parent("tenants/t1");
-  creq.mutable_client()->set_display_name("株式会社クラッシュ");
-  v1::Client client;
-  ASSERT_TRUE(CallAs(*eng, &EStub::CreateClient, kAdmin, creq, &client).ok());
-  // Support from 2026-04-01, an accepted quote (the invoices' recipient).
-  auto engagement = Stage1ReadyEngagement(*eng, *bill, kAdmin, client.name(), 800'000);
-  ASSERT_TRUE(engagement.ok()) << engagement.status();
-  sv1::CreateConsultantRequest cc;
-  cc.set_parent("tenants/t1");
-  cc.mutable_consultant()->set_subject("kenji@office");
-  cc.mutable_consultant()->set_display_name_ja("佐藤 健二");
-  cc.mutable_consultant()->set_weekly_visit_capacity(50);
-  sv1::Consultant consultant;
-  ASSERT_TRUE(CallAs(*sched, &SStub::CreateConsultant, kAdmin, cc, &consultant).ok());
+  auto& eng = scene.eng;
+  auto& bill = scene.bill;
+  auto& sched = scene.sched;
+  const std::string* engagement = &scene.engagement;
+  const sv1::Consultant& consultant = scene.consultant;
   // Past business days of the support period, one visit each (9:00–12:00 JST).
   sv1::ListBusinessDaysRequest lb;
   lb.set_parent("tenants/t1");
@@ -189,28 +211,13 @@ TEST(SchedulingEvents, PaidVisitsDoneUnderSigkillAreBilledExactlyOnce) {
 // too (the event ClientPersonalDataErased): the client attendees' names and
 // e-mail addresses go, the visits stay.
 TEST(SchedulingEvents, ErasingAClientsPersonalDataErasesItsVisitsAttendees) {
-  SystemStack stack(1, /*real_scheduling=*/true);
-  stack.StartAll();
-  auto channel = [](const std::string& t) {
-    return grpc::CreateChannel(t, grpc::InsecureChannelCredentials());
-  };
-  auto eng = v1::EngagementService::NewStub(channel(stack.engagement_targets[0]));
-  auto bill = bv1::BillingService::NewStub(channel(stack.billing_target));
-  auto sched = sv1::SchedulingService::NewStub(channel(stack.scheduling_target));
-  ASSERT_TRUE(SetUpIssuer(*bill, kAdmin, false).ok());
-  v1::CreateClientRequest creq;
-  creq.set_parent("tenants/t1");
-  creq.mutable_client()->set_display_name("株式会社消去");
-  v1::Client client;
-  ASSERT_TRUE(CallAs(*eng, &EStub::CreateClient, kAdmin, creq, &client).ok());
-  auto engagement = Stage1ReadyEngagement(*eng, *bill, kAdmin, client.name(), 800'000);
-  ASSERT_TRUE(engagement.ok()) << engagement.status();
-  sv1::CreateConsultantRequest cc;
-  cc.set_parent("tenants/t1");
-  cc.mutable_consultant()->set_subject("kenji@office");
-  cc.mutable_consultant()->set_display_name_ja("佐藤 健二");
-  sv1::Consultant consultant;
-  ASSERT_TRUE(CallAs(*sched, &SStub::CreateConsultant, kAdmin, cc, &consultant).ok());
+  Scene scene("株式会社消去");
+  ASSERT_FALSE(scene.engagement.empty());
+  auto& eng = scene.eng;
+  auto& sched = scene.sched;
+  const std::string* engagement = &scene.engagement;
+  const v1::Client& client = scene.client;
+  const sv1::Consultant& consultant = scene.consultant;
   sv1::BookVisitRequest req;
   req.set_parent("tenants/t1");
   auto* v = req.mutable_visit();
@@ -249,8 +256,8 @@ TEST(SchedulingEvents, ErasingAClientsPersonalDataErasesItsVisitsAttendees) {
   EXPECT_EQ(after.client_attendees(1), "（消去済み）");
   EXPECT_EQ(after.agenda(), "リスクアセスメントの進め方");  // the business record stays
   EXPECT_GT(after.sequence(), visit.sequence());            // calendar apps take the change
-  EXPECT_EQ(stack.WaitInt({"ZCARD", "eng:{t:t1}:out:q:scheduling"}, 0), 0);
-  EXPECT_EQ(stack.Int({"ZCARD", "eng:{t:t1}:out:dead:scheduling"}), 0);
+  EXPECT_EQ(scene.stack.WaitInt({"ZCARD", "eng:{t:t1}:out:q:scheduling"}, 0), 0);
+  EXPECT_EQ(scene.stack.Int({"ZCARD", "eng:{t:t1}:out:dead:scheduling"}), 0);
 }
 
 }  // namespace
