@@ -51,6 +51,14 @@ absl::StatusOr<absl::optional<std::string>> Repository::ReadReplay(const Idem& i
   return records_.ReadIdempotency(idem.key, idem.fingerprint);
 }
 
+absl::optional<absl::Status> Repository::AnswerReplay(const Idem& idem,
+                                                      google::protobuf::Message* out) {
+  auto replay = ReadReplay(idem);
+  if (!replay.ok()) return replay.status();
+  if (!replay->has_value()) return absl::nullopt;
+  return out->ParseFromString(**replay) ? absl::OkStatus() : absl::InternalError("corrupt replay");
+}
+
 absl::StatusOr<CommitResult> Repository::Commit(Batch& b) {
   audit_.Append(b);
   return records_.Commit(b);

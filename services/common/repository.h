@@ -121,6 +121,9 @@ class Repository {
   // The stored response of `idem` (nullopt: none; INVALID_ARGUMENT: the
   // request_id was used for another request).
   absl::StatusOr<absl::optional<std::string>> ReadReplay(const Idem& idem);
+  // The first call's answer to `idem`, when there was one, parsed into *out:
+  // the status to return (OK, or the read's error); nullopt to go on.
+  absl::optional<absl::Status> AnswerReplay(const Idem& idem, google::protobuf::Message* out);
 
   // The service's audit trail (every write's entry is added by Commit).
   AuditTrail& audit() { return audit_; }
@@ -152,6 +155,15 @@ class Repository {
   absl::StatusOr<CommitResult> Commit(Batch& b);
   // Commit, then parses the response (the first one, on a replay) into *out.
   absl::StatusOr<CommitResult> CommitInto(Batch& b, google::protobuf::Message* out);
+  // Commits `b` answering `value`; a retry with the step's idempotency record
+  // gets the first call's answer.
+  template <typename T>
+  absl::StatusOr<T> CommitAnswering(Batch& b, const T& value) {
+    b.Response(value.SerializeAsString());
+    T out;
+    if (auto r = CommitInto(b, &out); !r.ok()) return r.status();
+    return out;
+  }
 
   RecordStore& records_;
   KeySpace keys_;

@@ -145,17 +145,8 @@ absl::Status DocumentsApi::CreateDocumentVersion(const Principal& p,
   // on this thread ahead of every first call.
   auto file = StoreFile(p, req.file_name(), req.file());
   if (!file.ok()) return file.status();
-  Idem idem;
-  if (!req.request_id().empty()) {
-    v1::CreateDocumentVersionRequest fingerprinted = req;
-    fingerprinted.mutable_file()->set_data(file->sha256());
-    idem = store_.MakeIdem(p.tenant(), p, req.request_id(), fingerprinted);
-  }
-  if (auto replay = store_.ReadReplay(idem); !replay.ok() || replay->has_value()) {
-    if (!replay.ok()) return replay.status();
-    return out->ParseFromString(**replay) ? absl::OkStatus()
-                                          : absl::InternalError("corrupt replay");
-  }
+  Idem idem = UploadIdem(p, req, *file);
+  if (auto answered = store_.AnswerReplay(idem, out)) return *answered;
   // The file is stored: concurrent uploads to one document each take the next
   // number, however many arrive together (up to 4 × kMaxConflictAttempts).
   // The first attempt uses the document read above (the step checks it has

@@ -108,19 +108,22 @@ absl::Status DocumentsApi::CreateReviewComment(const Principal& p,
   if (req.comment().page() < 0 || req.comment().page() > 10000) {
     v.Add("comment.page", "0 (none) … 10000");
   }
+  CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
   VersionRef ref;
   auto ver = LoadVersion(p, req.parent(), "CreateReviewComment", &ref);
   if (!ver.ok()) return ver.status();
   if (auto s = d::CheckActive(ref.doc.document.value); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
+  Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
+  if (auto answered = store_.AnswerReplay(idem, out)) return *answered;
   std::string id = RandomHex(8);
   v1::ReviewComment c = req.comment();
   c.set_name(absl::StrCat(req.parent(), "/comments/", id));
   c.set_author(p.subject());
   c.set_round(ver->value.reviews_size() + 1);
   *c.mutable_create_time() = ToTimestamp(clock_.Now());
-  auto saved = store_.AddComment(p.tenant(), ref.doc.did, ref.n, id, c);
+  auto saved = store_.AddComment(p.tenant(), ref.doc.did, ref.n, id, c, idem);
   if (!saved.ok()) return saved.status();
   *out = *std::move(saved);
   return absl::OkStatus();

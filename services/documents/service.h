@@ -166,6 +166,15 @@ class DocumentsApi {
                                   const v1::FileInfo& file, const Idem& idem,
                                   absl::optional<Stored<v1::Document>>& loaded,
                                   v1::DocumentVersion* out);
+  // The idempotency of an upload with a request_id: its file's hash stands
+  // for its bytes in the fingerprint (none without a request_id).
+  template <typename Req>
+  Idem UploadIdem(const Principal& p, const Req& req, const v1::FileInfo& file) {
+    if (req.request_id().empty()) return Idem{};
+    Req fingerprinted = req;
+    fingerprinted.mutable_file()->set_data(file.sha256());
+    return store_.MakeIdem(p.tenant(), p, req.request_id(), fingerprinted);
+  }
   // The file checked and stored durably: the version's FileInfo.
   absl::StatusOr<v1::FileInfo> StoreFile(const Principal& p, const std::string& file_name,
                                          const google::api::HttpBody& file);

@@ -48,6 +48,7 @@ absl::Status DocumentsApi::CreateExistingForm(const Principal& p,
                                               v1::ExistingForm* out) {
   FieldViolations v;
   CheckText(v, "title", req.title(), 200, true);
+  CheckRequestId(v, req.request_id());
   d::CheckUploadFields(v, req.file_name(), req.file().data());
   if (auto s = v.ToStatus(); !s.ok()) return s;
   auto engagement = SeenEngagement(p, "parent", req.parent(), "CreateExistingForm");
@@ -56,6 +57,8 @@ absl::Status DocumentsApi::CreateExistingForm(const Principal& p,
   if (auto s = CheckWritable(p); !s.ok()) return s;
   auto file = StoreFile(p, req.file_name(), req.file());
   if (!file.ok()) return file.status();
+  Idem idem = UploadIdem(p, req, *file);
+  if (auto answered = store_.AnswerReplay(idem, out)) return *answered;
   absl::Time now = clock_.Now();
   v1::ExistingForm f;
   f.set_name(absl::StrCat(*engagement, "/existingForms/", RandomHex(8)));
@@ -64,7 +67,7 @@ absl::Status DocumentsApi::CreateExistingForm(const Principal& p,
   f.set_created_by(p.subject());
   *f.mutable_create_time() = ToTimestamp(now);
   *f.mutable_update_time() = ToTimestamp(now);
-  auto saved = store_.SaveForm(p.tenant(), nullptr, f);
+  auto saved = store_.SaveForm(p.tenant(), nullptr, f, idem);
   if (!saved.ok()) return saved.status();
   *out = *std::move(saved);
   return absl::OkStatus();

@@ -166,8 +166,10 @@ absl::StatusOr<std::map<int, Stored<v1::DocumentVersion>>> DocumentStore::Waitin
 
 absl::StatusOr<v1::TemplateVersion> DocumentStore::AddTemplateVersion(
     const std::string& tenant, const std::string& code,
-    const absl::optional<Stored<v1::TemplateVersion>>& before, const v1::TemplateVersion& v) {
+    const absl::optional<Stored<v1::TemplateVersion>>& before, const v1::TemplateVersion& v,
+    const Idem& idem) {
   Batch b;
+  AddIdem(b, idem);
   // The current-version record's own version counts the template's versions.
   PutStored(b, keys_.Key(tenant, "tpl", code), before ? &*before : nullptr, v,
             keys_.Ordinals(tenant), "template " + code);
@@ -175,8 +177,7 @@ absl::StatusOr<v1::TemplateVersion> DocumentStore::AddTemplateVersion(
   b.ExpectVersion(vkey, 0, "template version");
   b.Put(vkey, 1, v.SerializeAsString(), 0);
   b.ZAdd(keys_.Prefix(tenant) + "blobs", Seconds(v.create_time()), v.file().sha256());
-  if (auto r = Commit(b); !r.ok()) return r.status();
-  return v;
+  return CommitAnswering(b, v);
 }
 
 void DocumentStore::ExpectUnchanged(Batch& b, const std::string& tenant,
@@ -308,8 +309,10 @@ absl::StatusOr<v1::Document> DocumentStore::SaveDocument(
 
 absl::StatusOr<v1::ExistingForm> DocumentStore::SaveForm(const std::string& tenant,
                                                          const Stored<v1::ExistingForm>* before,
-                                                         const v1::ExistingForm& after) {
+                                                         const v1::ExistingForm& after,
+                                                         const Idem& idem) {
   Batch b;
+  AddIdem(b, idem);
   auto parts = ParseName("name", after.name(), {"tenants", "engagements", "existingForms"});
   if (!parts.ok()) return parts.status();
   int64_t ordinal = PutStored(b, keys_.Key(tenant, "form", (*parts)[2]), before, after,
@@ -318,10 +321,9 @@ absl::StatusOr<v1::ExistingForm> DocumentStore::SaveForm(const std::string& tena
     b.ZAdd(keys_.Index(tenant, "forms:eng:" + (*parts)[1]), ordinal, (*parts)[2]);
     b.ZAdd(keys_.Prefix(tenant) + "blobs", Seconds(after.create_time()), after.file().sha256());
   }
-  if (auto r = Commit(b); !r.ok()) return r.status();
   v1::ExistingForm out = after;
   out.set_etag(Str(before ? before->version + 1 : 1));
-  return out;
+  return CommitAnswering(b, out);
 }
 
 absl::StatusOr<v1::StatementOfApplicability> DocumentStore::SaveStatement(
@@ -370,16 +372,17 @@ absl::StatusOr<CommitResult> DocumentStore::ApproveStatement(
 absl::StatusOr<v1::ReviewComment> DocumentStore::AddComment(const std::string& tenant,
                                                             const std::string& did, int n,
                                                             const std::string& id,
-                                                            const v1::ReviewComment& c) {
+                                                            const v1::ReviewComment& c,
+                                                            const Idem& idem) {
   Batch b;
+  AddIdem(b, idem);
   int64_t ordinal =
       PutStored<v1::ReviewComment>(b, keys_.Key(tenant, "cmt", absl::StrCat(did, ":", n, ":", id)),
                                    nullptr, c, keys_.Ordinals(tenant), "review comment");
   // The version must still exist (it always does: versions are never deleted).
   b.ExpectVersion(keys_.Key(tenant, "ver", absl::StrCat(did, ":", n)), -1, "document version");
   b.ZAdd(keys_.Index(tenant, absl::StrCat("cmts:", did, ":", n)), ordinal, id);
-  if (auto r = Commit(b); !r.ok()) return r.status();
-  return c;
+  return CommitAnswering(b, c);
 }
 
 // ------------------------------------------------------------------ lists

@@ -90,9 +90,11 @@ class DocumentStore : public Repository {
   absl::StatusOr<DocumentStats> Stats(const std::string& tenant);
 
   // ---- steps
+  // The steps below answer a retry with `idem` from the first call's record.
   absl::StatusOr<v1::TemplateVersion> AddTemplateVersion(
       const std::string& tenant, const std::string& code,
-      const absl::optional<Stored<v1::TemplateVersion>>& before, const v1::TemplateVersion& v);
+      const absl::optional<Stored<v1::TemplateVersion>>& before, const v1::TemplateVersion& v,
+      const Idem& idem = {});
   // New documents, each with its first version (a provided template), the
   // templates `provided` marked given to the engagement (each once), and the event.
   struct NewDocument {
@@ -136,7 +138,7 @@ class DocumentStore : public Repository {
                                             const std::vector<ChangedVersion>& changed = {});
   absl::StatusOr<v1::ExistingForm> SaveForm(const std::string& tenant,
                                             const Stored<v1::ExistingForm>* before,
-                                            const v1::ExistingForm& after);
+                                            const v1::ExistingForm& after, const Idem& idem = {});
   absl::StatusOr<v1::StatementOfApplicability> SaveStatement(
       const std::string& tenant, const std::string& eid,
       const Stored<v1::StatementOfApplicability>& before,
@@ -162,7 +164,7 @@ class DocumentStore : public Repository {
                                                 const std::vector<Stored<v1::Document>>& unchanged);
   absl::StatusOr<v1::ReviewComment> AddComment(const std::string& tenant, const std::string& did,
                                                int n, const std::string& id,
-                                               const v1::ReviewComment& c);
+                                               const v1::ReviewComment& c, const Idem& idem = {});
 
   // ---- lists
   absl::StatusOr<ListPage> ListDocuments(const std::string& tenant, const std::string& eid,

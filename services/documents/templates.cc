@@ -59,12 +59,15 @@ absl::Status DocumentsApi::CreateTemplateVersion(const Principal& p,
   const d::TemplateInfo* info = *found;
   FieldViolations v;
   CheckText(v, "change_note", req.change_note(), 500, true, true);
+  CheckRequestId(v, req.request_id());
   d::CheckUploadFields(v, req.file_name(), req.file().data());
   if (auto s = v.ToStatus(); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   auto file = StoreFile(p, req.file_name(), req.file());
   if (!file.ok()) return file.status();
+  Idem idem = UploadIdem(p, req, *file);
   return RetryOnConflict(false, [&]() -> absl::Status {
+    if (auto answered = store_.AnswerReplay(idem, out)) return *answered;
     auto current = store_.CurrentTemplates(p.tenant(), {info->code});
     if (!current.ok()) return current.status();
     const auto& before = (*current)[0];
@@ -76,7 +79,7 @@ absl::Status DocumentsApi::CreateTemplateVersion(const Principal& p,
     tv.set_change_note(req.change_note());
     tv.set_created_by(p.subject());
     *tv.mutable_create_time() = ToTimestamp(clock_.Now());
-    auto saved = store_.AddTemplateVersion(p.tenant(), info->code, before, tv);
+    auto saved = store_.AddTemplateVersion(p.tenant(), info->code, before, tv, idem);
     if (!saved.ok()) return saved.status();
     *out = *std::move(saved);
     versions_total_.Add({{"kind", "template"}}).Increment();

@@ -552,6 +552,69 @@ TEST_F(DocumentsTest, AnUploadRetriedWithItsRequestIdMakesOneVersion) {
   EXPECT_EQ(body.data(), "番号,資産名\n1,サーバ\n");
 }
 
+// The other creates a client or the office may retry: an existing form, a
+// template version, a review comment — each made once per request_id.
+TEST_F(DocumentsTest, FormsTemplateVersionsAndCommentsRetriedWithTheirRequestIdAreMadeOnce) {
+  v1::Engagement e = NewEngagement();
+  dv1::CreateExistingFormRequest cf;
+  cf.set_parent(e.name());
+  cf.set_title("入退室管理簿");
+  cf.mutable_file()->set_content_type("text/csv");
+  cf.mutable_file()->set_data("日付,氏名\n");
+  cf.set_file_name("入退室管理簿.csv");
+  cf.set_request_id("6a1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  dv1::ExistingForm form, form_again;
+  ASSERT_TRUE(docs.Call(&DStub::CreateExistingForm, ClientOf(), cf, &form).ok());
+  ASSERT_TRUE(docs.Call(&DStub::CreateExistingForm, ClientOf(), cf, &form_again).ok());
+  EXPECT_EQ(form_again.name(), form.name());
+  dv1::ListExistingFormsRequest lf;
+  lf.set_parent(e.name());
+  dv1::ListExistingFormsResponse forms;
+  ASSERT_TRUE(docs.Call(&DStub::ListExistingForms, ClientOf(), lf, &forms).ok());
+  EXPECT_EQ(forms.forms_size(), 1);
+  cf.mutable_file()->set_data("日付,氏名,会社\n");  // other bytes: another request
+  EXPECT_EQ(docs.Call(&DStub::CreateExistingForm, ClientOf(), cf, &form_again).code(),
+            absl::StatusCode::kInvalidArgument);
+
+  dv1::CreateTemplateVersionRequest tv;
+  tv.set_parent("tenants/t1/templates/annual-plan");
+  tv.mutable_file()->set_content_type("application/pdf");
+  tv.mutable_file()->set_data(kPdf);
+  tv.set_file_name("年間計画.pdf");
+  tv.set_change_note("2027年度");
+  tv.set_request_id("7a1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  dv1::TemplateVersion t1, t2;
+  ASSERT_TRUE(docs.Call(&DStub::CreateTemplateVersion, kConsultant, tv, &t1).ok());
+  ASSERT_TRUE(docs.Call(&DStub::CreateTemplateVersion, kConsultant, tv, &t2).ok());
+  EXPECT_EQ(t2.name(), t1.name());
+  EXPECT_EQ(t2.number(), 1);  // not a second version
+
+  dv1::CreateDocumentRequest cd;
+  cd.set_parent(e.name());
+  cd.mutable_document()->set_title("情報セキュリティ基本方針");
+  dv1::Document doc;
+  ASSERT_TRUE(docs.Call(&DStub::CreateDocument, ClientOf(), cd, &doc).ok());
+  dv1::DocumentVersion v;
+  ASSERT_TRUE(Upload(ClientOf(), doc.name(), "policy.pdf", "application/pdf", kPdf, &v).ok());
+  Act(ClientOf(), v.name(), "submit");
+  dv1::CreateReviewCommentRequest cr;
+  cr.set_parent(v.name());
+  cr.mutable_comment()->set_body("第2条の適用範囲を見直してください。");
+  cr.set_request_id("8a1c2a9e-7b4d-4e8a-9c61-0a2b3c4d5e6f");
+  dv1::ReviewComment c1, c2;
+  ASSERT_TRUE(docs.Call(&DStub::CreateReviewComment, kConsultant, cr, &c1).ok());
+  ASSERT_TRUE(docs.Call(&DStub::CreateReviewComment, kConsultant, cr, &c2).ok());
+  EXPECT_EQ(c2.name(), c1.name());
+  dv1::ListReviewCommentsRequest lc;
+  lc.set_parent(v.name());
+  dv1::ListReviewCommentsResponse comments;
+  ASSERT_TRUE(docs.Call(&DStub::ListReviewComments, kConsultant, lc, &comments).ok());
+  EXPECT_EQ(comments.comments_size(), 1);
+  cr.set_request_id("not-a-uuid");
+  EXPECT_EQ(docs.Call(&DStub::CreateReviewComment, kConsultant, cr, &c2).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(DocumentsTest, AfterSupportAReviewIsPaidAndBilledOnce) {
   // Support from 2025-01-06: it ended on 2026-07-06 (the clock is 2026-11-26).
   v1::Engagement e = NewEngagement(Day(2025, 1, 6));
