@@ -4,6 +4,7 @@
 #include "services/common/call_context.h"
 #include "services/common/clock.h"
 #include "services/common/status.h"
+#include "services/documents/domain/catalog.h"
 #include "services/documents/domain/specification.h"
 #include "services/documents/service.h"
 
@@ -33,6 +34,7 @@ absl::Status DocumentsApi::RenderSupportSpecification(
   in.created = TokyoDay(clock_.Now());
   auto e = engagements_.Get(p, *engagement);
   if (!e.ok()) return e.status();
+  if (auto s = domain::CheckCatalogServes(e->standard()); !s.ok()) return s;
   in.engagement = *std::move(e);
   // The caller sees the engagement (asked above, as the caller). The client
   // company's name, the office's name and its prices are printed in its

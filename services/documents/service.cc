@@ -90,6 +90,11 @@ absl::Status DocumentsApi::ConfirmEngagement(const Principal& p, const std::stri
   return e.ok() ? absl::OkStatus() : e.status();
 }
 
+absl::Status DocumentsApi::CheckCatalogStandard(const Principal& p, const std::string& engagement) {
+  auto e = engagements_.Get(p, engagement);
+  return e.ok() ? d::CheckCatalogServes(e->standard()) : e.status();
+}
+
 absl::StatusOr<Stored<v1::Document>> DocumentsApi::LoadDocument(const Principal& p,
                                                                 const std::string& name,
                                                                 absl::string_view method,

@@ -135,6 +135,9 @@ class DocumentsApi {
   // write, and when a list or report has nothing to show, where an empty
   // answer would hide the wrong name.
   absl::Status ConfirmEngagement(const Principal& p, const std::string& engagement);
+  // The engagement (asked as the caller) is one the catalogue serves
+  // (domain::CheckCatalogServes): templates, the SoA, the conformity report.
+  absl::Status CheckCatalogStandard(const Principal& p, const std::string& engagement);
   absl::StatusOr<Stored<v1::Document>> LoadDocument(const Principal& p, const std::string& name,
                                                     absl::string_view method, DocRef* ref);
   // The SoA of `name` (…/statementOfApplicability), stored or the default (version 0).

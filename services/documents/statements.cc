@@ -125,11 +125,9 @@ absl::Status DocumentsApi::GetConformityReport(const Principal& p,
                                                v1::ConformityReport* out) {
   auto engagement = SeenEngagement(p, "engagement", req.engagement(), "GetConformityReport");
   if (!engagement.ok()) return engagement.status();
+  if (auto s = CheckCatalogStandard(p, *engagement); !s.ok()) return s;
   auto forms = AllForms(p.tenant(), LastSegment(*engagement));
   if (!forms.ok()) return forms.status();
-  if (forms->empty()) {
-    if (auto s = ConfirmEngagement(p, *engagement); !s.ok()) return s;
-  }
   *out = d::BuildConformityReport(*engagement, *forms);
   return absl::OkStatus();
 }
@@ -139,11 +137,9 @@ absl::Status DocumentsApi::ExportConformityReport(const Principal& p,
                                                   google::api::HttpBody* out) {
   auto engagement = SeenEngagement(p, "engagement", req.engagement(), "ExportConformityReport");
   if (!engagement.ok()) return engagement.status();
+  if (auto s = CheckCatalogStandard(p, *engagement); !s.ok()) return s;
   auto forms = AllForms(p.tenant(), LastSegment(*engagement));
   if (!forms.ok()) return forms.status();
-  if (forms->empty()) {
-    if (auto s = ConfirmEngagement(p, *engagement); !s.ok()) return s;
-  }
   out->set_content_type("text/csv; charset=utf-8");
   out->set_data(d::ConformityCsv(d::BuildConformityReport(*engagement, *forms)));
   AddResponseMetadata("content-disposition", absl::StrCat("attachment; filename=\"conformity-",
@@ -163,6 +159,7 @@ absl::StatusOr<Stored<v1::StatementOfApplicability>> DocumentsApi::LoadStatement
   std::string eng = absl::StrCat("tenants/", (*ids)[0], "/engagements/", (*ids)[1]);
   auto seen = SeenEngagement(p, "name", eng, method);
   if (!seen.ok()) return seen.status();
+  if (auto s = CheckCatalogStandard(p, eng); !s.ok()) return s;
   auto stored = store_.GetStatement(p.tenant(), (*ids)[1]);
   if (!stored.ok()) return stored.status();
   Stored<v1::StatementOfApplicability> out;
@@ -170,9 +167,8 @@ absl::StatusOr<Stored<v1::StatementOfApplicability>> DocumentsApi::LoadStatement
     out = **stored;
     d::Normalize(out.value);
   } else {
-    // Never saved: the default rows, version 0 (an office caller may not
-    // name an engagement that does not exist).
-    if (auto s = ConfirmEngagement(p, eng); !s.ok()) return s;
+    // Never saved: the default rows, version 0 (the engagement exists:
+    // its standard was checked above).
     out.value = d::DefaultStatement(name);
     out.value.set_etag("0");
   }

@@ -109,7 +109,7 @@ absl::Status DocumentsApi::ProvideTemplates(const Principal& p,
   if (auto s = v.ToStatus(); !s.ok()) return s;
   auto engagement = SeenEngagement(p, "engagement", req.engagement(), "ProvideTemplates");
   if (!engagement.ok()) return engagement.status();
-  if (auto s = ConfirmEngagement(p, *engagement); !s.ok()) return s;
+  if (auto s = CheckCatalogStandard(p, *engagement); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   std::string eid = LastSegment(*engagement);
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);

@@ -65,9 +65,11 @@ class DocumentsTest : public ::testing::Test {
   }
   static std::string Local(int port) { return absl::StrCat("127.0.0.1:", port); }
 
-  v1::Engagement NewEngagement(google::type::Date support_start = Day(2026, 4, 1)) {
+  v1::Engagement NewEngagement(google::type::Date support_start = Day(2026, 4, 1),
+                               const std::string& standard = "") {
     client = MakeClientVia();
     v1::CreateEngagementRequest req = EngagementRequest(client.name(), {"p1"});
+    if (!standard.empty()) req.mutable_engagement()->set_standard(standard);
     *req.mutable_engagement()->mutable_contract_date() = support_start;
     *req.mutable_engagement()->mutable_support_start() = support_start;
     v1::Engagement e;

@@ -568,5 +568,38 @@ TEST_F(DocumentsTest, TheSupportSpecificationOfOneEngagement) {
             absl::StatusCode::kNotFound);
 }
 
+// The catalogue, the SoA, the conformity report and the support
+// specification are ISO/IEC 27001's: a QMS engagement is refused them, not
+// given ISMS documents.
+TEST_F(DocumentsTest, OtherStandardsAreNotGivenTheIsmsCatalogue) {
+  v1::Engagement e = NewEngagement(Day(2026, 4, 1), "ISO_9001_2015");
+  ASSERT_EQ(e.standard(), "ISO_9001_2015");
+  dv1::ProvideTemplatesRequest provide;
+  provide.set_engagement(e.name());
+  dv1::ProvideTemplatesResponse provided;
+  EXPECT_EQ(ErrorReason(docs.Call(&DStub::ProvideTemplates, kConsultant, provide, &provided)),
+            "STANDARD_NOT_SUPPORTED");
+  dv1::GetStatementOfApplicabilityRequest soa;
+  soa.set_name(e.name() + "/statementOfApplicability");
+  dv1::StatementOfApplicability statement;
+  EXPECT_EQ(
+      ErrorReason(docs.Call(&DStub::GetStatementOfApplicability, ClientOf(), soa, &statement)),
+      "STANDARD_NOT_SUPPORTED");
+  dv1::GetConformityReportRequest report;
+  report.set_engagement(e.name());
+  dv1::ConformityReport conformity;
+  EXPECT_EQ(ErrorReason(docs.Call(&DStub::GetConformityReport, kConsultant, report, &conformity)),
+            "STANDARD_NOT_SUPPORTED");
+  dv1::RenderSupportSpecificationRequest spec;
+  spec.set_engagement(e.name());
+  google::api::HttpBody html;
+  EXPECT_EQ(ErrorReason(docs.Call(&DStub::RenderSupportSpecification, kConsultant, spec, &html)),
+            "STANDARD_NOT_SUPPORTED");
+  // Its own documents are kept as for any engagement.
+  dv1::Document doc;
+  dv1::DocumentVersion v = SubmittedVersion(e, "品質マニュアル", &doc);
+  EXPECT_EQ(v.state(), dv1::VERSION_STATE_IN_REVIEW);
+}
+
 }  // namespace
 }  // namespace certpath::testing

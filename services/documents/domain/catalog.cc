@@ -3,11 +3,22 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/status.h"
 
 namespace certpath::documents::domain {
 namespace {
 constexpr int kConstruction = 2, kOperation1 = 3;  // certpath.engagements.v1.Phase
 }  // namespace
+
+absl::Status CheckCatalogServes(const std::string& standard) {
+  if (standard == "ISO_IEC_27001_2022") return absl::OkStatus();
+  return FailedPrecondition(
+      "STANDARD_NOT_SUPPORTED",
+      absl::StrCat("the templates of 別紙1, the Statement of Applicability, the conformity report "
+                   "and the support specification are ISO/IEC 27001:2022's; this engagement is "
+                   "for ",
+                   standard));
+}
 
 const std::vector<TemplateInfo>& Templates() {
   using K = v1::TemplateKind;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "certpath/documents/v1/documents.pb.h"
 
 namespace certpath::documents::domain {
@@ -25,6 +26,12 @@ struct TemplateInfo {
 };
 
 const std::vector<TemplateInfo>& Templates();
+// Whether the catalogue (別紙1's twelve templates), the Statement of
+// Applicability (Annex A), the conformity report (clauses 4–10, Annex A) and
+// the support specification serve an engagement for `standard` (engagements'
+// ids): ISO/IEC 27001:2022 only; FAILED_PRECONDITION STANDARD_NOT_SUPPORTED
+// for others, which need their own data first.
+absl::Status CheckCatalogServes(const std::string& standard);
 // nullptr when `code` is not one of them.
 const TemplateInfo* FindTemplate(const std::string& code);
 // The codes of the templates serving the same checklist task as `code`,
