@@ -13,6 +13,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "services/common/status.h"
+#include "services/common/validate.h"
 
 namespace certpath::gateway {
 
@@ -47,26 +48,6 @@ absl::Status BadParam(absl::string_view name, absl::string_view why) {
 }
 
 // Sets (or appends, for repeated fields) one value given as text.
-// Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
-bool ValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    uint32_t cp = n == 1 ? c : c & (0x7F >> n);
-    for (size_t k = 1; k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n;
-  }
-  return true;
-}
-
 absl::Status SetText(const Target& t, absl::string_view name, const std::string& value) {
   pb::Message* m = t.msg;
   const pb::FieldDescriptor* f = t.field;
@@ -74,7 +55,7 @@ absl::Status SetText(const Target& t, absl::string_view name, const std::string&
   bool rep = f->is_repeated();
   switch (f->cpp_type()) {
     case pb::FieldDescriptor::CPPTYPE_STRING:
-      if (f->type() == pb::FieldDescriptor::TYPE_STRING && !ValidUtf8(value)) {
+      if (f->type() == pb::FieldDescriptor::TYPE_STRING && !IsValidUtf8(value)) {
         return BadParam(name, "not UTF-8");
       }
       rep ? r->AddString(m, f, value) : r->SetString(m, f, value);
@@ -204,8 +185,13 @@ absl::Status ParseJson(absl::string_view body, pb::Message* m, const std::string
   if (!unknown.empty()) {
     return InvalidArgument(field.empty() ? unknown : field + "." + unknown, "unknown field");
   }
+  // The parser quotes the body around the error: not when that is not UTF-8
+  // (it would make the answer's own text invalid, and protobuf log errors).
+  std::string said = message;
+  if (!IsValidUtf8(said)) said = said.substr(0, said.find('\n'));
+  if (!IsValidUtf8(said)) said = "not UTF-8";
   return InvalidArgument(field.empty() ? "body" : field,
-                         "not valid JSON for this request: " + message);
+                         "not valid JSON for this request: " + said);
 }
 
 }  // namespace
@@ -245,7 +231,12 @@ absl::Status BuildRequest(const Route& route,
     return InvalidArgument("body", "this request takes no body");
   }
   if (body_msg != nullptr && IsHttpBody(body_msg->GetDescriptor())) {
-    // An upload: the bytes as they came, with their media type.
+    // An upload: the bytes as they came, with their media type (printable
+    // ASCII, as media types are: other bytes would make the request's text
+    // invalid, and the service could not read it).
+    for (char c : content_type) {
+      if (c < 0x20 || c > 0x7e) return InvalidArgument("Content-Type", "not a media type");
+    }
     const pb::Descriptor* d = body_msg->GetDescriptor();
     const pb::Reflection* r = body_msg->GetReflection();
     r->SetString(body_msg, d->FindFieldByName("content_type"), std::string(content_type));

@@ -17,7 +17,9 @@
 #include "google/api/httpbody.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/rpc/status.pb.h"
 #include "services/common/status.h"
+#include "services/common/validate.h"
 
 namespace certpath::gateway {
 namespace {
@@ -288,6 +290,17 @@ TEST(Transcode, HttpBodyUploadsAreRawBytesWithTheirMediaType) {
   ASSERT_TRUE(BuildRequest(r, {}, "", pdf, &upload, "application/pdf").ok());
   EXPECT_EQ(upload.content_type(), "application/pdf");
   EXPECT_EQ(upload.data(), pdf);
+  // A media type of other bytes than printable ASCII is refused, naming the
+  // header (it reached the service as invalid text: INTERNAL).
+  absl::Status odd = BuildRequest(r, {}, "", pdf, &upload, "application/pdf\xff");
+  EXPECT_EQ(odd.code(), absl::StatusCode::kInvalidArgument) << odd;
+  EXPECT_TRUE(absl::StrContains(odd.message(), "Content-Type")) << odd;
+  // JSON that is not UTF-8: the parser's quote of the body is left out of the
+  // answer, whose text stays UTF-8.
+  google::rpc::Status json;
+  absl::Status bad = BuildRequest(r, {}, "", "{\"message\":\"\xff\xfe\"}", &json, "");
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument) << bad;
+  EXPECT_TRUE(IsValidUtf8(bad.message())) << bad;
   // Downloads: ExportInvoices answers with one.
   const auto* m = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
       "certpath.billing.v1.BillingService.ExportInvoices");
