@@ -26,21 +26,32 @@ namespace certpath::documents {
 namespace d = domain;
 
 namespace {
-constexpr int kMaxForms = 500;  // per engagement, in one report
+// Forms of an engagement read for one report, a page at a time, at most
+// kMaxReportForms (far above any client's record forms) — never cut silently.
+constexpr int kFormsPage = 500, kMaxReportForms = 5000;
 constexpr char kSoaCode[] = "statement-of-applicability";
 }  // namespace
 
 absl::StatusOr<std::vector<v1::ExistingForm>> DocumentsApi::AllForms(const std::string& tenant,
                                                                      const std::string& eid) {
-  auto page = store_.ListForms(tenant, eid, 0, kMaxForms);
-  if (!page.ok()) return page.status();
   std::vector<v1::ExistingForm> out;
-  for (const Record& r : page->records) {
-    v1::ExistingForm f;
-    if (auto s = DecodeRecord(r, &f); !s.ok()) return s;
-    out.push_back(std::move(f));
+  for (int64_t after = 0;;) {
+    auto page = store_.ListForms(tenant, eid, after, kFormsPage);
+    if (!page.ok()) return page.status();
+    for (const Record& r : page->records) {
+      v1::ExistingForm f;
+      if (auto s = DecodeRecord(r, &f); !s.ok()) return s;
+      out.push_back(std::move(f));
+    }
+    if (!page->more || page->records.empty()) return out;
+    if (out.size() >= static_cast<size_t>(kMaxReportForms)) {
+      return FailedPrecondition("TOO_MANY_FORMS",
+                                absl::StrCat("more than ", kMaxReportForms,
+                                             " existing forms on one engagement: more than one "
+                                             "report reads"));
+    }
+    after = page->last;
   }
-  return out;
 }
 
 absl::Status DocumentsApi::CreateExistingForm(const Principal& p,

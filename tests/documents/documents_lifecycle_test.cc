@@ -286,5 +286,33 @@ TEST_F(DocumentsTest, GaugesCountDocumentsWaitingReviewsAndBytes) {
   replica.Stop();
 }
 
+// A report counts every form, however many pages of them there are (it read
+// the first 500 and said nothing of the rest).
+TEST_F(DocumentsTest, AConformityReportCountsFormsBeyondOnePage) {
+  v1::Engagement e = NewEngagement();
+  dv1::CreateExistingFormRequest cf;
+  cf.set_parent(e.name());
+  cf.set_title("点検記録");
+  cf.set_file_name("点検記録.csv");
+  cf.mutable_file()->set_content_type("text/csv");
+  dv1::ExistingForm form;
+  for (int i = 0; i < 501; ++i) {
+    cf.mutable_file()->set_data(absl::StrCat("番号,点検\n", i, ",済\n"));
+    ASSERT_TRUE(docs.Call(&DStub::CreateExistingForm, ClientOf(), cf, &form).ok()) << i;
+  }
+  dv1::MapExistingFormRequest map;  // the last one, on the second page
+  map.set_name(form.name());
+  auto* m = map.add_mappings();
+  m->set_requirement("A.7.2");
+  m->set_verdict(dv1::VERDICT_CONFORMS);
+  ASSERT_TRUE(docs.Call(&DStub::MapExistingForm, kConsultant, map, &form).ok());
+  dv1::GetConformityReportRequest rr;
+  rr.set_engagement(e.name());
+  dv1::ConformityReport report;
+  ASSERT_TRUE(docs.Call(&DStub::GetConformityReport, kConsultant, rr, &report).ok());
+  EXPECT_EQ(report.forms(), 501);
+  EXPECT_EQ(report.covered(), 1);
+}
+
 }  // namespace
 }  // namespace certpath::testing
