@@ -96,6 +96,14 @@ TEST(Files, TheAllowListIsCheckedAgainstTheContent) {
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
   EXPECT_TRUE(CheckFile("台帳.csv", "text/csv; charset=utf-8", "番号,名称\n1,サーバ\n").ok());
   EXPECT_TRUE(CheckFile("図.png", "image/png", std::string("\x89PNG\r\n\x1a\n....", 12)).ok());
+  // What browsers and systems declare for the same types: a .csv from a
+  // Windows browser, image/jpg, text/x-markdown; the stored type is canonical.
+  auto csv = CheckFile("台帳.csv", "application/vnd.ms-excel", "番号,名称\n1,サーバ\n");
+  ASSERT_TRUE(csv.ok()) << csv.status();
+  EXPECT_EQ(csv->media_type, "text/csv");
+  EXPECT_TRUE(CheckFile("写真.jpg", "image/jpg", std::string("\xff\xd8\xff\xe0....", 8)).ok());
+  EXPECT_TRUE(CheckFile("手順.md", "text/x-markdown", "# 手順\n").ok());
+  EXPECT_FALSE(CheckFile("台帳.csv", "application/pdf", "番号\n").ok());  // another type
   // Refused, each naming its field.
   auto field = [](const absl::StatusOr<CheckedFile>& r) {
     return r.ok() ? std::string("ok") : std::string(r.status().message());

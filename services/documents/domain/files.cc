@@ -1,5 +1,6 @@
 #include "services/documents/domain/files.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct Allowed {
   const char* media_type;
   Magic magic;
   const char* part_dir = "";
+  // Other names browsers and systems send for the same type (Windows
+  // browsers declare .csv files as application/vnd.ms-excel).
+  std::vector<const char*> aliases = {};
 };
 
 const std::vector<Allowed>& AllowList() {
@@ -36,12 +40,17 @@ const std::vector<Allowed>& AllowList() {
       {"odt", "application/vnd.oasis.opendocument.text", Magic::kOdf},
       {"ods", "application/vnd.oasis.opendocument.spreadsheet", Magic::kOdf},
       {"pdf", "application/pdf", Magic::kPdf},
-      {"png", "image/png", Magic::kPng},
-      {"jpg", "image/jpeg", Magic::kJpeg},
-      {"jpeg", "image/jpeg", Magic::kJpeg},
+      {"png", "image/png", Magic::kPng, "", {"image/x-png"}},
+      {"jpg", "image/jpeg", Magic::kJpeg, "", {"image/jpg", "image/pjpeg"}},
+      {"jpeg", "image/jpeg", Magic::kJpeg, "", {"image/jpg", "image/pjpeg"}},
       {"txt", "text/plain", Magic::kText},
-      {"md", "text/markdown", Magic::kText},
-      {"csv", "text/csv", Magic::kText},
+      {"md", "text/markdown", Magic::kText, "", {"text/x-markdown", "text/plain"}},
+      {"csv",
+       "text/csv",
+       Magic::kText,
+       "",
+       {"application/vnd.ms-excel", "application/csv", "text/x-csv", "text/comma-separated-values",
+        "text/plain"}},
   };
   return kList;
 }
@@ -162,8 +171,10 @@ absl::StatusOr<CheckedFile> CheckFile(absl::string_view file_name, absl::string_
                            ".jpg file");
   }
   std::string declared = Essence(declared_type);
+  bool alias = std::find_if(allowed->aliases.begin(), allowed->aliases.end(),
+                            [&](const char* a) { return declared == a; }) != allowed->aliases.end();
   if (!declared.empty() && declared != "application/octet-stream" &&
-      declared != allowed->media_type) {
+      declared != allowed->media_type && !alias) {
     return InvalidArgument("file.content_type", absl::StrCat("\"", declared, "\" does not match .",
                                                              ext, " (", allowed->media_type, ")"));
   }
