@@ -460,6 +460,26 @@ TEST(Conformity, EveryRequirementWithItsFormsAndCounts) {
   std::string msg(v.ToStatus().message());
   EXPECT_NE(msg.find("mappings[0].requirement"), std::string::npos);
   EXPECT_NE(msg.find("mappings[0].verdict"), std::string::npos);
+  // A sub-clause the templates serve (6.1.2) maps, and counts under its clause.
+  EXPECT_EQ(ReportedUnder("6.1.2"), "6.1");
+  EXPECT_EQ(ReportedUnder("A.5.1"), "A.5.1");
+  EXPECT_EQ(ReportedUnder("6.1.4"), "");
+  v1::ExistingForm risk;
+  risk.set_title("リスク評価基準");
+  auto* sub = risk.add_mappings();
+  sub->set_requirement("6.1.2");
+  sub->set_verdict(v1::VERDICT_CONFORMS);
+  sub->set_remarks("基準あり");
+  FieldViolations fine;
+  CheckMappings(fine, risk.mappings());
+  EXPECT_TRUE(fine.ToStatus().ok()) << fine.ToStatus();
+  v1::ConformityReport with_sub = BuildConformityReport("tenants/t1/engagements/e1", {risk});
+  EXPECT_EQ(with_sub.covered(), 1);
+  for (const auto& row : with_sub.rows()) {
+    if (row.requirement() != "6.1") continue;
+    ASSERT_EQ(row.forms_size(), 1);
+    EXPECT_EQ(row.forms(0).remarks(), "(6.1.2) 基準あり");
+  }
 }
 
 TEST(SupportSpecification, TheSeedDocumentForOneEngagement) {

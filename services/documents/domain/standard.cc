@@ -174,6 +174,16 @@ const Requirement* FindRequirement(const std::string& id) {
   return nullptr;
 }
 
+std::string ReportedUnder(const std::string& id) {
+  if (FindRequirement(id) != nullptr) return id;
+  static const char* const kSubClauses[] = {"6.1.1", "6.1.2", "6.1.3", "7.5.1", "7.5.2", "7.5.3",
+                                            "9.2.1", "9.2.2", "9.3.1", "9.3.2", "9.3.3"};
+  for (const char* s : kSubClauses) {
+    if (id == s) return id.substr(0, id.rfind('.'));
+  }
+  return "";
+}
+
 bool IsControl(const std::string& id) { return absl::StartsWith(id, "A."); }
 
 std::string ThemeOf(const std::string& control_id) {

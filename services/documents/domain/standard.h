@@ -19,6 +19,10 @@ const std::vector<Requirement>& Clauses();   // 4.1 … 10.2
 const std::vector<Requirement>& Controls();  // A.5.1 … A.8.34 (93)
 // Clause or control; nullptr when unknown.
 const Requirement* FindRequirement(const std::string& id);
+// The requirement a form's mapping to `id` counts under in the conformity
+// report: itself, or for a sub-clause of ISO/IEC 27001:2022 (6.1.2, 7.5.3,
+// 9.2.2 …, which templates serve) its clause; "" when neither.
+std::string ReportedUnder(const std::string& id);
 bool IsControl(const std::string& id);
 // "5" organizational, "6" people, "7" physical, "8" technological.
 std::string ThemeOf(const std::string& control_id);

@@ -205,11 +205,15 @@ v1::ConformityReport BuildConformityReport(const std::string& engagement,
   std::map<std::string, std::vector<v1::FormVerdict>> by_requirement;
   for (const auto& f : forms) {
     for (const auto& m : f.mappings()) {
-      v1::FormVerdict& fv = by_requirement[m.requirement()].emplace_back();
+      // A sub-clause counts under its clause, named in the remarks.
+      std::string under = ReportedUnder(m.requirement());
+      v1::FormVerdict& fv = by_requirement[under].emplace_back();
       fv.set_form(f.name());
       fv.set_form_title(f.title());
       fv.set_verdict(m.verdict());
-      fv.set_remarks(m.remarks());
+      fv.set_remarks(under == m.requirement()
+                         ? m.remarks()
+                         : absl::StrCat("(", m.requirement(), ") ", m.remarks()));
     }
   }
   for (const auto* list : {&Clauses(), &Controls()}) {
@@ -284,9 +288,11 @@ void CheckMappings(FieldViolations& v,
   for (int i = 0; i < mappings.size() && i < 200; ++i) {
     const auto& m = mappings[i];
     std::string f = absl::StrCat("mappings[", i, "]");
-    if (FindRequirement(m.requirement()) == nullptr) {
-      v.Add(f + ".requirement", "a clause 4.1 … 10.2 or an Annex A control A.5.1 … A.8.34: \"" +
-                                    m.requirement() + "\"");
+    if (ReportedUnder(m.requirement()).empty()) {
+      v.Add(f + ".requirement",
+            "a clause 4.1 … 10.2 (or a sub-clause such as 6.1.2) or an Annex A control A.5.1 … "
+            "A.8.34: \"" +
+                m.requirement() + "\"");
     } else if (!seen.insert(m.requirement()).second) {
       v.Add(f + ".requirement", m.requirement() + " twice");
     }
