@@ -45,12 +45,7 @@ class GrpcOfficeSettings final : public OfficeSettings {
     req.set_name("tenants/" + p.tenant() + "/billingSettings");
     billing::v1::BillingSettings settings;
     absl::Status s =
-        CallWithRetry(RetryPolicy{}, [&](std::chrono::system_clock::time_point deadline) {
-          grpc::ClientContext ctx;
-          ctx.set_deadline(deadline);
-          ctx.AddMetadata(kPrincipalMetadataKey, signer_.Sign(p, clock_.Now(), absl::Minutes(1)));
-          return FromGrpcStatus(stub_->GetBillingSettings(&ctx, req, &settings));
-        });
+        Call(p, &billing::v1::BillingService::Stub::GetBillingSettings, req, &settings);
     if (s.code() == absl::StatusCode::kNotFound) {
       return FailedPrecondition(
           "BILLING_SETTINGS", "the office has no billing settings yet (its name, its price list)");
@@ -58,8 +53,35 @@ class GrpcOfficeSettings final : public OfficeSettings {
     if (!s.ok()) return Unavailable("billing service (settings): " + std::string(s.message()));
     return settings;
   }
+  absl::StatusOr<bool> HasAcceptedQuote(const Principal& p,
+                                        const std::string& engagement) override {
+    billing::v1::ListQuotesRequest req;
+    req.set_parent("tenants/" + p.tenant());
+    req.set_engagement(engagement);
+    req.set_page_size(100);  // an engagement has a handful of quotes
+    billing::v1::ListQuotesResponse quotes;
+    absl::Status s = Call(p, &billing::v1::BillingService::Stub::ListQuotes, req, &quotes);
+    if (!s.ok()) return Unavailable("billing service (quotes): " + std::string(s.message()));
+    for (const auto& q : quotes.quotes()) {
+      if (q.state() == billing::v1::QUOTE_STATE_ACCEPTED) return true;
+    }
+    return false;
+  }
 
  private:
+  template <typename Req, typename Resp>
+  absl::Status Call(const Principal& p,
+                    grpc::Status (billing::v1::BillingService::Stub::*method)(grpc::ClientContext*,
+                                                                              const Req&, Resp*),
+                    const Req& req, Resp* out) {
+    return CallWithRetry(RetryPolicy{}, [&](std::chrono::system_clock::time_point deadline) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(deadline);
+      ctx.AddMetadata(kPrincipalMetadataKey, signer_.Sign(p, clock_.Now(), absl::Minutes(1)));
+      return FromGrpcStatus((stub_.get()->*method)(&ctx, req, out));
+    });
+  }
+
   std::unique_ptr<billing::v1::BillingService::Stub> stub_;
   const PrincipalSigner& signer_;
   const Clock& clock_;

@@ -45,7 +45,8 @@ absl::Status DocumentsApi::SubmitForReview(const Principal& p,
         }
         *v.mutable_update_time() = ToTimestamp(clock_.Now());
         auto r =
-            store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt, {}, Idem{});
+            store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt, {}, Idem{},
+                               {ref.doc.document});  // an archive meanwhile: ABORTED, then refused
         if (!r.ok()) return r.status();
         return out->ParseFromString(r->response) ? absl::OkStatus()
                                                  : absl::InternalError("corrupt response");
@@ -69,8 +70,26 @@ absl::Status DocumentsApi::AcceptPaidReview(const Principal& p,
       [&] { return LoadVersion(p, req.name(), "AcceptPaidReview", &ref); },
       [&](const Stored<v1::DocumentVersion>& before) -> absl::Status {
         if (auto s = d::CheckActive(ref.doc.document.value); !s.ok()) return s;
+        // Never billed for a version that cannot be approved (the office
+        // declines it instead).
+        if (ref.n < d::VersionIndex(ref.doc.document.value.effective_version())) {
+          return FailedPrecondition("OLDER_THAN_EFFECTIVE",
+                                    absl::StrCat("version ", before.value.number(),
+                                                 " is older than the effective version ",
+                                                 ref.doc.document.value.effective_version_number(),
+                                                 "; decline it instead"));
+        }
         auto settings = office_.Settings(p);
         if (!settings.ok()) return settings.status();
+        // Billed to the recipient of the engagement's accepted quote: without
+        // one the billing event would only wait as a dead letter.
+        auto quoted = office_.HasAcceptedQuote(p, ref.doc.engagement);
+        if (!quoted.ok()) return quoted.status();
+        if (!*quoted) {
+          return FailedPrecondition("NO_ACCEPTED_QUOTE",
+                                    "a paid review is invoiced to the recipient of the "
+                                    "engagement's accepted quote: accept a quote first");
+        }
         const billing::v1::PriceList* prices = &settings->prices();
         v1::DocumentVersion v = before.value;
         if (auto s = d::AcceptPaid(v, req.price_jpy(), prices->manual_review_min_jpy(),
@@ -90,7 +109,7 @@ absl::Status DocumentsApi::AcceptPaidReview(const Principal& p,
         paid.set_accepted_by(p.subject());
         std::vector<cv1::OutboxEvent> events = {Envelope(p.tenant(), ref.doc.engagement, paid)};
         auto r = store_.SaveVersion(p.tenant(), nullptr, nullptr, before, v, absl::nullopt, events,
-                                    idem);
+                                    idem, {ref.doc.document});
         if (!r.ok()) return r.status();
         if (!out->ParseFromString(r->response)) return absl::InternalError("corrupt response");
         if (!r->replayed) Published(events.size());
@@ -113,10 +132,11 @@ absl::Status DocumentsApi::CreateReviewComment(const Principal& p,
   VersionRef ref;
   auto ver = LoadVersion(p, req.parent(), "CreateReviewComment", &ref);
   if (!ver.ok()) return ver.status();
-  if (auto s = d::CheckActive(ref.doc.document.value); !s.ok()) return s;
-  if (auto s = CheckWritable(p); !s.ok()) return s;
+  // A retry is answered as the first call was, even once the document is archived.
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
   if (auto answered = store_.AnswerReplay(idem, out)) return *answered;
+  if (auto s = d::CheckActive(ref.doc.document.value); !s.ok()) return s;
+  if (auto s = CheckWritable(p); !s.ok()) return s;
   std::string id = RandomHex(8);
   v1::ReviewComment c = req.comment();
   c.set_name(absl::StrCat(req.parent(), "/comments/", id));

@@ -34,6 +34,10 @@ class OfficeSettings {
  public:
   virtual ~OfficeSettings() = default;
   virtual absl::StatusOr<billing::v1::BillingSettings> Settings(const Principal& p) = 0;
+  // Whether the engagement has an accepted quote: billing invoices a paid
+  // review to its recipient.
+  virtual absl::StatusOr<bool> HasAcceptedQuote(const Principal& p,
+                                                const std::string& engagement) = 0;
 };
 
 class DocumentsApi {

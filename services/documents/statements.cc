@@ -340,15 +340,19 @@ absl::Status DocumentsApi::ApproveStatementOfApplicability(
         ver.set_change_note("適用宣言書の承認により確定");
         ver.set_approved_by(p.subject());
         *ver.mutable_approve_time() = ToTimestamp(now);
-        *ver.mutable_effective_date() = ToDate(today);
+        // Effective dates never go backwards: after a version approved to
+        // take effect later, the frozen edition takes effect with it.
+        absl::CivilDay from = today;
+        if (auto f = ToCivilDay(da.effective_date()); f && *f > from) from = *f;
+        *ver.mutable_effective_date() = ToDate(from);
         *ver.mutable_create_time() = ToTimestamp(now);
         *ver.mutable_update_time() = ToTimestamp(now);
-        auto superseded = SupersedeEffective(p.tenant(), da, frozen.n, today, now);
+        auto superseded = SupersedeEffective(p.tenant(), da, frozen.n, from, now);
         if (!superseded.ok()) return superseded.status();
         frozen.superseded = *std::move(superseded);
         da.set_effective_version(ver.name());
         da.set_effective_version_number(ver.number());
-        *da.mutable_effective_date() = ToDate(today);
+        *da.mutable_effective_date() = ToDate(from);
         da.set_latest_version_number(ver.number());
         da.set_version_count(frozen.n);
         *da.mutable_update_time() = ToTimestamp(now);

@@ -523,6 +523,8 @@ TEST_F(DocumentsAccess, EveryRpcEveryPrincipal) {
   // Engagement P: support from 2025-01-06, ended 2026-07-06 (the clock is
   // 2026-11-26), so a submitted version awaits a paid review's acceptance.
   const std::string past = NewEngagement(client.name(), Day(2025, 1, 6));
+  ASSERT_TRUE(
+      AcceptQuoteFor(*bill.stub, kAdmin, past, 900'000).ok());  // the paid review's recipient
 
   // The office's own content for the main manual, then provided to A: its
   // document's version 1.0 is the template's file.

@@ -134,22 +134,7 @@ TEST_F(DocumentsTest, AfterSupportAReviewIsPaidAndBilledOnce) {
   // Support from 2025-01-06: it ended on 2026-07-06 (the clock is 2026-11-26).
   v1::Engagement e = NewEngagement(Day(2025, 1, 6));
   // The invoice's recipient: the engagement's accepted quote.
-  bv1::CreateQuoteRequest q;
-  q.set_parent("tenants/t1");
-  q.mutable_quote()->set_engagement(e.name());
-  q.mutable_quote()->set_recipient_name("株式会社デモ");
-  *q.mutable_quote()->mutable_valid_until() = Day(2026, 12, 31);
-  auto* line = q.mutable_quote()->add_lines();
-  line->set_kind(bv1::LINE_KIND_CONSULTING_FEE);
-  line->set_description("構築支援");
-  line->set_quantity(1);
-  line->set_unit_price_jpy(900'000);
-  bv1::Quote quote;
-  ASSERT_TRUE(bill.Call(&BStub::CreateQuote, kAdmin, q, &quote).ok());
-  bv1::QuoteActionRequest act;
-  act.set_name(quote.name());
-  ASSERT_TRUE(bill.Call(&BStub::SendQuote, kAdmin, act, &quote).ok());
-  ASSERT_TRUE(bill.Call(&BStub::AcceptQuote, kAdmin, act, &quote).ok());
+  ASSERT_TRUE(AcceptQuoteFor(*bill.stub, kAdmin, e.name(), 900'000).ok());
   dv1::CreateDocumentRequest cd;
   cd.set_parent(e.name());
   cd.mutable_document()->set_title("ISMSマニュアル(本文編) 改訂");
@@ -312,6 +297,22 @@ TEST_F(DocumentsTest, AConformityReportCountsFormsBeyondOnePage) {
   ASSERT_TRUE(docs.Call(&DStub::GetConformityReport, kConsultant, rr, &report).ok());
   EXPECT_EQ(report.forms(), 501);
   EXPECT_EQ(report.covered(), 1);
+}
+
+// A paid review is billed to the recipient of the engagement's accepted
+// quote: without one it is not accepted (it was, and its billing event waited
+// as a dead letter).
+TEST_F(DocumentsTest, APaidReviewNeedsAnAcceptedQuote) {
+  v1::Engagement e = NewEngagement(Day(2025, 1, 6));  // support ended 2026-07-06
+  dv1::Document doc;
+  dv1::DocumentVersion v = SubmittedVersion(e, "ISMSマニュアル 改訂", &doc);
+  ASSERT_EQ(v.state(), dv1::VERSION_STATE_AWAITING_ACCEPTANCE);
+  dv1::AcceptPaidReviewRequest accept;
+  accept.set_name(v.name());
+  accept.set_price_jpy(40'000);
+  dv1::DocumentVersion out;
+  EXPECT_EQ(ErrorReason(docs.Call(&DStub::AcceptPaidReview, kConsultant, accept, &out)),
+            "NO_ACCEPTED_QUOTE");
 }
 
 }  // namespace

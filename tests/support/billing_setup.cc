@@ -40,9 +40,15 @@ absl::StatusOr<std::string> Stage1ReadyEngagement(EStub& engagements, BStub& bil
     adv.set_override_reason("setup");
     if (auto s = CallAs(engagements, &EStub::AdvancePhase, admin, adv, &e); !s.ok()) return s;
   }
+  if (auto s = AcceptQuoteFor(billing, admin, e.name(), fee_jpy); !s.ok()) return s;
+  return e.name();
+}
+
+absl::Status AcceptQuoteFor(bv1::BillingService::Stub& billing, const Principal& admin,
+                            const std::string& engagement, int64_t fee_jpy) {
   bv1::CreateQuoteRequest q;
   q.set_parent("tenants/" + admin.tenant());
-  q.mutable_quote()->set_engagement(e.name());
+  q.mutable_quote()->set_engagement(engagement);
   q.mutable_quote()->set_recipient_name("株式会社デモ");
   *q.mutable_quote()->mutable_valid_until() = Day(2026, 12, 31);
   auto* l = q.mutable_quote()->add_lines();
@@ -55,8 +61,7 @@ absl::StatusOr<std::string> Stage1ReadyEngagement(EStub& engagements, BStub& bil
   bv1::QuoteActionRequest act;
   act.set_name(quote.name());
   if (auto s = CallAs(billing, &BStub::SendQuote, admin, act, &quote); !s.ok()) return s;
-  if (auto s = CallAs(billing, &BStub::AcceptQuote, admin, act, &quote); !s.ok()) return s;
-  return e.name();
+  return CallAs(billing, &BStub::AcceptQuote, admin, act, &quote);
 }
 
 v1::RecordAuditResultRequest Stage1Passed(const std::string& engagement) {

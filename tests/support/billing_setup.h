@@ -23,6 +23,11 @@ absl::StatusOr<std::string> Stage1ReadyEngagement(
     billing::v1::BillingService::Stub& billing, const Principal& admin, const std::string& client,
     int64_t fee_jpy);
 
+// A quote for `engagement` (recipient 株式会社デモ, the consulting fee
+// `fee_jpy`), sent and accepted.
+absl::Status AcceptQuoteFor(billing::v1::BillingService::Stub& billing, const Principal& admin,
+                            const std::string& engagement, int64_t fee_jpy);
+
 // "Stage 1 passed, may proceed" for `engagement` on 2026-11-20.
 engagements::v1::RecordAuditResultRequest Stage1Passed(const std::string& engagement);
 
