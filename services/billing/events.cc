@@ -150,7 +150,13 @@ absl::Status BillingApi::RecordConsumed(const Principal& p,
   be->set_source_event_id(event.id());
   *be->mutable_occurred_date() = occurred;
   be->set_recipient_name(*recipient);
-  for (const auto& l : lines) *be->add_lines() = l;
+  for (const auto& l : lines) {
+    // Descriptions made from the producer's text (a document's title, an
+    // expense's note) fit the line's 200 characters: never refused for length.
+    v1::Line* line = be->add_lines();
+    *line = l;
+    line->set_description(ClipText(l.description(), 200));
+  }
   v1::BillingEvent recorded;
   return RecordBillingEvent(p, req, &recorded);
 }

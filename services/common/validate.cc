@@ -45,6 +45,17 @@ size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp) {
   return n;
 }
 
+std::string ClipText(absl::string_view s, size_t max_points) {
+  size_t i = 0;
+  uint32_t cp = 0;
+  for (size_t points = 0; i < s.size() && points < max_points; ++points) {
+    size_t n = DecodeUtf8(s, i, &cp);
+    if (n == 0) break;
+    i += n;
+  }
+  return std::string(s.substr(0, i));
+}
+
 bool IsValidUtf8(absl::string_view s) {
   uint32_t cp;
   for (size_t i = 0; i < s.size();) {

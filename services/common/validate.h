@@ -26,6 +26,8 @@ size_t DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp);
 bool IsValidUtf8(absl::string_view s);
 // Unicode code points in valid UTF-8.
 size_t CodePoints(absl::string_view s);
+// `s` (valid UTF-8) cut to at most `max_points` code points, whole characters.
+std::string ClipText(absl::string_view s, size_t max_points);
 
 // Valid UTF-8, no control characters except \n and \t when `multiline`, at most
 // `max_chars` code points; when `required`, more than spaces (a blank

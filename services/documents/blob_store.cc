@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -59,6 +60,32 @@ bool OlderThan(const std::string& path, absl::Duration age) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && absl::Now() - absl::FromUnixSeconds(st.st_mtime) > age;
 }
+
+// An advisory lock on a file of the store's directory, through an open file
+// description of its own (so threads and processes sharing the directory
+// each hold theirs): shared while an upload takes or replaces a stored file,
+// exclusive while the sweep removes one.
+class DirLock {
+ public:
+  DirLock(const std::string& path, int op)
+      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    while (fd_ >= 0 && ::flock(fd_, op) != 0) {
+      if (errno != EINTR) {
+        ::close(fd_);
+        fd_ = -1;
+      }
+    }
+  }
+  ~DirLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
 
 // Whether the file at `path` holds exactly `data` (a stored copy damaged on
 // disk is not taken for it).
@@ -131,35 +158,43 @@ absl::StatusOr<std::string> FileBlobStore::Put(const std::string& tenant, absl::
   std::string shard = absl::StrCat(tenant_dir, "/", sha.substr(0, 2));
   // Stored before (the same file uploaded again: its write above was the
   // price of not knowing the hash sooner), when the stored copy holds these
-  // very bytes; a damaged one is replaced below. Touched, under the lock the
-  // sweep removes files under, so that it never takes a file this upload
-  // names on an older look at it.
-  bool reused = false;
+  // very bytes. Touched under the directory's shared lock: the sweep removes
+  // a file only under the exclusive one, after looking at its age again, so
+  // it never takes a file this upload names (another process sharing the
+  // directory included).
   struct stat existing {};
   bool existed = ::stat(final_path.c_str(), &existing) == 0;
   if (existed && HoldsExactly(final_path, data)) {
-    absl::MutexLock lock(&reuse_mu_);
-    reused = ::utimes(final_path.c_str(), nullptr) == 0;
-  }
-  if (reused) {
-    drop();
-    if (auto s = DurableShard(tenant_dir, shard); !s.ok()) return s;
-    return sha;
+    DirLock lock(dir_ + "/.lock", LOCK_SH);
+    if (!lock.held()) return fail(Errno("lock " + dir_));
+    if (::utimes(final_path.c_str(), nullptr) == 0) {
+      drop();
+      if (auto s = DurableShard(tenant_dir, shard); !s.ok()) return s;
+      return sha;
+    }
+    existed = false;  // swept meanwhile: stored again below
   }
   if (::fsync(tmp->fd) != 0) return fail(Errno("fsync " + tmp->path));
-  // Renamed into its shard; the shard (and the tenant's directory) made the
-  // first time.
-  if (::rename(tmp->path.c_str(), final_path.c_str()) != 0) {
-    if (errno != ENOENT) return fail(Errno("rename " + tmp->path));
+  // Into its shard: linked when new (EEXIST: an upload of the same bytes got
+  // there first, its file durable before it was linked), or renamed over a
+  // damaged copy under the shared lock; the shard (and the tenant's
+  // directory) made the first time.
+  auto place = [&]() -> int {
+    if (!existed) return ::link(tmp->path.c_str(), final_path.c_str());
+    DirLock lock(dir_ + "/.lock", LOCK_SH);
+    return lock.held() ? ::rename(tmp->path.c_str(), final_path.c_str()) : -1;
+  };
+  int rc = place();
+  if (rc != 0 && errno == ENOENT) {
     for (const std::string* d : {&tenant_dir, &shard}) {
       if (::mkdir(d->c_str(), 0700) != 0 && errno != EEXIST) return fail(Errno("mkdir " + *d));
     }
-    if (::rename(tmp->path.c_str(), final_path.c_str()) != 0) {
-      return fail(Errno("rename " + tmp->path));
-    }
+    rc = place();
   }
+  if (rc != 0 && (existed || errno != EEXIST)) return fail(Errno("store " + final_path));
+  ::unlink(tmp->path.c_str());  // its link (a rename took it already)
   temps_.Release(*tmp);
-  bytes_ += static_cast<int64_t>(data.size()) - (existed ? existing.st_size : 0);
+  if (rc == 0) bytes_ += static_cast<int64_t>(data.size()) - (existed ? existing.st_size : 0);
   if (auto s = DurableShard(tenant_dir, shard); !s.ok()) return s;
   return sha;
 }
@@ -241,13 +276,10 @@ absl::StatusOr<int> FileBlobStore::Sweep(absl::Duration age, const Referenced& r
     std::string path = dir_ + "/tmp/" + name;
     if (!temps_.InUse(name) && OlderThan(path, age) && ::unlink(path.c_str()) == 0) ++removed;
   }
-  // The bytes kept are counted on the way (the gauge's count made exact again).
-  int64_t kept = 0;
   absl::Status failed;
   absl::Time now = absl::Now();
   ForEachStored([&](const std::string& tenant, const std::string& sha, const std::string& path,
                     const struct stat& st) {
-    kept += st.st_size;
     if (now - absl::FromUnixSeconds(st.st_mtime) <= age) return true;
     auto used = referenced(tenant, sha);
     if (!used.ok()) {
@@ -255,17 +287,17 @@ absl::StatusOr<int> FileBlobStore::Sweep(absl::Duration age, const Referenced& r
       return false;
     }
     if (*used) return true;
-    // Looked at again under the lock an upload reusing the file touches it
-    // under: touched since, it is named by a version on its way.
-    absl::MutexLock lock(&reuse_mu_);
-    if (OlderThan(path, age) && ::unlink(path.c_str()) == 0) {
+    // Looked at again under the exclusive lock (an upload reusing the file
+    // touches it under the shared one): touched since, it is named by a
+    // version on its way.
+    DirLock lock(dir_ + "/.lock", LOCK_EX);
+    if (lock.held() && OlderThan(path, age) && ::unlink(path.c_str()) == 0) {
       ++removed;
-      kept -= st.st_size;
+      bytes_ -= st.st_size;
     }
     return true;
   });
   if (!failed.ok()) return failed;
-  bytes_.store(kept);
   return removed;
 }
 

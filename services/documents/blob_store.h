@@ -40,8 +40,8 @@ class BlobStore {
   // stored files older than `age` that no record references (a crash between
   // the file and its record). A referenced file is never removed. How many.
   virtual absl::StatusOr<int> Sweep(absl::Duration age, const Referenced& referenced) = 0;
-  // Bytes in stored files (a gauge): counted when opened, kept up to date by
-  // uploads, counted again by each sweep.
+  // Bytes in stored files (a gauge): counted when opened, then kept up to
+  // date by this store's uploads and sweeps.
   virtual int64_t BytesStored() = 0;
 };
 
@@ -67,8 +67,6 @@ class FileBlobStore final : public BlobStore {
   std::string dir_;
   TempFiles temps_;
   HashHelper hasher_;
-  // An upload taking a stored file and the sweep removing one, one at a time.
-  absl::Mutex reuse_mu_;
   absl::Mutex shards_mu_;
   absl::flat_hash_set<std::string> durable_shards_ ABSL_GUARDED_BY(shards_mu_);
   std::atomic<int64_t> bytes_{0};

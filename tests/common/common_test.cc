@@ -119,6 +119,9 @@ TEST(PageSize, DefaultsClampsAndRejectsNegative) {
 TEST(Utf8, ValidatesAndCounts) {
   EXPECT_TRUE(IsValidUtf8("株式会社デモ"));
   EXPECT_EQ(CodePoints("株式会社デモ"), 6u);
+  EXPECT_EQ(ClipText("株式会社デモ", 4), "株式会社");
+  EXPECT_EQ(ClipText("株式会社デモ", 10), "株式会社デモ");
+  EXPECT_EQ(ClipText("a𠮷b", 2), "a𠮷");
   EXPECT_TRUE(IsValidUtf8("𠮷野家"));  // 4-byte sequence
   EXPECT_FALSE(IsValidUtf8("\xff"));
   EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'

@@ -228,6 +228,25 @@ TEST_F(FileBlobStoreTest, ConcurrentUploadsAreEachStoredWholeUnderTheirOwnHash) 
   for (const auto& e : errors) EXPECT_EQ(e, "");
   EXPECT_EQ(blobs.BytesStored(), int64_t{kThreads} * kEach * (256 << 10));
   EXPECT_EQ(List(dir_ + "/tmp").bytes, 0);
+  // The same new bytes from every thread at once: stored once, counted once
+  // (the first link wins; the others find it there).
+  std::string same(512 << 10, 'z');
+  same.replace(0, 9, "%PDF-1.7\n");
+  threads.clear();
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto sha = blobs.Put("t1", same);
+      if (!sha.ok() || *sha != HexEncode(Sha256(same))) errors[t] = "same bytes";
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(blobs.BytesStored(), int64_t{kThreads} * kEach * (256 << 10) + (512 << 10));
+  EXPECT_EQ(List(dir_ + "/tmp").bytes, 0);
+  // A second store on the same directory (a replica) counts the same bytes.
+  FileBlobStore replica(dir_);
+  ASSERT_TRUE(replica.Open().ok());
+  EXPECT_EQ(replica.BytesStored(), blobs.BytesStored());
 }
 
 TEST(HashHelper, HashesOneUploadAtATime) {

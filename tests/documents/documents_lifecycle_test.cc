@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/crypto.h"
+#include "services/common/validate.h"
 #include "tests/documents/documents_fixture.h"
 
 namespace certpath::testing {
@@ -305,7 +306,10 @@ TEST_F(DocumentsTest, AConformityReportCountsFormsBeyondOnePage) {
 TEST_F(DocumentsTest, APaidReviewNeedsAnAcceptedQuote) {
   v1::Engagement e = NewEngagement(Day(2025, 1, 6));  // support ended 2026-07-06
   dv1::Document doc;
-  dv1::DocumentVersion v = SubmittedVersion(e, "ISMSマニュアル 改訂", &doc);
+  // The longest title a document takes: billing's line names it within its own limit.
+  std::string title = "ISMSマニュアル 改訂";
+  while (CodePoints(title) < 200) title += "版";
+  dv1::DocumentVersion v = SubmittedVersion(e, title, &doc);
   ASSERT_EQ(v.state(), dv1::VERSION_STATE_AWAITING_ACCEPTANCE);
   dv1::AcceptPaidReviewRequest accept;
   accept.set_name(v.name());
@@ -313,6 +317,19 @@ TEST_F(DocumentsTest, APaidReviewNeedsAnAcceptedQuote) {
   dv1::DocumentVersion out;
   EXPECT_EQ(ErrorReason(docs.Call(&DStub::AcceptPaidReview, kConsultant, accept, &out)),
             "NO_ACCEPTED_QUOTE");
+  ASSERT_TRUE(AcceptQuoteFor(*bill.stub, kAdmin, e.name(), 900'000).ok());
+  ASSERT_TRUE(docs.Call(&DStub::AcceptPaidReview, kConsultant, accept, &out).ok());
+  bv1::ListBillingEventsRequest lreq;
+  lreq.set_parent("tenants/t1");
+  lreq.set_engagement(e.name());
+  bv1::ListBillingEventsResponse events;
+  for (int i = 0; i < 200 && events.billing_events_size() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(25));
+    ASSERT_TRUE(bill.Call(&BStub::ListBillingEvents, kAdmin, lreq, &events).ok());
+  }
+  ASSERT_EQ(events.billing_events_size(), 1);  // billed, not a dead letter
+  ASSERT_EQ(events.billing_events(0).lines_size(), 1);
+  EXPECT_EQ(CodePoints(events.billing_events(0).lines(0).description()), 200u);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "certpath/billing/v1/billing.pb.h"
+#include "certpath/common/v1/common.pb.h"
+#include "certpath/documents/v1/events.pb.h"
 #include "certpath/engagements/v1/engagements.pb.h"
 #include "gateway/openapi.h"
 #include "gateway/routes.h"
@@ -277,6 +279,24 @@ TEST(Transcode, Int64AsStringsEnumsAsNamesAndTheStatusTable) {
       << err;
   EXPECT_TRUE(absl::StrContains(err, R"("reason":"WRONG_PHASE")")) << err;
   EXPECT_TRUE(absl::StrContains(err, R"("code":9)")) << err;
+}
+
+// A dead letter's event payload is an Any of the producer's types: the
+// gateway prints a documents event (and any other it routes) as JSON.
+TEST(Transcode, DeadLettersPrintTheirEventsPayload) {
+  certpath::documents::v1::PaidReviewAccepted paid;
+  paid.set_engagement("tenants/t1/engagements/e1");
+  paid.set_document_title("ISMSマニュアル");
+  paid.set_price_jpy(40'000);
+  certpath::common::v1::DeadLetter dead;
+  dead.set_name("tenants/t1/producers/documents/deadLetters/billing-x");
+  dead.mutable_event()->mutable_payload()->PackFrom(paid);
+  dead.set_error_code("FAILED_PRECONDITION");
+  auto json = ResponseJson(dead);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_TRUE(absl::StrContains(*json, "certpath.documents.v1.PaidReviewAccepted")) << *json;
+  EXPECT_TRUE(absl::StrContains(*json, "\"priceJpy\":\"40000\"")) << *json;
+  EXPECT_TRUE(absl::StrContains(*json, "ISMSマニュアル")) << *json;
 }
 
 TEST(Transcode, HttpBodyUploadsAreRawBytesWithTheirMediaType) {
