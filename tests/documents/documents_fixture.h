@@ -129,6 +129,18 @@ class DocumentsTest : public ::testing::Test {
     EXPECT_TRUE(Upload(ClientOf(), doc->name(), "policy.pdf", "application/pdf", kPdf, &v).ok());
     return Act(ClientOf(), v.name(), "submit");
   }
+  // The engagement's billing events, once there is at least one (up to 5 s).
+  bv1::ListBillingEventsResponse WaitBillingEvents(const std::string& engagement) {
+    bv1::ListBillingEventsRequest req;
+    req.set_parent("tenants/t1");
+    req.set_engagement(engagement);
+    bv1::ListBillingEventsResponse events;
+    for (int i = 0; i < 200 && events.billing_events_size() == 0; ++i) {
+      absl::SleepFor(absl::Milliseconds(25));
+      EXPECT_TRUE(bill.Call(&BStub::ListBillingEvents, kAdmin, req, &events).ok());
+    }
+    return events;
+  }
   bool TaskDone(const std::string& engagement, const std::string& task_id) {
     v1::ListTasksRequest req;
     req.set_parent(engagement);

@@ -172,14 +172,10 @@ TEST_F(DocumentsTest, AfterSupportAReviewIsPaidAndBilledOnce) {
   EXPECT_TRUE(decided.reviews(0).billable());
   EXPECT_EQ(decided.reviews(0).price_jpy(), 40'000);
   // Billing: exactly one POST_CONTRACT_DOCUMENT_REVIEW event at that price.
+  bv1::ListBillingEventsResponse events = WaitBillingEvents(e.name());
   bv1::ListBillingEventsRequest lreq;
   lreq.set_parent("tenants/t1");
   lreq.set_engagement(e.name());
-  bv1::ListBillingEventsResponse events;
-  for (int i = 0; i < 200 && events.billing_events_size() == 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(25));
-    ASSERT_TRUE(bill.Call(&BStub::ListBillingEvents, kAdmin, lreq, &events).ok());
-  }
   absl::SleepFor(absl::Milliseconds(400));
   events.Clear();
   ASSERT_TRUE(bill.Call(&BStub::ListBillingEvents, kAdmin, lreq, &events).ok());
@@ -319,14 +315,7 @@ TEST_F(DocumentsTest, APaidReviewNeedsAnAcceptedQuote) {
             "NO_ACCEPTED_QUOTE");
   ASSERT_TRUE(AcceptQuoteFor(*bill.stub, kAdmin, e.name(), 900'000).ok());
   ASSERT_TRUE(docs.Call(&DStub::AcceptPaidReview, kConsultant, accept, &out).ok());
-  bv1::ListBillingEventsRequest lreq;
-  lreq.set_parent("tenants/t1");
-  lreq.set_engagement(e.name());
-  bv1::ListBillingEventsResponse events;
-  for (int i = 0; i < 200 && events.billing_events_size() == 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(25));
-    ASSERT_TRUE(bill.Call(&BStub::ListBillingEvents, kAdmin, lreq, &events).ok());
-  }
+  bv1::ListBillingEventsResponse events = WaitBillingEvents(e.name());
   ASSERT_EQ(events.billing_events_size(), 1);  // billed, not a dead letter
   ASSERT_EQ(events.billing_events(0).lines_size(), 1);
   EXPECT_EQ(CodePoints(events.billing_events(0).lines(0).description()), 200u);
