@@ -32,13 +32,6 @@ absl::Status BillingApi::RecordBillingEvent(const Principal& p,
   CheckDate(v, "billing_event.occurred_date", in.occurred_date(), true);
   CheckText(v, "billing_event.source_event_id", in.source_event_id(), 64);
   bool stage1 = in.kind() == v1::BILLING_EVENT_KIND_STAGE1_PASSED;
-  if (stage1 && p.role() != Principal::ROLE_SERVICE) {
-    // Only engagements' Stage1Passed bills the fee (anyone else could bill
-    // an engagement that never passed, or bill it again).
-    return Error(absl::StatusCode::kPermissionDenied, "STAGE1_FROM_ENGAGEMENTS",
-                 "the consulting fee is billed when engagements records stage 1 passed "
-                 "(RecordAuditResult), never by hand");
-  }
   if (!stage1) {
     d::CheckLines(v, "billing_event.lines", in.lines(), true);
     CheckText(v, "billing_event.recipient_name", in.recipient_name(), 200, true);
@@ -53,6 +46,15 @@ absl::Status BillingApi::RecordBillingEvent(const Principal& p,
   const std::string& id = req.request_id();
   // Kept for good: a redelivery months later is still the same event.
   Idem idem = store_.MakeIdem(tenant, p, id, req, /*keep_for_good=*/true);
+  if (stage1 && p.role() != Principal::ROLE_SERVICE) {
+    // Only engagements' Stage1Passed bills the fee (anyone else could bill
+    // an engagement that never passed, or bill it again); a retry of one
+    // recorded before this rule is still answered as it was.
+    if (auto answered = store_.AnswerReplay(idem, out)) return *answered;
+    return Error(absl::StatusCode::kPermissionDenied, "STAGE1_FROM_ENGAGEMENTS",
+                 "the consulting fee is billed when engagements records stage 1 passed "
+                 "(RecordAuditResult), never by hand");
+  }
   return RetryOnConflict(/*caller_pinned_etag=*/false, [&]() -> absl::Status {
     // A redelivery is answered by the commit itself, from the idempotency record.
     auto settings = store_.GetSettings(tenant);

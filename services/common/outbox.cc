@@ -60,13 +60,13 @@ std::string Outbox::Key(const std::string& tenant, absl::string_view part) const
   return absl::StrCat(repo_.keys_.Prefix(tenant), "out:", part);
 }
 
-void Outbox::Publish(Batch& b, const cv1::OutboxEvent& event) const {
+void Outbox::Publish(Batch& b, const cv1::OutboxEvent& event, bool count) const {
   const auto& consumers = ConsumersOf(event.type());
   if (consumers.empty()) return;
   const std::string& t = event.tenant();
   b.Event(Key(t, "event:" + event.id()), Key(t, "seq"), event.SerializeAsString(),
           static_cast<int>(consumers.size()));
-  b.NotePublished(event.type());
+  if (count) b.NotePublished(event.type());
   for (const auto& c : consumers) b.Queue(Key(t, "q:" + c), event.id());
 }
 
@@ -84,7 +84,7 @@ absl::StatusOr<int> Outbox::AdoptLegacyOutbox(const std::string& tenant) {
     if (rec->found() && e.ParseFromString(rec->data)) {
       b.ExpectVersion(key, rec->version, "legacy event");
       e.set_producer(producer_);
-      Publish(b, e);
+      Publish(b, e, /*count=*/false);  // published (and counted) once already
       b.Delete(key);
     }
     b.ZRem(legacy, id.str);

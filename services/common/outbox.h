@@ -64,7 +64,9 @@ class Outbox {
 
   const std::string& producer() const { return producer_; }
   // Adds `event` (producer, id, type, tenant set) for every subscribed consumer to `b`.
-  void Publish(Batch& b, const cv1::OutboxEvent& event) const;
+  // `count`: counted in certpath_events_published_total once committed (an
+  // event moved from an earlier outbox was counted when first published).
+  void Publish(Batch& b, const cv1::OutboxEvent& event, bool count = true) const;
   // Moves events left in a one-consumer outbox of an earlier release
   // (<svc>:{t:T}:outbox, zset → <svc>:{t:T}:event:<id>) into the queues, in
   // their order, each in one step with its removal (safe on every replica at

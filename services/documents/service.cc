@@ -187,7 +187,8 @@ absl::Status DocumentsApi::ServeFile(const Principal& p, const v1::FileInfo& fil
   auto data = blobs_.Get(p.tenant(), file.sha256());
   if (!data.ok()) {
     switch (data.status().code()) {
-      case absl::StatusCode::kDataLoss:  // never served
+      case absl::StatusCode::kDataLoss:         // never served
+      case absl::StatusCode::kInvalidArgument:  // a record naming no hash: damaged too
         return Error(absl::StatusCode::kDataLoss, "FILE_CORRUPT",
                      "the stored file does not match its SHA-256; upload the same file again or "
                      "restore it from backup");

@@ -254,6 +254,7 @@ TEST(Files, NamesAreSanitized) {
   EXPECT_EQ(SanitizeFileName("請求書\u202Efdp.docx"), "請求書fdp.docx");
   EXPECT_EQ(SanitizeFileName("a\u200Bb\uFEFF\u2066c\u2069\u00AD.pdf"), "abc.pdf");
   EXPECT_EQ(SanitizeFileName("invoice\u0085x.pdf"), "invoicex.pdf");
+  EXPECT_EQ(SanitizeFileName("a\u061Cb\U000E0041.pdf"), "ab.pdf");  // Arabic letter mark, a tag
   EXPECT_EQ(SanitizeFileName("規程.pdf. . "), "規程.pdf");
   EXPECT_EQ(SanitizeFileName("\u202E"), "");
   EXPECT_EQ(SanitizeFileName("bad\xff.pdf"), "");

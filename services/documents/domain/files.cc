@@ -98,9 +98,9 @@ std::string Essence(absl::string_view t) {
 // Never kept in a name: C1 controls, and invisible or direction-changing
 // characters (a right-to-left override shows "請求書\u202Efdp.docx" as a .pdf).
 bool Invisible(uint32_t c) {
-  return (c >= 0x80 && c <= 0x9F) || c == 0xAD || (c >= 0x200B && c <= 0x200F) ||
-         (c >= 0x2028 && c <= 0x202E) || (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF ||
-         (c >= 0xFFF9 && c <= 0xFFFB);
+  return (c >= 0x80 && c <= 0x9F) || c == 0xAD || c == 0x61C || (c >= 0xE0000 && c <= 0xE007F) ||
+         (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) ||
+         (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB);
 }
 
 }  // namespace
