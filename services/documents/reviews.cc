@@ -29,12 +29,11 @@ absl::Status DocumentsApi::SubmitForReview(const Principal& p,
         if (auto s = d::CheckActive(ref.doc.document.value); !s.ok()) return s;
         // A version older than the one in force is never approved: not
         // submitted either (it would wait for a decision that cannot come).
-        if (ref.n < d::VersionIndex(ref.doc.document.value.effective_version())) {
-          return FailedPrecondition("OLDER_THAN_EFFECTIVE",
-                                    absl::StrCat("version ", before.value.number(),
-                                                 " is older than the effective version ",
-                                                 ref.doc.document.value.effective_version_number(),
-                                                 "; upload a newer one and submit that"));
+        if (auto s =
+                d::CheckNotOlderThanEffective(ref.doc.document.value, ref.n, before.value.number(),
+                                              "upload a newer one and submit that");
+            !s.ok()) {
+          return s;
         }
         // Free or paid: the engagement's support period decides (as the caller sees it).
         auto e = engagements_.Get(p, ref.doc.engagement);
@@ -72,12 +71,10 @@ absl::Status DocumentsApi::AcceptPaidReview(const Principal& p,
         if (auto s = d::CheckActive(ref.doc.document.value); !s.ok()) return s;
         // Never billed for a version that cannot be approved (the office
         // declines it instead).
-        if (ref.n < d::VersionIndex(ref.doc.document.value.effective_version())) {
-          return FailedPrecondition("OLDER_THAN_EFFECTIVE",
-                                    absl::StrCat("version ", before.value.number(),
-                                                 " is older than the effective version ",
-                                                 ref.doc.document.value.effective_version_number(),
-                                                 "; decline it instead"));
+        if (auto s = d::CheckNotOlderThanEffective(ref.doc.document.value, ref.n,
+                                                   before.value.number(), "decline it instead");
+            !s.ok()) {
+          return s;
         }
         auto settings = office_.Settings(p);
         if (!settings.ok()) return settings.status();
@@ -215,13 +212,12 @@ absl::Status DocumentsApi::DecideReview(const Principal& p, const v1::DecideRevi
                                               ", the effective date of version ",
                                               doc.value.effective_version_number()));
         }
-        if (req.decision() == v1::REVIEW_DECISION_APPROVE &&
-            ref.n < d::VersionIndex(doc.value.effective_version())) {
-          return FailedPrecondition(
-              "OLDER_THAN_EFFECTIVE",
-              absl::StrCat("version ", before.value.number(),
-                           " is older than the effective version ",
-                           doc.value.effective_version_number(), "; approve a newer one instead"));
+        if (req.decision() == v1::REVIEW_DECISION_APPROVE) {
+          if (auto s = d::CheckNotOlderThanEffective(doc.value, ref.n, before.value.number(),
+                                                     "approve a newer one instead");
+              !s.ok()) {
+            return s;
+          }
         }
         v1::DocumentVersion v = before.value;
         if (auto s = d::Decide(v, req.decision(), p.subject(), effective, now); !s.ok()) return s;

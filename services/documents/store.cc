@@ -148,16 +148,25 @@ absl::StatusOr<std::map<int, Stored<v1::DocumentVersion>>> DocumentStore::Waitin
   // The tenant's waiting set is as long as its open reviews (tens).
   auto r = records_.redis().Command({"ZRANGE", keys_.Prefix(tenant) + "waiting", "0", "-1"});
   if (!r.ok()) return r.status();
-  std::map<int, Stored<v1::DocumentVersion>> out;
+  std::vector<int> numbers;
+  std::vector<std::string> keys;
   for (const auto& m : r->elements) {
     int n = 0;
-    if (!absl::StartsWith(m.str, did + ":") ||
-        !absl::SimpleAtoi(absl::string_view(m.str).substr(did.size() + 1), &n)) {
-      continue;
+    if (absl::StartsWith(m.str, did + ":") &&
+        absl::SimpleAtoi(absl::string_view(m.str).substr(did.size() + 1), &n)) {
+      numbers.push_back(n);
+      keys.push_back(keys_.Key(tenant, "ver", m.str));
     }
-    auto v = GetVersion(tenant, did, n);
+  }
+  // The versions in one round trip.
+  auto records = records_.ReadMany(keys);
+  if (!records.ok()) return records.status();
+  std::map<int, Stored<v1::DocumentVersion>> out;
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    if (!(*records)[i].found()) continue;
+    auto v = DecodeStored<v1::DocumentVersion>((*records)[i]);
     if (!v.ok()) return v.status();
-    if (*v) out.emplace(n, **v);
+    out.emplace(numbers[i], *std::move(v));
   }
   return out;
 }

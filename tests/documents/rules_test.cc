@@ -352,6 +352,18 @@ TEST(Reviews, APaidRequestIsDeclinedAndAnArchivedDocumentsReviewsWithdrawn) {
   ASSERT_TRUE(AcceptPaid(v, 40'000, 30'000, 50'000).ok());
   EXPECT_EQ(Withdraw(v).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(v.state(), v1::VERSION_STATE_IN_REVIEW);
+  // No version older than the one in force goes on (no rollback).
+  v1::Document doc;
+  doc.set_name("tenants/t1/engagements/e1/documents/d1");
+  doc.set_effective_version(doc.name() + "/versions/3");
+  doc.set_effective_version_number("1.2");
+  auto older = CheckNotOlderThanEffective(doc, 2, "1.1", "upload a newer one");
+  EXPECT_EQ(older.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(older.message()).find("1.1 is older than the effective version 1.2"),
+            std::string::npos)
+      << older;
+  EXPECT_TRUE(CheckNotOlderThanEffective(doc, 3, "1.2", "").ok());
+  EXPECT_TRUE(CheckNotOlderThanEffective(v1::Document(), 1, "1.0", "").ok());  // none in force
 }
 
 TEST(DocumentsPolicy, CoversEveryRpc) {

@@ -122,6 +122,15 @@ absl::Status Decide(v1::DocumentVersion& v, v1::ReviewDecision decision, const s
   return absl::OkStatus();
 }
 
+absl::Status CheckNotOlderThanEffective(const v1::Document& doc, int n, const std::string& number,
+                                        absl::string_view instead) {
+  if (n >= VersionIndex(doc.effective_version())) return absl::OkStatus();
+  return FailedPrecondition(
+      "OLDER_THAN_EFFECTIVE",
+      absl::StrCat("version ", number, " is older than the effective version ",
+                   doc.effective_version_number(), "; ", instead));
+}
+
 absl::Status Withdraw(v1::DocumentVersion& v) {
   if (v.state() == v1::VERSION_STATE_IN_REVIEW && v.billable_review()) {
     return FailedPrecondition("PAID_REVIEW_OPEN",

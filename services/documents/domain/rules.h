@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "certpath/documents/v1/documents.pb.h"
@@ -44,6 +45,12 @@ absl::Status AcceptPaid(v1::DocumentVersion& v, int64_t price_jpy, int64_t min_j
 // Appends the round to the version's reviews.
 absl::Status Decide(v1::DocumentVersion& v, v1::ReviewDecision decision, const std::string& by,
                     absl::CivilDay effective, absl::Time now);
+// FAILED_PRECONDITION OLDER_THAN_EFFECTIVE when version `n` (numbered
+// `number`) of `doc` is older than its effective version: never approved (no
+// rollback), so neither submitted nor accepted as a paid review. `instead`
+// says what to do.
+absl::Status CheckNotOlderThanEffective(const v1::Document& doc, int n, const std::string& number,
+                                        absl::string_view instead);
 // A version waiting for a review, taken back to DRAFT as its document is
 // archived (it would wait for ever); FAILED_PRECONDITION PAID_REVIEW_OPEN for
 // a paid review accepted (billed) and not decided yet.
