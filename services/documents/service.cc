@@ -73,12 +73,16 @@ absl::Status DocumentsApi::CheckParent(const Principal& p, const std::string& pa
 absl::StatusOr<std::string> DocumentsApi::SeenEngagement(const Principal& p,
                                                          absl::string_view field,
                                                          const std::string& name,
-                                                         absl::string_view method) {
+                                                         absl::string_view method, bool catalog) {
   auto ids = ParseName(field, name, {"tenants", "engagements"});
   if (!ids.ok()) return ids.status();
   if ((*ids)[0] != p.tenant()) return NotFound("engagement");
-  if (!IsOfficeStaff(p)) {
-    if (auto e = engagements_.Get(p, name); !e.ok()) return e.status();
+  if (!IsOfficeStaff(p) || catalog) {
+    auto e = engagements_.Get(p, name);
+    if (!e.ok()) return e.status();
+    if (catalog) {
+      if (auto s = d::CheckCatalogServes(e->standard()); !s.ok()) return s;
+    }
   }
   if (auto s = d::DocumentsPolicy().Allow(p, method); !s.ok()) return s;
   return name;
@@ -88,11 +92,6 @@ absl::Status DocumentsApi::ConfirmEngagement(const Principal& p, const std::stri
   if (!IsOfficeStaff(p)) return absl::OkStatus();  // SeenEngagement asked already
   auto e = engagements_.Get(p, engagement);
   return e.ok() ? absl::OkStatus() : e.status();
-}
-
-absl::Status DocumentsApi::CheckCatalogStandard(const Principal& p, const std::string& engagement) {
-  auto e = engagements_.Get(p, engagement);
-  return e.ok() ? d::CheckCatalogServes(e->standard()) : e.status();
 }
 
 absl::StatusOr<Stored<v1::Document>> DocumentsApi::LoadDocument(const Principal& p,

@@ -132,16 +132,17 @@ class DocumentsApi {
   absl::Status CheckWritable(const Principal& p) { return writable_.Check(p.tenant()); }
   // tenants/T/engagements/E of the caller's tenant, seen by the caller
   // (office staff see every one; others asked of the engagements service).
+  // `catalog`: for templates, the SoA and the conformity report — the
+  // engagement is asked of engagements whoever calls (one call), and must be
+  // one the catalogue serves (domain::CheckCatalogServes).
   absl::StatusOr<std::string> SeenEngagement(const Principal& p, absl::string_view field,
-                                             const std::string& name, absl::string_view method);
+                                             const std::string& name, absl::string_view method,
+                                             bool catalog = false);
   // NOT_FOUND when office staff name an engagement that does not exist
   // (SeenEngagement asks engagements only for other callers): before a
   // write, and when a list or report has nothing to show, where an empty
   // answer would hide the wrong name.
   absl::Status ConfirmEngagement(const Principal& p, const std::string& engagement);
-  // The engagement (asked as the caller) is one the catalogue serves
-  // (domain::CheckCatalogServes): templates, the SoA, the conformity report.
-  absl::Status CheckCatalogStandard(const Principal& p, const std::string& engagement);
   absl::StatusOr<Stored<v1::Document>> LoadDocument(const Principal& p, const std::string& name,
                                                     absl::string_view method, DocRef* ref);
   // The SoA of `name` (…/statementOfApplicability), stored or the default (version 0).
