@@ -26,6 +26,7 @@ class BillingGrpc final : public v1::BillingService::CallbackService {
   CERTPATH_UNARY_RPC(ListBillingEvents, v1::ListBillingEventsRequest, v1::ListBillingEventsResponse)
   CERTPATH_UNARY_RPC(GetInvoice, v1::GetInvoiceRequest, v1::Invoice)
   CERTPATH_UNARY_RPC(ListInvoices, v1::ListInvoicesRequest, v1::ListInvoicesResponse)
+  CERTPATH_UNARY_RPC(UpdateInvoice, v1::UpdateInvoiceRequest, v1::Invoice)
   CERTPATH_UNARY_RPC(IssueInvoice, v1::IssueInvoiceRequest, v1::Invoice)
   CERTPATH_UNARY_RPC(VoidInvoice, v1::VoidInvoiceRequest, v1::Invoice)
   CERTPATH_UNARY_RPC(RecordPayment, v1::RecordPaymentRequest, v1::Invoice)

@@ -18,6 +18,7 @@ namespace d = domain;
 
 constexpr int kMaxExport = 5000;
 constexpr size_t kReasonText = 2000;
+constexpr const char* kInvoicePaths[] = {"recipient_name", "lines"};
 
 }  // namespace
 
@@ -59,6 +60,34 @@ absl::Status BillingApi::ListInvoices(const Principal& p, const v1::ListInvoices
         Present(*inv);
         return absl::OkStatus();
       });
+}
+
+absl::Status BillingApi::UpdateInvoice(const Principal& p, const v1::UpdateInvoiceRequest& req,
+                                       v1::Invoice* out) {
+  FieldViolations v;
+  CheckUpdateMask(v, req.update_mask(), kInvoicePaths);
+  if (MaskHas(req.update_mask(), "recipient_name")) {
+    CheckText(v, "invoice.recipient_name", req.invoice().recipient_name(), 200, true);
+  }
+  if (MaskHas(req.update_mask(), "lines")) {
+    d::CheckLines(v, "invoice.lines", req.invoice().lines(), true);
+  }
+  if (auto s = v.ToStatus(); !s.ok()) return s;
+  if (auto s = CheckWritable(p); !s.ok()) return s;
+  return Act<v1::Invoice>(
+      store_, Idem{}, req.invoice().etag(),
+      [&] { return LoadInvoice(p, req.invoice().name(), "UpdateInvoice"); },
+      [&](const Stored<v1::Invoice>& before) -> absl::Status {
+        v1::Invoice inv = before.value;
+        FieldViolations mv;
+        ApplyUpdateMask(mv, req.update_mask(), kInvoicePaths, req.invoice(), &inv);
+        if (auto s = mv.ToStatus(); !s.ok()) return s;
+        auto settings = store_.GetSettings(p.tenant());
+        if (!settings.ok()) return settings.status();
+        if (auto s = d::RepriceDraft(inv, settings->value, clock_.Now()); !s.ok()) return s;
+        return Answer(store_.SaveInvoice(p.tenant(), before, inv, Idem{}), out);
+      },
+      out);
 }
 
 absl::Status BillingApi::IssueInvoice(const Principal& p, const v1::IssueInvoiceRequest& req,

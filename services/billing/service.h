@@ -73,6 +73,8 @@ class BillingApi {
   absl::Status GetInvoice(const Principal& p, const v1::GetInvoiceRequest& req, v1::Invoice* out);
   absl::Status ListInvoices(const Principal& p, const v1::ListInvoicesRequest& req,
                             v1::ListInvoicesResponse* out);
+  absl::Status UpdateInvoice(const Principal& p, const v1::UpdateInvoiceRequest& req,
+                             v1::Invoice* out);
   absl::Status IssueInvoice(const Principal& p, const v1::IssueInvoiceRequest& req,
                             v1::Invoice* out);
   absl::Status VoidInvoice(const Principal& p, const v1::VoidInvoiceRequest& req, v1::Invoice* out);

@@ -139,6 +139,25 @@ TEST(Invoices, IssueVoidAndPay) {
   EXPECT_FALSE(IsOverdue(inv, absl::CivilDay(2027, 6, 1)));
 }
 
+TEST(Invoices, OnlyADraftIsRepricedAndItsTotalsFollowItsLines) {
+  v1::Invoice inv = DraftInvoice("n", "e", "r", {L(1, 50'000)}, Issuer(), {}, kNow);
+  EXPECT_EQ(inv.totals().total_jpy(), 55'000);
+  inv.clear_lines();
+  *inv.add_lines() = L(2, 30'000);
+  *inv.add_lines() = L(1, 1'005);
+  const absl::Time later = kNow + absl::Hours(1);
+  ASSERT_TRUE(RepriceDraft(inv, Issuer(), later).ok());
+  // 61,005 yen, tax 6,100 (6,100.5 rounded down once for the invoice).
+  EXPECT_EQ(inv.totals().subtotal_jpy(), 61'005);
+  EXPECT_EQ(inv.totals().tax_jpy(), 6'100);
+  EXPECT_EQ(inv.balance_jpy(), 67'105);
+  EXPECT_EQ(inv.lines(0).amount_jpy(), 60'000);
+  EXPECT_EQ(inv.update_time().seconds(), absl::ToUnixSeconds(later));
+  ASSERT_TRUE(Issue(inv, absl::CivilDay(2026, 11, 26), Issuer(), kNow).ok());
+  EXPECT_EQ(ErrorReason(RepriceDraft(inv, Issuer(), later)), "INVOICE_STATE");
+  EXPECT_EQ(inv.totals().total_jpy(), 67'105);
+}
+
 TEST(Invoices, OverdueIsIssuedUnpaidPastDue) {
   v1::Invoice inv = DraftInvoice("n", "e", "r", {L(1, 1000)}, Issuer(), {}, kNow);
   ASSERT_TRUE(Issue(inv, absl::CivilDay(2026, 11, 26), Issuer(), kNow).ok());

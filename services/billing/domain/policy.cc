@@ -21,6 +21,7 @@ const Policy& BillingPolicy() {
                      {"GetInvoice", O, kAnyRole, "invoice"},
                      // Partners and clients list the invoices of one engagement they see.
                      {"ListInvoices", T, kAnyRole, "invoice"},
+                     {"UpdateInvoice", O, kAdminRole, "invoice"},
                      {"IssueInvoice", O, kAdminRole, "invoice"},
                      {"VoidInvoice", O, kAdminRole, "invoice"},
                      {"RecordPayment", O, kOfficeRoles, "invoice"},

@@ -171,6 +171,18 @@ v1::Invoice DraftInvoice(const std::string& name, const std::string& engagement,
   return inv;
 }
 
+absl::Status RepriceDraft(v1::Invoice& inv, const v1::BillingSettings& settings, absl::Time now) {
+  if (inv.state() != v1::INVOICE_STATE_DRAFT) {
+    return FailedPrecondition("INVOICE_STATE",
+                              "only a draft invoice is edited; void an issued one with a "
+                              "replacement and edit the replacement");
+  }
+  *inv.mutable_totals() = ComputeTotals(Pointers(inv.mutable_lines()), settings);
+  inv.set_balance_jpy(inv.totals().amount_due_jpy() - inv.paid_jpy());
+  *inv.mutable_update_time() = Ts(now);
+  return absl::OkStatus();
+}
+
 absl::Status Issue(v1::Invoice& inv, absl::CivilDay issue_date, const v1::BillingSettings& settings,
                    absl::Time now) {
   if (inv.state() != v1::INVOICE_STATE_DRAFT) {

@@ -38,6 +38,10 @@ v1::Invoice DraftInvoice(const std::string& name, const std::string& engagement,
                          const std::string& recipient, const std::vector<v1::Line>& lines,
                          const v1::BillingSettings& settings,
                          const std::vector<std::string>& billing_events, absl::Time now);
+// A draft whose recipient or lines were edited: its totals and balance
+// follow (at the settings of now; issuing prices it again). Only a draft is
+// edited: an issued invoice is voided and replaced instead.
+absl::Status RepriceDraft(v1::Invoice& inv, const v1::BillingSettings& settings, absl::Time now);
 // Draft → issued on `issue_date`: the issuer's name and registration number
 // are fixed on it (the caller allocates the number in the same atomic step).
 absl::Status Issue(v1::Invoice& inv, absl::CivilDay issue_date, const v1::BillingSettings& settings,

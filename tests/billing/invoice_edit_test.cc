@@ -1,0 +1,161 @@
+// Editing draft invoices: a draft a billing event made, and the replacement of
+// a voided invoice, get their recipient and lines corrected before they are
+// issued; an issued invoice never changes.
+
+#include <gtest/gtest.h>
+
+#include "services/common/status.h"
+#include "tests/billing/billing_fixture.h"
+
+namespace certpath::testing {
+namespace {
+
+bv1::Line FeeLine(const std::string& description, int64_t quantity, int64_t unit_price) {
+  bv1::Line l;
+  l.set_kind(bv1::LINE_KIND_DOCUMENT_REVIEW);
+  l.set_description(description);
+  l.set_quantity(quantity);
+  l.set_unit("式");
+  l.set_unit_price_jpy(unit_price);
+  return l;
+}
+
+class InvoiceEditTest : public BillingTest {
+ protected:
+  // A draft invoice made by a 40,000-yen billing event.
+  bv1::Invoice Draft() {
+    bv1::BillingEvent ev;
+    EXPECT_TRUE(Call(bill, &BStub::RecordBillingEvent, kAdmin,
+                     ReviewEvent(NewEngagement().name(), "5d1c2b3a-7b4d-4e8a-9c61-0a2b3c4d5e6f"),
+                     &ev)
+                    .ok());
+    bv1::GetInvoiceRequest req;
+    req.set_name(ev.invoice());
+    bv1::Invoice inv;
+    EXPECT_TRUE(Call(bill, &BStub::GetInvoice, kAdmin, req, &inv).ok());
+    return inv;
+  }
+  absl::Status Update(const bv1::Invoice& changed, std::initializer_list<const char*> paths,
+                      bv1::Invoice* out, const Principal& p = kAdmin) {
+    bv1::UpdateInvoiceRequest req;
+    *req.mutable_invoice() = changed;
+    for (const char* path : paths) req.mutable_update_mask()->add_paths(path);
+    return Call(bill, &BStub::UpdateInvoice, p, req, out);
+  }
+};
+
+TEST_F(InvoiceEditTest, ADraftsLinesAndRecipientAreCorrectedAndItsTotalsFollow) {
+  SetUpIssuer(false);
+  bv1::Invoice draft = Draft();
+  EXPECT_EQ(draft.totals().total_jpy(), 44'000);
+  const int64_t audited = AuditEntries();
+
+  bv1::Invoice change;
+  change.set_name(draft.name());
+  change.set_etag(draft.etag());
+  *change.add_lines() = FeeLine("マニュアル改訂に伴う文書審査（第3版）", 1, 50'000);
+  *change.add_lines() = FeeLine("様式類の追加審査", 2, 5'005);
+  change.set_recipient_name("ignored: not in the mask");
+  bv1::Invoice edited;
+  ASSERT_TRUE(Update(change, {"lines"}, &edited).ok());
+  EXPECT_EQ(edited.state(), bv1::INVOICE_STATE_DRAFT);
+  EXPECT_EQ(edited.recipient_name(), "株式会社デモ");
+  ASSERT_EQ(edited.lines_size(), 2);
+  EXPECT_EQ(edited.lines(0).description(), "マニュアル改訂に伴う文書審査（第3版）");
+  EXPECT_EQ(edited.lines(1).amount_jpy(), 10'010);
+  EXPECT_EQ(edited.totals().subtotal_jpy(), 60'010);
+  EXPECT_EQ(edited.totals().tax_jpy(), 6'001);  // 10 % of the invoice, rounded down once
+  EXPECT_EQ(edited.totals().total_jpy(), 66'011);
+  EXPECT_EQ(edited.balance_jpy(), 66'011);
+  ASSERT_EQ(edited.billing_events_size(), 1);
+  EXPECT_EQ(edited.billing_events(0), draft.billing_events(0));
+  EXPECT_NE(edited.etag(), draft.etag());
+  EXPECT_EQ(AuditEntries(), audited + 1);
+
+  // The etag read before the edit is stale now.
+  change.set_recipient_name("株式会社デモ 御中");
+  EXPECT_EQ(Update(change, {"recipient_name"}, &edited).code(), absl::StatusCode::kAborted);
+  change.set_etag("");
+  ASSERT_TRUE(Update(change, {"recipient_name"}, &edited).ok());
+  EXPECT_EQ(edited.recipient_name(), "株式会社デモ 御中");
+  EXPECT_EQ(edited.totals().total_jpy(), 66'011);
+
+  // What an edit may not do, each named.
+  bv1::Invoice out;
+  absl::Status s = Update(change, {"number"}, &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(s.message()).find("number"), std::string::npos) << s;
+  EXPECT_EQ(Update(change, {}, &out).code(), absl::StatusCode::kInvalidArgument);
+  bv1::Invoice bad = change;
+  bad.clear_lines();
+  s = Update(bad, {"lines"}, &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(s.message()).find("invoice.lines"), std::string::npos) << s;
+  *bad.add_lines() = FeeLine("審査", 0, 5'000);
+  EXPECT_EQ(Update(bad, {"lines"}, &out).code(), absl::StatusCode::kInvalidArgument);
+  bad.set_recipient_name(" ");
+  EXPECT_EQ(Update(bad, {"recipient_name"}, &out).code(), absl::StatusCode::kInvalidArgument);
+  // Only the office admin edits what is billed.
+  EXPECT_EQ(Update(change, {"recipient_name"}, &out, kConsultant).code(),
+            absl::StatusCode::kPermissionDenied);
+
+  // Issued at the edited figures, then never edited again.
+  bv1::IssueInvoiceRequest issue;
+  issue.set_name(draft.name());
+  bv1::Invoice issued;
+  ASSERT_TRUE(Call(bill, &BStub::IssueInvoice, kAdmin, issue, &issued).ok());
+  EXPECT_EQ(issued.totals().total_jpy(), 66'011);
+  EXPECT_EQ(issued.recipient_name(), "株式会社デモ 御中");
+  EXPECT_EQ(ErrorReason(Update(change, {"recipient_name"}, &out)), "INVOICE_STATE");
+}
+
+TEST_F(InvoiceEditTest, AVoidedInvoicesReplacementIsCorrectedThenIssuedUnderANewNumber) {
+  SetUpIssuer(false);
+  bv1::Invoice draft = Draft();
+  bv1::IssueInvoiceRequest issue;
+  issue.set_name(draft.name());
+  bv1::Invoice wrong;
+  ASSERT_TRUE(Call(bill, &BStub::IssueInvoice, kAdmin, issue, &wrong).ok());
+  EXPECT_EQ(wrong.number(), "INV-0001");
+
+  // The price was wrong: voided, and its replacement carries the same lines…
+  bv1::VoidInvoiceRequest vr;
+  vr.set_name(wrong.name());
+  vr.set_reason("単価の誤り");
+  vr.set_create_replacement(true);
+  bv1::Invoice voided;
+  ASSERT_TRUE(Call(bill, &BStub::VoidInvoice, kAdmin, vr, &voided).ok());
+  bv1::Invoice replacement;
+  for (const auto& i : Invoices()) {
+    if (i.replaces() == wrong.name()) replacement = i;
+  }
+  ASSERT_FALSE(replacement.name().empty());
+  EXPECT_EQ(replacement.totals().total_jpy(), 44'000);
+
+  // … until corrected.
+  bv1::Invoice change;
+  change.set_name(replacement.name());
+  *change.add_lines() = FeeLine("マニュアル改訂に伴う文書審査", 1, 30'000);
+  bv1::Invoice corrected;
+  ASSERT_TRUE(Update(change, {"lines"}, &corrected).ok());
+  EXPECT_EQ(corrected.totals().total_jpy(), 33'000);
+  EXPECT_EQ(corrected.replaces(), wrong.name());
+  issue.set_name(replacement.name());
+  bv1::Invoice reissued;
+  ASSERT_TRUE(Call(bill, &BStub::IssueInvoice, kAdmin, issue, &reissued).ok());
+  EXPECT_EQ(reissued.number(), "INV-0002");
+  EXPECT_EQ(reissued.totals().total_jpy(), 33'000);
+
+  // The voided invoice keeps what it said, and is not edited either.
+  bv1::GetInvoiceRequest get;
+  get.set_name(wrong.name());
+  bv1::Invoice still;
+  ASSERT_TRUE(Call(bill, &BStub::GetInvoice, kAdmin, get, &still).ok());
+  EXPECT_EQ(still.state(), bv1::INVOICE_STATE_VOID);
+  EXPECT_EQ(still.totals().total_jpy(), 44'000);
+  change.set_name(wrong.name());
+  EXPECT_EQ(ErrorReason(Update(change, {"lines"}, &corrected)), "INVOICE_STATE");
+}
+
+}  // namespace
+}  // namespace certpath::testing
