@@ -142,7 +142,18 @@ absl::Status BillingApi::VoidInvoice(const Principal& p, const v1::VoidInvoiceRe
                                       settings->value, events, now);
           n.invoice.set_replaces(inv.name());
         }
-        auto r = store_.SaveInvoice(p.tenant(), before, inv, Idem{}, replacement);
+        // Its billing events are billed by the replacement from now on.
+        std::vector<BillingStore::EventChange> rebilled;
+        if (replacement) {
+          auto events = store_.GetEvents(p.tenant(), inv.billing_events());
+          if (!events.ok()) return events.status();
+          for (auto& e : *events) {
+            v1::BillingEvent after = e.value;
+            after.set_invoice(replacement->invoice.name());
+            rebilled.push_back({std::move(e), std::move(after)});
+          }
+        }
+        auto r = store_.SaveInvoice(p.tenant(), before, inv, Idem{}, replacement, rebilled);
         return Answer(r, out);
       },
       out);

@@ -65,6 +65,18 @@ absl::StatusOr<absl::optional<Stored<v1::Invoice>>> BillingStore::GetInvoice(
   return Read<v1::Invoice>(keys_.Key(tenant, "invoice", id));
 }
 
+absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> BillingStore::GetEvents(
+    const std::string& tenant, const google::protobuf::RepeatedPtrField<std::string>& names) {
+  std::vector<Stored<v1::BillingEvent>> out;
+  for (const std::string& name : names) {
+    auto e = Read<v1::BillingEvent>(keys_.Key(tenant, "event", LastSegment(name)));
+    if (!e.ok()) return e.status();
+    if (!e->has_value()) return absl::InternalError("an invoice names a missing billing event");
+    out.push_back(**std::move(e));
+  }
+  return out;
+}
+
 // ------------------------------------------------------------------ steps
 
 absl::StatusOr<v1::BillingSettings> BillingStore::SaveSettings(
@@ -165,11 +177,15 @@ absl::StatusOr<CommitResult> BillingStore::IssueInvoice(const std::string& tenan
 
 absl::StatusOr<CommitResult> BillingStore::SaveInvoice(
     const std::string& tenant, const Stored<v1::Invoice>& before, const v1::Invoice& after,
-    const Idem& idem, const absl::optional<NewInvoice>& replacement) {
+    const Idem& idem, const absl::optional<NewInvoice>& replacement,
+    const std::vector<EventChange>& rebilled) {
   Batch b;
   AddIdem(b, idem);
   PutInvoice(b, tenant, LastSegment(after.name()), &before, after);
   if (replacement) AddInvoice(b, tenant, *replacement);
+  for (const EventChange& e : rebilled) {
+    PutEvent(b, tenant, LastSegment(e.after.name()), &e.before, e.after);
+  }
   v1::Invoice response = after;
   response.set_etag(std::to_string(before.version + 1));
   b.Response(response.SerializeAsString());

@@ -67,6 +67,9 @@ class BillingStore : public Repository {
       const std::string& tenant, const std::string& eid);
   absl::StatusOr<absl::optional<Stored<v1::Invoice>>> GetInvoice(const std::string& tenant,
                                                                  const std::string& id);
+  // The billing events named (tenants/{t}/billingEvents/{id}); one missing is INTERNAL.
+  absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> GetEvents(
+      const std::string& tenant, const google::protobuf::RepeatedPtrField<std::string>& names);
 
   // ---- steps (one atomic commit each; compare-and-set on every version read)
   absl::StatusOr<v1::BillingSettings> SaveSettings(const std::string& tenant,
@@ -106,11 +109,16 @@ class BillingStore : public Repository {
                                             const Stored<v1::Invoice>& before,
                                             const v1::Invoice& issued, const Idem& idem);
   // Any other change of an invoice (payments, void) and, when voiding with a
-  // replacement, the new draft.
+  // replacement, the new draft and the billing events it now bills.
+  struct EventChange {
+    Stored<v1::BillingEvent> before;
+    v1::BillingEvent after;
+  };
   absl::StatusOr<CommitResult> SaveInvoice(const std::string& tenant,
                                            const Stored<v1::Invoice>& before,
                                            const v1::Invoice& after, const Idem& idem,
-                                           const absl::optional<NewInvoice>& replacement = {});
+                                           const absl::optional<NewInvoice>& replacement = {},
+                                           const std::vector<EventChange>& rebilled = {});
 
   // ---- lists
   absl::StatusOr<ListPage> ListQuotes(const std::string& tenant, const std::string& eid,

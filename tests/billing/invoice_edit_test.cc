@@ -131,6 +131,15 @@ TEST_F(InvoiceEditTest, AVoidedInvoicesReplacementIsCorrectedThenIssuedUnderANew
   }
   ASSERT_FALSE(replacement.name().empty());
   EXPECT_EQ(replacement.totals().total_jpy(), 44'000);
+  // Its billing event is billed by the replacement now, not by the voided invoice.
+  bv1::ListBillingEventsRequest lr;
+  lr.set_parent("tenants/t1");
+  lr.set_engagement(wrong.engagement());
+  bv1::ListBillingEventsResponse events;
+  ASSERT_TRUE(Call(bill, &BStub::ListBillingEvents, kAdmin, lr, &events).ok());
+  ASSERT_EQ(events.billing_events_size(), 1);
+  EXPECT_EQ(events.billing_events(0).invoice(), replacement.name());
+  EXPECT_EQ(replacement.billing_events(0), events.billing_events(0).name());
 
   // … until corrected.
   bv1::Invoice change;
