@@ -108,6 +108,31 @@ TEST_F(BillingTest, Stage1PassedBecomesOneQualifiedInvoice) {
             absl::StatusCode::kPermissionDenied);
 }
 
+// An admin override went past stage 1 before its result was recorded: the
+// pass recorded late still bills the fee, once.
+TEST_F(BillingTest, AStage1PassRecordedAfterAnOverridePastItIsStillBilled) {
+  SetUpIssuer(/*withholding=*/false);
+  v1::Engagement e = NewEngagement();
+  AcceptedQuote(e.name(), 900'000);
+  for (int i = 0; i < 4; ++i) {  // to operation 2, stage 1 passed over
+    v1::AdvancePhaseRequest adv;
+    adv.set_name(e.name());
+    adv.set_override_reason("審査結果は後日入力");
+    ASSERT_TRUE(Call(eng, &EStub::AdvancePhase, kAdmin, adv, &e).ok());
+  }
+  ASSERT_EQ(e.phase(), v1::PHASE_OPERATION_2);
+  EXPECT_TRUE(Invoices(e.name()).empty());
+  v1::Engagement after;
+  ASSERT_TRUE(
+      Call(eng, &EStub::RecordAuditResult, kConsultant, Stage1Passed(e.name()), &after).ok());
+  EXPECT_EQ(after.phase(), v1::PHASE_OPERATION_2);
+  auto invoices = WaitInvoices(e.name(), 1);
+  ASSERT_EQ(invoices.size(), 1u);
+  EXPECT_EQ(invoices[0].totals().subtotal_jpy(), 900'000);
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(Invoices(e.name()).size(), 1u);
+}
+
 TEST_F(BillingTest, WithoutAnAcceptedQuoteTheEventWaitsThenIsInvoicedOnAcceptance) {
   SetUpIssuer(false);
   v1::Engagement e = NewEngagement();

@@ -183,6 +183,49 @@ TEST(AuditResults, CheckedAgainstPhaseStageAndDate) {
   EXPECT_FALSE(passed);
 }
 
+// Overridden past stage 1 without its result, the pass is still the fee's
+// trigger: it is recorded late, once, in any later phase, certified or not.
+TEST(AuditResults, AStage1PassOverriddenPastIsRecordedLate) {
+  v1::Engagement e = NewEngagement();
+  WalkTo(e, v1::PHASE_STAGE1_AUDIT);
+  ASSERT_TRUE(AdvancePhase(e, kAdmin, "審査結果は後日入力", kNow).ok());
+  EXPECT_EQ(e.phase(), v1::PHASE_OPERATION_2);
+  v1::Engagement certified = e;
+  v1::Engagement terminated = e;
+  bool passed = false;
+  // A late result is only the pass: anything else is recorded in its phase.
+  EXPECT_EQ(
+      ErrorReason(RecordAuditResult(e, kConsultant, v1::AUDIT_STAGE_1, v1::AUDIT_OUTCOME_NOT_READY,
+                                    absl::CivilDay(2026, 11, 20), "", kNow, &passed)),
+      "WRONG_PHASE");
+  ASSERT_TRUE(RecordAuditResult(e, kConsultant, v1::AUDIT_STAGE_1, v1::AUDIT_OUTCOME_MAY_PROCEED,
+                                absl::CivilDay(2026, 11, 20), "", kNow, &passed)
+                  .ok());
+  EXPECT_TRUE(passed);
+  EXPECT_EQ(e.phase(), v1::PHASE_OPERATION_2);  // where it was
+  EXPECT_EQ(ErrorReason(RecordAuditResult(e, kConsultant, v1::AUDIT_STAGE_1,
+                                          v1::AUDIT_OUTCOME_MAY_PROCEED,
+                                          absl::CivilDay(2026, 11, 21), "", kNow, &passed)),
+            "STAGE1_ALREADY_PASSED");
+  // Certified by overrides all the way: still recorded.
+  while (certified.phase() < v1::PHASE_CERTIFICATION) {
+    ASSERT_TRUE(AdvancePhase(certified, kAdmin, "移行データ", kNow).ok());
+  }
+  ASSERT_TRUE(RecordAuditResult(certified, kConsultant, v1::AUDIT_STAGE_1,
+                                v1::AUDIT_OUTCOME_MAY_PROCEED, absl::CivilDay(2026, 11, 20), "",
+                                kNow, &passed)
+                  .ok());
+  EXPECT_TRUE(passed);
+  // A terminated engagement is not billed this way.
+  ASSERT_TRUE(Terminate(terminated, kAdmin, "契約解除", kNow).ok());
+  passed = true;
+  EXPECT_EQ(ErrorReason(RecordAuditResult(terminated, kConsultant, v1::AUDIT_STAGE_1,
+                                          v1::AUDIT_OUTCOME_MAY_PROCEED,
+                                          absl::CivilDay(2026, 11, 20), "", kNow, &passed)),
+            "ENGAGEMENT_NOT_ACTIVE");
+  EXPECT_FALSE(passed);
+}
+
 TEST(Gates, StageTwoNeedsAResultAndCertificationNeedsRegistrationAndNoMajor) {
   v1::Engagement e = NewEngagement();
   WalkTo(e, v1::PHASE_STAGE2_AUDIT);

@@ -252,14 +252,28 @@ absl::Status RecordAuditResult(v1::Engagement& e, const Principal& by, v1::Audit
     v.Add("audit_date", "is before the support start");
   }
   if (!v.empty()) return v.ToStatus();
-  if (auto s = RequireActive(e, now); !s.ok()) return s;
-  v1::Phase expected = stage1 ? v1::PHASE_STAGE1_AUDIT : v1::PHASE_STAGE2_AUDIT;
-  if (e.phase() != expected) {
-    return FailedPrecondition("WRONG_PHASE", "a " + v1::AuditStage_Name(stage) +
-                                                 " result is recorded in " + PhaseName(expected));
-  }
   if (stage1 && HasOutcome(e, v1::AUDIT_STAGE_1, v1::AUDIT_OUTCOME_MAY_PROCEED)) {
     return FailedPrecondition("STAGE1_ALREADY_PASSED", "stage 1 already has a MAY_PROCEED result");
+  }
+  v1::Phase expected = stage1 ? v1::PHASE_STAGE1_AUDIT : v1::PHASE_STAGE2_AUDIT;
+  // An admin override may have moved the engagement past stage 1 before its
+  // result was recorded. The pass is still the consulting fee's trigger, so it
+  // can be recorded late, in any later phase, even once certified or past the
+  // support end. A terminated engagement is not billed this way.
+  bool late_stage1_pass =
+      stage1 && e.phase() > expected && outcome == v1::AUDIT_OUTCOME_MAY_PROCEED;
+  if (late_stage1_pass) {
+    if (e.state() == v1::ENGAGEMENT_STATE_TERMINATED) {
+      return FailedPrecondition("ENGAGEMENT_NOT_ACTIVE", "the engagement is terminated");
+    }
+  } else {
+    if (auto s = RequireActive(e, now); !s.ok()) return s;
+    if (e.phase() != expected) {
+      return FailedPrecondition("WRONG_PHASE",
+                                "a " + v1::AuditStage_Name(stage) + " result is recorded in " +
+                                    PhaseName(expected) +
+                                    (stage1 ? " (a late MAY_PROCEED in any later phase)" : ""));
+    }
   }
   v1::AuditResult* r = e.add_audit_results();
   r->set_stage(stage);

@@ -53,9 +53,11 @@ absl::StatusOr<v1::Task> UpdateTask(v1::Engagement& e, const Principal& by,
 // The whole checklist with titles for the engagement's standard.
 std::vector<v1::Task> ListTasks(const v1::Engagement& e, v1::Phase phase_filter);
 
-// Records a stage 1 / stage 2 result. Sets *stage1_passed when this is the
-// stage-1 "may proceed" result: the caller writes the Stage1Passed event in
-// the same atomic step.
+// Records a stage 1 / stage 2 result, in its audit phase. Sets *stage1_passed
+// when this is the stage-1 "may proceed" result: the caller writes the
+// Stage1Passed event in the same atomic step. That one is also taken late, in
+// any later phase (an admin override went past stage 1 without it), so the
+// consulting fee is never left unbillable.
 absl::Status RecordAuditResult(v1::Engagement& e, const Principal& by, v1::AuditStage stage,
                                v1::AuditOutcome outcome, absl::CivilDay audit_date,
                                const std::string& note, absl::Time now, bool* stage1_passed);
