@@ -109,7 +109,10 @@ absl::Status BillingApi::IssueInvoice(const Principal& p, const v1::IssueInvoice
             req.issue_date().year() ? *ToCivilDay(req.issue_date()) : TokyoDay(now);
         v1::Invoice inv = before.value;
         if (auto s = d::Issue(inv, day, settings->value, now); !s.ok()) return s;
-        auto r = store_.IssueInvoice(p.tenant(), before, inv, idem);
+        auto numbered = store_.NumberedSoFar(p.tenant());
+        if (!numbered.ok()) return numbered.status();
+        if (auto s = d::CheckIssueDate(day, TokyoDay(now), numbered->latest); !s.ok()) return s;
+        auto r = store_.IssueInvoice(p.tenant(), before, inv, idem, *numbered);
         if (auto s = Answer(r, out); !s.ok()) return s;
         if (!r->replayed) CountIssued(*out);
         return absl::OkStatus();

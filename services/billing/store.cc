@@ -1,5 +1,6 @@
 #include "services/billing/store.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/billing/domain/money.h"
 #include "services/common/validate.h"
@@ -63,6 +64,22 @@ absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> BillingStore::EventsNeedin
 absl::StatusOr<absl::optional<Stored<v1::Invoice>>> BillingStore::GetInvoice(
     const std::string& tenant, const std::string& id) {
   return Read<v1::Invoice>(keys_.Key(tenant, "invoice", id));
+}
+
+absl::StatusOr<BillingStore::Numbered> BillingStore::NumberedSoFar(const std::string& tenant) {
+  std::string key = keys_.Index(tenant, "invoices:numbered");
+  auto count = records_.redis().Command({"ZCARD", key});
+  if (!count.ok()) return count.status();
+  // Read after the count: one numbered in between fails the step's count check.
+  auto last = records_.redis().Command({"ZRANGE", key, "-1", "-1", "WITHSCORES"});
+  if (!last.ok()) return last.status();
+  Numbered out;
+  out.count = count->integer;
+  int64_t score = 0;
+  if (last->elements.size() == 2 && absl::SimpleAtoi(last->elements[1].str, &score)) {
+    out.latest = absl::CivilDay(score / 10000, score / 100 % 100, score % 100);
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> BillingStore::GetEvents(
@@ -163,10 +180,11 @@ absl::StatusOr<CommitResult> BillingStore::RecordEvent(const std::string& tenant
 
 absl::StatusOr<CommitResult> BillingStore::IssueInvoice(const std::string& tenant,
                                                         const Stored<v1::Invoice>& before,
-                                                        const v1::Invoice& issued,
-                                                        const Idem& idem) {
+                                                        const v1::Invoice& issued, const Idem& idem,
+                                                        const Numbered& seen) {
   Batch b;
   AddIdem(b, idem);
+  b.ExpectCount(keys_.Index(tenant, "invoices:numbered"), seen.count, "numbered invoices");
   b.AllocateReference(keys_.Prefix(tenant) + "invoice_seq", "INV-", kInvoiceNumberField);
   PutInvoice(b, tenant, LastSegment(issued.name()), &before, issued, /*append_number=*/true);
   v1::Invoice response = issued;
@@ -247,6 +265,10 @@ void BillingStore::PutInvoice(Batch& b, const std::string& tenant, const std::st
   b.ZAdd(keys_.Index(tenant, absl::StrCat("invoices:state:", static_cast<int>(inv.state()))), ord,
          id);
   auto issued = ToCivilDay(inv.issue_date());
+  // Every invoice given a number, by its issue date, for good (voided too).
+  if (append_number && issued) {
+    b.ZAdd(keys_.Index(tenant, "invoices:numbered"), DayScore(*issued), id);
+  }
   if (issued && inv.state() != v1::INVOICE_STATE_VOID) {
     b.ZAdd(keys_.Index(tenant, "invoices:issued"), DayScore(*issued), id);
   } else {

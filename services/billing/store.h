@@ -67,6 +67,13 @@ class BillingStore : public Repository {
       const std::string& tenant, const std::string& eid);
   absl::StatusOr<absl::optional<Stored<v1::Invoice>>> GetInvoice(const std::string& tenant,
                                                                  const std::string& id);
+  // The invoices numbered so far (voided ones included) and the latest issue
+  // date among them: what an issue date is checked against.
+  struct Numbered {
+    int64_t count = 0;
+    absl::optional<absl::CivilDay> latest;
+  };
+  absl::StatusOr<Numbered> NumberedSoFar(const std::string& tenant);
   // The billing events named (tenants/{t}/billingEvents/{id}); one missing is INTERNAL.
   absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> GetEvents(
       const std::string& tenant, const google::protobuf::RepeatedPtrField<std::string>& names);
@@ -104,10 +111,12 @@ class BillingStore : public Repository {
                                            absl::optional<int64_t> accepted_version,
                                            const absl::optional<NewInvoice>& invoice);
   // Draft → issued: the number is allocated in the step and appended to the
-  // stored invoice and the response.
+  // stored invoice and the response. `seen`: what its issue date was checked
+  // against; another invoice numbered meanwhile aborts the step.
   absl::StatusOr<CommitResult> IssueInvoice(const std::string& tenant,
                                             const Stored<v1::Invoice>& before,
-                                            const v1::Invoice& issued, const Idem& idem);
+                                            const v1::Invoice& issued, const Idem& idem,
+                                            const Numbered& seen);
   // Any other change of an invoice (payments, void) and, when voiding with a
   // replacement, the new draft and the billing events it now bills.
   struct EventChange {

@@ -1,6 +1,6 @@
-// Editing draft invoices: a draft a billing event made, and the replacement of
-// a voided invoice, get their recipient and lines corrected before they are
-// issued; an issued invoice never changes.
+// Correcting invoices: a draft a billing event made, and the replacement of a
+// voided invoice, get their recipient and lines corrected before they are
+// issued; an issued invoice never changes; issue dates follow the numbers.
 
 #include <gtest/gtest.h>
 
@@ -164,6 +164,53 @@ TEST_F(InvoiceEditTest, AVoidedInvoicesReplacementIsCorrectedThenIssuedUnderANew
   EXPECT_EQ(still.totals().total_jpy(), 44'000);
   change.set_name(wrong.name());
   EXPECT_EQ(ErrorReason(Update(change, {"lines"}, &corrected)), "INVOICE_STATE");
+}
+
+TEST_F(InvoiceEditTest, IssueDatesFollowTheNumbersAndAreNeverInTheFuture) {
+  SetUpIssuer(false);
+  auto issue = [&](const std::string& name, google::type::Date date, bv1::Invoice* out) {
+    bv1::IssueInvoiceRequest req;
+    req.set_name(name);
+    *req.mutable_issue_date() = date;
+    return Call(bill, &BStub::IssueInvoice, kAdmin, req, out);
+  };
+  std::vector<std::string> drafts;
+  for (int i = 0; i < 3; ++i) {
+    bv1::BillingEvent ev;
+    ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kAdmin,
+                     ReviewEvent(NewEngagement().name(),
+                                 absl::StrCat("6e1c2b3", i, "-7b4d-4e8a-9c61-0a2b3c4d5e6f")),
+                     &ev)
+                    .ok());
+    drafts.push_back(ev.invoice());
+  }
+  bv1::Invoice inv;
+  // Back-dated to the month's closing day is fine (the clock reads 2026-11-26).
+  ASSERT_TRUE(issue(drafts[0], Day(2026, 11, 20), &inv).ok());
+  EXPECT_EQ(inv.number(), "INV-0001");
+  // Before the last numbered invoice's date, or after today: refused, named.
+  for (const auto& bad : {Day(2026, 11, 19), Day(2026, 11, 27), Day(2031, 3, 1)}) {
+    absl::Status s = issue(drafts[1], bad, &inv);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad.DebugString();
+    EXPECT_NE(std::string(s.message()).find("issue_date"), std::string::npos) << s;
+  }
+  ASSERT_TRUE(issue(drafts[1], Day(2026, 11, 20), &inv).ok());
+  EXPECT_EQ(inv.number(), "INV-0002");  // no number lost to the refusals
+  ASSERT_TRUE(issue(drafts[2], Day(2026, 11, 26), &inv).ok());
+  EXPECT_EQ(inv.number(), "INV-0003");
+  // A voided invoice's date still counts: its number stays taken.
+  bv1::VoidInvoiceRequest vr;
+  vr.set_name(drafts[2]);
+  vr.set_reason("宛名誤り");
+  vr.set_create_replacement(true);
+  ASSERT_TRUE(Call(bill, &BStub::VoidInvoice, kAdmin, vr, &inv).ok());
+  std::string replacement;
+  for (const auto& i : Invoices()) {
+    if (i.replaces() == drafts[2]) replacement = i.name();
+  }
+  EXPECT_EQ(issue(replacement, Day(2026, 11, 25), &inv).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(issue(replacement, Day(2026, 11, 26), &inv).ok());
+  EXPECT_EQ(inv.number(), "INV-0004");
 }
 
 }  // namespace

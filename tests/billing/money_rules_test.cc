@@ -158,6 +158,21 @@ TEST(Invoices, OnlyADraftIsRepricedAndItsTotalsFollowItsLines) {
   EXPECT_EQ(inv.totals().total_jpy(), 67'105);
 }
 
+TEST(Invoices, AnIssueDateIsNeitherFutureNorBeforeAnEarlierNumber) {
+  const absl::CivilDay today(2026, 11, 30);
+  EXPECT_TRUE(CheckIssueDate(today, today, absl::nullopt).ok());
+  EXPECT_TRUE(CheckIssueDate(absl::CivilDay(2026, 10, 31), today, absl::nullopt).ok());
+  EXPECT_TRUE(
+      CheckIssueDate(absl::CivilDay(2026, 11, 20), today, absl::CivilDay(2026, 11, 20)).ok());
+  absl::Status future = CheckIssueDate(absl::CivilDay(2026, 12, 1), today, absl::nullopt);
+  EXPECT_EQ(future.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(future.message()).find("future"), std::string::npos) << future;
+  absl::Status earlier =
+      CheckIssueDate(absl::CivilDay(2026, 11, 19), today, absl::CivilDay(2026, 11, 20));
+  EXPECT_EQ(earlier.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(earlier.message()).find("2026-11-20"), std::string::npos) << earlier;
+}
+
 TEST(Invoices, OverdueIsIssuedUnpaidPastDue) {
   v1::Invoice inv = DraftInvoice("n", "e", "r", {L(1, 1000)}, Issuer(), {}, kNow);
   ASSERT_TRUE(Issue(inv, absl::CivilDay(2026, 11, 26), Issuer(), kNow).ok());

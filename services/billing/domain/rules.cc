@@ -171,6 +171,22 @@ v1::Invoice DraftInvoice(const std::string& name, const std::string& engagement,
   return inv;
 }
 
+absl::Status CheckIssueDate(absl::CivilDay issue_date, absl::CivilDay today,
+                            absl::optional<absl::CivilDay> latest) {
+  if (issue_date > today) {
+    return InvalidArgument("issue_date", absl::StrCat("is in the future (today is ",
+                                                      absl::FormatCivilTime(today), " in Tokyo)"));
+  }
+  if (latest && issue_date < *latest) {
+    return InvalidArgument(
+        "issue_date",
+        absl::StrCat("is before ", absl::FormatCivilTime(*latest),
+                     ", the issue date of an invoice numbered earlier: numbers and dates go in "
+                     "the same order"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RepriceDraft(v1::Invoice& inv, const v1::BillingSettings& settings, absl::Time now) {
   if (inv.state() != v1::INVOICE_STATE_DRAFT) {
     return FailedPrecondition("INVOICE_STATE",

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "certpath/scheduling/v1/scheduling.pb.h"
 #include "services/billing/domain/money.h"
 #include "services/common/status.h"
@@ -42,6 +43,11 @@ v1::Invoice DraftInvoice(const std::string& name, const std::string& engagement,
 // follow (at the settings of now; issuing prices it again). Only a draft is
 // edited: an issued invoice is voided and replaced instead.
 absl::Status RepriceDraft(v1::Invoice& inv, const v1::BillingSettings& settings, absl::Time now);
+// An issue date is not in the future (Tokyo `today`) nor before `latest`, the
+// latest date among the invoices numbered before it: numbers and dates go in
+// the same order. INVALID_ARGUMENT on issue_date.
+absl::Status CheckIssueDate(absl::CivilDay issue_date, absl::CivilDay today,
+                            absl::optional<absl::CivilDay> latest);
 // Draft → issued on `issue_date`: the issuer's name and registration number
 // are fixed on it (the caller allocates the number in the same atomic step).
 absl::Status Issue(v1::Invoice& inv, absl::CivilDay issue_date, const v1::BillingSettings& settings,
