@@ -30,6 +30,9 @@ absl::Status BillingApi::RecordBillingEvent(const Principal& p,
   auto eng = ParseName("billing_event.engagement", in.engagement(), {"tenants", "engagements"});
   if (!eng.ok()) v.Add("billing_event.engagement", "required: tenants/{tenant}/engagements/{id}");
   CheckDate(v, "billing_event.occurred_date", in.occurred_date(), true);
+  if (auto day = ToCivilDay(in.occurred_date()); day && *day > TokyoDay(clock_.Now())) {
+    v.Add("billing_event.occurred_date", "is in the future");
+  }
   CheckText(v, "billing_event.source_event_id", in.source_event_id(), 64);
   bool stage1 = in.kind() == v1::BILLING_EVENT_KIND_STAGE1_PASSED;
   if (!stage1) {

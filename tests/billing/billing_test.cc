@@ -222,6 +222,9 @@ TEST_F(BillingTest, RecordBillingEventIsIdempotentAndValidated) {
        "billing_event.lines"},
       {"no request id", [](auto& r) { r.clear_request_id(); }, "request_id"},
       {"no kind", [](auto& r) { r.mutable_billing_event()->clear_kind(); }, "billing_event.kind"},
+      {"occurred tomorrow (the clock reads 2026-11-26)",
+       [](auto& r) { *r.mutable_billing_event()->mutable_occurred_date() = Day(2026, 11, 27); },
+       "billing_event.occurred_date"},
   };
   for (const auto& c : cases) {
     bv1::RecordBillingEventRequest bad = req;

@@ -234,6 +234,10 @@ TEST(Payments, ARefundIsBoundedByWhatWasReceived) {
   EXPECT_FALSE(RecordRefund(inv, due + 1, day, "返金", "admin", kNow).ok());
   EXPECT_FALSE(RecordRefund(inv, 0, day, "返金", "admin", kNow).ok());
   EXPECT_FALSE(RecordRefund(inv, 1, absl::CivilDay(2027, 1, 1), "返金", "admin", kNow).ok());
+  // Not paid back before it was received.
+  absl::Status early = RecordRefund(inv, 1, absl::CivilDay(2026, 11, 25), "返金", "admin", kNow);
+  EXPECT_EQ(early.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(early.message()).find("2026-11-26"), std::string::npos) << early;
   ASSERT_TRUE(RecordRefund(inv, 1000, day, "一部返金", "admin", kNow).ok());
   EXPECT_EQ(inv.state(), v1::INVOICE_STATE_ISSUED);
   EXPECT_EQ(inv.paid_jpy(), due - 1000);

@@ -315,6 +315,16 @@ absl::Status RecordRefund(v1::Invoice& inv, int64_t amount, absl::CivilDay refun
                            absl::StrCat("above the ", inv.paid_jpy(), " yen received"));
   }
   if (refund_date > TokyoDay(now)) return InvalidArgument("refund_date", "is in the future");
+  // Money is paid back after it came in: not before the first payment kept.
+  absl::optional<absl::CivilDay> first;
+  for (const auto& pay : inv.payments()) {
+    auto day = ToCivilDay(pay.paid_date());
+    if (!pay.reversed() && day && (!first || *day < *first)) first = day;
+  }
+  if (first && refund_date < *first) {
+    return InvalidArgument("refund_date", absl::StrCat("is before the first payment received (",
+                                                       absl::FormatCivilTime(*first), ")"));
+  }
   v1::Refund* r = inv.add_refunds();
   r->set_id(std::to_string(inv.refunds_size()));
   r->set_amount_jpy(amount);
