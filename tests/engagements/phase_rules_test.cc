@@ -208,9 +208,13 @@ TEST(AuditResults, AStage1PassOverriddenPastIsRecordedLate) {
                                           absl::CivilDay(2026, 11, 21), "", kNow, &passed)),
             "STAGE1_ALREADY_PASSED");
   // Certified by overrides all the way: still recorded.
-  while (certified.phase() < v1::PHASE_CERTIFICATION) {
+  while (certified.phase() < v1::PHASE_OPERATION_3) {
     ASSERT_TRUE(AdvancePhase(certified, kAdmin, "移行データ", kNow).ok());
   }
+  ASSERT_TRUE(
+      RecordRegistration(certified, kAdmin, absl::CivilDay(2026, 11, 25), "", "移行データ", kNow)
+          .ok());
+  ASSERT_EQ(certified.state(), v1::ENGAGEMENT_STATE_CERTIFIED);
   ASSERT_TRUE(RecordAuditResult(certified, kConsultant, v1::AUDIT_STAGE_1,
                                 v1::AUDIT_OUTCOME_MAY_PROCEED, absl::CivilDay(2026, 11, 20), "",
                                 kNow, &passed)
@@ -224,6 +228,32 @@ TEST(AuditResults, AStage1PassOverriddenPastIsRecordedLate) {
                                           absl::CivilDay(2026, 11, 20), "", kNow, &passed)),
             "ENGAGEMENT_NOT_ACTIVE");
   EXPECT_FALSE(passed);
+}
+
+// No override enters certification without its registration date (support
+// end and surveillance deadlines come from it); one certified that way
+// before gets its registration recorded afterwards.
+TEST(Gates, CertificationIsEnteredOnlyByRecordingTheRegistration) {
+  v1::Engagement e = NewEngagement();
+  while (e.phase() < v1::PHASE_OPERATION_3) ASSERT_TRUE(AdvancePhase(e, kAdmin, "移行", kNow).ok());
+  EXPECT_EQ(ErrorReason(AdvancePhase(e, kAdmin, "登録証は後日", kNow)), "REGISTRATION_REQUIRED");
+  EXPECT_EQ(e.phase(), v1::PHASE_OPERATION_3);
+  // As an override left it before the rule: certified, no registration.
+  v1::Engagement before_rule = e;
+  before_rule.set_phase(v1::PHASE_CERTIFICATION);
+  before_rule.set_state(v1::ENGAGEMENT_STATE_CERTIFIED);
+  int transitions = before_rule.transitions_size();
+  ASSERT_TRUE(
+      RecordRegistration(before_rule, kConsultant, absl::CivilDay(2026, 11, 20), "IS 9", "", kNow)
+          .ok());
+  EXPECT_EQ(ToCivilDay(before_rule.registration_date()), absl::CivilDay(2026, 11, 20));
+  EXPECT_EQ(ToCivilDay(before_rule.support_end()), absl::CivilDay(2026, 11, 20));
+  EXPECT_EQ(before_rule.certificate_number(), "IS 9");
+  EXPECT_EQ(before_rule.transitions_size(), transitions);  // no second entry into certification
+  // Once only: a certified engagement with its registration is not recorded again.
+  EXPECT_EQ(ErrorReason(RecordRegistration(before_rule, kConsultant, absl::CivilDay(2026, 11, 21),
+                                           "IS 10", "", kNow)),
+            "ENGAGEMENT_NOT_ACTIVE");
 }
 
 TEST(Gates, StageTwoNeedsAResultAndCertificationNeedsRegistrationAndNoMajor) {

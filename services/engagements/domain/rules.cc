@@ -164,6 +164,13 @@ absl::Status AdvancePhase(v1::Engagement& e, const Principal& by,
   if (e.phase() == v1::PHASE_CERTIFICATION) {
     return FailedPrecondition("FINAL_PHASE", "certification is the last phase");
   }
+  // Certification starts on the registration date, which sets the support
+  // end and the surveillance deadlines: no override skips recording it.
+  if (e.phase() == v1::PHASE_OPERATION_3) {
+    return FailedPrecondition("REGISTRATION_REQUIRED",
+                              "certification is entered by recording the registration "
+                              "(RecordRegistration; an admin overrides its other blockers there)");
+  }
   std::vector<std::string> blockers = GateBlockers(e);
   if (auto s = CheckGate(blockers, by, override_reason); !s.ok()) return s;
   v1::Phase to = Next(e.phase());
@@ -313,23 +320,28 @@ absl::Status RecordRegistration(v1::Engagement& e, const Principal& by, absl::Ci
   if (start && date < *start) {
     return InvalidArgument("registration_date", "is before the support start");
   }
+  // Certified without one (an override before AdvancePhase stopped at
+  // operation 3): its registration is still recorded, the support end and
+  // the post-certification deadlines follow from it.
+  bool missing = e.state() == v1::ENGAGEMENT_STATE_CERTIFIED &&
+                 e.phase() == v1::PHASE_CERTIFICATION && !e.has_registration_date();
   // Registration may arrive after the 18 months ran out: it is a fact to record.
-  if (e.state() != v1::ENGAGEMENT_STATE_ACTIVE) {
+  if (e.state() != v1::ENGAGEMENT_STATE_ACTIVE && !missing) {
     return FailedPrecondition("ENGAGEMENT_NOT_ACTIVE",
                               "the engagement is " + v1::EngagementState_Name(e.state()));
   }
-  if (e.phase() != v1::PHASE_OPERATION_3) {
+  if (e.phase() != v1::PHASE_OPERATION_3 && !missing) {
     return FailedPrecondition("WRONG_PHASE",
                               "registration is recorded in " + PhaseName(v1::PHASE_OPERATION_3));
   }
   v1::Engagement next = e;
   *next.mutable_registration_date() = ToDate(date);
-  std::vector<std::string> blockers = GateBlockers(next);
+  std::vector<std::string> blockers = missing ? std::vector<std::string>{} : GateBlockers(next);
   if (auto s = CheckGate(blockers, by, override_reason); !s.ok()) return s;
   e = std::move(next);
   e.set_certificate_number(certificate_number);
   if (start) *e.mutable_support_end() = ToDate(SupportEnd(*start, date));
-  RecordTransition(e, v1::PHASE_CERTIFICATION, by, blockers, override_reason, now);
+  if (!missing) RecordTransition(e, v1::PHASE_CERTIFICATION, by, blockers, override_reason, now);
   e.set_state(v1::ENGAGEMENT_STATE_CERTIFIED);
   // Recording the registration is the receipt of the certificate: its task is done, recorded.
   v1::TaskState* received = FindTaskState(e, kCertificateTask);

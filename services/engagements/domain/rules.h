@@ -41,6 +41,7 @@ std::vector<std::string> GateBlockers(const v1::Engagement& e);
 
 // Moves to the next phase. An OFFICE_ADMIN may pass `override_reason` to
 // advance although the gate does not hold; the override is recorded.
+// Operation 3 is left only by RecordRegistration (REGISTRATION_REQUIRED).
 absl::Status AdvancePhase(v1::Engagement& e, const Principal& by,
                           const std::string& override_reason, absl::Time now);
 
@@ -68,7 +69,9 @@ absl::Status RecordManagementReview(v1::Engagement& e, const Principal& by, absl
 // Registration certificate received: operation 3 → certification, certified,
 // support ends at the registration date (if earlier than start + 18 months),
 // and the certificate task (kCertificateTask) is done. The certification
-// phase's tasks stay open to UpdateTask on the certified engagement.
+// phase's tasks stay open to UpdateTask on the certified engagement. Also
+// taken once by an engagement certified without one (an override, before
+// AdvancePhase stopped at operation 3).
 absl::Status RecordRegistration(v1::Engagement& e, const Principal& by, absl::CivilDay date,
                                 const std::string& certificate_number,
                                 const std::string& override_reason, absl::Time now);
