@@ -131,6 +131,13 @@ absl::Status BillingApi::VoidInvoice(const Principal& p, const v1::VoidInvoiceRe
       [&](const Stored<v1::Invoice>& before) -> absl::Status {
         absl::Time now = clock_.Now();
         v1::Invoice inv = before.value;
+        auto events = store_.GetEvents(p.tenant(), inv.billing_events());
+        if (!events.ok()) return events.status();
+        std::vector<v1::BillingEvent> billed;
+        for (const auto& e : *events) billed.push_back(e.value);
+        if (auto s = d::CheckFeeStaysBilled(inv, req.create_replacement(), billed); !s.ok()) {
+          return s;
+        }
         if (auto s = d::Void(inv, req.reason(), now); !s.ok()) return s;
         absl::optional<NewInvoice> replacement;
         if (req.create_replacement()) {
@@ -148,8 +155,6 @@ absl::Status BillingApi::VoidInvoice(const Principal& p, const v1::VoidInvoiceRe
         // Its billing events are billed by the replacement from now on.
         std::vector<BillingStore::EventChange> rebilled;
         if (replacement) {
-          auto events = store_.GetEvents(p.tenant(), inv.billing_events());
-          if (!events.ok()) return events.status();
           for (auto& e : *events) {
             v1::BillingEvent after = e.value;
             after.set_invoice(replacement->invoice.name());

@@ -213,5 +213,38 @@ TEST_F(InvoiceEditTest, IssueDatesFollowTheNumbersAndAreNeverInTheFuture) {
   EXPECT_EQ(inv.number(), "INV-0004");
 }
 
+// The stage-1 fee cannot be billed again by anyone: voiding its invoice
+// without a replacement would lose it for good.
+TEST_F(InvoiceEditTest, TheConsultingFeesInvoiceIsVoidedOnlyWithAReplacement) {
+  SetUpIssuer(false);
+  v1::Engagement e = NewEngagement();
+  AcceptedQuote(e.name(), 900'000);
+  PassStage1(e.name());
+  auto invoices = WaitInvoices(e.name(), 1);
+  ASSERT_EQ(invoices.size(), 1u);
+  bv1::Invoice fee = invoices[0];
+  ASSERT_EQ(fee.state(), bv1::INVOICE_STATE_ISSUED);
+  bv1::VoidInvoiceRequest vr;
+  vr.set_name(fee.name());
+  vr.set_reason("金額誤り");
+  bv1::Invoice out;
+  EXPECT_EQ(ErrorReason(Call(bill, &BStub::VoidInvoice, kAdmin, vr, &out)),
+            "FEE_NEEDS_REPLACEMENT");
+  vr.set_create_replacement(true);
+  ASSERT_TRUE(Call(bill, &BStub::VoidInvoice, kAdmin, vr, &out).ok());
+  // The replacement bills the fee now; as a draft it may be voided alone (waived).
+  std::string replacement;
+  for (const auto& i : Invoices(e.name())) {
+    if (i.replaces() == fee.name()) replacement = i.name();
+  }
+  ASSERT_FALSE(replacement.empty());
+  vr.set_name(replacement);
+  vr.set_create_replacement(false);
+  vr.set_reason("請求免除");
+  ASSERT_TRUE(Call(bill, &BStub::VoidInvoice, kAdmin, vr, &out).ok());
+  EXPECT_EQ(out.state(), bv1::INVOICE_STATE_VOID);
+  EXPECT_EQ(ErrorReason(Call(bill, &BStub::VoidInvoice, kAdmin, vr, &out)), "INVOICE_STATE");
+}
+
 }  // namespace
 }  // namespace certpath::testing

@@ -173,6 +173,18 @@ TEST(Invoices, AnIssueDateIsNeitherFutureNorBeforeAnEarlierNumber) {
   EXPECT_NE(std::string(earlier.message()).find("2026-11-20"), std::string::npos) << earlier;
 }
 
+TEST(Invoices, TheStage1FeeIsVoidedOnlyWithAReplacement) {
+  v1::Invoice inv = DraftInvoice("n", "e", "r", {L(1, 900'000)}, Issuer(), {"ev"}, kNow);
+  v1::BillingEvent fee, option;
+  fee.set_kind(v1::BILLING_EVENT_KIND_STAGE1_PASSED);
+  option.set_kind(v1::BILLING_EVENT_KIND_OPTION_DELIVERED);
+  EXPECT_TRUE(CheckFeeStaysBilled(inv, false, {fee}).ok());  // a draft: the fee waived
+  ASSERT_TRUE(Issue(inv, absl::CivilDay(2026, 11, 26), Issuer(), kNow).ok());
+  EXPECT_EQ(ErrorReason(CheckFeeStaysBilled(inv, false, {fee})), "FEE_NEEDS_REPLACEMENT");
+  EXPECT_TRUE(CheckFeeStaysBilled(inv, true, {fee}).ok());
+  EXPECT_TRUE(CheckFeeStaysBilled(inv, false, {option}).ok());  // recorded again by hand
+}
+
 TEST(Invoices, OverdueIsIssuedUnpaidPastDue) {
   v1::Invoice inv = DraftInvoice("n", "e", "r", {L(1, 1000)}, Issuer(), {}, kNow);
   ASSERT_TRUE(Issue(inv, absl::CivilDay(2026, 11, 26), Issuer(), kNow).ok());

@@ -222,10 +222,27 @@ absl::Status Issue(v1::Invoice& inv, absl::CivilDay issue_date, const v1::Billin
   return absl::OkStatus();
 }
 
+absl::Status CheckFeeStaysBilled(const v1::Invoice& inv, bool replacement,
+                                 const std::vector<v1::BillingEvent>& events) {
+  if (replacement || inv.state() != v1::INVOICE_STATE_ISSUED) return absl::OkStatus();
+  for (const auto& e : events) {
+    if (e.kind() == v1::BILLING_EVENT_KIND_STAGE1_PASSED) {
+      return FailedPrecondition(
+          "FEE_NEEDS_REPLACEMENT",
+          "this invoice bills the consulting fee of stage 1, which cannot be billed again: void "
+          "it with create_replacement and correct the replacement (UpdateInvoice); to waive the "
+          "fee, void that draft");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Void(v1::Invoice& inv, const std::string& reason, absl::Time now) {
   if (inv.state() != v1::INVOICE_STATE_ISSUED && inv.state() != v1::INVOICE_STATE_DRAFT) {
-    return FailedPrecondition(
-        "INVOICE_STATE", "a " + v1::InvoiceState_Name(inv.state()) + " invoice cannot be voided");
+    return FailedPrecondition("INVOICE_STATE",
+                              inv.state() == v1::INVOICE_STATE_PAID
+                                  ? "a paid invoice is not voided; refund the money first"
+                                  : "the invoice is voided already");
   }
   if (inv.paid_jpy() > 0) {
     return FailedPrecondition("INVOICE_PAID",

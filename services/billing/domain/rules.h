@@ -52,6 +52,11 @@ absl::Status CheckIssueDate(absl::CivilDay issue_date, absl::CivilDay today,
 // are fixed on it (the caller allocates the number in the same atomic step).
 absl::Status Issue(v1::Invoice& inv, absl::CivilDay issue_date, const v1::BillingSettings& settings,
                    absl::Time now);
+// An issued invoice that bills the stage-1 consulting fee (an event nobody
+// can record again) is voided only with a replacement, so the fee stays
+// billed: FEE_NEEDS_REPLACEMENT. A draft may be voided alone (the fee waived).
+absl::Status CheckFeeStaysBilled(const v1::Invoice& inv, bool replacement,
+                                 const std::vector<v1::BillingEvent>& events);
 // Issued (nothing paid, or every payment reversed or refunded) → void, with a
 // reason.
 absl::Status Void(v1::Invoice& inv, const std::string& reason, absl::Time now);
