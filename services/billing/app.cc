@@ -86,6 +86,12 @@ struct App::Impl {
     if (!tenants.ok()) return tenants.status();
     TenantBillingStats sum;
     absl::CivilDay today = TokyoDay(host.clock().Now());
+    if (!numbered_backfilled) {  // once, as soon as Redis is there
+      for (const auto& t : *tenants) {
+        if (auto s = store.BackfillNumbered(t); !s.ok()) return s;
+      }
+      numbered_backfilled = true;
+    }
     for (const auto& t : *tenants) {
       auto s = store.Stats(t, today);
       if (!s.ok()) return s.status();
@@ -113,6 +119,7 @@ struct App::Impl {
   prometheus::Gauge& overdue_count;
   prometheus::Gauge& overdue_yen;
   prometheus::Gauge& needs_quote;
+  bool numbered_backfilled = false;
 };
 
 App::App(std::unique_ptr<Impl> impl) : ServiceApp(impl->host), impl_(std::move(impl)) {}

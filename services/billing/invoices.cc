@@ -49,10 +49,10 @@ absl::Status BillingApi::ListInvoices(const Principal& p, const v1::ListInvoices
   return ListPaged<v1::ListInvoicesResponse, v1::Invoice>(
       tokens_, req.page_size(), req.page_token(),
       {"invoices", req.parent(), std::to_string(req.state()), *eid,
-       req.overdue_only() ? "overdue" : ""},
+       req.overdue_only() ? "overdue" : "", SeesDrafts(p) ? "" : "numbered"},
       [&](int64_t after, int limit) {
-        return store_.ListInvoices(p.tenant(), req.state(), *eid, req.overdue_only(), today, after,
-                                   limit);
+        return store_.ListInvoices(p.tenant(), req.state(), *eid, req.overdue_only(),
+                                   !SeesDrafts(p), today, after, limit);
       },
       out, &v1::ListInvoicesResponse::add_invoices,
       [this](const Record& r, v1::Invoice* inv) {

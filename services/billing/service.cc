@@ -117,8 +117,14 @@ absl::StatusOr<Stored<v1::Invoice>> BillingApi::LoadInvoice(const Principal& p,
   if (auto s = CheckSees(p, (*inv)->value.engagement()); !s.ok()) {
     return s.code() == absl::StatusCode::kNotFound ? NotFound("invoice") : s;
   }
+  // A draft (never numbered) is the office's work in progress.
+  if ((*inv)->value.number().empty() && !SeesDrafts(p)) return NotFound("invoice");
   if (auto s = d::BillingPolicy().Allow(p, method); !s.ok()) return s;
   return **std::move(inv);
+}
+
+bool BillingApi::SeesDrafts(const Principal& p) {
+  return p.role() != Principal::ROLE_CLIENT && p.role() != Principal::ROLE_PARTNER;
 }
 
 void BillingApi::Present(v1::Quote& q) const {

@@ -88,6 +88,9 @@ class BillingApi {
                               google::api::HttpBody* out);
 
  private:
+  // Office staff (and services) see draft invoices; clients and partners only
+  // issued ones.
+  static bool SeesDrafts(const Principal& p);
   struct Ref {
     std::string tenant, id;
   };

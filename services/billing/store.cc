@@ -82,6 +82,32 @@ absl::StatusOr<BillingStore::Numbered> BillingStore::NumberedSoFar(const std::st
   return out;
 }
 
+absl::Status BillingStore::BackfillNumbered(const std::string& tenant) {
+  std::vector<std::string> keys;
+  for (v1::InvoiceState state :
+       {v1::INVOICE_STATE_ISSUED, v1::INVOICE_STATE_PAID, v1::INVOICE_STATE_VOID}) {
+    auto ids = records_.redis().Command(
+        {"ZRANGE", keys_.Index(tenant, absl::StrCat("invoices:state:", static_cast<int>(state))),
+         "0", "-1"});
+    if (!ids.ok()) return ids.status();
+    for (const auto& e : ids->elements) keys.push_back(keys_.Key(tenant, "invoice", e.str));
+  }
+  auto recs = records_.ReadMany(keys);
+  if (!recs.ok()) return recs.status();
+  std::vector<std::string> add = {"ZADD", keys_.Index(tenant, "invoices:numbered"), "NX"};
+  for (const Record& r : *recs) {
+    v1::Invoice inv;
+    if (!r.found() || !inv.ParseFromString(r.data) || inv.number().empty()) continue;
+    if (auto day = ToCivilDay(inv.issue_date())) {
+      add.push_back(std::to_string(DayScore(*day)));
+      add.push_back(LastSegment(inv.name()));
+    }
+  }
+  if (add.size() == 3) return absl::OkStatus();
+  auto r = records_.redis().Command(RedisPool::Args(add.begin(), add.end()));
+  return r.ok() ? absl::OkStatus() : r.status();
+}
+
 absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> BillingStore::GetEvents(
     const std::string& tenant, const google::protobuf::RepeatedPtrField<std::string>& names) {
   std::vector<Stored<v1::BillingEvent>> out;
@@ -317,10 +343,12 @@ absl::StatusOr<ListPage> BillingStore::ListEvents(const std::string& tenant, boo
 
 absl::StatusOr<ListPage> BillingStore::ListInvoices(const std::string& tenant,
                                                     v1::InvoiceState state, const std::string& eid,
-                                                    bool overdue_only, absl::CivilDay today,
-                                                    int64_t after, int limit) {
+                                                    bool overdue_only, bool numbered_only,
+                                                    absl::CivilDay today, int64_t after,
+                                                    int limit) {
   std::vector<std::string> idx;
   if (!eid.empty()) idx.push_back(keys_.Index(tenant, "invoices:eng:" + eid));
+  if (numbered_only) idx.push_back(keys_.Index(tenant, "invoices:numbered"));
   if (overdue_only) state = v1::INVOICE_STATE_ISSUED;
   if (state != v1::INVOICE_STATE_UNSPECIFIED) {
     idx.push_back(keys_.Index(tenant, absl::StrCat("invoices:state:", static_cast<int>(state))));

@@ -74,6 +74,9 @@ class BillingStore : public Repository {
     absl::optional<absl::CivilDay> latest;
   };
   absl::StatusOr<Numbered> NumberedSoFar(const std::string& tenant);
+  // Puts the invoices numbered before that index existed into it (once at
+  // start; adding one already there changes nothing).
+  absl::Status BackfillNumbered(const std::string& tenant);
   // The billing events named (tenants/{t}/billingEvents/{id}); one missing is INTERNAL.
   absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> GetEvents(
       const std::string& tenant, const google::protobuf::RepeatedPtrField<std::string>& names);
@@ -135,9 +138,11 @@ class BillingStore : public Repository {
   // eid: one engagement's events ("" = all).
   absl::StatusOr<ListPage> ListEvents(const std::string& tenant, bool needs_quote_only,
                                       const std::string& eid, int64_t after, int limit);
+  // `numbered_only`: invoices that were issued (drafts are the office's).
   absl::StatusOr<ListPage> ListInvoices(const std::string& tenant, v1::InvoiceState state,
                                         const std::string& eid, bool overdue_only,
-                                        absl::CivilDay today, int64_t after, int limit);
+                                        bool numbered_only, absl::CivilDay today, int64_t after,
+                                        int limit);
   // Issued or paid invoices issued within [from, to], at most `limit`.
   absl::StatusOr<std::vector<v1::Invoice>> InvoicesIssuedBetween(const std::string& tenant,
                                                                  absl::CivilDay from,

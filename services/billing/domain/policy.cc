@@ -19,7 +19,8 @@ const Policy& BillingPolicy() {
                      {"RecordBillingEvent", T, kOfficeRoles, "billing event"},
                      {"ListBillingEvents", T, kOfficeRoles, "billing event"},
                      {"GetInvoice", O, kAnyRole, "invoice"},
-                     // Partners and clients list the invoices of one engagement they see.
+                     // Partners and clients list the invoices of one engagement they see,
+                     // issued ones only (drafts are the office's: BillingApi::SeesDrafts).
                      {"ListInvoices", T, kAnyRole, "invoice"},
                      {"UpdateInvoice", O, kAdminRole, "invoice"},
                      {"IssueInvoice", O, kAdminRole, "invoice"},
