@@ -1,6 +1,7 @@
 #include "gateway/transcode.h"
 
 #include <set>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -157,6 +158,18 @@ absl::Status SetText(const Target& t, absl::string_view name, const std::string&
   return BadParam(name, "unsupported field type");
 }
 
+// Where protobuf's JSON parser says an error is: "(lines[0].unit_price)
+// rest" in protobuf 3.21, the proto path of the value (empty when it names
+// none, or at the top), then what it says.
+std::pair<std::string, std::string> ErrorLocation(absl::string_view message) {
+  if (!absl::StartsWith(message, "(")) return {"", std::string(message)};
+  size_t close = message.find(')');
+  if (close == absl::string_view::npos) return {"", std::string(message)};
+  absl::string_view rest = absl::StripLeadingAsciiWhitespace(message.substr(close + 1));
+  if (absl::StartsWith(rest, ":")) rest = absl::StripLeadingAsciiWhitespace(rest.substr(1));
+  return {std::string(message.substr(1, close - 1)), std::string(rest)};
+}
+
 // The name protobuf's JSON parser complains about, when it says so
 // ("departmnt: Cannot find field." in protobuf 3.21, "Cannot find field: x" elsewhere).
 std::string UnknownFieldOf(absl::string_view message) {
@@ -174,6 +187,12 @@ std::string UnknownFieldOf(absl::string_view message) {
   return "";
 }
 
+// `prefix`.`path` (either may be empty) in JSON's spelling.
+std::string JoinedJsonPath(const std::string& prefix, const std::string& path) {
+  if (prefix.empty()) return JsonFieldPath(path);
+  return JsonFieldPath(path.empty() ? prefix : prefix + "." + path);
+}
+
 absl::Status ParseJson(absl::string_view body, pb::Message* m, const std::string& field) {
   if (body.empty()) return absl::OkStatus();
   pb::util::JsonParseOptions o;
@@ -181,16 +200,19 @@ absl::Status ParseJson(absl::string_view body, pb::Message* m, const std::string
   auto s = pb::util::JsonStringToMessage(std::string(body), m, o);
   if (s.ok()) return absl::OkStatus();
   const std::string message(s.message().data(), s.message().size());
-  std::string unknown = UnknownFieldOf(message);
+  // Named where it is: "quote.lines[0].unitPrice", not "quote.unitPrice".
+  auto [path, said] = ErrorLocation(message);
+  std::string unknown = UnknownFieldOf(said);
   if (!unknown.empty()) {
-    return InvalidArgument(field.empty() ? unknown : field + "." + unknown, "unknown field");
+    return InvalidArgument(JoinedJsonPath(field, path.empty() ? unknown : path + "." + unknown),
+                           "unknown field");
   }
   // The parser quotes the body around the error: not when that is not UTF-8
   // (it would make the answer's own text invalid, and protobuf log errors).
-  std::string said = message;
   if (!IsValidUtf8(said)) said = said.substr(0, said.find('\n'));
   if (!IsValidUtf8(said)) said = "not UTF-8";
-  return InvalidArgument(field.empty() ? "body" : field,
+  std::string where = JoinedJsonPath(field, path);
+  return InvalidArgument(where.empty() ? "body" : where,
                          "not valid JSON for this request: " + said);
 }
 

@@ -226,6 +226,28 @@ TEST(Transcode, BodyRulesAndUnknownJsonFields) {
   EXPECT_TRUE(absl::StrContains(ErrorJson(unknown), "engagement.departmnt")) << ErrorJson(unknown);
   EXPECT_EQ(BuildRequest(*upd.route, upd.bindings, "", "{not json", &req).code(),
             absl::StatusCode::kInvalidArgument);
+  // Named where they are, in JSON's spelling: deep inside the body, or a bad value.
+  {
+    auto record = Find("POST", "/v1/tenants/t1/billingEvents");
+    ASSERT_NE(record.route, nullptr);
+    certpath::billing::v1::RecordBillingEventRequest rr;
+    struct Case {
+      const char* body;
+      const char* field;
+    };
+    for (const Case& c : {
+             Case{R"({"lines":[{"kind":"LINE_KIND_GUIDANCE"},{"unitPrice":5}]})",
+                  "billingEvent.lines[1].unitPrice"},
+             Case{R"({"colour":"red"})", "billingEvent.colour"},
+             Case{R"({"lines":[{"quantity":"many"}]})", "billingEvent.lines[0].quantity"},
+             Case{R"({"occurredDate":{"year":"soon"}})", "billingEvent.occurredDate.year"},
+         }) {
+      absl::Status s = BuildRequest(*record.route, record.bindings, "", c.body, &rr);
+      EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.body;
+      EXPECT_TRUE(absl::StrContains(ErrorJson(s), absl::StrCat("\"field\":\"", c.field, "\"")))
+          << c.body << " → " << ErrorJson(s);
+    }
+  }
   // body "*": everything from the body, nothing from the query.
   auto adv = Find("POST", "/v1/tenants/t1/engagements/e1:advancePhase");
   ASSERT_NE(adv.route, nullptr);
