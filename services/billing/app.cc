@@ -86,11 +86,13 @@ struct App::Impl {
     if (!tenants.ok()) return tenants.status();
     TenantBillingStats sum;
     absl::CivilDay today = TokyoDay(host.clock().Now());
-    if (!numbered_backfilled) {  // once, as soon as Redis is there
-      for (const auto& t : *tenants) {
-        if (auto s = store.BackfillNumbered(t); !s.ok()) return s;
-      }
-      numbered_backfilled = true;
+    // Invoices numbered before the index existed, or by an older replica
+    // during a rollout, go into it (clients' lists and issue dates rely on it).
+    for (const auto& t : *tenants) {
+      auto complete = store.NumberedIndexComplete(t);
+      absl::Status s = complete.ok() ? absl::OkStatus() : complete.status();
+      if (s.ok() && !*complete) s = store.BackfillNumbered(t);
+      if (!s.ok()) log::Warn("numbered invoices index not completed", {{"error", s.message()}});
     }
     for (const auto& t : *tenants) {
       auto s = store.Stats(t, today);
@@ -119,7 +121,6 @@ struct App::Impl {
   prometheus::Gauge& overdue_count;
   prometheus::Gauge& overdue_yen;
   prometheus::Gauge& needs_quote;
-  bool numbered_backfilled = false;
 };
 
 App::App(std::unique_ptr<Impl> impl) : ServiceApp(impl->host), impl_(std::move(impl)) {}

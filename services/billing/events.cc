@@ -30,9 +30,6 @@ absl::Status BillingApi::RecordBillingEvent(const Principal& p,
   auto eng = ParseName("billing_event.engagement", in.engagement(), {"tenants", "engagements"});
   if (!eng.ok()) v.Add("billing_event.engagement", "required: tenants/{tenant}/engagements/{id}");
   CheckDate(v, "billing_event.occurred_date", in.occurred_date(), true);
-  if (auto day = ToCivilDay(in.occurred_date()); day && *day > TokyoDay(clock_.Now())) {
-    v.Add("billing_event.occurred_date", "is in the future");
-  }
   CheckText(v, "billing_event.source_event_id", in.source_event_id(), 64);
   bool stage1 = in.kind() == v1::BILLING_EVENT_KIND_STAGE1_PASSED;
   if (!stage1) {
@@ -49,6 +46,11 @@ absl::Status BillingApi::RecordBillingEvent(const Principal& p,
   const std::string& id = req.request_id();
   // Kept for good: a redelivery months later is still the same event.
   Idem idem = store_.MakeIdem(tenant, p, id, req, /*keep_for_good=*/true);
+  if (auto day = ToCivilDay(in.occurred_date()); day && *day > TokyoDay(clock_.Now())) {
+    // A retry of one recorded before this rule is still answered as it was.
+    if (auto answered = store_.AnswerReplay(idem, out)) return *answered;
+    return InvalidArgument("billing_event.occurred_date", "is in the future");
+  }
   if (stage1 && p.role() != Principal::ROLE_SERVICE) {
     // Only engagements' Stage1Passed bills the fee (anyone else could bill
     // an engagement that never passed, or bill it again); a retry of one

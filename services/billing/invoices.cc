@@ -109,10 +109,11 @@ absl::Status BillingApi::IssueInvoice(const Principal& p, const v1::IssueInvoice
             req.issue_date().year() ? *ToCivilDay(req.issue_date()) : TokyoDay(now);
         v1::Invoice inv = before.value;
         if (auto s = d::Issue(inv, day, settings->value, now); !s.ok()) return s;
-        auto numbered = store_.NumberedSoFar(p.tenant());
-        if (!numbered.ok()) return numbered.status();
-        if (auto s = d::CheckIssueDate(day, TokyoDay(now), numbered->latest); !s.ok()) return s;
-        auto r = store_.IssueInvoice(p.tenant(), before, inv, idem, *numbered);
+        absl::CivilDay today = TokyoDay(now);
+        auto latest = store_.LatestNumberedDay(p.tenant(), today);
+        if (!latest.ok()) return latest.status();
+        if (auto s = d::CheckIssueDate(day, today, *latest); !s.ok()) return s;
+        auto r = store_.IssueInvoice(p.tenant(), before, inv, idem, today);
         if (auto s = Answer(r, out); !s.ok()) return s;
         if (!r->replayed) CountIssued(*out);
         return absl::OkStatus();
@@ -135,10 +136,11 @@ absl::Status BillingApi::VoidInvoice(const Principal& p, const v1::VoidInvoiceRe
         if (!events.ok()) return events.status();
         std::vector<v1::BillingEvent> billed;
         for (const auto& e : *events) billed.push_back(e.value);
-        if (auto s = d::CheckFeeStaysBilled(inv, req.create_replacement(), billed); !s.ok()) {
+        if (auto s = d::Void(inv, req.reason(), now); !s.ok()) return s;
+        if (auto s = d::CheckFeeStaysBilled(before.value, req.create_replacement(), billed);
+            !s.ok()) {
           return s;
         }
-        if (auto s = d::Void(inv, req.reason(), now); !s.ok()) return s;
         absl::optional<NewInvoice> replacement;
         if (req.create_replacement()) {
           auto settings = store_.GetSettings(p.tenant());

@@ -66,20 +66,30 @@ absl::StatusOr<absl::optional<Stored<v1::Invoice>>> BillingStore::GetInvoice(
   return Read<v1::Invoice>(keys_.Key(tenant, "invoice", id));
 }
 
-absl::StatusOr<BillingStore::Numbered> BillingStore::NumberedSoFar(const std::string& tenant) {
-  std::string key = keys_.Index(tenant, "invoices:numbered");
-  auto count = records_.redis().Command({"ZCARD", key});
-  if (!count.ok()) return count.status();
-  // Read after the count: one numbered in between fails the step's count check.
-  auto last = records_.redis().Command({"ZRANGE", key, "-1", "-1", "WITHSCORES"});
+absl::StatusOr<absl::optional<absl::CivilDay>> BillingStore::LatestNumberedDay(
+    const std::string& tenant, absl::CivilDay today) {
+  auto last = records_.redis().Command(
+      {"ZREVRANGEBYSCORE", keys_.Index(tenant, "invoices:numbered"),
+       std::to_string(DayScore(today)), "-inf", "WITHSCORES", "LIMIT", "0", "1"});
   if (!last.ok()) return last.status();
-  Numbered out;
-  out.count = count->integer;
   int64_t score = 0;
   if (last->elements.size() == 2 && absl::SimpleAtoi(last->elements[1].str, &score)) {
-    out.latest = absl::CivilDay(score / 10000, score / 100 % 100, score % 100);
+    return absl::optional<absl::CivilDay>(
+        absl::CivilDay(score / 10000, score / 100 % 100, score % 100));
   }
-  return out;
+  return absl::optional<absl::CivilDay>();
+}
+
+absl::StatusOr<bool> BillingStore::NumberedIndexComplete(const std::string& tenant) {
+  auto indexed = records_.redis().Command({"ZCARD", keys_.Index(tenant, "invoices:numbered")});
+  if (!indexed.ok()) return indexed.status();
+  auto allocated = records_.redis().Command({"GET", keys_.Prefix(tenant) + "invoice_seq"});
+  if (!allocated.ok()) return allocated.status();
+  int64_t n = 0;
+  if (!allocated->str.empty() && !absl::SimpleAtoi(allocated->str, &n)) {
+    return absl::InternalError("invoice_seq is not a number");
+  }
+  return indexed->integer >= n;
 }
 
 absl::Status BillingStore::BackfillNumbered(const std::string& tenant) {
@@ -207,10 +217,14 @@ absl::StatusOr<CommitResult> BillingStore::RecordEvent(const std::string& tenant
 absl::StatusOr<CommitResult> BillingStore::IssueInvoice(const std::string& tenant,
                                                         const Stored<v1::Invoice>& before,
                                                         const v1::Invoice& issued, const Idem& idem,
-                                                        const Numbered& seen) {
+                                                        absl::CivilDay today) {
   Batch b;
   AddIdem(b, idem);
-  b.ExpectCount(keys_.Index(tenant, "invoices:numbered"), seen.count, "numbered invoices");
+  // No invoice numbered meanwhile with a later date (up to today).
+  if (auto day = ToCivilDay(issued.issue_date())) {
+    b.ExpectNoneScored(keys_.Index(tenant, "invoices:numbered"), DayScore(*day) + 1,
+                       DayScore(today), "numbered invoices");
+  }
   b.AllocateReference(keys_.Prefix(tenant) + "invoice_seq", "INV-", kInvoiceNumberField);
   PutInvoice(b, tenant, LastSegment(issued.name()), &before, issued, /*append_number=*/true);
   v1::Invoice response = issued;

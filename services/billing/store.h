@@ -67,15 +67,16 @@ class BillingStore : public Repository {
       const std::string& tenant, const std::string& eid);
   absl::StatusOr<absl::optional<Stored<v1::Invoice>>> GetInvoice(const std::string& tenant,
                                                                  const std::string& id);
-  // The invoices numbered so far (voided ones included) and the latest issue
-  // date among them: what an issue date is checked against.
-  struct Numbered {
-    int64_t count = 0;
-    absl::optional<absl::CivilDay> latest;
-  };
-  absl::StatusOr<Numbered> NumberedSoFar(const std::string& tenant);
-  // Puts the invoices numbered before that index existed into it (once at
-  // start; adding one already there changes nothing).
+  // The latest issue date, up to `today`, among the invoices numbered so far
+  // (voided ones included): what an issue date is checked against. Dates
+  // after today (typed before the rule existed) are left out.
+  absl::StatusOr<absl::optional<absl::CivilDay>> LatestNumberedDay(const std::string& tenant,
+                                                                   absl::CivilDay today);
+  // Invoices numbered (index) against numbers allocated: equal unless some
+  // were numbered before the index existed, or by an older replica.
+  absl::StatusOr<bool> NumberedIndexComplete(const std::string& tenant);
+  // Puts the numbered invoices the index lacks into it (adding one already
+  // there changes nothing).
   absl::Status BackfillNumbered(const std::string& tenant);
   // The billing events named (tenants/{t}/billingEvents/{id}); one missing is INTERNAL.
   absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> GetEvents(
@@ -114,12 +115,12 @@ class BillingStore : public Repository {
                                            absl::optional<int64_t> accepted_version,
                                            const absl::optional<NewInvoice>& invoice);
   // Draft → issued: the number is allocated in the step and appended to the
-  // stored invoice and the response. `seen`: what its issue date was checked
-  // against; another invoice numbered meanwhile aborts the step.
+  // stored invoice and the response. Another invoice numbered meanwhile with
+  // a date after this one's (up to `today`) aborts the step.
   absl::StatusOr<CommitResult> IssueInvoice(const std::string& tenant,
                                             const Stored<v1::Invoice>& before,
                                             const v1::Invoice& issued, const Idem& idem,
-                                            const Numbered& seen);
+                                            absl::CivilDay today);
   // Any other change of an invoice (payments, void) and, when voiding with a
   // replacement, the new draft and the billing events it now bills.
   struct EventChange {

@@ -14,7 +14,7 @@ namespace {
 // every write. Ops: name, then arity arguments; key arguments are KEYS indexes.
 const RedisScript& CommitScript() {
   static const RedisScript kScript(R"lua(
-local arity = {IDEM=3, VER=2, EMPTY=1, CARD=2, SEQ=3, ORD=1, PUT=5, ZADD=3, ZREM=2, DEL=1, RESP=2,
+local arity = {IDEM=3, VER=2, EMPTY=1, CARD=2, NONE=3, SEQ=3, ORD=1, PUT=5, ZADD=3, ZREM=2, DEL=1, RESP=2,
   EVENT=4, QUEUE=2, ACK=3, MOVE=4, AUDIT=3, THEN=0, HINCR=3}
 local function varint(n)
   local s = ''
@@ -50,6 +50,10 @@ while i <= #ARGV do
     if redis.call('ZCARD', KEYS[tonumber(ARGV[i+1])]) > 0 then return {'NOT_EMPTY', ARGV[i+1]} end
   elseif op == 'CARD' then
     if redis.call('ZCARD', KEYS[tonumber(ARGV[i+1])]) ~= tonumber(ARGV[i+2]) then
+      return {'CONFLICT', ARGV[i+1]}
+    end
+  elseif op == 'NONE' then
+    if redis.call('ZCOUNT', KEYS[tonumber(ARGV[i+1])], ARGV[i+2], ARGV[i+3]) > 0 then
       return {'CONFLICT', ARGV[i+1]}
     end
   end
@@ -254,6 +258,12 @@ void Batch::ExpectCount(std::string zset_key, int64_t count, std::string what) {
   size_t k = KeyIndex(std::move(zset_key));
   what_[k - 1] = std::move(what);
   args_.insert(args_.end(), {"CARD", std::to_string(k), std::to_string(count)});
+}
+
+void Batch::ExpectNoneScored(std::string zset_key, int64_t min, int64_t max, std::string what) {
+  size_t k = KeyIndex(std::move(zset_key));
+  what_[k - 1] = std::move(what);
+  args_.insert(args_.end(), {"NONE", std::to_string(k), std::to_string(min), std::to_string(max)});
 }
 
 void Batch::Delete(std::string key) {

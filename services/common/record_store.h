@@ -49,6 +49,9 @@ class Batch {
   // The sorted set must hold exactly `count` members (what a decision was
   // taken on), else ABORTED (ETAG_MISMATCH) like a version conflict.
   void ExpectCount(std::string zset_key, int64_t count, std::string what);
+  // No member of the sorted set scores within [min, max] (what a decision
+  // was taken on), else ABORTED (ETAG_MISMATCH) like a version conflict.
+  void ExpectNoneScored(std::string zset_key, int64_t min, int64_t max, std::string what);
   void Delete(std::string key);
   // INCR counter_key, format as prefix + %04d, and append that string as
   // protobuf field `field_number` (wire type 2) to the values marked append.

@@ -704,8 +704,7 @@ TEST_F(BillingTest, EveryRpcEveryPrincipalAsThePolicyTableSays) {
       // tenant scope: the role is checked first.
       if (object && !c.sees_engagement) return 'N';
       // The matrix's invoice is a draft: the office's, unseen by the client and partner.
-      bool external =
-          c.p.role() == Principal::ROLE_CLIENT || c.p.role() == Principal::ROLE_PARTNER;
+      bool external = c.p.role() == Principal::ROLE_CLIENT || c.p.role() == Principal::ROLE_PARTNER;
       if (object && external && std::string(rule.what) == "invoice") return 'N';
       if (!policy.May(c.p, method)) return 'D';
       if (engagement_filtered(method) && !c.sees_engagement) return 'N';

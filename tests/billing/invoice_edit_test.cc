@@ -214,6 +214,20 @@ TEST_F(InvoiceEditTest, IssueDatesFollowTheNumbersAndAreNeverInTheFuture) {
   EXPECT_EQ(issue(replacement, Day(2026, 11, 25), &inv).code(), absl::StatusCode::kInvalidArgument);
   ASSERT_TRUE(issue(replacement, Day(2026, 11, 26), &inv).ok());
   EXPECT_EQ(inv.number(), "INV-0004");
+  // An invoice dated in the future before this rule (a typo for 2027): it
+  // does not hold every later invoice back until then.
+  RedisOptions ro;
+  ro.unix_socket = redis.socket();
+  RedisPool pool(ro);
+  ASSERT_TRUE(pool.Command({"ZADD", "bill:{t:t1}:idx:invoices:numbered", "20270401", "typo"}).ok());
+  bv1::BillingEvent ev;
+  ASSERT_TRUE(Call(bill, &BStub::RecordBillingEvent, kAdmin,
+                   ReviewEvent(NewEngagement().name(), "6e1c2b39-7b4d-4e8a-9c61-0a2b3c4d5e6f"), &ev)
+                  .ok());
+  EXPECT_EQ(issue(ev.invoice(), Day(2026, 11, 25), &inv).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(issue(ev.invoice(), Day(2026, 11, 26), &inv).ok());
+  EXPECT_EQ(inv.number(), "INV-0005");
 }
 
 // The stage-1 fee cannot be billed again by anyone: voiding its invoice
@@ -305,10 +319,12 @@ TEST_F(InvoiceEditTest, ClientsAndPartnersSeeIssuedInvoicesNotDrafts) {
   ASSERT_TRUE(store.BackfillNumbered("t1").ok());
   ASSERT_TRUE(store.BackfillNumbered("t1").ok());  // twice changes nothing
   EXPECT_EQ(seen_by(client), std::vector<std::string>{issued.name()});
-  auto numbered = store.NumberedSoFar("t1");
-  ASSERT_TRUE(numbered.ok());
-  EXPECT_EQ(numbered->count, 1);
-  EXPECT_EQ(numbered->latest, TokyoDay(clock.Now()));
+  auto complete = store.NumberedIndexComplete("t1");
+  ASSERT_TRUE(complete.ok());
+  EXPECT_TRUE(*complete);
+  auto latest = store.LatestNumberedDay("t1", TokyoDay(clock.Now()));
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(*latest, TokyoDay(clock.Now()));
 }
 
 }  // namespace

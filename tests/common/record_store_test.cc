@@ -52,6 +52,17 @@ TEST_F(RecordStoreTest, IndexChecksRefuseTheWholeStep) {
   ASSERT_TRUE(records.Commit(fresh).ok());
   EXPECT_EQ(records.Read("parent")->data, "p2");
 
+  // No member scored within a range (a date after this one's, up to today).
+  Batch later;
+  later.ExpectNoneScored("idx:children", 0, 5, "children");  // "a" scores 1
+  later.Put("parent", 3, "p3", 0);
+  EXPECT_EQ(records.Commit(later).status().code(), absl::StatusCode::kAborted);
+  Batch outside;
+  outside.ExpectNoneScored("idx:children", 2, 5, "children");
+  outside.Put("parent", 3, "p3", 0);
+  ASSERT_TRUE(records.Commit(outside).ok());
+  EXPECT_EQ(records.Read("parent")->data, "p3");
+
   Batch emptied;
   emptied.ZRem("idx:children", "a");
   ASSERT_TRUE(records.Commit(emptied).ok());

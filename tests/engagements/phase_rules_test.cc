@@ -188,6 +188,17 @@ TEST(AuditResults, CheckedAgainstPhaseStageAndDate) {
 TEST(AuditResults, AStage1PassOverriddenPastIsRecordedLate) {
   v1::Engagement e = NewEngagement();
   WalkTo(e, v1::PHASE_STAGE1_AUDIT);
+  {  // Still in stage 1 when the 18 months ran out: the pass is taken.
+    v1::Engagement expired = e;
+    *expired.mutable_support_end() = ToDate(absl::CivilDay(2026, 10, 1));
+    ASSERT_EQ(EffectiveState(expired, TokyoDay(kNow)), v1::ENGAGEMENT_STATE_EXPIRED);
+    bool passed = false;
+    ASSERT_TRUE(RecordAuditResult(expired, kConsultant, v1::AUDIT_STAGE_1,
+                                  v1::AUDIT_OUTCOME_MAY_PROCEED, absl::CivilDay(2026, 9, 25), "",
+                                  kNow, &passed)
+                    .ok());
+    EXPECT_TRUE(passed);
+  }
   ASSERT_TRUE(AdvancePhase(e, kAdmin, "審査結果は後日入力", kNow).ok());
   EXPECT_EQ(e.phase(), v1::PHASE_OPERATION_2);
   v1::Engagement certified = e;
@@ -207,6 +218,17 @@ TEST(AuditResults, AStage1PassOverriddenPastIsRecordedLate) {
                                           v1::AUDIT_OUTCOME_MAY_PROCEED,
                                           absl::CivilDay(2026, 11, 21), "", kNow, &passed)),
             "STAGE1_ALREADY_PASSED");
+  // Not dated after what followed it.
+  v1::Engagement registered = certified;
+  while (registered.phase() < v1::PHASE_OPERATION_3) {
+    ASSERT_TRUE(AdvancePhase(registered, kAdmin, "移行データ", kNow).ok());
+  }
+  ASSERT_TRUE(
+      RecordRegistration(registered, kAdmin, absl::CivilDay(2026, 11, 10), "", "移行", kNow).ok());
+  EXPECT_EQ(ViolatedFields(RecordAuditResult(registered, kConsultant, v1::AUDIT_STAGE_1,
+                                             v1::AUDIT_OUTCOME_MAY_PROCEED,
+                                             absl::CivilDay(2026, 11, 12), "", kNow, &passed)),
+            std::vector<std::string>{"audit_date"});
   // Certified by overrides all the way: still recorded.
   while (certified.phase() < v1::PHASE_OPERATION_3) {
     ASSERT_TRUE(AdvancePhase(certified, kAdmin, "移行データ", kNow).ok());

@@ -263,15 +263,25 @@ absl::Status RecordAuditResult(v1::Engagement& e, const Principal& by, v1::Audit
     return FailedPrecondition("STAGE1_ALREADY_PASSED", "stage 1 already has a MAY_PROCEED result");
   }
   v1::Phase expected = stage1 ? v1::PHASE_STAGE1_AUDIT : v1::PHASE_STAGE2_AUDIT;
-  // An admin override may have moved the engagement past stage 1 before its
-  // result was recorded. The pass is still the consulting fee's trigger, so it
-  // can be recorded late, in any later phase, even once certified or past the
-  // support end. A terminated engagement is not billed this way.
-  bool late_stage1_pass =
-      stage1 && e.phase() > expected && outcome == v1::AUDIT_OUTCOME_MAY_PROCEED;
-  if (late_stage1_pass) {
+  // The stage-1 pass is the consulting fee's trigger: taken in stage 1 or,
+  // when an admin override moved past it without its result, late in any
+  // later phase; once certified or past the support end too. A terminated
+  // engagement is not billed this way.
+  bool stage1_pass = stage1 && e.phase() >= expected && outcome == v1::AUDIT_OUTCOME_MAY_PROCEED;
+  if (stage1_pass) {
     if (e.state() == v1::ENGAGEMENT_STATE_TERMINATED) {
       return FailedPrecondition("ENGAGEMENT_NOT_ACTIVE", "the engagement is terminated");
+    }
+    // Recorded late, it still came before what followed it.
+    auto registered = ToCivilDay(e.registration_date());
+    if (registered && audit_date > *registered) {
+      return InvalidArgument("audit_date", "is after the registration date");
+    }
+    for (const auto& later : e.audit_results()) {
+      auto day = ToCivilDay(later.audit_date());
+      if (later.stage() == v1::AUDIT_STAGE_2 && day && audit_date > *day) {
+        return InvalidArgument("audit_date", "is after the stage 2 audit");
+      }
     }
   } else {
     if (auto s = RequireActive(e, now); !s.ok()) return s;
@@ -324,7 +334,7 @@ absl::Status RecordRegistration(v1::Engagement& e, const Principal& by, absl::Ci
   // operation 3): its registration is still recorded, the support end and
   // the post-certification deadlines follow from it.
   bool missing = e.state() == v1::ENGAGEMENT_STATE_CERTIFIED &&
-                 e.phase() == v1::PHASE_CERTIFICATION && !e.has_registration_date();
+                 e.phase() == v1::PHASE_CERTIFICATION && !IsSet(e.registration_date());
   // Registration may arrive after the 18 months ran out: it is a fact to record.
   if (e.state() != v1::ENGAGEMENT_STATE_ACTIVE && !missing) {
     return FailedPrecondition("ENGAGEMENT_NOT_ACTIVE",
