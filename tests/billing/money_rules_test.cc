@@ -248,8 +248,8 @@ TEST(Payments, ARefundIsBoundedByWhatWasReceived) {
   EXPECT_FALSE(RecordRefund(inv, 1, absl::CivilDay(2027, 1, 1), "返金", "admin", kNow).ok());
   // Not paid back before it was received.
   absl::Status early = RecordRefund(inv, 1, absl::CivilDay(2026, 11, 25), "返金", "admin", kNow);
-  EXPECT_EQ(early.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(early.message()).find("2026-11-26"), std::string::npos) << early;
+  EXPECT_EQ(ViolatedFields(early), std::vector<std::string>{"refund_date"});
+  EXPECT_NE(std::string(early.message()).find("only 0 yen"), std::string::npos) << early;
   ASSERT_TRUE(RecordRefund(inv, 1000, day, "一部返金", "admin", kNow).ok());
   EXPECT_EQ(inv.state(), v1::INVOICE_STATE_ISSUED);
   EXPECT_EQ(inv.paid_jpy(), due - 1000);
@@ -262,6 +262,22 @@ TEST(Payments, ARefundIsBoundedByWhatWasReceived) {
   EXPECT_EQ(inv.refunds_size(), 2);
   EXPECT_EQ(inv.refunds(1).id(), "2");
   EXPECT_TRUE(Void(inv, "誤請求", kNow).ok());
+}
+
+TEST(Payments, ARefundIsCoveredByWhatWasReceivedByItsDate) {
+  v1::Invoice inv = DraftInvoice("n", "e", "r", {L(1, 100'000)}, Issuer(), {}, kNow);
+  ASSERT_TRUE(Issue(inv, absl::CivilDay(2026, 11, 1), Issuer(), kNow).ok());
+  ASSERT_TRUE(RecordPayment(inv, 10'000, absl::CivilDay(2026, 11, 1), "k", kNow).ok());
+  ASSERT_TRUE(RecordPayment(inv, 100'000, absl::CivilDay(2026, 11, 20), "k", kNow).ok());
+  // 10,000 yen by 11-05: 50,000 is more than had come in then.
+  EXPECT_EQ(
+      ViolatedFields(RecordRefund(inv, 50'000, absl::CivilDay(2026, 11, 5), "返金", "admin", kNow)),
+      std::vector<std::string>{"refund_date"});
+  ASSERT_TRUE(RecordRefund(inv, 6'000, absl::CivilDay(2026, 11, 5), "返金", "admin", kNow).ok());
+  // 4,000 left of what came in by 11-10 (the first refund counted).
+  EXPECT_FALSE(RecordRefund(inv, 5'000, absl::CivilDay(2026, 11, 10), "返金", "admin", kNow).ok());
+  ASSERT_TRUE(RecordRefund(inv, 4'000, absl::CivilDay(2026, 11, 10), "返金", "admin", kNow).ok());
+  ASSERT_TRUE(RecordRefund(inv, 50'000, absl::CivilDay(2026, 11, 21), "返金", "admin", kNow).ok());
 }
 
 TEST(Lines, BadAmountsAreNamed) {

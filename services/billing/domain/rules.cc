@@ -1,5 +1,7 @@
 #include "services/billing/domain/rules.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/common/clock.h"
@@ -332,15 +334,22 @@ absl::Status RecordRefund(v1::Invoice& inv, int64_t amount, absl::CivilDay refun
                            absl::StrCat("above the ", inv.paid_jpy(), " yen received"));
   }
   if (refund_date > TokyoDay(now)) return InvalidArgument("refund_date", "is in the future");
-  // Money is paid back after it came in: not before the first payment kept.
-  absl::optional<absl::CivilDay> first;
+  // Money is paid back after it came in: what was received by that day (the
+  // payments kept), less what was paid back by then, covers it.
+  int64_t received = 0;
   for (const auto& pay : inv.payments()) {
     auto day = ToCivilDay(pay.paid_date());
-    if (!pay.reversed() && day && (!first || *day < *first)) first = day;
+    if (!pay.reversed() && day && *day <= refund_date) received += pay.amount_jpy();
   }
-  if (first && refund_date < *first) {
-    return InvalidArgument("refund_date", absl::StrCat("is before the first payment received (",
-                                                       absl::FormatCivilTime(*first), ")"));
+  for (const auto& earlier : inv.refunds()) {
+    auto day = ToCivilDay(earlier.refund_date());
+    if (day && *day <= refund_date) received -= earlier.amount_jpy();
+  }
+  if (amount > received) {
+    return InvalidArgument("refund_date",
+                           absl::StrCat("only ", std::max<int64_t>(received, 0),
+                                        " yen had been received and not paid back by ",
+                                        absl::FormatCivilTime(refund_date)));
   }
   v1::Refund* r = inv.add_refunds();
   r->set_id(std::to_string(inv.refunds_size()));

@@ -67,8 +67,8 @@ absl::Status RecordPayment(v1::Invoice& inv, int64_t amount_jpy, absl::CivilDay 
 // the balance up, a paid invoice reads issued again. Never deletes it.
 absl::Status ReversePayment(v1::Invoice& inv, const std::string& payment_id,
                             const std::string& reason, const std::string& by, absl::Time now);
-// Money paid back: 1..paid yen, dated from the first payment kept to today;
-// paid goes down, the balance up.
+// Money paid back: 1..paid yen, no more than was received and not paid back
+// by its date (not in the future); paid goes down, the balance up.
 absl::Status RecordRefund(v1::Invoice& inv, int64_t amount_jpy, absl::CivilDay refund_date,
                           const std::string& reason, const std::string& by, absl::Time now);
 bool IsOverdue(const v1::Invoice& inv, absl::CivilDay today);
