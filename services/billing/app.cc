@@ -86,13 +86,15 @@ struct App::Impl {
     if (!tenants.ok()) return tenants.status();
     TenantBillingStats sum;
     absl::CivilDay today = TokyoDay(host.clock().Now());
-    // Invoices numbered before the index existed, or by an older replica
-    // during a rollout, go into it (clients' lists and issue dates rely on it).
+    // Invoices numbered, and quotes made, before their indexes existed or by
+    // an older replica during a rollout go into them (clients' lists and
+    // issue dates rely on them).
     for (const auto& t : *tenants) {
       auto complete = store.NumberedIndexComplete(t);
       absl::Status s = complete.ok() ? absl::OkStatus() : complete.status();
       if (s.ok() && !*complete) s = store.BackfillNumbered(t);
-      if (!s.ok()) log::Warn("numbered invoices index not completed", {{"error", s.message()}});
+      if (s.ok()) s = store.CompleteQuoteStates(t);
+      if (!s.ok()) log::Warn("billing indexes not completed", {{"error", s.message()}});
     }
     for (const auto& t : *tenants) {
       auto s = store.Stats(t, today);

@@ -82,8 +82,11 @@ absl::Status BillingApi::ListQuotes(const Principal& p, const v1::ListQuotesRequ
   auto eid = ListScope(p, req.engagement());
   if (!eid.ok()) return eid.status();
   return ListPaged<v1::ListQuotesResponse, v1::Quote>(
-      tokens_, req.page_size(), req.page_token(), {"quotes", req.parent(), req.engagement()},
-      [&](int64_t after, int limit) { return store_.ListQuotes(p.tenant(), *eid, after, limit); },
+      tokens_, req.page_size(), req.page_token(),
+      {"quotes", req.parent(), req.engagement(), SeesDrafts(p) ? "" : "sent"},
+      [&](int64_t after, int limit) {
+        return store_.ListQuotes(p.tenant(), *eid, !SeesDrafts(p), after, limit);
+      },
       out, &v1::ListQuotesResponse::add_quotes,
       [this](const Record& r, v1::Quote* q) {
         if (auto s = DecodeWithEtag(r, q); !s.ok()) return s;

@@ -102,6 +102,8 @@ absl::StatusOr<Stored<v1::Quote>> BillingApi::LoadQuote(const Principal& p, cons
   if (auto s = CheckSees(p, (*q)->value.engagement()); !s.ok()) {
     return s.code() == absl::StatusCode::kNotFound ? NotFound("quote") : s;
   }
+  // A draft is the office's until it is sent.
+  if ((*q)->value.state() == v1::QUOTE_STATE_DRAFT && !SeesDrafts(p)) return NotFound("quote");
   if (auto s = d::BillingPolicy().Allow(p, method); !s.ok()) return s;
   return **std::move(q);
 }

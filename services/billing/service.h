@@ -88,8 +88,8 @@ class BillingApi {
                               google::api::HttpBody* out);
 
  private:
-  // Office staff (and services) see draft invoices; clients and partners only
-  // issued ones.
+  // Office staff (and services) see drafts; clients and partners see quotes
+  // once sent and invoices once issued.
   static bool SeesDrafts(const Principal& p);
   struct Ref {
     std::string tenant, id;

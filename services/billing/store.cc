@@ -92,6 +92,32 @@ absl::StatusOr<bool> BillingStore::NumberedIndexComplete(const std::string& tena
   return indexed->integer >= n;
 }
 
+absl::Status BillingStore::CompleteQuoteStates(const std::string& tenant) {
+  std::string all = keys_.Index(tenant, "quotes"), by_state = keys_.Index(tenant, "quotes:state");
+  auto n = records_.redis().Command({"ZCARD", all});
+  auto m = records_.redis().Command({"ZCARD", by_state});
+  if (!n.ok()) return n.status();
+  if (!m.ok()) return m.status();
+  if (m->integer >= n->integer) return absl::OkStatus();
+  auto ids = records_.redis().Command({"ZRANGE", all, "0", "-1"});
+  if (!ids.ok()) return ids.status();
+  std::vector<std::string> keys;
+  for (const auto& e : ids->elements) keys.push_back(keys_.Key(tenant, "quote", e.str));
+  auto recs = records_.ReadMany(keys);
+  if (!recs.ok()) return recs.status();
+  // NX: a state written meanwhile by a step is newer than this read.
+  std::vector<std::string> add = {"ZADD", by_state, "NX"};
+  for (const Record& r : *recs) {
+    v1::Quote q;
+    if (!r.found() || !q.ParseFromString(r.data)) continue;
+    add.push_back(std::to_string(static_cast<int>(q.state())));
+    add.push_back(LastSegment(q.name()));
+  }
+  if (add.size() == 3) return absl::OkStatus();
+  auto r = records_.redis().Command(RedisPool::Args(add.begin(), add.end()));
+  return r.ok() ? absl::OkStatus() : r.status();
+}
+
 absl::Status BillingStore::BackfillNumbered(const std::string& tenant) {
   std::vector<std::string> keys;
   for (v1::InvoiceState state :
@@ -268,6 +294,8 @@ void BillingStore::PutQuote(Batch& b, const std::string& tenant, const std::stri
     b.ZAdd(keys_.Index(tenant, "quotes"), ord, id);
     b.ZAdd(keys_.Index(tenant, "quotes:eng:" + LastSegment(q.engagement())), ord, id);
   }
+  // Each quote by its state (what clients and partners may list: sent or later).
+  b.ZAdd(keys_.Index(tenant, "quotes:state"), static_cast<int>(q.state()), id);
 }
 
 void BillingStore::PutEvent(Batch& b, const std::string& tenant, const std::string& id,
@@ -331,9 +359,13 @@ void BillingStore::PutInvoice(Batch& b, const std::string& tenant, const std::st
 }
 
 absl::StatusOr<ListPage> BillingStore::ListQuotes(const std::string& tenant, const std::string& eid,
-                                                  int64_t after, int limit) {
+                                                  bool sent_only, int64_t after, int limit) {
   ListQuery q;
   q.index = keys_.Index(tenant, eid.empty() ? "quotes" : "quotes:eng:" + eid);
+  if (sent_only) {
+    q.range_index = keys_.Index(tenant, "quotes:state");
+    q.range_min = std::to_string(static_cast<int>(v1::QUOTE_STATE_SENT));
+  }
   q.record_prefix = keys_.Prefix(tenant) + "quote:";
   q.after = after;
   q.limit = limit;

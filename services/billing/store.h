@@ -75,6 +75,8 @@ class BillingStore : public Repository {
   // Invoices numbered (index) against numbers allocated: equal unless some
   // were numbered before the index existed, or by an older replica.
   absl::StatusOr<bool> NumberedIndexComplete(const std::string& tenant);
+  // Puts the quotes the by-state index lacks (made before it existed) into it.
+  absl::Status CompleteQuoteStates(const std::string& tenant);
   // Puts the numbered invoices the index lacks into it (adding one already
   // there changes nothing).
   absl::Status BackfillNumbered(const std::string& tenant);
@@ -134,8 +136,9 @@ class BillingStore : public Repository {
                                            const std::vector<EventChange>& rebilled = {});
 
   // ---- lists
+  // `sent_only`: quotes sent or later (a draft is the office's).
   absl::StatusOr<ListPage> ListQuotes(const std::string& tenant, const std::string& eid,
-                                      int64_t after, int limit);
+                                      bool sent_only, int64_t after, int limit);
   // eid: one engagement's events ("" = all).
   absl::StatusOr<ListPage> ListEvents(const std::string& tenant, bool needs_quote_only,
                                       const std::string& eid, int64_t after, int limit);

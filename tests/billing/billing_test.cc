@@ -699,6 +699,14 @@ TEST_F(BillingTest, EveryRpcEveryPrincipalAsThePolicyTableSays) {
     // Invoice RPCs run on an issued invoice (what clients and partners see),
     // but those of drafts: a draft is the office's, unseen by them.
     bool on_draft = method == "UpdateInvoice" || method == "IssueInvoice";
+    // GetQuote reads a sent quote; the other quote RPCs act on the draft (the office's).
+    bool draft_quote = std::string(rule.what) == "quote" && method != "GetQuote";
+    if (method == "GetQuote") {
+      bv1::QuoteActionRequest send;
+      send.set_name(o.quote);
+      bv1::Quote sent;
+      ASSERT_TRUE(Call(bill, &BStub::SendQuote, kAdmin, send, &sent).ok());
+    }
     if (rule.scope == Scope::kObject && std::string(rule.what) == "invoice" && !on_draft) {
       bv1::IssueInvoiceRequest issue;
       issue.set_name(o.invoice);
@@ -718,7 +726,7 @@ TEST_F(BillingTest, EveryRpcEveryPrincipalAsThePolicyTableSays) {
       // tenant scope: the role is checked first.
       if (object && !c.sees_engagement) return 'N';
       bool external = c.p.role() == Principal::ROLE_CLIENT || c.p.role() == Principal::ROLE_PARTNER;
-      if (object && external && on_draft) return 'N';
+      if (object && external && (on_draft || draft_quote)) return 'N';
       if (!policy.May(c.p, method)) return 'D';
       if (engagement_filtered(method) && !c.sees_engagement) return 'N';
       return 'A';

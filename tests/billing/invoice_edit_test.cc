@@ -327,5 +327,49 @@ TEST_F(InvoiceEditTest, ClientsAndPartnersSeeIssuedInvoicesNotDrafts) {
   EXPECT_EQ(*latest, TokyoDay(clock.Now()));
 }
 
+// The same for quotes: the client and the partner see one once it is sent.
+TEST_F(InvoiceEditTest, ClientsAndPartnersSeeQuotesOnceSent) {
+  v1::Engagement e = NewEngagement();
+  bv1::Quote draft, sent;
+  ASSERT_TRUE(Call(bill, &BStub::CreateQuote, kAdmin, QuoteRequest(e.name()), &draft).ok());
+  ASSERT_TRUE(Call(bill, &BStub::CreateQuote, kAdmin, QuoteRequest(e.name()), &sent).ok());
+  bv1::QuoteActionRequest send;
+  send.set_name(sent.name());
+  ASSERT_TRUE(Call(bill, &BStub::SendQuote, kAdmin, send, &sent).ok());
+  auto seen_by = [&](const Principal& p) {
+    bv1::ListQuotesRequest req;
+    req.set_parent("tenants/t1");
+    req.set_engagement(e.name());
+    bv1::ListQuotesResponse resp;
+    EXPECT_TRUE(Call(bill, &BStub::ListQuotes, p, req, &resp).ok());
+    std::vector<std::string> names;
+    for (const auto& q : resp.quotes()) names.push_back(q.name());
+    return names;
+  };
+  EXPECT_EQ(seen_by(kConsultant).size(), 2u);
+  const Principal client = Callers(e)[4].p, partner = Callers(e)[2].p;
+  ASSERT_EQ(client.role(), Principal::ROLE_CLIENT);
+  ASSERT_EQ(partner.role(), Principal::ROLE_PARTNER);
+  for (const Principal& p : {client, partner}) {
+    EXPECT_EQ(seen_by(p), std::vector<std::string>{sent.name()}) << p.subject();
+    bv1::GetQuoteRequest get;
+    get.set_name(draft.name());
+    bv1::Quote out;
+    EXPECT_EQ(Call(bill, &BStub::GetQuote, p, get, &out).code(), absl::StatusCode::kNotFound);
+    get.set_name(sent.name());
+    EXPECT_TRUE(Call(bill, &BStub::GetQuote, p, get, &out).ok());
+  }
+  // Quotes made before the by-state index: put in it (here by hand).
+  RedisOptions ro;
+  ro.unix_socket = redis.socket();
+  RedisPool pool(ro);
+  ASSERT_TRUE(pool.Command({"DEL", "bill:{t:t1}:idx:quotes:state"}).ok());
+  EXPECT_TRUE(seen_by(client).empty());
+  RecordStore records(pool);
+  billing::BillingStore store(records, kDefaultIdempotencyTtlSeconds);
+  ASSERT_TRUE(store.CompleteQuoteStates("t1").ok());
+  EXPECT_EQ(seen_by(client), std::vector<std::string>{sent.name()});
+}
+
 }  // namespace
 }  // namespace certpath::testing

@@ -9,7 +9,8 @@ const Policy& BillingPolicy() {
                      {"GetBillingSettings", T, kOfficeRoles, "billing settings"},
                      {"UpdateBillingSettings", T, kAdminRole, "billing settings"},
                      {"CreateQuote", T, kOfficeRoles, "quote"},
-                     // Partners and clients list the quotes of one engagement they see.
+                     // Partners and clients list the quotes of one engagement they see,
+                     // sent ones only (drafts are the office's: BillingApi::SeesDrafts).
                      {"ListQuotes", T, kAnyRole, "quote"},
                      {"GetQuote", O, kAnyRole, "quote"},
                      {"UpdateQuote", O, kOfficeRoles, "quote"},
