@@ -23,7 +23,7 @@
 //       API keys (gateway/api_keys.h); a created key is printed once. A
 //       replay or discard is recorded in the audit trail as --operator's; it
 //       prints its request id: give it again (--request-id) to retry safely.
-// Services: engagements, billing. Output is JSON (proto3 mapping).
+// Services: engagements, billing, scheduling, documents. Output is JSON (proto3 mapping).
 // Flags fall back to CERTPATH_* environment variables (CERTPATH_SIGNING_KEY, ...).
 
 #include <grpcpp/grpcpp.h>
@@ -68,7 +68,7 @@ int Usage() {
                "--operator=YOU [--display-name=N --role=R --subject=S --organization=O "
                "--expire-days=D] [--name=N]\n"
                "roles: office_admin consultant partner client service\n"
-               "services: engagements billing\n");
+               "services: engagements billing scheduling documents\n");
   return 2;
 }
 
