@@ -61,6 +61,7 @@ absl::Status EngagementsApi::CreateFinding(const Principal& p, const v1::CreateF
       [&](v1::Engagement& e, v1::Finding& f,
           const std::string&) -> absl::StatusOr<EngagementEffects> {
         if (auto s = d::CheckFindingCreate(p, req.finding()); !s.ok()) return s;
+        if (auto s = d::CheckClosure(nullptr, req.finding()); !s.ok()) return s;
         if (e.state() == v1::ENGAGEMENT_STATE_TERMINATED) {
           return FailedPrecondition("ENGAGEMENT_NOT_ACTIVE", "the engagement was terminated");
         }
@@ -108,6 +109,7 @@ absl::Status EngagementsApi::UpdateFinding(const Principal& p, const v1::UpdateF
         ApplyUpdateMask(v, req.update_mask(), kFindingPaths, req.finding(), &f);
         CheckFindingFields(v, f, /*create=*/false);
         if (auto s = v.ToStatus(); !s.ok()) return s;
+        if (auto s = d::CheckClosure(&before.value, f); !s.ok()) return s;
         absl::Time now = clock_.Now();
         *f.mutable_update_time() = Ts(now);
         d::RecordFindingClosure(&before.value, f, p, now);

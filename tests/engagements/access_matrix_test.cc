@@ -167,7 +167,9 @@ std::map<std::string, Rpc> Rpcs() {
     v1::UpdateFindingRequest req;
     req.mutable_finding()->set_name(o.finding.name());
     req.mutable_finding()->set_state(v1::FINDING_STATE_CLOSED);
+    req.mutable_finding()->set_corrective_action("是正処置済み");
     req.mutable_update_mask()->add_paths("state");
+    req.mutable_update_mask()->add_paths("corrective_action");
     return Do(env, c, &Stub::UpdateFinding, req);
   };
   r["CreateFinding.stage2"] = [](ServiceEnv& env, const Caller& c, const Objects& o) {

@@ -278,6 +278,55 @@ TEST(Gates, CertificationIsEnteredOnlyByRecordingTheRegistration) {
             "ENGAGEMENT_NOT_ACTIVE");
 }
 
+// Stage 1, stage 2 and registration come in that order of dates.
+TEST(AuditResults, DatesFollowStageOneStageTwoRegistration) {
+  v1::Engagement e = NewEngagement();
+  WalkTo(e, v1::PHASE_STAGE2_AUDIT);  // stage 1 passed on 2026-11-20
+  bool passed = false;
+  EXPECT_EQ(ViolatedFields(RecordAuditResult(e, kConsultant, v1::AUDIT_STAGE_2,
+                                             v1::AUDIT_OUTCOME_RECOMMENDED,
+                                             absl::CivilDay(2026, 11, 19), "", kNow, &passed)),
+            std::vector<std::string>{"audit_date"});
+  ASSERT_TRUE(RecordAuditResult(e, kConsultant, v1::AUDIT_STAGE_2, v1::AUDIT_OUTCOME_RECOMMENDED,
+                                absl::CivilDay(2026, 11, 24), "", kNow, &passed)
+                  .ok());
+  while (e.phase() < v1::PHASE_OPERATION_3) {
+    FinishPhaseTasks(e);
+    ASSERT_TRUE(AdvancePhase(e, kConsultant, "", kNow).ok());
+  }
+  FinishPhaseTasks(e);
+  absl::Status early =
+      RecordRegistration(e, kConsultant, absl::CivilDay(2026, 11, 23), "IS 1", "", kNow);
+  EXPECT_EQ(ViolatedFields(early), std::vector<std::string>{"registration_date"});
+  EXPECT_NE(std::string(early.message()).find("2026-11-24"), std::string::npos) << early;
+  EXPECT_EQ(e.phase(), v1::PHASE_OPERATION_3);  // nothing changed
+  ASSERT_TRUE(
+      RecordRegistration(e, kConsultant, absl::CivilDay(2026, 11, 24), "IS 1", "", kNow).ok());
+}
+
+// A nonconformity is closed with the corrective action taken (10.2).
+TEST(Findings, ANonconformityIsClosedWithItsCorrectiveAction) {
+  v1::Finding open;
+  open.set_grade(v1::FINDING_GRADE_MAJOR_NC);
+  open.set_state(v1::FINDING_STATE_OPEN);
+  v1::Finding closed = open;
+  closed.set_state(v1::FINDING_STATE_CLOSED);
+  EXPECT_EQ(ViolatedFields(CheckClosure(&open, closed)),
+            std::vector<std::string>{"finding.corrective_action"});
+  EXPECT_FALSE(CheckClosure(nullptr, closed).ok());  // created closed: the same
+  closed.set_corrective_action(" ");
+  EXPECT_FALSE(CheckClosure(&open, closed).ok());
+  closed.set_corrective_action("アクセス権の見直し手順を制定");
+  EXPECT_TRUE(CheckClosure(&open, closed).ok());
+  // Already closed (kept as it was), or not a nonconformity: no rule.
+  v1::Finding legacy = open;
+  legacy.set_state(v1::FINDING_STATE_CLOSED);
+  EXPECT_TRUE(CheckClosure(&legacy, legacy).ok());
+  v1::Finding observation = legacy;
+  observation.set_grade(v1::FINDING_GRADE_OBSERVATION);
+  EXPECT_TRUE(CheckClosure(nullptr, observation).ok());
+}
+
 TEST(Gates, StageTwoNeedsAResultAndCertificationNeedsRegistrationAndNoMajor) {
   v1::Engagement e = NewEngagement();
   WalkTo(e, v1::PHASE_STAGE2_AUDIT);

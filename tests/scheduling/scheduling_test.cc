@@ -395,7 +395,9 @@ TEST_F(SchedulingTest, DeadlinesFollowFindingsAndAudits) {
   v1::UpdateFindingRequest close;
   *close.mutable_finding() = finding;
   close.mutable_finding()->set_state(v1::FINDING_STATE_CLOSED);
+  close.mutable_finding()->set_corrective_action("手順書を改訂し周知");
   close.mutable_update_mask()->add_paths("state");
+  close.mutable_update_mask()->add_paths("corrective_action");
   ASSERT_TRUE(eng.Call(&EStub::UpdateFinding, kAdmin, close, &finding).ok());
   for (int i = 0; i < 200; ++i) {
     resp.Clear();

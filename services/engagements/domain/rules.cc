@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/time_util.h"
@@ -243,6 +244,18 @@ absl::StatusOr<v1::Task> UpdateTask(v1::Engagement& e, const Principal& by,
   return absl::InternalError("task vanished");
 }
 
+namespace {
+// The latest date among the results of `stage` (nullopt: none).
+absl::optional<absl::CivilDay> LatestResultDay(const v1::Engagement& e, v1::AuditStage stage) {
+  absl::optional<absl::CivilDay> latest;
+  for (const auto& r : e.audit_results()) {
+    auto day = ToCivilDay(r.audit_date());
+    if (r.stage() == stage && day && (!latest || *day > *latest)) latest = day;
+  }
+  return latest;
+}
+}  // namespace
+
 absl::Status RecordAuditResult(v1::Engagement& e, const Principal& by, v1::AuditStage stage,
                                v1::AuditOutcome outcome, absl::CivilDay audit_date,
                                const std::string& note, absl::Time now, bool* stage1_passed) {
@@ -257,6 +270,16 @@ absl::Status RecordAuditResult(v1::Engagement& e, const Principal& by, v1::Audit
   if (audit_date > TokyoDay(now)) v.Add("audit_date", "is in the future");
   if (auto start = ToCivilDay(e.support_start()); start && audit_date < *start) {
     v.Add("audit_date", "is before the support start");
+  }
+  // Stage 2 follows stage 1: not dated before the stage-1 pass.
+  if (!stage1) {
+    for (const auto& r : e.audit_results()) {
+      auto day = ToCivilDay(r.audit_date());
+      if (r.stage() == v1::AUDIT_STAGE_1 && r.outcome() == v1::AUDIT_OUTCOME_MAY_PROCEED && day &&
+          audit_date < *day) {
+        v.Add("audit_date", "is before the stage 1 audit (" + absl::FormatCivilTime(*day) + ")");
+      }
+    }
   }
   if (!v.empty()) return v.ToStatus();
   if (stage1 && HasOutcome(e, v1::AUDIT_STAGE_1, v1::AUDIT_OUTCOME_MAY_PROCEED)) {
@@ -344,6 +367,15 @@ absl::Status RecordRegistration(v1::Engagement& e, const Principal& by, absl::Ci
     return FailedPrecondition("WRONG_PHASE",
                               "registration is recorded in " + PhaseName(v1::PHASE_OPERATION_3));
   }
+  // Registration follows the audits that led to it.
+  for (v1::AuditStage stage : {v1::AUDIT_STAGE_1, v1::AUDIT_STAGE_2}) {
+    if (auto last = LatestResultDay(e, stage); last && date < *last) {
+      return InvalidArgument(
+          "registration_date",
+          absl::StrCat("is before the ", stage == v1::AUDIT_STAGE_1 ? "stage 1" : "stage 2",
+                       " audit (", absl::FormatCivilTime(*last), ")"));
+    }
+  }
   v1::Engagement next = e;
   *next.mutable_registration_date() = ToDate(date);
   std::vector<std::string> blockers = missing ? std::vector<std::string>{} : GateBlockers(next);
@@ -420,6 +452,19 @@ absl::Status CheckFindingUpdate(const Principal& by, const google::protobuf::Fie
                                   "corrective_action and evidence");
       }
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckClosure(const v1::Finding* before, const v1::Finding& after) {
+  bool closing = after.state() == v1::FINDING_STATE_CLOSED &&
+                 (before == nullptr || before->state() != v1::FINDING_STATE_CLOSED);
+  bool nonconformity =
+      after.grade() == v1::FINDING_GRADE_MINOR_NC || after.grade() == v1::FINDING_GRADE_MAJOR_NC;
+  if (closing && nonconformity && absl::StripAsciiWhitespace(after.corrective_action()).empty()) {
+    return InvalidArgument("finding.corrective_action",
+                           "a nonconformity is closed with the corrective action taken "
+                           "(ISO/IEC 27001 10.2)");
   }
   return absl::OkStatus();
 }

@@ -95,6 +95,10 @@ const std::vector<FindingFieldRule>& FindingFieldRules();
 // Office staff create any finding; the audited side only OPEN internal-audit
 // findings (its own internal audit). PERMISSION_DENIED otherwise.
 absl::Status CheckFindingCreate(const Principal& by, const v1::Finding& f);
+// A nonconformity (minor or major) is closed — when created or updated —
+// only with the corrective action taken (ISO/IEC 27001 10.2): INVALID_ARGUMENT
+// on finding.corrective_action. `before` is null on create.
+absl::Status CheckClosure(const v1::Finding* before, const v1::Finding& after);
 // PERMISSION_DENIED naming the first masked path the principal may not write.
 absl::Status CheckFindingUpdate(const Principal& by, const google::protobuf::FieldMask& mask);
 // Sets closed_by / close_time when the finding becomes CLOSED; clears them on reopening.
