@@ -21,9 +21,9 @@ absl::Status DocumentsApi::CreateDocument(const Principal& p, const v1::CreateDo
   if (!v1::TemplateKind_IsValid(req.document().kind())) v.Add("document.kind", "unknown value");
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
-  auto engagement = SeenEngagement(p, "parent", req.parent(), "CreateDocument");
+  auto engagement = SeenEngagement(p, "parent", req.parent(), "CreateDocument",
+                                   /*catalog=*/false, /*adds_to_it=*/true);
   if (!engagement.ok()) return engagement.status();
-  if (auto s = ConfirmEngagement(p, *engagement); !s.ok()) return s;
   if (auto s = CheckWritable(p); !s.ok()) return s;
   Idem idem = store_.MakeIdem(p.tenant(), p, req.request_id(), req);
   DocumentStore::NewDocument nd;

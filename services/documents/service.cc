@@ -73,15 +73,20 @@ absl::Status DocumentsApi::CheckParent(const Principal& p, const std::string& pa
 absl::StatusOr<std::string> DocumentsApi::SeenEngagement(const Principal& p,
                                                          absl::string_view field,
                                                          const std::string& name,
-                                                         absl::string_view method, bool catalog) {
+                                                         absl::string_view method, bool catalog,
+                                                         bool adds_to_it) {
   auto ids = ParseName(field, name, {"tenants", "engagements"});
   if (!ids.ok()) return ids.status();
   if ((*ids)[0] != p.tenant()) return NotFound("engagement");
-  if (!IsOfficeStaff(p) || catalog) {
+  if (!IsOfficeStaff(p) || catalog || adds_to_it) {
     auto e = engagements_.Get(p, name);
     if (!e.ok()) return e.status();
     if (catalog) {
       if (auto s = d::CheckCatalogServes(e->standard()); !s.ok()) return s;
+    }
+    if (adds_to_it && e->state() == engagements::v1::ENGAGEMENT_STATE_TERMINATED) {
+      return FailedPrecondition("ENGAGEMENT_NOT_ACTIVE",
+                                "the engagement was terminated: no documents are added to it");
     }
   }
   if (auto s = d::DocumentsPolicy().Allow(p, method); !s.ok()) return s;

@@ -134,10 +134,13 @@ class DocumentsApi {
   // (office staff see every one; others asked of the engagements service).
   // `catalog`: for templates, the SoA and the conformity report — the
   // engagement is asked of engagements whoever calls (one call), and must be
-  // one the catalogue serves (domain::CheckCatalogServes).
+  // one the catalogue serves (domain::CheckCatalogServes). `adds_to_it`: the
+  // call adds documents to the engagement — asked of engagements whoever
+  // calls (NOT_FOUND when there is none), and refused once it is terminated
+  // (the contract ended: ENGAGEMENT_NOT_ACTIVE).
   absl::StatusOr<std::string> SeenEngagement(const Principal& p, absl::string_view field,
                                              const std::string& name, absl::string_view method,
-                                             bool catalog = false);
+                                             bool catalog = false, bool adds_to_it = false);
   // NOT_FOUND when office staff name an engagement that does not exist
   // (SeenEngagement asks engagements only for other callers): before a
   // write, and when a list or report has nothing to show, where an empty

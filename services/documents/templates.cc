@@ -108,7 +108,8 @@ absl::Status DocumentsApi::ProvideTemplates(const Principal& p,
   CheckRequestId(v, req.request_id());
   if (auto s = v.ToStatus(); !s.ok()) return s;
   auto engagement =
-      SeenEngagement(p, "engagement", req.engagement(), "ProvideTemplates", /*catalog=*/true);
+      SeenEngagement(p, "engagement", req.engagement(), "ProvideTemplates", /*catalog=*/true,
+                     /*adds_to_it=*/true);
   if (!engagement.ok()) return engagement.status();
   if (auto s = CheckWritable(p); !s.ok()) return s;
   std::string eid = LastSegment(*engagement);

@@ -322,4 +322,34 @@ TEST_F(DocumentsTest, APaidReviewNeedsAnAcceptedQuote) {
 }
 
 }  // namespace
+// A terminated engagement (the contract ended) gets no new documents, from
+// the office or the client.
+TEST_F(DocumentsTest, ATerminatedEngagementGetsNoNewDocuments) {
+  v1::Engagement e = NewEngagement();
+  v1::TerminateEngagementRequest term;
+  term.set_name(e.name());
+  term.set_reason("クライアント都合による契約解除");
+  ASSERT_TRUE(eng.Call(&EStub::TerminateEngagement, kAdmin, term, &e).ok());
+  for (const Principal& p : {kAdmin, ClientOf()}) {
+    dv1::CreateDocumentRequest cd;
+    cd.set_parent(e.name());
+    cd.mutable_document()->set_title("情報セキュリティ方針");
+    dv1::Document doc;
+    EXPECT_EQ(ErrorReason(docs.Call(&DStub::CreateDocument, p, cd, &doc)), "ENGAGEMENT_NOT_ACTIVE")
+        << p.subject();
+  }
+  dv1::ProvideTemplatesRequest pt;
+  pt.set_engagement(e.name());
+  dv1::ProvideTemplatesResponse provided;
+  EXPECT_EQ(ErrorReason(docs.Call(&DStub::ProvideTemplates, kAdmin, pt, &provided)),
+            "ENGAGEMENT_NOT_ACTIVE");
+  // An office caller naming an engagement that does not exist: NOT_FOUND still.
+  dv1::CreateDocumentRequest none;
+  none.set_parent("tenants/t1/engagements/nope");
+  none.mutable_document()->set_title("x");
+  dv1::Document doc;
+  EXPECT_EQ(docs.Call(&DStub::CreateDocument, kAdmin, none, &doc).code(),
+            absl::StatusCode::kNotFound);
+}
+
 }  // namespace certpath::testing
