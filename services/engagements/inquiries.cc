@@ -68,6 +68,11 @@ absl::Status EngagementsApi::AnswerInquiry(const Principal& p, const v1::AnswerI
         if (!got->has_value()) return NotFound("inquiry");
         const Stored<v1::Inquiry>& before = **got;
         if (!req.etag().empty() && req.etag() != before.value.etag()) return EtagMismatch();
+        // An answer is replaced only on purpose: with the etag it was read at.
+        if (!before.value.answer().empty() && req.etag().empty()) {
+          return FailedPrecondition("ALREADY_ANSWERED",
+                                    "the inquiry has an answer; give its etag to replace it");
+        }
         q = before.value;
         q.set_answer(req.answer());
         q.set_answered_by(p.subject());

@@ -617,6 +617,14 @@ TEST_F(EngagementsTest, InquiriesRecordWhichArrangementCoveredThem) {
   ASSERT_TRUE(env.Call(&Stub::AnswerInquiry, kConsultant, ans, &answered).ok());
   EXPECT_EQ(answered.answer(), "資産ごとにリスクを評価します。");
   EXPECT_EQ(answered.answered_by(), "kenji@office");
+  // A second answer does not silently replace the first: only with its etag.
+  ans.set_answer("上書き");
+  v1::Inquiry again;
+  EXPECT_EQ(ErrorReason(env.Call(&Stub::AnswerInquiry, kAdmin, ans, &again)), "ALREADY_ANSWERED");
+  ans.set_etag(answered.etag());
+  ASSERT_TRUE(env.Call(&Stub::AnswerInquiry, kAdmin, ans, &again).ok());
+  EXPECT_EQ(again.answer(), "上書き");
+  EXPECT_EQ(again.answered_by(), "admin@office");
 
   // After the 18 months: refused without a retainer, covered with one.
   env.clock.Set(absl::FromCivil(absl::CivilSecond(2027, 10, 2, 9, 0, 0), TokyoZone()));
