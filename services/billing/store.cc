@@ -74,8 +74,7 @@ absl::StatusOr<absl::optional<absl::CivilDay>> BillingStore::LatestNumberedDay(
   if (!last.ok()) return last.status();
   int64_t score = 0;
   if (last->elements.size() == 2 && absl::SimpleAtoi(last->elements[1].str, &score)) {
-    return absl::optional<absl::CivilDay>(
-        absl::CivilDay(score / 10000, score / 100 % 100, score % 100));
+    return absl::optional<absl::CivilDay>(DayFromScore(score));
   }
   return absl::optional<absl::CivilDay>();
 }
@@ -92,51 +91,23 @@ absl::StatusOr<bool> BillingStore::NumberedIndexComplete(const std::string& tena
   return indexed->integer >= n;
 }
 
-absl::Status BillingStore::CompleteQuoteStates(const std::string& tenant) {
-  std::string all = keys_.Index(tenant, "quotes"), by_state = keys_.Index(tenant, "quotes:state");
-  auto n = records_.redis().Command({"ZCARD", all});
-  auto m = records_.redis().Command({"ZCARD", by_state});
-  if (!n.ok()) return n.status();
-  if (!m.ok()) return m.status();
-  if (m->integer >= n->integer) return absl::OkStatus();
-  auto ids = records_.redis().Command({"ZRANGE", all, "0", "-1"});
-  if (!ids.ok()) return ids.status();
+template <typename T>
+absl::Status BillingStore::AddMissing(
+    const std::string& tenant, const std::string& index, const char* kind,
+    const std::vector<std::string>& ids,
+    const std::function<absl::optional<int64_t>(const T&)>& score) {
   std::vector<std::string> keys;
-  for (const auto& e : ids->elements) keys.push_back(keys_.Key(tenant, "quote", e.str));
+  for (const auto& id : ids) keys.push_back(keys_.Key(tenant, kind, id));
   auto recs = records_.ReadMany(keys);
   if (!recs.ok()) return recs.status();
-  // NX: a state written meanwhile by a step is newer than this read.
-  std::vector<std::string> add = {"ZADD", by_state, "NX"};
+  // NX: a score written meanwhile by a step is newer than this read.
+  std::vector<std::string> add = {"ZADD", index, "NX"};
   for (const Record& r : *recs) {
-    v1::Quote q;
-    if (!r.found() || !q.ParseFromString(r.data)) continue;
-    add.push_back(std::to_string(static_cast<int>(q.state())));
-    add.push_back(LastSegment(q.name()));
-  }
-  if (add.size() == 3) return absl::OkStatus();
-  auto r = records_.redis().Command(RedisPool::Args(add.begin(), add.end()));
-  return r.ok() ? absl::OkStatus() : r.status();
-}
-
-absl::Status BillingStore::BackfillNumbered(const std::string& tenant) {
-  std::vector<std::string> keys;
-  for (v1::InvoiceState state :
-       {v1::INVOICE_STATE_ISSUED, v1::INVOICE_STATE_PAID, v1::INVOICE_STATE_VOID}) {
-    auto ids = records_.redis().Command(
-        {"ZRANGE", keys_.Index(tenant, absl::StrCat("invoices:state:", static_cast<int>(state))),
-         "0", "-1"});
-    if (!ids.ok()) return ids.status();
-    for (const auto& e : ids->elements) keys.push_back(keys_.Key(tenant, "invoice", e.str));
-  }
-  auto recs = records_.ReadMany(keys);
-  if (!recs.ok()) return recs.status();
-  std::vector<std::string> add = {"ZADD", keys_.Index(tenant, "invoices:numbered"), "NX"};
-  for (const Record& r : *recs) {
-    v1::Invoice inv;
-    if (!r.found() || !inv.ParseFromString(r.data) || inv.number().empty()) continue;
-    if (auto day = ToCivilDay(inv.issue_date())) {
-      add.push_back(std::to_string(DayScore(*day)));
-      add.push_back(LastSegment(inv.name()));
+    T value;
+    if (!r.found() || !value.ParseFromString(r.data)) continue;
+    if (auto sc = score(value)) {
+      add.push_back(std::to_string(*sc));
+      add.push_back(LastSegment(value.name()));
     }
   }
   if (add.size() == 3) return absl::OkStatus();
@@ -144,16 +115,56 @@ absl::Status BillingStore::BackfillNumbered(const std::string& tenant) {
   return r.ok() ? absl::OkStatus() : r.status();
 }
 
+absl::StatusOr<std::vector<std::string>> BillingStore::Members(const std::string& index) {
+  auto ids = records_.redis().Command({"ZRANGE", index, "0", "-1"});
+  if (!ids.ok()) return ids.status();
+  std::vector<std::string> out;
+  for (const auto& e : ids->elements) out.push_back(e.str);
+  return out;
+}
+
+absl::Status BillingStore::CompleteQuoteStates(const std::string& tenant) {
+  std::string all = keys_.Index(tenant, "quotes"), by_state = keys_.Index(tenant, "quotes:state");
+  auto n = records_.redis().Command({"ZCARD", all});
+  if (!n.ok()) return n.status();
+  auto m = records_.redis().Command({"ZCARD", by_state});
+  if (!m.ok()) return m.status();
+  if (m->integer >= n->integer) return absl::OkStatus();
+  auto ids = Members(all);
+  if (!ids.ok()) return ids.status();
+  return AddMissing<v1::Quote>(tenant, by_state, "quote", *ids, [](const v1::Quote& q) {
+    return absl::optional<int64_t>(static_cast<int>(q.state()));
+  });
+}
+
+absl::Status BillingStore::BackfillNumbered(const std::string& tenant) {
+  std::vector<std::string> ids;
+  for (v1::InvoiceState state :
+       {v1::INVOICE_STATE_ISSUED, v1::INVOICE_STATE_PAID, v1::INVOICE_STATE_VOID}) {
+    auto some =
+        Members(keys_.Index(tenant, absl::StrCat("invoices:state:", static_cast<int>(state))));
+    if (!some.ok()) return some.status();
+    ids.insert(ids.end(), some->begin(), some->end());
+  }
+  return AddMissing<v1::Invoice>(tenant, keys_.Index(tenant, "invoices:numbered"), "invoice", ids,
+                                 [](const v1::Invoice& inv) -> absl::optional<int64_t> {
+                                   auto day = ToCivilDay(inv.issue_date());
+                                   if (inv.number().empty() || !day) return absl::nullopt;
+                                   return DayScore(*day);
+                                 });
+}
+
 absl::StatusOr<std::vector<Stored<v1::BillingEvent>>> BillingStore::GetEvents(
     const std::string& tenant, const google::protobuf::RepeatedPtrField<std::string>& names) {
-  std::vector<Stored<v1::BillingEvent>> out;
-  for (const std::string& name : names) {
-    auto e = Read<v1::BillingEvent>(keys_.Key(tenant, "event", LastSegment(name)));
-    if (!e.ok()) return e.status();
-    if (!e->has_value()) return absl::InternalError("an invoice names a missing billing event");
-    out.push_back(**std::move(e));
+  std::vector<std::string> keys;
+  for (const std::string& name : names)
+    keys.push_back(keys_.Key(tenant, "event", LastSegment(name)));
+  auto recs = records_.ReadMany(keys);  // one round trip
+  if (!recs.ok()) return recs.status();
+  for (const Record& r : *recs) {
+    if (!r.found()) return absl::InternalError("an invoice names a missing billing event");
   }
-  return out;
+  return DecodeAll<v1::BillingEvent>(*recs);
 }
 
 // ------------------------------------------------------------------ steps

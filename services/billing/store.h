@@ -19,6 +19,7 @@
 //   bill:{t:T}:idem:<principal>:<request_id> idempotency record, per principal (events: kept)
 //   bill:tenants                             set of tenants (metrics only)
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -158,6 +159,13 @@ class BillingStore : public Repository {
   absl::StatusOr<TenantBillingStats> Stats(const std::string& tenant, absl::CivilDay today);
 
  private:
+  // Adds to `index` each record of `ids` ("<kind>:<id>" keys) that `score`
+  // scores, unless it is there already.
+  template <typename T>
+  absl::Status AddMissing(const std::string& tenant, const std::string& index, const char* kind,
+                          const std::vector<std::string>& ids,
+                          const std::function<absl::optional<int64_t>(const T&)>& score);
+  absl::StatusOr<std::vector<std::string>> Members(const std::string& index);
   void PutQuote(Batch& b, const std::string& tenant, const std::string& id,
                 const Stored<v1::Quote>* before, const v1::Quote& q);
   void PutEvent(Batch& b, const std::string& tenant, const std::string& id,

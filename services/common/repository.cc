@@ -24,6 +24,9 @@ void AddIdem(Batch& b, const Idem& idem) {
 }
 
 int64_t DayScore(absl::CivilDay d) { return d.year() * 10000 + d.month() * 100 + d.day(); }
+absl::CivilDay DayFromScore(int64_t score) {
+  return absl::CivilDay(score / 10000, score / 100 % 100, score % 100);
+}
 
 absl::Status Repository::RegisterTenant(const std::string& tenant) {
   auto r = records_.redis().Command({"SADD", keys_.Tenants(), tenant});

@@ -107,6 +107,7 @@ void AddIdem(Batch& b, const Idem& idem);
 
 // yyyymmdd, for date-scored indexes.
 int64_t DayScore(absl::CivilDay d);
+absl::CivilDay DayFromScore(int64_t score);
 
 class Repository {
  public:
