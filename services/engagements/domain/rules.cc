@@ -245,14 +245,18 @@ absl::StatusOr<v1::Task> UpdateTask(v1::Engagement& e, const Principal& by,
 }
 
 namespace {
-// The latest date among the results of `stage` (nullopt: none).
-absl::optional<absl::CivilDay> LatestResultDay(const v1::Engagement& e, v1::AuditStage stage) {
-  absl::optional<absl::CivilDay> latest;
+// The latest (or earliest) date among the results of `stage`, of `outcome`
+// when one is given (nullopt: none).
+absl::optional<absl::CivilDay> ResultDay(const v1::Engagement& e, v1::AuditStage stage, bool latest,
+                                         v1::AuditOutcome outcome = v1::AUDIT_OUTCOME_UNSPECIFIED) {
+  absl::optional<absl::CivilDay> found;
   for (const auto& r : e.audit_results()) {
     auto day = ToCivilDay(r.audit_date());
-    if (r.stage() == stage && day && (!latest || *day > *latest)) latest = day;
+    if (r.stage() != stage || !day) continue;
+    if (outcome != v1::AUDIT_OUTCOME_UNSPECIFIED && r.outcome() != outcome) continue;
+    if (!found || (latest ? *day > *found : *day < *found)) found = day;
   }
-  return latest;
+  return found;
 }
 }  // namespace
 
@@ -273,12 +277,9 @@ absl::Status RecordAuditResult(v1::Engagement& e, const Principal& by, v1::Audit
   }
   // Stage 2 follows stage 1: not dated before the stage-1 pass.
   if (!stage1) {
-    for (const auto& r : e.audit_results()) {
-      auto day = ToCivilDay(r.audit_date());
-      if (r.stage() == v1::AUDIT_STAGE_1 && r.outcome() == v1::AUDIT_OUTCOME_MAY_PROCEED && day &&
-          audit_date < *day) {
-        v.Add("audit_date", "is before the stage 1 audit (" + absl::FormatCivilTime(*day) + ")");
-      }
+    auto pass = ResultDay(e, v1::AUDIT_STAGE_1, /*latest=*/true, v1::AUDIT_OUTCOME_MAY_PROCEED);
+    if (pass && audit_date < *pass) {
+      v.Add("audit_date", "is before the stage 1 audit (" + absl::FormatCivilTime(*pass) + ")");
     }
   }
   if (!v.empty()) return v.ToStatus();
@@ -300,11 +301,9 @@ absl::Status RecordAuditResult(v1::Engagement& e, const Principal& by, v1::Audit
     if (registered && audit_date > *registered) {
       return InvalidArgument("audit_date", "is after the registration date");
     }
-    for (const auto& later : e.audit_results()) {
-      auto day = ToCivilDay(later.audit_date());
-      if (later.stage() == v1::AUDIT_STAGE_2 && day && audit_date > *day) {
-        return InvalidArgument("audit_date", "is after the stage 2 audit");
-      }
+    auto stage2 = ResultDay(e, v1::AUDIT_STAGE_2, /*latest=*/false);
+    if (stage2 && audit_date > *stage2) {
+      return InvalidArgument("audit_date", "is after the stage 2 audit");
     }
   } else {
     if (auto s = RequireActive(e, now); !s.ok()) return s;
@@ -369,7 +368,7 @@ absl::Status RecordRegistration(v1::Engagement& e, const Principal& by, absl::Ci
   }
   // Registration follows the audits that led to it.
   for (v1::AuditStage stage : {v1::AUDIT_STAGE_1, v1::AUDIT_STAGE_2}) {
-    if (auto last = LatestResultDay(e, stage); last && date < *last) {
+    if (auto last = ResultDay(e, stage, /*latest=*/true); last && date < *last) {
       return InvalidArgument(
           "registration_date",
           absl::StrCat("is before the ", stage == v1::AUDIT_STAGE_1 ? "stage 1" : "stage 2",
